@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: set up, generate the SYNTHETIC demo scenario, ingest it into ./greyzone-demo.db, show it
+demo: $(STAMP)
+	$(BIN)/greyzone demo
+
+## test: set up, then lint, type-check and run the whole test suite
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+## bench: the headline figures (see benchmarks/)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/crash.py
+
+clean:
+	rm -rf $(VENV) greyzone-demo.db* demo-scenario .pytest_cache .mypy_cache .ruff_cache

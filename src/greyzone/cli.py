@@ -1,0 +1,361 @@
+"""The greyzone command line: thin; every command ends with a one-line summary (or JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from greyzone.errors import GreyzoneError
+from greyzone.ingest.build import BuildContext
+from greyzone.ingest.formats import Format
+from greyzone.ingest.gazetteer import Gazetteer
+from greyzone.ingest.records import Reject, write_rejects
+from greyzone.ingest.runner import DEFAULT_BATCH_SIZE, ingest_files
+from greyzone.model.enums import Kind
+from greyzone.model.report import Report
+from greyzone.settings import Settings, reporter_key
+from greyzone.store.base import ReportQuery, StoreStats
+from greyzone.store.sqlite import SqliteStore
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="greyzone: reports in, stored safely, out again.")
+err = Console(stderr=True)
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="The store (SQLite file). Default ./greyzone.db or $GREYZONE_DB.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary instead.")]
+
+
+def _settings(db: Path | None, gazetteer: Path | None = None) -> Settings:
+    return Settings.from_env(db_path=db, gazetteer_dir=gazetteer)
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create (or migrate) the store and its reporter key."""
+    settings = _settings(db)
+    with SqliteStore.open(settings.db_path) as store:
+        version = store.schema_version()
+    reporter_key(settings)
+    _out(f"store ready: {settings.db_path} (schema version {version}); reporter key: {settings.key_path}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to ingest.", exists=True, dir_okay=False)],
+    db: DbOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="The files' format; auto recognises it.")] = Format.AUTO,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write every rejected row here (CSV).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Source for rows that name none.")] = None,
+    gazetteer: Annotated[
+        Path | None, typer.Option("--gazetteer", help="Folder of gazetteer files for place names.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Reports per transaction.")] = DEFAULT_BATCH_SIZE,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest report files; each batch lands whole or not at all, rejects are reported with reasons."""
+    settings = _settings(db, gazetteer)
+    ctx = BuildContext(
+        gazetteer=Gazetteer.from_dir(settings.gazetteer_dir) if settings.gazetteer_dir else None,
+        reporter_key=reporter_key(settings),
+        now_s=datetime.now(UTC).timestamp(),
+        default_source=source,
+    )
+    kept: list[Reject] = []
+    with SqliteStore.open(settings.db_path) as store, _progress(as_json) as progress:
+        task = progress.add_task("ingest", total=sum(f.stat().st_size for f in files))
+        done_before: dict[Path, int] = {}
+
+        def on_batch(path: Path, result: Any, position: int) -> None:
+            progress.update(task, advance=position - done_before.get(path, 0), description=path.name)
+            done_before[path] = position
+
+        summary = ingest_files(
+            files, store, fmt=fmt, ctx=ctx, batch_size=batch_size, on_rejects=kept.extend, on_batch=on_batch
+        )
+    if rejects is not None:
+        _write_rejects(kept, rejects)
+    if as_json:
+        _out(json.dumps(summary.as_dict()))
+        return
+    for r in kept[:10]:
+        err.print(f"[yellow]rejected[/] {r}", highlight=False, soft_wrap=True)
+    if len(kept) > 10:
+        err.print(
+            f"… and {len(kept) - 10} more rejects" + (f" (all in {rejects})" if rejects else " (use --rejects PATH)")
+        )
+    s = summary
+    _out(
+        f"ingested {len(files)} file(s): {s.accepted} accepted, {s.duplicates} duplicates, {s.rejected} rejected,"
+        f" {s.incidents} incidents"
+    )
+
+
+def _progress(quiet: bool) -> Progress:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=err, disable=quiet or not err.is_terminal, transient=True)
+
+
+def _write_rejects(rejects: list[Reject], path: Path) -> None:
+    write_rejects(rejects, path)
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected an ISO 8601 time or date such as 2024-11-03; got {value!r}", param_hint=name
+        ) from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected LON_MIN,LAT_MIN,LON_MAX,LAT_MAX; got {value!r}", param_hint="--bbox"
+        ) from None
+    if not (x0 < x1 and y0 < y1):
+        raise typer.BadParameter("expected LON_MIN < LON_MAX and LAT_MIN < LAT_MAX", param_hint="--bbox")
+    return x0, y0, x1, y1
+
+
+@app.command()
+def reports(
+    db: DbOption = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO 8601; a date means 00:00 UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (exclusive).")] = None,
+    kind: Annotated[list[Kind] | None, typer.Option(help="Only these kinds (repeat for several).")] = None,
+    bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, geojson or jsonl")] = "csv",
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
+) -> None:
+    """Export stored reports (ordered by time)."""
+    if fmt not in ("csv", "geojson", "jsonl"):
+        raise typer.BadParameter(f"expected csv, geojson or jsonl; got {fmt!r}", param_hint="--format")
+    query = ReportQuery(
+        since=_parse_time(since, "--since"),
+        until=_parse_time(until, "--until"),
+        kinds=frozenset(kind or ()),
+        bbox=_parse_bbox(bbox),
+        limit=limit,
+    )
+    settings = _settings(db)
+    with SqliteStore.open(settings.db_path, create=False) as store:
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            n = {"csv": write_csv, "geojson": write_geojson, "jsonl": write_jsonl}[fmt](
+                store.read_reports(query), stream
+            )
+        finally:
+            if output:
+                stream.close()
+    err.print(f"exported {n} reports as {fmt}" + (f" to {output}" if output else ""))
+
+
+EXPORT_FIELDS = (
+    "id",
+    "kind",
+    "subkind",
+    "observed_at",
+    "time_precision",
+    "lon",
+    "lat",
+    "location_precision_m",
+    "place",
+    "source",
+    "source_record_id",
+    "credibility",
+    "text",
+    "reported_at",
+    "ended_at",
+    "side",
+    "utility",
+    "service",
+    "status",
+    "killed",
+    "injured",
+    "h3_r9",
+)
+
+
+def report_to_dict(r: Report) -> dict[str, Any]:
+    """A report as plain JSON-able values (no reporter hash: it never leaves the store)."""
+    out: dict[str, Any] = {}
+    for name in EXPORT_FIELDS:
+        value = r.cells.block if name == "h3_r9" else getattr(r, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else str(value) if name == "id" else value
+    if r.area_wkb is not None:
+        import shapely
+
+        out["area"] = json.loads(shapely.to_geojson(shapely.from_wkb(r.area_wkb)))
+    return out
+
+
+def write_csv(items: Iterator[Report], stream: io.TextIOBase | Any) -> int:
+    """CSV export; cells that a spreadsheet would run as formulas are quoted with a leading '."""
+    writer = csv.writer(stream)
+    writer.writerow(EXPORT_FIELDS)
+    n = 0
+    for r in items:
+        d = report_to_dict(r)
+        writer.writerow([_cell(d[f]) for f in EXPORT_FIELDS])
+        n += 1
+    return n
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def write_jsonl(items: Iterator[Report], stream: Any) -> int:
+    n = 0
+    for r in items:
+        stream.write(json.dumps(report_to_dict(r), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_geojson(items: Iterator[Report], stream: Any) -> int:
+    stream.write('{"type":"FeatureCollection","features":[\n')
+    n = 0
+    for r in items:
+        props = report_to_dict(r)
+        area = props.pop("area", None)
+        geometry = area or {"type": "Point", "coordinates": [r.lon, r.lat]}
+        stream.write(
+            ("," if n else "")
+            + json.dumps({"type": "Feature", "geometry": geometry, "properties": props}, ensure_ascii=False)
+            + "\n"
+        )
+        n += 1
+    stream.write("]}\n")
+    return n
+
+
+@app.command()
+def stats(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """What the store holds: reports and incidents by kind, sources, time span."""
+    settings = _settings(db)
+    with SqliteStore.open(settings.db_path, create=False) as store:
+        s = store.stats()
+    if as_json:
+        _out(json.dumps(stats_to_dict(s)))
+        return
+    _print_stats(s)
+    _out(f"{s.reports} reports, {s.incidents} incidents, {s.batches} batches, {s.rejects} rejects ({_span(s)})")
+
+
+def stats_to_dict(s: StoreStats) -> dict[str, Any]:
+    return {
+        "reports": s.reports,
+        "incidents": s.incidents,
+        "batches": s.batches,
+        "rejects": s.rejects,
+        "first_observed": s.first_observed.isoformat() if s.first_observed else None,
+        "last_observed": s.last_observed.isoformat() if s.last_observed else None,
+        "by_kind": {k: {"reports": n, "incidents": m} for k, (n, m) in s.by_kind.items()},
+        "by_source": s.by_source,
+    }
+
+
+def _span(s: StoreStats) -> str:
+    if s.first_observed is None or s.last_observed is None:
+        return "empty"
+    return f"{s.first_observed:%Y-%m-%d %H:%M} to {s.last_observed:%Y-%m-%d %H:%M} UTC"
+
+
+def _print_stats(s: StoreStats) -> None:
+    console = Console()
+    table = Table(title="reports by kind", title_justify="left")
+    table.add_column("kind")
+    table.add_column("reports", justify="right")
+    table.add_column("incidents", justify="right")
+    for k, (n, m) in s.by_kind.items():
+        table.add_row(k, str(n), str(m))
+    console.print(table)
+    sources = Table(title="reports by source", title_justify="left")
+    sources.add_column("source")
+    sources.add_column("reports", justify="right")
+    for name, n in list(s.by_source.items())[:15]:
+        sources.add_row(name, str(n))
+    console.print(sources)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="The demo store (created anew).")] = Path("greyzone-demo.db"),
+    folder: Annotated[Path, typer.Option("--dir", help="Where the scenario's files are written.")] = Path(
+        "demo-scenario"
+    ),
+    seed: Annotated[int, typer.Option(help="Same seed, same scenario.")] = 7,
+    days: Annotated[int, typer.Option(min=1, max=365)] = 28,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the SYNTHETIC demo scenario (a Pokrovsk-like city), ingest it, show what is stored."""
+    from greyzone.demo.scenario import write_scenario
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    files = write_scenario(folder, seed=seed, days=days)
+    settings = _settings(db)
+    ctx = BuildContext(reporter_key=reporter_key(settings))
+    kept: list[Reject] = []
+    with SqliteStore.open(db) as store:
+        summary = ingest_files(files.report_files(), store, ctx=ctx, on_rejects=kept.extend)
+        s = store.stats()
+    _write_rejects(kept, folder / "rejects.csv")
+    if as_json:
+        _out(json.dumps({"ingest": summary.as_dict(), "store": stats_to_dict(s), "synthetic": True}))
+        return
+    err.print(
+        "[bold red]SYNTHETIC DEMO DATA[/] — generated, not real reports. Streets and gates for routing: "
+        f"{files.streets}, {files.gates}"
+    )
+    for r in kept:
+        err.print(f"[yellow]rejected on purpose[/] {r}", highlight=False, soft_wrap=True)
+    _print_stats(s)
+    _out(
+        f"demo: {summary.accepted} reports accepted ({summary.incidents} incidents), {summary.rejected} rejects"
+        f" (see {folder / 'rejects.csv'}), store {db}, files in {folder}"
+    )
+
+
+def main() -> None:
+    """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
+    try:
+        app()
+    except GreyzoneError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The demo scenario: generated, seeded, labelled synthetic."""

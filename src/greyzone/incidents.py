@@ -1,0 +1,203 @@
+"""Linking reports of one incident from different sources (pure computation, no I/O).
+
+Two reports are of the same incident when all of these hold:
+
+- the same kind, and the kind describes an incident (not a status: the caller marks ``linkable``);
+- different sources (one source's two records are two incidents by that source's own account);
+- their time windows overlap: a report with precision P covers ``[t, t + P)``, widened by
+  ``TIME_SLACK_S`` on both sides for clock and reporting error; only precisions up to a day link;
+- their places can be the same: great-circle distance ≤ r1 + r2, each r the report's location
+  precision (at least ``MIN_RADIUS_M``); reports vaguer than their kind's cap never link (by default
+  ``MAX_RADIUS_M``; reports whose place is a region, like an air-raid alert for an oblast, have a
+  cap of ``REGION_RADIUS_M``: the region is where the alert is, not an uncertainty about it).
+
+An incident holds at most one report per source (a source that reports one incident twice sends a
+duplicate, which the id catches). Pairs are merged closest first (distance and time gap measured
+against their tolerances), and a merge that would put two reports of one source into one incident
+is refused: so a vague report cannot bridge two distinct attacks that happened close together.
+
+Candidates come from k-d trees, so the work grows with the number of reports that are near in
+space and time, not with the square of the batch: the common case (exact time, point good to
+``FINE_RADIUS_M``) is one 4-D tree over (x, y, z, scaled time); every other report is looked up
+by a ball query in 3-D trees, then every candidate is confirmed exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+TIME_SLACK_S = 1800.0
+MIN_RADIUS_M = 50.0
+MAX_RADIUS_M = 25_000.0
+REGION_RADIUS_M = 200_000.0
+MAX_LINK_SPAN_S = 86_400.0  # day precision is the coarsest that links
+EARTH_RADIUS_M = 6_371_008.8
+FINE_RADIUS_M = 250.0
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFrame:
+    """What linking needs of each report, as parallel arrays (one row per report)."""
+
+    kind: Ints  # a code per kind; only equal codes link
+    source: Ints  # a code per source; only different codes link
+    start_s: Floats  # window start (epoch s)
+    span_s: Floats  # window length (0 for an exact time)
+    lon: Floats
+    lat: Floats
+    radius_m: Floats
+    linkable: npt.NDArray[np.bool_]  # an incident kind (the caller knows the kinds)
+    max_radius_m: Floats  # the cap of the report's kind (MAX_RADIUS_M, or REGION_RADIUS_M for regions)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+SPAN_CLASSES = (0.0, 3600.0, MAX_LINK_SPAN_S)
+RADIUS_CLASSES = (FINE_RADIUS_M, MAX_RADIUS_M, REGION_RADIUS_M)
+
+
+def link_pairs(frame: LinkFrame) -> npt.NDArray[np.int64]:
+    """All unordered pairs (i, j), i < j, of reports of one incident; shape (m, 2)."""
+    ok = frame.linkable & (frame.span_s <= MAX_LINK_SPAN_S) & (frame.radius_m <= frame.max_radius_m)
+    radius = np.maximum(frame.radius_m, MIN_RADIUS_M)
+    xyz = _xyz(frame.lon, frame.lat)
+    centre = frame.start_s + frame.span_s / 2
+    centre = centre - (centre[ok].min() if ok.any() else 0.0)
+    span_class = np.searchsorted(np.array(SPAN_CLASSES), frame.span_s)
+    radius_class = np.searchsorted(np.array(RADIUS_CLASSES), radius)
+    groups = [
+        (np.flatnonzero(ok & (span_class == s) & (radius_class == r)), SPAN_CLASSES[s], RADIUS_CLASSES[r])
+        for s in range(len(SPAN_CLASSES))
+        for r in range(len(RADIUS_CLASSES))
+    ]
+    fast, others = groups[0][0], np.flatnonzero(ok & ~((span_class == 0) & (radius_class == 0)))
+    found = [_fast_pairs(xyz, centre, fast)]
+    for members, span, max_r in groups:
+        found.append(_group_pairs(frame, xyz, centre, radius, others, members, span, max_r))
+    pairs = np.concatenate(found)
+    return _confirm(frame, radius, pairs) if pairs.size else pairs
+
+
+def _xyz(lon: Floats, lat: Floats) -> Floats:
+    """Points on a sphere of the Earth's radius, in metres: chords ≈ arcs at these distances."""
+    la, lo = np.radians(lat), np.radians(lon)
+    cos_la = np.cos(la)
+    return np.column_stack([cos_la * np.cos(lo), cos_la * np.sin(lo), np.sin(la)]) * EARTH_RADIUS_M
+
+
+def _speed(span: float, max_r: float) -> float:
+    """Metres per second of time in a group's tree: its largest distance and time gap weigh alike."""
+    return 2 * max_r / (span + 2 * TIME_SLACK_S)
+
+
+def _fast_pairs(xyz: Floats, centre: Floats, idx: Ints) -> npt.NDArray[np.int64]:
+    """Exact-time, fine-point reports among themselves: one 4-D ball of fixed radius."""
+    if idx.size < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    v = _speed(0.0, FINE_RADIUS_M)
+    points = np.column_stack([xyz[idx], centre[idx] * v])
+    reach = 2 * FINE_RADIUS_M * np.sqrt(2.0) * 1.0001
+    local = np.asarray(cKDTree(points).query_pairs(reach, output_type="ndarray"), dtype=np.int64)
+    return idx[local]
+
+
+def _group_pairs(
+    frame: LinkFrame,
+    xyz: Floats,
+    centre: Floats,
+    radius: Floats,
+    queries: Ints,
+    members: Ints,
+    span: float,
+    max_r: float,
+) -> npt.NDArray[np.int64]:
+    """(query, member) candidates: a member may be near a query in both space and time."""
+    if members.size == 0 or queries.size == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    v = _speed(span, max_r)
+    tree = cKDTree(np.column_stack([xyz[members], centre[members] * v]))
+    max_d = radius[queries] + max_r
+    max_dt = (frame.span_s[queries] + span) / 2 + 2 * TIME_SLACK_S
+    reach = np.hypot(max_d, max_dt * v) * 1.0001
+    points = np.column_stack([xyz[queries], centre[queries] * v])
+    hits = tree.query_ball_point(points, reach, return_sorted=False)
+    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    if counts.sum() == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    flat = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if h])
+    return np.column_stack([np.repeat(queries, counts), members[flat]])
+
+
+def incident_components(frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: Ints | None = None) -> Ints:
+    """A label per report: the incident it belongs to (reports of one incident share one label).
+
+    ``groups`` gives reports already known to be one incident the same number (stored reports);
+    every other report starts alone. Pairs merge closest first, one report per source per incident.
+    """
+    n = len(frame)
+    parent = list(range(n))
+    sources: list[set[int]] = [{int(s)} for s in frame.source.tolist()]
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+            sources[ra] |= sources[rb]
+
+    if groups is not None:
+        first: dict[int, int] = {}
+        for i, g in enumerate(groups.tolist()):
+            union(first.setdefault(g, i), i)
+    for a, b in pairs[np.argsort(_closeness(frame, pairs), kind="stable")].tolist():
+        ra, rb = find(a), find(b)
+        if ra != rb and not (sources[ra] & sources[rb]):
+            union(ra, rb)
+    return np.array([find(i) for i in range(n)], dtype=np.int64)
+
+
+def _closeness(frame: LinkFrame, pairs: npt.NDArray[np.int64]) -> Floats:
+    """How close a pair is against its tolerances (0 = same place and time; 2 = at both limits)."""
+    if pairs.size == 0:
+        return np.empty(0)
+    a, b = pairs[:, 0], pairs[:, 1]
+    radius = np.maximum(frame.radius_m, MIN_RADIUS_M)
+    d = haversine_m(frame.lon[a], frame.lat[a], frame.lon[b], frame.lat[b]) / (radius[a] + radius[b])
+    centre = frame.start_s + frame.span_s / 2
+    dt = np.abs(centre[a] - centre[b]) / ((frame.span_s[a] + frame.span_s[b]) / 2 + 2 * TIME_SLACK_S)
+    return np.asarray(d + dt, dtype=np.float64)
+
+
+def _confirm(frame: LinkFrame, radius: Floats, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    a, b = pairs[:, 0], pairs[:, 1]
+    keep = (a != b) & (frame.kind[a] == frame.kind[b]) & (frame.source[a] != frame.source[b])
+    a, b = a[keep], b[keep]
+    s0a = frame.start_s[a] - TIME_SLACK_S
+    s0b = frame.start_s[b] - TIME_SLACK_S
+    e_a = frame.start_s[a] + frame.span_s[a] + TIME_SLACK_S
+    e_b = frame.start_s[b] + frame.span_s[b] + TIME_SLACK_S
+    keep = (s0a <= e_b) & (s0b <= e_a)
+    keep &= haversine_m(frame.lon[a], frame.lat[a], frame.lon[b], frame.lat[b]) <= radius[a] + radius[b]
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    return np.unique(np.stack([lo, hi], axis=1), axis=0) if lo.size else np.empty((0, 2), dtype=np.int64)
+
+
+def haversine_m(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> Floats:
+    """Great-circle distance in metres (arrays broadcast)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))), dtype=np.float64)

@@ -1,0 +1,1 @@
+"""Intake: one adapter per source, each producing RawRecords; one builder validating them."""

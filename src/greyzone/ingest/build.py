@@ -1,0 +1,413 @@
+"""The one builder: raw records (from any adapter) → a validated ReportBatch plus rejects.
+
+Parsing turns each field into its type (a problem per field that cannot be read); the model's
+rules (:func:`greyzone.model.columns.column_problems`) then check all rows at once. A row with
+any problem is rejected with every problem listed; the others form the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+from greyzone.errors import GazetteerError, Problem
+from greyzone.ingest.records import RawRecord, Reject, reject
+from greyzone.model.batch import ReportBatch
+from greyzone.model.cells import lonlats_to_cells
+from greyzone.model.columns import ReportColumns, column_problems, content_keys, id_bytes_from_content
+from greyzone.model.enums import (
+    InfraStatus,
+    Kind,
+    Service,
+    ServiceStatus,
+    ShellingKind,
+    Side,
+    TimePrecision,
+    Utility,
+    enum_problem,
+)
+
+#: Ukraine and its neighbourhood (lon_min, lat_min, lon_max, lat_max): a point outside it whose
+#: swap falls inside is rejected as "lon and lat swapped".
+UKRAINE_BBOX = (22.0, 44.0, 40.5, 52.5)
+DEFAULT_CREDIBILITY = 0.5
+DEFAULT_PRECISION_M = 1000.0  # a point without a stated precision is taken to be good to 1 km
+METRES_PER_DEGREE = 111_320.0
+
+
+class PlaceResolver(Protocol):
+    def resolve(self, name: str) -> tuple[float, float, float]:
+        """(lon, lat, precision_m) of a place name; raises GazetteerError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What the builder needs beyond the records (all optional)."""
+
+    gazetteer: PlaceResolver | None = None
+    reporter_key: bytes | None = None  # key of the reporter hash; no key, no reporter kept
+    now_s: float | None = None  # reject times after now (+1 h); None: no future check
+    default_source: str | None = None
+    region: tuple[float, float, float, float] | None = UKRAINE_BBOX
+
+
+_KIND_ALIASES = {s.value: (Kind.SHELLING, s) for s in ShellingKind}
+
+
+def build_batch(records: Sequence[RawRecord], ctx: BuildContext) -> tuple[ReportBatch, list[Reject]]:
+    """Validate ``records``; the batch holds the valid ones, in order, the rejects the rest."""
+    fields = [r.fields for r in records]
+    problems: dict[int, list[Problem]] = {}
+    cols, extra = _parse_columns(fields, ctx, problems)
+    for i, found in column_problems(cols, ctx.now_s).items():
+        problems.setdefault(i, []).extend(_new_problems(problems.get(i, []), found))
+    rejects = [reject(records[i], p.field, p.reason) for i in sorted(problems) for p in _unique(problems[i])]
+    keep = np.array([i for i in range(len(records)) if i not in problems], dtype=np.intp)
+    cols = cols.take(keep)
+    given = [extra["id"][i] for i in keep.tolist()]
+    keys = content_keys(cols)
+    ids = [g.bytes if g is not None else id_bytes_from_content(k) for g, k in zip(given, keys, strict=True)]
+    hashes = [_reporter_hash(extra["reporter"][i], ctx.reporter_key) for i in keep.tolist()]
+    cells = lonlats_to_cells(cols.lon, cols.lat) if len(cols) else np.empty((0, 3), np.int64)
+    return ReportBatch(cols, ids, cells, hashes), rejects
+
+
+_LOCATION_FIELDS = frozenset({"lon", "lat", "location_precision_m", "place", "geometry"})
+
+
+def _new_problems(parsed: list[Problem], checked: list[Problem]) -> list[Problem]:
+    """The rule problems that are not echoes of a parse problem (an unreadable field is not also 'out of range')."""
+    fields = {p.field for p in parsed}
+    if fields & _LOCATION_FIELDS:
+        fields |= _LOCATION_FIELDS
+    return [p for p in checked if p.field not in fields]
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _reporter_hash(reporter: str | None, key: bytes | None) -> bytes | None:
+    if not reporter or key is None:
+        return None
+    return hmac.new(key, reporter.strip().encode(), hashlib.sha256).digest()[:16]
+
+
+Problems = dict[int, list[Problem]]
+
+
+def _parse_columns(
+    fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems
+) -> tuple[ReportColumns, dict[str, Any]]:
+    def col(name: str) -> list[Any]:
+        return [f.get(name) for f in fields]
+
+    n = len(fields)
+    kind, subkind = _kinds(col("kind"), col("subkind"), problems)
+    observed, precision = _observed(col("observed_at"), col("time_precision"), problems)
+    lon, lat, prec, place, area = _locations(fields, ctx, problems)
+    out = ReportColumns(
+        kind=kind,
+        observed_s=observed,
+        time_precision=precision,
+        lon=lon,
+        lat=lat,
+        location_precision_m=prec,
+        credibility=_floats(col("credibility"), "credibility", problems, default=DEFAULT_CREDIBILITY),
+        source=[s if s is not None else ctx.default_source for s in _texts(col("source"))],
+        reported_s=_times(col("reported_at"), "reported_at", problems),
+        ended_s=_times(col("ended_at"), "ended_at", problems),
+        killed=_floats(col("killed"), "killed", problems),
+        injured=_floats(col("injured"), "injured", problems),
+        subkind=subkind,
+        side=_enums(col("side"), Side, "side", problems),
+        utility=_enums(col("utility"), Utility, "utility", problems),
+        service=_enums(col("service"), Service, "service", problems),
+        status=_statuses(col("status"), kind, problems),
+        source_record_id=_texts(col("source_record_id")),
+        place=place,
+        text=_texts(col("text")),
+        area_wkb=area,
+    )
+    extra = {"id": _ids(col("id"), problems), "reporter": _texts(col("reporter"))}
+    assert len(out) == n
+    return out, extra
+
+
+def _add(problems: Problems, i: int, field: str, reason: str) -> None:
+    problems.setdefault(i, []).append(Problem(field, reason))
+
+
+def _memo_parse(values: list[Any], parse: Any, field: str, problems: Problems) -> list[Any]:
+    """Parse each value through a per-call memo (values repeat: kinds, sources, precisions)."""
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    for i, v in enumerate(values):
+        try:
+            r = memo[v]
+        except KeyError:
+            r = memo[v] = parse(v)
+        except TypeError:  # unhashable (a JSON list or object)
+            r = Problem(field, f"expected text; got {type(v).__name__}")
+        if isinstance(r, Problem):
+            problems.setdefault(i, []).append(r)
+            r = None
+        out.append(r)
+    return out
+
+
+def _kinds(raw: list[Any], raw_sub: list[Any], problems: Problems) -> tuple[list[Any], list[Any]]:
+    def parse(v: Any) -> Any:
+        key = _text(v)
+        if key is None:
+            return Problem("kind", f"required: one of {', '.join(Kind)}")
+        key = key.lower().replace("-", "_").replace(" ", "_")
+        if key in _KIND_ALIASES:
+            return _KIND_ALIASES[key]
+        try:
+            return (Kind(key), None)
+        except ValueError:
+            return enum_problem(Kind, v, "kind")
+
+    pairs = _memo_parse(raw, parse, "kind", problems)
+    subs = _enums(raw_sub, ShellingKind, "subkind", problems)
+    kinds = [p[0] if p else None for p in pairs]
+    subkinds = [s if s is not None else (p[1] if p else None) for p, s in zip(pairs, subs, strict=True)]
+    return kinds, subkinds
+
+
+def _enums(raw: list[Any], enum: Any, field: str, problems: Problems) -> list[Any]:
+    def parse(v: Any) -> Any:
+        key = _text(v)
+        if key is None:
+            return None
+        try:
+            return enum(key.lower())
+        except ValueError:
+            return enum_problem(enum, v, field)
+
+    return _memo_parse(raw, parse, field, problems)
+
+
+def _statuses(raw: list[Any], kinds: list[Kind | None], problems: Problems) -> list[Any]:
+    if all(v is None or v == "" for v in raw):
+        return [None] * len(raw)
+    infra = _enums(raw, InfraStatus, "status", {})
+    service = _enums(raw, ServiceStatus, "status", {})
+    out: list[Any] = []
+    for i, (v, k) in enumerate(zip(raw, kinds, strict=True)):
+        parsed = service[i] if k is Kind.SERVICE_STATUS else infra[i]
+        if parsed is None and _text(v) is not None:
+            valid = ServiceStatus if k is Kind.SERVICE_STATUS else InfraStatus
+            _add(problems, i, "status", f"expected one of {', '.join(valid)}; got {v!r}")
+        out.append(parsed)
+    return out
+
+
+def _observed(raw: list[Any], raw_precision: list[Any], problems: Problems) -> tuple[Any, list[Any]]:
+    observed = np.full(len(raw), math.nan)
+    date_only = [False] * len(raw)
+    for i, v in enumerate(raw):
+        if _is_blank(v):
+            _add(problems, i, "observed_at", "required: when it happened, e.g. 2024-11-03T09:15:00Z")
+            continue
+        t, is_date = _time(v)
+        if isinstance(t, Problem):
+            problems.setdefault(i, []).append(Problem("observed_at", t.reason))
+        else:
+            observed[i], date_only[i] = t, is_date
+    given = _enums(raw_precision, TimePrecision, "time_precision", problems)
+    precision = [
+        g if g is not None else (TimePrecision.DAY if d else TimePrecision.EXACT)
+        for g, d in zip(given, date_only, strict=True)
+    ]
+    for i, p in enumerate(precision):
+        if p is TimePrecision.HOUR:
+            observed[i] -= observed[i] % 3600
+        elif p is TimePrecision.DAY:
+            observed[i] -= observed[i] % 86400
+    return observed, precision
+
+
+def _times(raw: list[Any], field: str, problems: Problems) -> Any:
+    out = np.full(len(raw), math.nan)
+    if all(v is None or v == "" for v in raw):
+        return out
+    for i, v in enumerate(raw):
+        if _is_blank(v):
+            continue
+        t, _ = _time(v)
+        if isinstance(t, Problem):
+            problems.setdefault(i, []).append(Problem(field, t.reason))
+        else:
+            out[i] = t
+    return out
+
+
+def _time(value: Any) -> tuple[float | Problem, bool]:
+    """Epoch seconds of an ISO 8601 time (naive is an error) or of a date (a UTC day)."""
+    if isinstance(value, datetime):
+        t = value
+    elif isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp(), True
+    else:
+        text = str(value).strip()
+        try:
+            t = datetime.fromisoformat(text)
+        except ValueError:
+            return Problem("", f"expected an ISO 8601 time such as 2024-11-03T09:15:00Z; got {text!r}"), False
+        if len(text) == 10:  # YYYY-MM-DD: a day, in UTC
+            return t.replace(tzinfo=UTC).timestamp(), True
+    if t.tzinfo is None or t.utcoffset() is None:
+        return Problem("", f"expected a timezone-aware time (add Z or +02:00); got naive {value!r}"), False
+    return t.timestamp(), False
+
+
+def _floats(raw: list[Any], field: str, problems: Problems, default: float = math.nan) -> Any:
+    """Numbers of a column; blanks become ``default``; unreadable values are problems."""
+    if all(v is None or v == "" for v in raw):
+        return np.full(len(raw), default)
+    try:
+        out = np.array(raw, dtype=np.float64)
+        if not np.isnan(out).any() and not any(isinstance(v, bool) for v in raw[:1]):
+            return out
+    except (TypeError, ValueError):
+        pass
+    out = np.full(len(raw), default)
+    for i, v in enumerate(raw):
+        if _is_blank(v):
+            continue
+        x = _number(v, field, problems, i)
+        out[i] = x
+    return out
+
+
+def _ids(raw: list[Any], problems: Problems) -> list[uuid.UUID | None]:
+    def parse(v: Any) -> Any:
+        text = _text(v)
+        if text is None:
+            return None
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            return Problem("id", f"expected a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427; got {v!r}")
+
+    return _memo_parse(raw, parse, "id", problems)
+
+
+def _texts(raw: list[Any]) -> list[str | None]:
+    return [_text(v) for v in raw]
+
+
+def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems) -> tuple[Any, ...]:
+    n = len(fields)
+    lon = _floats([f.get("lon") for f in fields], "lon", problems)
+    lat = _floats([f.get("lat") for f in fields], "lat", problems)
+    prec = _floats([f.get("location_precision_m") for f in fields], "location_precision_m", problems)
+    place = _texts([f.get("place") for f in fields])
+    area: list[bytes | None] = [None] * n
+    has_point = ~(np.isnan(lon) & np.isnan(lat))
+    prec[has_point & np.isnan(prec)] = DEFAULT_PRECISION_M
+    for i in np.flatnonzero(has_point).tolist() if ctx.region else []:
+        _check_swap(float(lon[i]), float(lat[i]), ctx, problems, i)
+    for i in np.flatnonzero(~has_point).tolist():
+        where = _locate_without_point(fields[i], place[i], ctx)
+        if isinstance(where, Problem):
+            problems.setdefault(i, []).append(where)
+            continue
+        lon[i], lat[i], found_prec, area[i] = where
+        prec[i] = found_prec if np.isnan(prec[i]) else max(prec[i], found_prec)
+    return lon, lat, prec, place, area
+
+
+def _locate_without_point(
+    f: dict[str, Any], place: str | None, ctx: BuildContext
+) -> tuple[float, float, float, bytes | None] | Problem:
+    geometry = f.get("geometry")
+    if geometry is not None:
+        return _parse_area(geometry)
+    if place is not None:
+        return _resolve_place(place, ctx)
+    return Problem("lon", "required: lon and lat, a place name, or an area geometry")
+
+
+def _check_swap(lon: float, lat: float, ctx: BuildContext, problems: Problems, i: int) -> None:
+    if ctx.region is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return
+    x0, y0, x1, y1 = ctx.region
+    inside = x0 <= lon <= x1 and y0 <= lat <= y1
+    if not inside and x0 <= lat <= x1 and y0 <= lon <= y1:
+        _add(problems, i, "lat", f"lon {lon}, lat {lat} lies outside the region but its swap inside: swapped?")
+
+
+def _parse_area(geometry: Any) -> tuple[float, float, float, bytes | None] | Problem:
+    try:
+        geom = geometry if isinstance(geometry, shapely.Geometry) else shape(geometry)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+        return Problem("geometry", f"expected a GeoJSON geometry; {exc}")
+    if geom.is_empty:
+        return Problem("geometry", "expected a non-empty geometry; got an empty one")
+    x0, y0, x1, y1 = geom.bounds
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        return Problem("geometry", f"coordinates outside lon/lat ranges: bounds {geom.bounds}")
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    if geom.geom_type == "Point":
+        return geom.x, geom.y, DEFAULT_PRECISION_M, None
+    point = geom.representative_point()
+    return point.x, point.y, max(_radius_m(geom, point), 1.0), shapely.to_wkb(geom)
+
+
+def _radius_m(geom: Any, point: Any) -> float:
+    """Distance (m) from the point to the farthest corner of the area's bounding box."""
+    x0, y0, x1, y1 = geom.bounds
+    scale_x = METRES_PER_DEGREE * math.cos(math.radians(point.y))
+    dx = max(abs(point.x - x0), abs(x1 - point.x)) * scale_x
+    dy = max(abs(point.y - y0), abs(y1 - point.y)) * METRES_PER_DEGREE
+    return min(math.hypot(dx, dy), 1_000_000.0)
+
+
+def _resolve_place(place: str, ctx: BuildContext) -> tuple[float, float, float, bytes | None] | Problem:
+    if ctx.gazetteer is None:
+        return Problem("place", f"no gazetteer loaded to resolve {place!r}: give lon and lat")
+    try:
+        lon, lat, precision = ctx.gazetteer.resolve(place)
+    except GazetteerError as exc:
+        return Problem("place", str(exc))
+    return lon, lat, precision, None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: Any, field: str, problems: Problems, i: int) -> float:
+    if isinstance(value, bool):
+        _add(problems, i, field, f"expected a number; got {value!r}")
+        return math.nan
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        _add(problems, i, field, f"expected a number; got {value!r}")
+        return math.nan
+    if not math.isfinite(x):
+        _add(problems, i, field, f"expected a finite number; got {value!r}")
+    return x

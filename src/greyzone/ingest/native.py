@@ -1,0 +1,121 @@
+"""greyzone's own formats: CSV and JSON lines, one report per row, columns named as the fields.
+
+Both readers stream (constant memory), report bad rows as rejects instead of stopping, and keep
+row numbers a person can find: CSV rows count data rows (the header is row 0), JSON-lines rows
+count lines. Bytes that are not UTF-8 reject the row they are in; a file cut short rejects its
+last, incomplete row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from greyzone.errors import IngestError
+from greyzone.ingest.records import RawRecord, Reject
+
+MAX_FIELD_BYTES = 1_000_000  # larger fields are a broken file, not a report; the validator caps text at 10k
+csv.field_size_limit(MAX_FIELD_BYTES)
+
+Item = RawRecord | Reject
+
+
+class _Lines:
+    """Decode a binary file line by line, remembering which physical lines were not UTF-8."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self.line = 0
+        self.bad_lines: set[int] = set()
+        self.bytes_read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for raw in self._fh:
+            self.line += 1
+            self.bytes_read += len(raw)
+            data = raw[3:] if first and raw.startswith(b"\xef\xbb\xbf") else raw
+            first = False
+            try:
+                yield data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.bad_lines.add(self.line)
+                yield data.decode("utf-8", errors="replace")
+
+
+def read_csv(path: Path, *, progress: Any = None) -> Iterator[Item]:
+    """Records (or rejects) of a CSV file with a header row of greyzone field names."""
+    with path.open("rb") as fh:
+        lines = _Lines(fh)
+        reader = csv.reader(lines)
+        header = _header(reader, path)
+        yield from _csv_rows(reader, lines, header, str(path), progress)
+
+
+def _header(reader: Any, path: Path) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(f"{path}: the file is empty; expected a header row of field names") from None
+    except csv.Error as exc:
+        raise IngestError(f"{path}: the header row cannot be read as CSV: {exc}") from None
+    return [h.strip().lower() for h in header]
+
+
+def _csv_rows(reader: Any, lines: _Lines, header: list[str], name: str, progress: Any) -> Iterator[Item]:
+    row = 0
+    last_line = lines.line
+    width = len(header)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row += 1
+            yield Reject(name, row, "(row)", f"cannot be read as CSV: {exc}")
+            continue
+        row += 1
+        first_line, last_line = last_line + 1, lines.line
+        if progress is not None and row % 10_000 == 0:
+            progress(lines.bytes_read)
+        if not values:
+            continue
+        if any(n in lines.bad_lines for n in range(first_line, last_line + 1)):
+            yield Reject(name, row, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
+        elif len(values) != width:
+            what = "truncated row (file cut short?)" if len(values) < width else "more fields than the header"
+            yield Reject(name, row, "(row)", f"{what}: expected {width} fields, got {len(values)}")
+        else:
+            yield RawRecord(name, row, dict(zip(header, values, strict=True)))
+
+
+def read_jsonl(path: Path, *, progress: Any = None) -> Iterator[Item]:
+    """Records (or rejects) of a JSON-lines file: one JSON object per line."""
+    name = str(path)
+    with path.open("rb") as fh:
+        lines = _Lines(fh)
+        for text in lines:
+            n = lines.line
+            if progress is not None and n % 10_000 == 0:
+                progress(lines.bytes_read)
+            if not text.strip():
+                continue
+            if n in lines.bad_lines:
+                yield Reject(name, n, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
+                continue
+            yield _json_record(name, n, text)
+
+
+def _json_record(name: str, n: int, text: str) -> Item:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        cut = " (file cut short?)" if not text.endswith("\n") else ""
+        return Reject(name, n, "(line)", f"not JSON{cut}: {exc.msg} at column {exc.colno}")
+    if not isinstance(value, dict):
+        return Reject(name, n, "(line)", f"expected a JSON object per line; got {type(value).__name__}")
+    return RawRecord(name, n, value)

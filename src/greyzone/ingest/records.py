@@ -1,0 +1,66 @@
+"""The one intermediate record every source adapter produces, and the reject it may become."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+MAX_VALUE_CHARS_IN_REJECT = 120
+
+
+class RawRecord(NamedTuple):
+    """Fields of one report in greyzone's own schema, as a source gave them (strings or values).
+
+    ``row`` is 1-based: the data row of a CSV (header excluded), the line of a JSON-lines file,
+    or the feature of a GeoJSON file. Keys are greyzone's field names (see the README's schema);
+    ``geometry`` may hold a GeoJSON geometry dict for an area report.
+    """
+
+    file: str
+    row: int
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that was not stored: where it was, which field, and why."""
+
+    file: str
+    row: int
+    field: str
+    reason: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}: {self.field}: {self.reason}"
+
+
+def reject(record: RawRecord, field: str, reason: str) -> Reject:
+    value = record.fields.get(field, "")
+    shown = "" if value is None else str(value)
+    if len(shown) > MAX_VALUE_CHARS_IN_REJECT:
+        shown = shown[:MAX_VALUE_CHARS_IN_REJECT] + "…"
+    return Reject(record.file, record.row, field, reason, shown)
+
+
+REJECT_COLUMNS = ("file", "row", "field", "reason", "value")
+
+
+def write_rejects(rejects: Iterable[Reject], path: Path) -> int:
+    """Write rejects as CSV (file, row, field, reason, value); returns how many were written."""
+    n = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REJECT_COLUMNS)
+        for r in rejects:
+            writer.writerow((r.file, r.row, r.field, r.reason, _formula_safe(r.value)))
+            n += 1
+    return n
+
+
+def _formula_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; quote them with a leading '."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

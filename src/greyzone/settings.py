@@ -1,0 +1,59 @@
+"""Settings: built from the environment and flags at the edge, then passed in; never read at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from greyzone.errors import SettingsError
+
+DEFAULT_DB = Path("greyzone.db")
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_path: Path = DEFAULT_DB
+    gazetteer_dir: Path | None = None
+    reporter_key_path: Path | None = None  # default: the database path + ".key"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE; explicit overrides win."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {
+            "db_path": Path(env.get("GREYZONE_DB", str(DEFAULT_DB))),
+            "gazetteer_dir": Path(env["GREYZONE_GAZETTEER"]) if env.get("GREYZONE_GAZETTEER") else None,
+            "reporter_key_path": Path(env["GREYZONE_REPORTER_KEY_FILE"])
+            if env.get("GREYZONE_REPORTER_KEY_FILE")
+            else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def key_path(self) -> Path:
+        return self.reporter_key_path or self.db_path.with_name(self.db_path.name + ".key")
+
+
+def reporter_key(settings: Settings, *, create: bool = True) -> bytes:
+    """The secret key of reporter hashes, kept outside the database (created once, mode 0600)."""
+    path = settings.key_path
+    if path.exists():
+        key = path.read_bytes()
+        if len(key) < 16:
+            raise SettingsError(
+                f"{path}: the reporter key is too short ({len(key)} bytes); delete it to make a new one"
+            )
+        return key
+    if not create:
+        raise SettingsError(f"{path}: no reporter key; run 'greyzone init'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = secrets.token_bytes(KEY_BYTES)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key

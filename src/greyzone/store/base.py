@@ -1,0 +1,69 @@
+"""The one Store protocol every backend implements, and the values it takes and gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from greyzone.ingest.records import Reject
+from greyzone.model.batch import ReportBatch
+from greyzone.model.enums import Kind
+from greyzone.model.report import Report
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """Which reports to read; every criterion is optional. Results are ordered by time."""
+
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    kinds: frozenset[Kind] = frozenset()
+    bbox: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What one committed batch did. ``incidents``: distinct incidents its new reports belong to."""
+
+    batch_id: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    incidents: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    reports: int
+    incidents: int
+    batches: int
+    rejects: int
+    first_observed: datetime | None
+    last_observed: datetime | None
+    by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (reports, incidents)
+    by_source: dict[str, int] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Where reports live. A write is atomic: the whole batch and its rejects, or nothing."""
+
+    def write_batch(self, batch: ReportBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        """Store a validated batch (duplicates of stored reports are skipped), linking incidents."""
+        ...
+
+    def read_reports(self, query: ReportQuery) -> Iterator[Report]: ...
+
+    def incident_of(self, report_id: bytes) -> int | None:
+        """The incident a stored report belongs to (None when no such report)."""
+        ...
+
+    def count_incidents(self, batch_ids: Sequence[int]) -> int:
+        """Distinct incidents that the reports of these batches belong to."""
+        ...
+
+    def stats(self) -> StoreStats: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,65 @@
+-- greyzone store, version 1: the append-only report log, its batches, rejects and indexes.
+-- Times are integer seconds since 1970-01-01 UTC; coordinates WGS84 (lon, lat).
+
+CREATE TABLE batches (
+    batch_id     INTEGER PRIMARY KEY,
+    origin       TEXT NOT NULL,           -- the file or client a batch came from
+    committed_at INTEGER NOT NULL,
+    accepted     INTEGER NOT NULL,
+    duplicates   INTEGER NOT NULL,
+    rejected     INTEGER NOT NULL
+);
+
+CREATE TABLE reports (
+    seq                  INTEGER PRIMARY KEY,  -- append order
+    id                   BLOB NOT NULL UNIQUE, -- 16-byte UUID
+    kind                 TEXT NOT NULL,
+    subkind              TEXT,
+    observed_at          INTEGER NOT NULL,
+    time_precision       TEXT NOT NULL,
+    lon                  REAL NOT NULL,
+    lat                  REAL NOT NULL,
+    location_precision_m REAL NOT NULL,
+    h3_r5                INTEGER NOT NULL,
+    h3_r7                INTEGER NOT NULL,
+    h3_r9                INTEGER NOT NULL,
+    source               TEXT NOT NULL,
+    credibility          REAL NOT NULL,
+    text                 TEXT,
+    -- kind-specific and optional fields as one JSON object (absent when none): side, utility,
+    -- service, status, killed, injured, place, source_record_id, reported_at, ended_at
+    attrs                TEXT,
+    area_wkb             BLOB,
+    reporter_hash        BLOB,                 -- keyed hash; never the reporter
+    incident_id          INTEGER NOT NULL,     -- the seq of the incident's first report
+    batch_id             INTEGER NOT NULL REFERENCES batches (batch_id)
+);
+
+CREATE INDEX reports_by_time ON reports (observed_at);
+CREATE INDEX reports_by_kind ON reports (kind, observed_at);
+CREATE INDEX reports_by_cell ON reports (h3_r9);
+CREATE INDEX reports_by_incident ON reports (incident_id);
+
+-- The log is append-only: a report's content never changes and is never deleted.
+-- Only its link to an incident may move (when a later report joins two incidents).
+CREATE TRIGGER reports_append_only_update
+BEFORE UPDATE OF seq, id, kind, subkind, observed_at, time_precision, lon, lat, location_precision_m,
+    h3_r5, h3_r7, h3_r9, source, credibility, text, attrs, area_wkb, reporter_hash, batch_id ON reports
+BEGIN
+    SELECT RAISE(ABORT, 'reports are append-only: their content cannot be updated');
+END;
+
+CREATE TRIGGER reports_append_only_delete
+BEFORE DELETE ON reports
+BEGIN
+    SELECT RAISE(ABORT, 'reports are append-only: they cannot be deleted');
+END;
+
+CREATE TABLE rejects (
+    batch_id INTEGER NOT NULL REFERENCES batches (batch_id),
+    file     TEXT NOT NULL,
+    row      INTEGER NOT NULL,
+    field    TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    value    TEXT NOT NULL
+);

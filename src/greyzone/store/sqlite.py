@@ -1,0 +1,269 @@
+"""The embedded store: SQLite (stdlib ``sqlite3``), WAL, ``synchronous=FULL``, versioned migrations.
+
+One batch is one ``BEGIN IMMEDIATE … COMMIT`` transaction: its reports, their incident links and
+its rejects land together or not at all. With WAL and ``synchronous=FULL`` a committed batch
+survives a crash (kill -9, power loss) and an interrupted one leaves no trace.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from greyzone.errors import SchemaError, StoreError
+from greyzone.ingest.records import Reject
+from greyzone.model.batch import ReportBatch
+from greyzone.model.enums import Kind
+from greyzone.model.report import Report
+from greyzone.store.base import BatchResult, ReportQuery, StoreStats
+from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
+from greyzone.store.rows import CANDIDATE_COLUMNS, COLUMNS, report_from_row, rows_from_batch
+
+APPLICATION_ID = 0x67727A31  # "grz1": marks a database file as a greyzone store
+# Only a repeated id is skipped (a re-ingested report); any other violation is an error, never a silent skip.
+_INSERT = (
+    f"INSERT INTO reports ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with this greyzone, in order."""
+    folder = resources.files("greyzone.store").joinpath("migrations")
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            version, _, name = entry.name.removesuffix(".sql").partition("_")
+            out.append((int(version), name, entry.read_text(encoding="utf-8")))
+    return out
+
+
+class SqliteStore:
+    """A greyzone store in one SQLite file. Open with :meth:`open`; close when done."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> SqliteStore:
+        """Open (and create or migrate) the store at ``path``; ``:memory:`` for a throwaway one."""
+        path = str(path)
+        if not create and path != ":memory:" and not Path(path).exists():
+            raise StoreError(f"no store at {path}: run 'greyzone init' (or pass --db to an existing one)")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            store = cls(conn, path)
+            store._configure()
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        return store
+
+    def _configure(self) -> None:
+        c = self._conn
+        c.execute("PRAGMA busy_timeout = 10000")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() not in ("wal", "memory"):
+            raise StoreError(f"the store at {self.path} cannot use WAL (got {mode}): is it on a network share?")
+        c.execute("PRAGMA synchronous = FULL")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        c.execute("PRAGMA temp_store = MEMORY")
+
+    def _migrate(self) -> None:
+        c = self._conn
+        app_id = c.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
+            raise SchemaError(f"{self.path} is not a greyzone store (it has other tables); use another --db path")
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at INTEGER NOT NULL)"
+            )
+            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+            known = migrations()
+            newest = max(v for v, _, _ in known)
+            if done and max(done) > newest:
+                raise SchemaError(
+                    f"{self.path} has schema version {max(done)}, newer than this greyzone ({newest}): upgrade greyzone"
+                )
+            for version, name, sql in known:
+                if version not in done:
+                    _run_script(c, sql)
+                    c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, int(time.time())))
+            c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return int(self._conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+    def write_batch(self, batch: ReportBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            result = self._write(batch, rejects, origin)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return result
+
+    def _write(self, batch: ReportBatch, rejects: Sequence[Reject], origin: str) -> BatchResult:
+        c = self._conn
+        batch_id = c.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
+        c.execute("INSERT INTO batches VALUES (?, ?, ?, 0, 0, ?)", (batch_id, origin, int(time.time()), len(rejects)))
+        first = c.execute("SELECT coalesce(max(seq), 0) + 1 FROM reports").fetchone()[0]
+        unique = _first_occurrences(batch.ids)
+        seqs = list(range(first, first + len(unique)))
+        c.executemany(_INSERT, rows_from_batch(batch, unique, seqs, seqs, batch_id))
+        inserted = [r[0] for r in c.execute("SELECT seq FROM reports WHERE seq >= ? ORDER BY seq", (first,))]
+        new_index = np.array([unique[s - first] for s in inserted], dtype=np.intp)
+        new = batch.take(new_index)
+        incidents = self._link(new, np.array(inserted, dtype=np.int64), first)
+        if rejects:
+            c.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
+                [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects],
+            )
+        duplicates = len(batch) - len(inserted)
+        c.execute(
+            "UPDATE batches SET accepted = ?, duplicates = ? WHERE batch_id = ?", (len(inserted), duplicates, batch_id)
+        )
+        return BatchResult(batch_id, len(inserted), duplicates, len(rejects), incidents)
+
+    def _link(self, new: ReportBatch, seqs: np.ndarray[Any, Any], first: int) -> int:
+        if not len(new):
+            return 0
+        plan = plan_links(new, seqs, self._candidates(new, first))
+        c = self._conn
+        moved = [(int(i), int(s)) for i, s in zip(plan.incident_id, seqs, strict=True) if i != s]
+        c.executemany("UPDATE reports SET incident_id = ? WHERE seq = ?", moved)
+        for old, winner in plan.merges.items():
+            c.execute("UPDATE reports SET incident_id = ? WHERE incident_id = ?", (winner, old))
+        return plan.incidents
+
+    def _candidates(self, batch: ReportBatch, first: int) -> Candidates:
+        marks = ", ".join("?" * len(LINKABLE_PRECISIONS))
+        sql = (
+            f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM reports WHERE kind = ? AND observed_at BETWEEN ? AND ?"
+            f" AND seq < ? AND time_precision IN ({marks}) AND location_precision_m <= ?"
+        )
+        rows: list[Any] = []
+        for kind, lo, hi in candidate_windows(batch):
+            args = (kind, int(lo), int(hi), first, *LINKABLE_PRECISIONS, radius_cap_m(Kind(kind)))
+            rows.extend(self._conn.execute(sql, args))
+        return Candidates.from_rows(rows)
+
+    def read_reports(self, query: ReportQuery) -> Iterator[Report]:
+        where, args = _where(query)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM reports {where} ORDER BY observed_at, seq"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        for row in self._conn.execute(sql, args):
+            yield report_from_row(row)
+
+    def incident_of(self, report_id: bytes) -> int | None:
+        row = self._conn.execute("SELECT incident_id FROM reports WHERE id = ?", (report_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def count_incidents(self, batch_ids: Sequence[int]) -> int:
+        if not batch_ids:
+            return 0
+        lo, hi = min(batch_ids), max(batch_ids)
+        marks = ", ".join("?" * len(batch_ids))
+        sql = (
+            f"SELECT count(DISTINCT incident_id) FROM reports WHERE batch_id BETWEEN ? AND ? AND batch_id IN ({marks})"
+        )
+        return int(self._conn.execute(sql, (lo, hi, *batch_ids)).fetchone()[0])
+
+    def stats(self) -> StoreStats:
+        c = self._conn
+        reports, incidents, first, last = c.execute(
+            "SELECT count(*), count(DISTINCT incident_id), min(observed_at), max(observed_at) FROM reports"
+        ).fetchone()
+        by_kind = {
+            k: (n, m)
+            for k, n, m in c.execute(
+                "SELECT kind, count(*), count(DISTINCT incident_id) FROM reports GROUP BY kind ORDER BY kind"
+            )
+        }
+        by_source = dict(c.execute("SELECT source, count(*) FROM reports GROUP BY source ORDER BY 2 DESC"))
+        return StoreStats(
+            reports=reports,
+            incidents=incidents,
+            batches=c.execute("SELECT count(*) FROM batches").fetchone()[0],
+            rejects=c.execute("SELECT count(*) FROM rejects").fetchone()[0],
+            first_observed=_time(first),
+            last_observed=_time(last),
+            by_kind=by_kind,
+            by_source=by_source,
+        )
+
+    def integrity_check(self) -> str:
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _run_script(c: sqlite3.Connection, sql: str) -> None:
+    """Run a migration's statements one by one (executescript would commit our transaction)."""
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            c.execute(buffer)
+            buffer = ""
+    if buffer.strip() and not buffer.strip().startswith("--"):
+        c.execute(buffer)
+
+
+def _first_occurrences(ids: list[bytes]) -> list[int]:
+    seen: set[bytes] = set()
+    out = []
+    for i, x in enumerate(ids):
+        if x not in seen:
+            seen.add(x)
+            out.append(i)
+    return out
+
+
+def _time(t: int | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
+
+
+def _where(q: ReportQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if q.since is not None:
+        clauses.append("observed_at >= ?")
+        args.append(int(q.since.timestamp()))
+    if q.until is not None:
+        clauses.append("observed_at < ?")
+        args.append(int(q.until.timestamp()))
+    if q.kinds:
+        clauses.append(f"kind IN ({', '.join('?' * len(q.kinds))})")
+        args.extend(sorted(k.value for k in q.kinds))
+    if q.bbox is not None:
+        clauses.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+        x0, y0, x1, y1 = q.bbox
+        args.extend((x0, x1, y0, y1))
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from greyzone.incidents import TIME_SLACK_S, LinkFrame, haversine_m, incident_components, link_pairs
+
+SPANS = [0.0, 3600.0, 86400.0, 7 * 86400.0]
+RADII = [10.0, 100.0, 300.0, 2000.0, 30000.0, 150_000.0, 250_000.0]
+
+
+def frame(n: int, seed: int) -> LinkFrame:
+    rng = np.random.default_rng(seed)
+    return LinkFrame(
+        kind=rng.integers(0, 2, n),
+        source=rng.integers(0, 3, n),
+        start_s=1.7e9 + rng.uniform(0, 3 * 86400, n),
+        span_s=rng.choice(SPANS, n),
+        lon=rng.uniform(37.1, 37.2, n),
+        lat=rng.uniform(48.25, 48.3, n),
+        radius_m=rng.choice(RADII, n),
+        linkable=rng.random(n) < 0.9,
+        max_radius_m=rng.choice([25_000.0, 200_000.0], n),
+    )
+
+
+def brute_force(f: LinkFrame) -> set[tuple[int, int]]:
+    out = set()
+    r = np.maximum(f.radius_m, 50.0)
+    for i in range(len(f)):
+        for j in range(i + 1, len(f)):
+            if not (f.linkable[i] and f.linkable[j]) or f.kind[i] != f.kind[j] or f.source[i] == f.source[j]:
+                continue
+            if max(f.span_s[i], f.span_s[j]) > 86400:
+                continue
+            if f.radius_m[i] > f.max_radius_m[i] or f.radius_m[j] > f.max_radius_m[j]:
+                continue
+            if f.start_s[i] - TIME_SLACK_S > f.start_s[j] + f.span_s[j] + TIME_SLACK_S:
+                continue
+            if f.start_s[j] - TIME_SLACK_S > f.start_s[i] + f.span_s[i] + TIME_SLACK_S:
+                continue
+            if haversine_m(f.lon[i], f.lat[i], f.lon[j], f.lat[j]) <= r[i] + r[j]:
+                out.add((i, j))
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 250), st.integers(0, 10_000))
+def test_link_pairs_equal_brute_force(n: int, seed: int) -> None:
+    f = frame(n, seed)
+    assert set(map(tuple, link_pairs(f).tolist())) == brute_force(f)
+
+
+def test_incident_never_holds_two_reports_of_one_source() -> None:
+    # police reports two attacks 400 m apart; a vague telegram report sits between them
+    f = LinkFrame(
+        kind=np.zeros(3, np.int64),
+        source=np.array([0, 0, 1]),
+        start_s=np.full(3, 1.7e9),
+        span_s=np.zeros(3),
+        lon=np.array([37.180, 37.1854, 37.1827]),
+        lat=np.full(3, 48.28),
+        radius_m=np.array([50.0, 50.0, 300.0]),
+        linkable=np.ones(3, bool),
+        max_radius_m=np.full(3, 25_000.0),
+    )
+    pairs = link_pairs(f)
+    assert len(pairs) == 2  # the vague report could be either attack
+    labels = incident_components(f, pairs)
+    assert labels[0] != labels[1]  # the two attacks stay two incidents
+    assert labels[2] in (labels[0], labels[1])
+
+
+def test_stored_groups_are_respected() -> None:
+    f = frame(6, 1)
+    labels = incident_components(f, np.empty((0, 2), np.int64), np.array([5, 5, 7, 7, 7, 9]))
+    assert len(set(labels.tolist())) == 3 and labels[0] == labels[1] and labels[2] == labels[4]

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greyzone.errors import SchemaError, StoreError
+from greyzone.ingest.build import BuildContext, build_batch
+from greyzone.ingest.records import RawRecord, Reject
+from greyzone.model import Kind
+from greyzone.store.base import ReportQuery
+from greyzone.store.sqlite import SqliteStore
+
+T0 = datetime(2024, 11, 3, 9, 0, tzinfo=UTC)
+
+
+def row(
+    minutes: float = 0, lon: float = 37.18, source: str = "police", kind: str = "shelling", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "observed_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "lon": lon,
+        "lat": 48.28,
+        "location_precision_m": 100,
+        "source": source,
+        **extra,
+    }
+
+
+def write(store: Any, *rows: dict[str, Any], rejects: tuple[Reject, ...] = ()) -> Any:
+    batch, more = build_batch([RawRecord("t", i + 1, r) for i, r in enumerate(rows)], BuildContext())
+    assert not more
+    return store.write_batch(batch, list(rejects), origin="test")
+
+
+def test_round_trip_and_queries(store: Any) -> None:
+    result = write(
+        store,
+        row(0),
+        row(60, lon=37.25, kind="glide_bomb"),
+        row(120, kind="infrastructure_status", utility="power", status="out"),
+    )
+    assert (result.accepted, result.duplicates, result.incidents) == (3, 0, 3)
+    got = list(store.read_reports(ReportQuery()))
+    assert [r.kind for r in got] == [Kind.SHELLING, Kind.GLIDE_BOMB, Kind.INFRASTRUCTURE_STATUS]
+    assert got[2].status is not None and got[2].status.value == "out" and got[2].utility is not None
+    assert got[0].observed_at == T0 and got[0].source == "police"
+    assert [r.kind for r in store.read_reports(ReportQuery(kinds=frozenset({Kind.GLIDE_BOMB})))] == [Kind.GLIDE_BOMB]
+    assert len(list(store.read_reports(ReportQuery(since=T0 + timedelta(minutes=30))))) == 2
+    assert len(list(store.read_reports(ReportQuery(until=T0 + timedelta(minutes=30))))) == 1
+    assert len(list(store.read_reports(ReportQuery(bbox=(37.2, 48.0, 37.3, 48.5))))) == 1
+    assert len(list(store.read_reports(ReportQuery(limit=2)))) == 2
+
+
+def test_reingest_is_idempotent(store: Any) -> None:
+    write(store, row(0), row(5))
+    again = write(store, row(0), row(5), row(0))
+    assert (again.accepted, again.duplicates) == (0, 3)
+    assert store.stats().reports == 2
+
+
+def test_same_incident_from_two_sources_counts_once_across_batches(store: Any) -> None:
+    first = write(store, row(0, source="police"), row(300, source="police"))
+    second = write(store, row(4, lon=37.1805, source="telegram"), row(200, source="telegram"))
+    assert first.incidents == 2 and second.incidents == 2
+    s = store.stats()
+    assert (s.reports, s.incidents) == (4, 3)
+    assert s.by_kind["shelling"] == (4, 3)
+    ids = [r.report_id.bytes for r in store.read_reports(ReportQuery())]
+    assert store.incident_of(ids[0]) == store.incident_of(ids[1])  # police 09:00 and telegram 09:04
+    assert store.count_incidents([1, 2]) == 3
+
+
+def test_a_bridge_report_merges_stored_incidents(store: Any) -> None:
+    write(store, row(0, source="police"))
+    write(store, row(1, lon=37.1802, source="volunteers", kind="shelling"))
+    assert store.stats().incidents == 1
+    write(store, row(0, lon=37.1801, source="telegram"))
+    assert store.stats().incidents == 1
+    assert store.incident_of(b"\x00" * 16) is None
+
+
+def test_a_failed_batch_leaves_nothing(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(store, row(0))
+    module = type(store).__module__
+
+    def boom(*args: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(f"{module}.plan_links", boom)
+    with pytest.raises(RuntimeError):
+        write(store, row(10), row(20), rejects=(Reject("t", 9, "kind", "bad"),))
+    s = store.stats()
+    assert (s.reports, s.batches, s.rejects) == (1, 1, 0)
+
+
+def test_rejects_are_kept_with_their_batch(store: Any) -> None:
+    write(store, row(0), rejects=(Reject("t", 2, "lat", "out of range", "91"),))
+    assert store.stats().rejects == 1
+
+
+def test_sqlite_log_is_append_only(tmp_path: Path) -> None:
+    with SqliteStore.open(tmp_path / "a.db") as store:
+        write(store, row(0))
+        conn = store._conn
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE reports SET kind = 'missile'")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM reports")
+        conn.execute("UPDATE reports SET incident_id = incident_id")  # the incident link may move
+        assert store.integrity_check() == "ok"
+
+
+def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with SqliteStore.open(path) as store:
+        conn = store._conn
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store.schema_version() == 1
+        write(store, row(0))
+    with SqliteStore.open(path) as store:  # reopening migrates nothing and keeps the data
+        assert store.stats().reports == 1
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaError, match="newer than this greyzone"):
+        SqliteStore.open(path)
+
+
+def test_sqlite_refuses_foreign_databases_and_missing_files(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaError, match="not a greyzone store"):
+        SqliteStore.open(other)
+    with pytest.raises(StoreError, match="greyzone init"):
+        SqliteStore.open(tmp_path / "missing.db", create=False)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="cannot open"):
+        SqliteStore.open(junk)
