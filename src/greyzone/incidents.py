@@ -73,15 +73,15 @@ def link_pairs(frame: LinkFrame) -> npt.NDArray[np.int64]:
     centre = centre - (centre[ok].min() if ok.any() else 0.0)
     span_class = np.searchsorted(np.array(SPAN_CLASSES), frame.span_s)
     radius_class = np.searchsorted(np.array(RADIUS_CLASSES), radius)
-    groups = [
-        (np.flatnonzero(ok & (span_class == s) & (radius_class == r)), SPAN_CLASSES[s], RADIUS_CLASSES[r])
+    classes = [
+        np.flatnonzero(ok & (span_class == s) & (radius_class == r))
         for s in range(len(SPAN_CLASSES))
         for r in range(len(RADIUS_CLASSES))
     ]
-    fast, others = groups[0][0], np.flatnonzero(ok & ~((span_class == 0) & (radius_class == 0)))
-    found = [_fast_pairs(xyz, centre, fast)]
-    for members, span, max_r in groups:
-        found.append(_group_pairs(frame, xyz, centre, radius, others, members, span, max_r))
+    found = [_fast_pairs(xyz, centre, classes[0])]
+    for members in classes:
+        for queries in classes[1:]:  # every pair with a report outside the fast class, from its side
+            found.append(_class_pairs(frame, xyz, centre, radius, queries, members))
     pairs = np.concatenate(found)
     return _confirm(frame, radius, pairs) if pairs.size else pairs
 
@@ -93,47 +93,30 @@ def _xyz(lon: Floats, lat: Floats) -> Floats:
     return np.column_stack([cos_la * np.cos(lo), cos_la * np.sin(lo), np.sin(la)]) * EARTH_RADIUS_M
 
 
-def _speed(span: float, max_r: float) -> float:
-    """Metres per second of time in a group's tree: its largest distance and time gap weigh alike."""
-    return 2 * max_r / (span + 2 * TIME_SLACK_S)
-
-
 def _fast_pairs(xyz: Floats, centre: Floats, idx: Ints) -> npt.NDArray[np.int64]:
     """Exact-time, fine-point reports among themselves: one 4-D ball of fixed radius."""
     if idx.size < 2:
         return np.empty((0, 2), dtype=np.int64)
-    v = _speed(0.0, FINE_RADIUS_M)
+    v = 2 * FINE_RADIUS_M / (2 * TIME_SLACK_S)
     points = np.column_stack([xyz[idx], centre[idx] * v])
     reach = 2 * FINE_RADIUS_M * np.sqrt(2.0) * 1.0001
     local = np.asarray(cKDTree(points).query_pairs(reach, output_type="ndarray"), dtype=np.int64)
     return idx[local]
 
 
-def _group_pairs(
-    frame: LinkFrame,
-    xyz: Floats,
-    centre: Floats,
-    radius: Floats,
-    queries: Ints,
-    members: Ints,
-    span: float,
-    max_r: float,
+def _class_pairs(
+    frame: LinkFrame, xyz: Floats, centre: Floats, radius: Floats, queries: Ints, members: Ints
 ) -> npt.NDArray[np.int64]:
-    """(query, member) candidates: a member may be near a query in both space and time."""
+    """(query, member) candidates between two classes: a 4-D ball wide enough for the widest pair."""
     if members.size == 0 or queries.size == 0:
         return np.empty((0, 2), dtype=np.int64)
-    v = _speed(span, max_r)
-    tree = cKDTree(np.column_stack([xyz[members], centre[members] * v]))
-    max_d = radius[queries] + max_r
-    max_dt = (frame.span_s[queries] + span) / 2 + 2 * TIME_SLACK_S
-    reach = np.hypot(max_d, max_dt * v) * 1.0001
-    points = np.column_stack([xyz[queries], centre[queries] * v])
-    hits = tree.query_ball_point(points, reach, return_sorted=False)
-    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    if counts.sum() == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    flat = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if h])
-    return np.column_stack([np.repeat(queries, counts), members[flat]])
+    max_d = float(radius[queries].max() + radius[members].max())
+    max_dt = float((frame.span_s[queries].max() + frame.span_s[members].max()) / 2 + 2 * TIME_SLACK_S)
+    v = max_d / max_dt  # metres per second: distance and time gap weigh alike in the ball
+    member_tree = cKDTree(np.column_stack([xyz[members], centre[members] * v]))
+    query_tree = cKDTree(np.column_stack([xyz[queries], centre[queries] * v]))
+    found = query_tree.sparse_distance_matrix(member_tree, max_d * np.sqrt(2.0) * 1.0001, output_type="ndarray")
+    return np.column_stack([queries[found["i"]], members[found["j"]]]).astype(np.int64)
 
 
 def incident_components(frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: Ints | None = None) -> Ints:
@@ -141,32 +124,35 @@ def incident_components(frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: 
 
     ``groups`` gives reports already known to be one incident the same number (stored reports);
     every other report starts alone. Pairs merge closest first, one report per source per incident.
+    Only the groups that some pair touches are looked at: the rest keep their label as they are.
     """
     n = len(frame)
-    parent = list(range(n))
-    sources: list[set[int]] = [{int(s)} for s in frame.source.tolist()]
+    start = np.arange(n) if groups is None else groups
+    _, label = np.unique(start, return_inverse=True)
+    label = label.astype(np.int64)
+    if pairs.size == 0:
+        return label
+    touched = np.unique(label[pairs.ravel()])
+    members = np.flatnonzero(np.isin(label, touched))
+    sources: dict[int, set[int]] = {}
+    for g, s in zip(label[members].tolist(), frame.source[members].tolist(), strict=True):
+        sources.setdefault(g, set()).add(s)
+    parent = {g: g for g in touched.tolist()}
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
 
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[rb] = ra
-            sources[ra] |= sources[rb]
-
-    if groups is not None:
-        first: dict[int, int] = {}
-        for i, g in enumerate(groups.tolist()):
-            union(first.setdefault(g, i), i)
-    for a, b in pairs[np.argsort(_closeness(frame, pairs), kind="stable")].tolist():
+    for a, b in label[pairs[np.argsort(_closeness(frame, pairs), kind="stable")]].tolist():
         ra, rb = find(a), find(b)
         if ra != rb and not (sources[ra] & sources[rb]):
-            union(ra, rb)
-    return np.array([find(i) for i in range(n)], dtype=np.int64)
+            parent[rb] = ra
+            sources[ra] |= sources[rb]
+    root = {g: find(g) for g in parent}
+    label[members] = [root[g] for g in label[members].tolist()]
+    return label
 
 
 def _closeness(frame: LinkFrame, pairs: npt.NDArray[np.int64]) -> Floats:

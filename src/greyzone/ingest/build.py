@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,13 +111,16 @@ Problems = dict[int, list[Problem]]
 def _parse_columns(
     fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems
 ) -> tuple[ReportColumns, dict[str, Any]]:
-    def col(name: str) -> list[Any]:
-        return [f.get(name) for f in fields]
-
     n = len(fields)
+    present: set[str] = set().union(*(f.keys() for f in fields)) if n else set()
+    absent: list[Any] = [None] * n
+
+    def col(name: str) -> list[Any]:
+        return [f.get(name) for f in fields] if name in present else absent
+
     kind, subkind = _kinds(col("kind"), col("subkind"), problems)
     observed, precision = _observed(col("observed_at"), col("time_precision"), problems)
-    lon, lat, prec, place, area = _locations(fields, ctx, problems)
+    lon, lat, prec, place, area = _locations(fields, ctx, problems, col)
     out = ReportColumns(
         kind=kind,
         observed_s=observed,
@@ -188,6 +192,9 @@ def _kinds(raw: list[Any], raw_sub: list[Any], problems: Problems) -> tuple[list
 
 
 def _enums(raw: list[Any], enum: Any, field: str, problems: Problems) -> list[Any]:
+    if all(v is None for v in raw):
+        return raw
+
     def parse(v: Any) -> Any:
         key = _text(v)
         if key is None:
@@ -215,10 +222,25 @@ def _statuses(raw: list[Any], kinds: list[Kind | None], problems: Problems) -> l
     return out
 
 
+_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]00:?00)")
+
+
+def _utc_seconds(raw: list[Any]) -> Any:
+    """Epoch seconds of a column of ISO times all in UTC (Z or +00:00), parsed at once; None if not so."""
+    if not raw or not all(isinstance(v, str) and _UTC_TIME.fullmatch(v) for v in raw):
+        return None
+    naive = [v[:-1] if v[-1] == "Z" else v[:-6] if v[-3] == ":" else v[:-5] for v in raw]
+    try:
+        return np.array(naive, dtype="datetime64[us]").astype(np.int64) / 1e6
+    except ValueError:  # an impossible date (2024-02-30): the per-value path names it
+        return None
+
+
 def _observed(raw: list[Any], raw_precision: list[Any], problems: Problems) -> tuple[Any, list[Any]]:
-    observed = np.full(len(raw), math.nan)
+    fast = _utc_seconds(raw)
+    observed = fast if fast is not None else np.full(len(raw), math.nan)
     date_only = [False] * len(raw)
-    for i, v in enumerate(raw):
+    for i, v in enumerate(raw if fast is None else ()):
         if _is_blank(v):
             _add(problems, i, "observed_at", "required: when it happened, e.g. 2024-11-03T09:15:00Z")
             continue
@@ -294,6 +316,9 @@ def _floats(raw: list[Any], field: str, problems: Problems, default: float = mat
 
 
 def _ids(raw: list[Any], problems: Problems) -> list[uuid.UUID | None]:
+    if all(v is None for v in raw):
+        return raw
+
     def parse(v: Any) -> Any:
         text = _text(v)
         if text is None:
@@ -307,20 +332,26 @@ def _ids(raw: list[Any], problems: Problems) -> list[uuid.UUID | None]:
 
 
 def _texts(raw: list[Any]) -> list[str | None]:
+    if all(v is None for v in raw):
+        return raw
     return [_text(v) for v in raw]
 
 
-def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems) -> tuple[Any, ...]:
+def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems, col: Any) -> tuple[Any, ...]:
     n = len(fields)
-    lon = _floats([f.get("lon") for f in fields], "lon", problems)
-    lat = _floats([f.get("lat") for f in fields], "lat", problems)
-    prec = _floats([f.get("location_precision_m") for f in fields], "location_precision_m", problems)
-    place = _texts([f.get("place") for f in fields])
+    lon = _floats(col("lon"), "lon", problems)
+    lat = _floats(col("lat"), "lat", problems)
+    prec = _floats(col("location_precision_m"), "location_precision_m", problems)
+    place = _texts(col("place"))
     area: list[bytes | None] = [None] * n
     has_point = ~(np.isnan(lon) & np.isnan(lat))
     prec[has_point & np.isnan(prec)] = DEFAULT_PRECISION_M
-    for i in np.flatnonzero(has_point).tolist() if ctx.region else []:
-        _check_swap(float(lon[i]), float(lat[i]), ctx, problems, i)
+    if ctx.region is not None:
+        x0, y0, x1, y1 = ctx.region
+        with np.errstate(invalid="ignore"):
+            outside = has_point & ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        for i in np.flatnonzero(outside).tolist():
+            _check_swap(float(lon[i]), float(lat[i]), ctx, problems, i)
     for i in np.flatnonzero(~has_point).tolist():
         where = _locate_without_point(fields[i], place[i], ctx)
         if isinstance(where, Problem):

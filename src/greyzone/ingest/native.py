@@ -84,7 +84,7 @@ def _csv_rows(reader: Any, lines: _Lines, header: list[str], name: str, progress
             progress(lines.bytes_read)
         if not values:
             continue
-        if any(n in lines.bad_lines for n in range(first_line, last_line + 1)):
+        if lines.bad_lines and any(n in lines.bad_lines for n in range(first_line, last_line + 1)):
             yield Reject(name, row, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
         elif len(values) != width:
             what = "truncated row (file cut short?)" if len(values) < width else "more fields than the header"

@@ -18,12 +18,12 @@ from greyzone.errors import GreyzoneError, IngestError
 from greyzone.ingest.build import BuildContext, build_batch
 from greyzone.ingest.formats import Format, read_items
 from greyzone.ingest.records import RawRecord, Reject
-from greyzone.model.batch import ReportBatch
 from greyzone.store.base import BatchResult, Store
+from greyzone.store.rows import PreparedBatch, prepare
 
 DEFAULT_BATCH_SIZE = 20_000
 PARALLEL_MIN_BYTES = 4_000_000  # below this a second process costs more than it saves
-Batch = tuple[ReportBatch, list[Reject], int]  # batch, its rejects, bytes of the file read so far
+Batch = tuple[PreparedBatch, list[Reject], int]  # batch, its rejects, bytes of the file read so far
 
 
 @dataclass
@@ -67,7 +67,7 @@ def batches_of(path: Path, fmt: Format, ctx: BuildContext, batch_size: int) -> I
 
 def _build(records: list[RawRecord], rejects: list[Reject], ctx: BuildContext, position: int) -> Batch:
     batch, more = build_batch(records, ctx)
-    return batch, sorted([*rejects, *more], key=lambda r: r.row), position
+    return prepare(batch), sorted([*rejects, *more], key=lambda r: r.row), position
 
 
 def _produce(path: Path, fmt: Format, ctx: BuildContext, batch_size: int, out: Any) -> None:

@@ -23,6 +23,8 @@ class ReportBatch:
         return len(self.ids)
 
     def take(self, index: npt.NDArray[np.intp]) -> ReportBatch:
+        if len(index) == len(self) and bool((index == np.arange(len(index))).all()):
+            return self
         return ReportBatch(
             self.cols.take(index),
             [self.ids[i] for i in index],

@@ -37,7 +37,11 @@ class Cells(NamedTuple):
 
 
 def lonlat_to_cells(lon: float, lat: float) -> Cells:
-    block: int = _latlng_to_cell(lat, lon, BLOCK_RES)
+    return cells_of_block(_latlng_to_cell(lat, lon, BLOCK_RES))
+
+
+def cells_of_block(block: int) -> Cells:
+    """All resolutions' cells of a block cell (its parents are exact bit arithmetic)."""
     return Cells(_parent(block, PARTITION_RES), _parent(block, DISTRICT_RES), block)
 
 

@@ -71,6 +71,8 @@ class ReportColumns:
     def take(self, index: Sequence[int] | npt.NDArray[np.intp]) -> ReportColumns:
         """The rows at ``index``, in that order."""
         idx = np.asarray(index, dtype=np.intp)
+        if len(idx) == len(self) and bool((idx == np.arange(len(idx))).all()):
+            return self  # frozen: the identity selection is the columns themselves
         picked: dict[str, Any] = {}
         for f in fields(self):
             col = getattr(self, f.name)
@@ -169,10 +171,23 @@ _REQUIRED_BY_KIND = {
 }
 
 
+_PLAIN_KINDS = frozenset(Kind) - {
+    Kind.CONTROL_OBSERVATION,
+    Kind.INFRASTRUCTURE_STATUS,
+    Kind.SERVICE_STATUS,
+    Kind.CASUALTIES,
+}
+
+
 def _kind_rules(cols: ReportColumns, out: dict[int, list[Problem]]) -> None:
     no_killed, no_injured = np.isnan(cols.killed), np.isnan(cols.injured)
-    for i, kind in enumerate(cols.kind):
-        if kind is None:
+    extras = [a or b or c or d for a, b, c, d in zip(cols.side, cols.utility, cols.service, cols.status, strict=True)]
+    counted = ~(no_killed & no_injured)
+    plain = _PLAIN_KINDS
+    for i, (kind, extra, sub) in enumerate(zip(cols.kind, extras, cols.subkind, strict=True)):
+        if kind is None or (
+            kind in plain and extra is None and (sub is None or kind is Kind.SHELLING) and not counted[i]
+        ):
             continue
         problems = _row_kind_problems(cols, i, kind, bool(no_killed[i]), bool(no_injured[i]))
         if problems:
@@ -219,7 +234,11 @@ def _text_rules(cols: ReportColumns, out: dict[int, list[Problem]]) -> None:
         ("text", MAX_TEXT_CHARS),
     )
     for name, limit in limits:
-        for i, value in enumerate(getattr(cols, name)):
+        values = getattr(cols, name)
+        lengths = [len(v) for v in values if v is not None]
+        if not lengths or max(lengths) <= limit:
+            continue
+        for i, value in enumerate(values):
             if value is not None and len(value) > limit:
                 reason = f"expected at most {limit} characters; got {len(value)}"
                 out.setdefault(i, []).append(Problem(name, reason))

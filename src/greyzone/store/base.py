@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from greyzone.ingest.records import Reject
 from greyzone.model.batch import ReportBatch
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
+
+if TYPE_CHECKING:
+    from greyzone.store.rows import PreparedBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,11 @@ class StoreStats:
 class Store(Protocol):
     """Where reports live. A write is atomic: the whole batch and its rejects, or nothing."""
 
-    def write_batch(self, batch: ReportBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
-        """Store a validated batch (duplicates of stored reports are skipped), linking incidents."""
+    def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        """Store a validated batch (duplicates of stored reports are skipped), linking incidents.
+
+        A ReportBatch is prepared (:func:`greyzone.store.rows.prepare`) first; a PreparedBatch is
+        written as it is (the ingest pipeline prepares in its reading process)."""
         ...
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]: ...

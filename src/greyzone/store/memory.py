@@ -14,84 +14,107 @@ from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import BatchResult, ReportQuery, StoreStats
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
-from greyzone.store.rows import CANDIDATE_COLUMNS, COLUMNS, report_from_row, rows_from_batch
+from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
-_COL = {name: i for i, name in enumerate(COLUMNS)}
+_COL = {name: i for i, name in enumerate(ROW_COLUMNS)}
 
 
 class MemoryStore:
-    """Rows in a list, ids in a dict. Atomic per batch: the batch is built aside, then swapped in."""
+    """Rows in a list (index = seq - 1), incidents in a dict. A batch is planned aside, then applied."""
 
     def __init__(self) -> None:
-        self._rows: list[list[Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
+        self._incident: dict[int, int] = {}  # seq -> incident, for reports that joined another's
         self._by_id: dict[bytes, int] = {}
-        self._batches = 0
+        self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
         self._rejects: list[Reject] = []
 
-    def write_batch(self, batch: ReportBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
-        batch_id = self._batches + 1
+    def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
         first = len(self._rows) + 1
-        fresh: list[int] = []
-        seen: set[bytes] = set()
-        for i, rid in enumerate(batch.ids):
-            if rid not in self._by_id and rid not in seen:
-                seen.add(rid)
-                fresh.append(i)
+        fresh = np.array(
+            [i for i in first_occurrences(prepared.ids).tolist() if prepared.ids[i] not in self._by_id], dtype=np.intp
+        )
         seqs = np.arange(first, first + len(fresh), dtype=np.int64)
-        new = batch.take(np.array(fresh, dtype=np.intp))
-        plan = plan_links(new, seqs, self._candidates(new)) if fresh else None
-        incident_ids = plan.incident_id.tolist() if plan else []
-        rows = [list(r) for r in rows_from_batch(batch, fresh, seqs.tolist(), incident_ids, batch_id)]
-        if plan:
-            inc = _COL["incident_id"]
-            for row in self._rows:
-                row[inc] = plan.merges.get(row[inc], row[inc])
-        for row in rows:
-            self._by_id[row[_COL["id"]]] = len(self._rows)
-            self._rows.append(row)
-        self._batches = batch_id
+        new = prepared.link.take(fresh)
+        plan = plan_links(new, seqs, self._candidates(new, first)) if len(fresh) else None
+        for i, seq in zip(fresh.tolist(), seqs.tolist(), strict=True):
+            self._by_id[prepared.ids[i]] = seq
+            self._rows.append(prepared.rows[i])
+        if plan is not None:
+            for seq, inc in zip(seqs.tolist(), plan.incident_id.tolist(), strict=True):
+                if inc != seq:
+                    self._incident[seq] = inc
+            self._merge(plan.merges)
+        self._batches.append((first, first + len(fresh) - 1))
         self._rejects.extend(rejects)
-        return BatchResult(batch_id, len(fresh), len(batch) - len(fresh), len(rejects), plan.incidents if plan else 0)
+        return BatchResult(
+            len(self._batches), len(fresh), len(prepared) - len(fresh), len(rejects), plan.incidents if plan else 0
+        )
 
-    def _candidates(self, batch: ReportBatch) -> Candidates:
+    def _merge(self, merges: dict[int, int]) -> None:
+        for seq in range(1, len(self._rows) + 1):
+            inc = self.incident_at(seq)
+            if inc in merges:
+                self._incident[seq] = merges[inc]
+
+    def incident_at(self, seq: int) -> int:
+        return self._incident.get(seq, seq)
+
+    def _candidates(self, new: Any, first: int) -> Candidates:
         picked = []
-        windows = candidate_windows(batch)
-        for row in self._rows:
-            r = dict(zip(COLUMNS, row, strict=True))
+        windows = candidate_windows(new)
+        for seq, row in enumerate(self._rows, start=1):
+            r = dict(zip(ROW_COLUMNS, row, strict=True))
             if r["time_precision"] not in LINKABLE_PRECISIONS or r["location_precision_m"] > radius_cap_m(
                 Kind(r["kind"])
             ):
                 continue
             if any(r["kind"] == k and lo <= r["observed_at"] <= hi for k, lo, hi in windows):
-                picked.append(tuple(r[c] for c in CANDIDATE_COLUMNS))
+                picked.append(
+                    (
+                        seq,
+                        self.incident_at(seq),
+                        r["kind"],
+                        r["source"],
+                        r["observed_at"],
+                        r["time_precision"],
+                        r["lon"],
+                        r["lat"],
+                        r["location_precision_m"],
+                    )
+                )
         return Candidates.from_rows(picked)
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]:
-        rows = sorted((r for r in self._rows if _matches(r, query)), key=lambda r: (r[_COL["observed_at"]], r[0]))
-        for row in rows[: query.limit]:
+        rows = sorted(
+            ((r[_COL["observed_at"]], seq, r) for seq, r in enumerate(self._rows, 1) if _matches(r, query)),
+            key=lambda t: (t[0], t[1]),
+        )
+        for _, _, row in rows[: query.limit]:
             yield report_from_row(row)
 
     def incident_of(self, report_id: bytes) -> int | None:
-        i = self._by_id.get(report_id)
-        return None if i is None else int(self._rows[i][_COL["incident_id"]])
+        seq = self._by_id.get(report_id)
+        return None if seq is None else self.incident_at(seq)
 
     def count_incidents(self, batch_ids: Sequence[int]) -> int:
-        wanted = set(batch_ids)
-        return len({r[_COL["incident_id"]] for r in self._rows if r[_COL["batch_id"]] in wanted})
+        seqs = (s for b in batch_ids for s in range(self._batches[b - 1][0], self._batches[b - 1][1] + 1))
+        return len({self.incident_at(s) for s in seqs})
 
     def stats(self) -> StoreStats:
         kinds: dict[str, tuple[int, set[int]]] = {}
         sources: dict[str, int] = {}
-        for row in self._rows:
-            n, incs = kinds.setdefault(row[_COL["kind"]], (0, set()))
-            incs.add(row[_COL["incident_id"]])
+        for seq, row in enumerate(self._rows, start=1):
+            n, incs = kinds.get(row[_COL["kind"]], (0, set()))
+            incs.add(self.incident_at(seq))
             kinds[row[_COL["kind"]]] = (n + 1, incs)
             sources[row[_COL["source"]]] = sources.get(row[_COL["source"]], 0) + 1
         times = [row[_COL["observed_at"]] for row in self._rows]
         return StoreStats(
             reports=len(self._rows),
-            incidents=len({row[_COL["incident_id"]] for row in self._rows}),
-            batches=self._batches,
+            incidents=len({self.incident_at(s) for s in range(1, len(self._rows) + 1)}),
+            batches=len(self._batches),
             rejects=len(self._rejects),
             first_observed=datetime.fromtimestamp(min(times), UTC) if times else None,
             last_observed=datetime.fromtimestamp(max(times), UTC) if times else None,
@@ -103,7 +126,7 @@ class MemoryStore:
         self._rows.clear()
 
 
-def _matches(row: list[Any], q: ReportQuery) -> bool:
+def _matches(row: tuple[Any, ...], q: ReportQuery) -> bool:
     t = row[_COL["observed_at"]]
     if q.since is not None and t < int(q.since.timestamp()):
         return False

@@ -21,12 +21,13 @@ from greyzone.incidents import (
     incident_components,
     link_pairs,
 )
-from greyzone.model.batch import ReportBatch
+from greyzone.model.columns import ReportColumns
 from greyzone.model.enums import INCIDENT_KINDS, Kind, TimePrecision
 
-KIND_CODES = {k: i for i, k in enumerate(Kind)}
+KINDS = list(Kind)
+KIND_CODES = {k.value: i for i, k in enumerate(Kind)}  # str keys: a Kind and its value hash alike
 LINKABLE_CODES = np.array([k in INCIDENT_KINDS for k in Kind])
-SPAN_S = {p: p.span.total_seconds() for p in TimePrecision}
+SPAN_S = {p.value: p.span.total_seconds() for p in TimePrecision}
 LINKABLE_PRECISIONS = tuple(p for p in TimePrecision if SPAN_S[p] <= MAX_LINK_SPAN_S)
 #: Kinds whose place is a region (the alert is for the whole oblast), not a point with an error.
 REGION_KINDS = frozenset({Kind.AIR_RAID_ALERT})
@@ -35,44 +36,88 @@ RADIUS_CAP_M = np.array([REGION_RADIUS_M if k in REGION_KINDS else MAX_RADIUS_M 
 
 def radius_cap_m(kind: Kind) -> float:
     """The largest location precision at which reports of ``kind`` still link."""
-    return float(RADIUS_CAP_M[KIND_CODES[kind]])
+    return float(RADIUS_CAP_M[KIND_CODES[kind.value]])
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInput:
+    """What linking needs of reports, as parallel arrays (one row per report)."""
+
+    kind: npt.NDArray[np.int64]  # KIND_CODES
+    source: list[str]
+    start_s: npt.NDArray[np.float64]
+    span_s: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    radius_m: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def take(self, index: npt.NDArray[np.intp]) -> LinkInput:
+        if len(index) == len(self) and bool((index == np.arange(len(index))).all()):
+            return self
+        return LinkInput(
+            self.kind[index],
+            [self.source[i] for i in index],
+            self.start_s[index],
+            self.span_s[index],
+            self.lon[index],
+            self.lat[index],
+            self.radius_m[index],
+        )
+
+    @staticmethod
+    def concat(a: LinkInput, b: LinkInput) -> LinkInput:
+        return LinkInput(
+            np.concatenate([a.kind, b.kind]),
+            [*a.source, *b.source],
+            np.concatenate([a.start_s, b.start_s]),
+            np.concatenate([a.span_s, b.span_s]),
+            np.concatenate([a.lon, b.lon]),
+            np.concatenate([a.lat, b.lat]),
+            np.concatenate([a.radius_m, b.radius_m]),
+        )
+
+
+def link_input(cols: ReportColumns) -> LinkInput:
+    codes = KIND_CODES
+    return LinkInput(
+        np.array([codes[k] for k in cols.kind], dtype=np.int64),  # type: ignore[index]
+        [str(s) for s in cols.source],
+        cols.observed_s.astype(np.float64),
+        np.array([SPAN_S[p] for p in cols.time_precision]),  # type: ignore[index]
+        cols.lon,
+        cols.lat,
+        cols.location_precision_m,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Stored reports that may share an incident with the batch (parallel arrays)."""
+    """Stored reports that may share an incident with the batch."""
 
     seq: npt.NDArray[np.int64]
     incident_id: npt.NDArray[np.int64]
-    kind: list[str]
-    source: list[str]
-    observed_s: npt.NDArray[np.float64]
-    time_precision: list[str]
-    lon: npt.NDArray[np.float64]
-    lat: npt.NDArray[np.float64]
-    location_precision_m: npt.NDArray[np.float64]
-
-    @staticmethod
-    def empty() -> Candidates:
-        f, i = np.empty(0), np.empty(0, dtype=np.int64)
-        return Candidates(i, i, [], [], f, [], f, f, f)
+    link: LinkInput
 
     @staticmethod
     def from_rows(rows: list[tuple[int, int, str, str, float, str, float, float, float]]) -> Candidates:
+        """From rows of (seq, incident, kind, source, observed_s, time_precision, lon, lat, precision_m)."""
+        f, i = np.empty(0), np.empty(0, dtype=np.int64)
         if not rows:
-            return Candidates.empty()
+            return Candidates(i, i, LinkInput(i, [], f, f, f, f, f))
         seq, inc, kind, source, obs, prec, lon, lat, radius = zip(*rows, strict=True)
-        return Candidates(
-            np.array(seq, dtype=np.int64),
-            np.array(inc, dtype=np.int64),
-            list(kind),
+        link = LinkInput(
+            np.array([KIND_CODES[k] for k in kind], dtype=np.int64),
             list(source),
             np.array(obs, dtype=float),
-            list(prec),
+            np.array([SPAN_S[p] for p in prec]),
             np.array(lon, dtype=float),
             np.array(lat, dtype=float),
             np.array(radius, dtype=float),
         )
+        return Candidates(np.array(seq, dtype=np.int64), np.array(inc, dtype=np.int64), link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,42 +129,37 @@ class LinkPlan:
     incidents: int  # distinct incidents among the new reports
 
 
-def candidate_windows(batch: ReportBatch) -> list[tuple[str, float, float]]:
-    """(kind, lo, hi) time ranges of stored reports that may link with this batch's reports.
+def candidate_windows(new: LinkInput) -> list[tuple[str, float, float]]:
+    """(kind, lo, hi) time ranges of stored reports that may link with these new reports.
 
-    The batch's linkable reports are grouped by kind and by runs of consecutive days, so that a
+    The linkable reports are grouped by kind and by runs of consecutive days, so that a
     time-ordered import asks only for the stored reports next to it.
     """
-    cols = batch.cols
     out: list[tuple[str, float, float]] = []
     slack = MAX_LINK_SPAN_S + 2 * TIME_SLACK_S
-    for kind in sorted({k for k in cols.kind if k in INCIDENT_KINDS}):
-        idx = np.array([i for i, k in enumerate(cols.kind) if k is kind])
-        days = np.unique(np.floor(cols.observed_s[idx] / 86400.0))
+    for code in np.unique(new.kind[LINKABLE_CODES[new.kind]]).tolist():
+        days = np.unique(np.floor(new.start_s[new.kind == code] / 86400.0))
         breaks = np.flatnonzero(np.diff(days) > 2) + 1
         for run in np.split(days, breaks):
-            out.append((kind.value, run[0] * 86400.0 - slack, (run[-1] + 1) * 86400.0 + slack))
+            out.append((KINDS[code].value, run[0] * 86400.0 - slack, (run[-1] + 1) * 86400.0 + slack))
     return out
 
 
-def plan_links(batch: ReportBatch, seqs: npt.NDArray[np.int64], stored: Candidates) -> LinkPlan:
-    """Link the batch's new reports (numbered ``seqs``) with each other and with ``stored``."""
-    cols = batch.cols
-    n_old, n_new = len(stored.seq), len(batch)
-    sources = {s: i for i, s in enumerate(dict.fromkeys([*stored.source, *cols.source]))}
-    kinds = [*stored.kind, *(str(k) for k in cols.kind)]
-    kind = np.array([KIND_CODES[Kind(k)] for k in kinds], dtype=np.int64)
-    precisions = [*stored.time_precision, *cols.time_precision]
+def plan_links(new: LinkInput, seqs: npt.NDArray[np.int64], stored: Candidates) -> LinkPlan:
+    """Link the new reports (numbered ``seqs``) with each other and with ``stored``."""
+    n_old, n_new = len(stored.seq), len(new)
+    both = LinkInput.concat(stored.link, new)
+    sources = {s: i for i, s in enumerate(dict.fromkeys(both.source))}
     frame = LinkFrame(
-        kind=kind,
-        source=np.array([sources[s] for s in [*stored.source, *cols.source]], dtype=np.int64),
-        start_s=np.concatenate([stored.observed_s, cols.observed_s]),
-        span_s=np.array([SPAN_S[TimePrecision(str(p))] for p in precisions]),
-        lon=np.concatenate([stored.lon, cols.lon]),
-        lat=np.concatenate([stored.lat, cols.lat]),
-        radius_m=np.concatenate([stored.location_precision_m, cols.location_precision_m]),
-        linkable=LINKABLE_CODES[kind],
-        max_radius_m=RADIUS_CAP_M[kind],
+        kind=both.kind,
+        source=np.array([sources[s] for s in both.source], dtype=np.int64),
+        start_s=both.start_s,
+        span_s=both.span_s,
+        lon=both.lon,
+        lat=both.lat,
+        radius_m=both.radius_m,
+        linkable=LINKABLE_CODES[both.kind],
+        max_radius_m=RADIUS_CAP_M[both.kind],
     )
     groups = np.concatenate([stored.incident_id, -1 - np.arange(n_new, dtype=np.int64)])
     labels = incident_components(frame, link_pairs(frame), groups)
@@ -142,4 +182,13 @@ def _assign(
     return LinkPlan(new_ids, merges, len(np.unique(new_ids)))
 
 
-__all__ = ["LINKABLE_PRECISIONS", "Candidates", "LinkPlan", "candidate_windows", "plan_links", "radius_cap_m"]
+__all__ = [
+    "LINKABLE_PRECISIONS",
+    "Candidates",
+    "LinkInput",
+    "LinkPlan",
+    "candidate_windows",
+    "link_input",
+    "plan_links",
+    "radius_cap_m",
+]

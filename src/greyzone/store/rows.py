@@ -1,4 +1,8 @@
-"""Reports as table rows, one column order for every SQL backend.
+"""Reports as table rows, one column order for every SQL backend, and the prepared batch.
+
+A :class:`PreparedBatch` is what a store writes: plain row tuples (strings, numbers, bytes) and
+the arrays incident linking needs. Preparing is pure and can run in another process than the
+writing (the ingest pipeline does so), so that the writer only inserts and links.
 
 Kind-specific and optional fields travel as one JSON object (``attrs``): most reports have none
 of them, and a column per field costs every insert.
@@ -9,19 +13,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from greyzone.model.batch import ReportBatch
-from greyzone.model.cells import Cells
+from greyzone.model.cells import cells_of_block
 from greyzone.model.columns import ReportColumns
 from greyzone.model.enums import InfraStatus, Kind, Service, ServiceStatus, ShellingKind, Side, TimePrecision, Utility
 from greyzone.model.report import Report, report_from_trusted
+from greyzone.store.plan import LinkInput, link_input
 
-COLUMNS = (
-    "seq",
+#: The columns a report is written with; the store adds ``seq`` (append order) and ``incident_id``.
+ROW_COLUMNS = (
     "id",
     "kind",
     "subkind",
@@ -30,8 +37,6 @@ COLUMNS = (
     "lon",
     "lat",
     "location_precision_m",
-    "h3_r5",
-    "h3_r7",
     "h3_r9",
     "source",
     "credibility",
@@ -39,12 +44,10 @@ COLUMNS = (
     "attrs",
     "area_wkb",
     "reporter_hash",
-    "incident_id",
-    "batch_id",
 )
 CANDIDATE_COLUMNS = (
     "seq",
-    "incident_id",
+    "coalesce(incident_id, seq)",
     "kind",
     "source",
     "observed_at",
@@ -55,57 +58,75 @@ CANDIDATE_COLUMNS = (
 )
 TEXT_ATTRS = ("side", "utility", "service", "status", "place", "source_record_id")
 NUMBER_ATTRS = {"killed": "killed", "injured": "injured", "reported_at": "reported_s", "ended_at": "ended_s"}
+Row = tuple[Any, ...]
 
 
-def attrs_of(c: ReportColumns) -> list[str | None]:
-    """The JSON ``attrs`` of each row (None where a row has none)."""
-    n = len(c)
-    found: list[dict[str, Any] | None] = [None] * n
-    for name in TEXT_ATTRS:
-        for i, v in enumerate(getattr(c, name)):
-            if v is not None:
-                found[i] = found[i] or {}
-                found[i][name] = str(v)  # type: ignore[index]
-    for name, column in NUMBER_ATTRS.items():
-        values = getattr(c, column)
-        for i in np.flatnonzero(~np.isnan(values)).tolist():
-            found[i] = found[i] or {}
-            found[i][name] = int(values[i])  # type: ignore[index]
-    return [None if a is None else json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in found]
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Rows in ROW_COLUMNS order, their ids, and what linking needs of them."""
+
+    rows: list[Row]
+    ids: list[bytes]
+    link: LinkInput
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
-def rows_from_batch(
-    batch: ReportBatch, index: Sequence[int], seqs: Sequence[int], incident_ids: Sequence[int], batch_id: int
-) -> list[tuple[Any, ...]]:
-    """Table rows (COLUMNS order) for the batch rows at ``index``."""
-    at = np.asarray(index, dtype=np.intp)
-    c = batch.cols.take(at)
-    cells = batch.cells[at]
-    return list(
+def prepare(batch: ReportBatch) -> PreparedBatch:
+    c = batch.cols
+    rows = list(
         zip(
-            seqs,
-            [batch.ids[i] for i in at],
-            [k.value for k in c.kind if k],
-            [s.value if s else None for s in c.subkind],
-            [int(t) for t in c.observed_s.tolist()],
-            [p.value for p in c.time_precision if p],
+            batch.ids,
+            _values(c.kind),
+            _values(c.subkind),
+            c.observed_s.astype(np.int64).tolist(),
+            _values(c.time_precision),
             c.lon.tolist(),
             c.lat.tolist(),
             c.location_precision_m.tolist(),
-            cells[:, 0].tolist(),
-            cells[:, 1].tolist(),
-            cells[:, 2].tolist(),
+            batch.cells[:, 2].tolist(),
             c.source,
             c.credibility.tolist(),
             c.text,
             attrs_of(c),
             c.area_wkb,
-            [batch.reporter_hash[i] for i in at],
-            incident_ids,
-            [batch_id] * len(at),
+            batch.reporter_hash,
             strict=True,
         )
     )
+    return PreparedBatch(rows, list(batch.ids), link_input(c))
+
+
+def first_occurrences(ids: Sequence[bytes]) -> npt.NDArray[np.intp]:
+    """Positions of the first occurrence of each id (a batch may repeat a report)."""
+    seen: dict[bytes, int] = {}
+    for i, x in enumerate(ids):
+        seen.setdefault(x, i)
+    return np.fromiter(seen.values(), dtype=np.intp, count=len(seen))
+
+
+def _values(members: Sequence[Any]) -> list[str | None]:
+    """Plain strings of enum members (binding an Enum to sqlite3 costs ~1 µs of attribute look-ups)."""
+    as_text = str.__str__  # StrEnum's own __str__: C-level, no attribute look-ups
+    return [None if m is None else as_text(m) for m in members]
+
+
+def attrs_of(c: ReportColumns) -> list[str | None]:
+    """The JSON ``attrs`` of each row (None where a row has none)."""
+    found: list[dict[str, Any] | None] = [None] * len(c)
+    for name in TEXT_ATTRS:
+        values = getattr(c, name)
+        if all(v is None for v in values):
+            continue
+        for i, v in enumerate(values):
+            if v is not None:
+                found[i] = {**(found[i] or {}), name: str(v)}
+    for name, column in NUMBER_ATTRS.items():
+        values = getattr(c, column)
+        for i in np.flatnonzero(~np.isnan(values)).tolist():
+            found[i] = {**(found[i] or {}), name: int(values[i])}
+    return [None if a is None else json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in found]
 
 
 def _time(t: int | None) -> datetime | None:
@@ -123,12 +144,12 @@ def _opt(enum: Any, value: str | None) -> Any:
 
 
 def report_from_row(row: Sequence[Any]) -> Report:
-    """A Report from a row in COLUMNS order."""
-    r = dict(zip(COLUMNS, row, strict=True))
+    """A Report from a row in ROW_COLUMNS order."""
+    r = dict(zip(ROW_COLUMNS, row, strict=True))
     a: dict[str, Any] = json.loads(r["attrs"]) if r["attrs"] else {}
     kind = Kind(r["kind"])
     return report_from_trusted(
-        Cells(int(r["h3_r5"]), int(r["h3_r7"]), int(r["h3_r9"])),
+        cells_of_block(int(r["h3_r9"])),
         kind=kind,
         observed_at=_time(r["observed_at"]),
         lon=r["lon"],

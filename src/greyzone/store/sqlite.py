@@ -23,13 +23,30 @@ from greyzone.model.batch import ReportBatch
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import BatchResult, ReportQuery, StoreStats
-from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
-from greyzone.store.rows import CANDIDATE_COLUMNS, COLUMNS, report_from_row, rows_from_batch
+from greyzone.store.plan import (
+    LINKABLE_PRECISIONS,
+    Candidates,
+    LinkInput,
+    candidate_windows,
+    plan_links,
+    radius_cap_m,
+)
+from greyzone.store.rows import (
+    CANDIDATE_COLUMNS,
+    ROW_COLUMNS,
+    PreparedBatch,
+    first_occurrences,
+    prepare,
+    report_from_row,
+)
 
 APPLICATION_ID = 0x67727A31  # "grz1": marks a database file as a greyzone store
+PAGE_SIZE = 16384  # fewer, larger pages: cheaper random index inserts on a growing log
 # Only a repeated id is skipped (a re-ingested report); any other violation is an error, never a silent skip.
+# seq is left to SQLite: the next rowid is max + 1, so a batch's reports get a contiguous range.
 _INSERT = (
-    f"INSERT INTO reports ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+    f"INSERT INTO reports ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
+    " ON CONFLICT (id) DO NOTHING"
 )
 
 
@@ -68,6 +85,7 @@ class SqliteStore:
 
     def _configure(self) -> None:
         c = self._conn
+        c.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect only when the file is created, next line
         c.execute("PRAGMA busy_timeout = 10000")
         mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() not in ("wal", "memory"):
@@ -75,6 +93,7 @@ class SqliteStore:
         c.execute("PRAGMA synchronous = FULL")
         c.execute("PRAGMA foreign_keys = ON")
         c.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        c.execute("PRAGMA wal_autocheckpoint = 10000")  # 40-160 MB of WAL between checkpoints: fewer rewrites
         c.execute("PRAGMA temp_store = MEMORY")
 
     def _migrate(self) -> None:
@@ -109,94 +128,99 @@ class SqliteStore:
     def schema_version(self) -> int:
         return int(self._conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
 
-    def write_batch(self, batch: ReportBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+    def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            result = self._write(batch, rejects, origin)
+            result = self._write(prepared, rejects, origin)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
         return result
 
-    def _write(self, batch: ReportBatch, rejects: Sequence[Reject], origin: str) -> BatchResult:
+    def _write(self, batch: PreparedBatch, rejects: Sequence[Reject], origin: str) -> BatchResult:
         c = self._conn
-        batch_id = c.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
-        c.execute("INSERT INTO batches VALUES (?, ?, ?, 0, 0, ?)", (batch_id, origin, int(time.time()), len(rejects)))
         first = c.execute("SELECT coalesce(max(seq), 0) + 1 FROM reports").fetchone()[0]
-        unique = _first_occurrences(batch.ids)
-        seqs = list(range(first, first + len(unique)))
-        c.executemany(_INSERT, rows_from_batch(batch, unique, seqs, seqs, batch_id))
-        inserted = [r[0] for r in c.execute("SELECT seq FROM reports WHERE seq >= ? ORDER BY seq", (first,))]
-        new_index = np.array([unique[s - first] for s in inserted], dtype=np.intp)
-        new = batch.take(new_index)
-        incidents = self._link(new, np.array(inserted, dtype=np.int64), first)
+        unique = first_occurrences(batch.ids)
+        rows = batch.rows if len(unique) == len(batch) else [batch.rows[i] for i in unique]
+        added = c.executemany(_INSERT, rows).rowcount
+        if added == len(unique):  # no stored duplicates: every row went in, in order
+            new_index = unique
+        else:
+            position = {batch.ids[i]: i for i in unique.tolist()}
+            stored = c.execute("SELECT id FROM reports WHERE seq >= ? ORDER BY seq", (first,))
+            new_index = np.array([position[bytes(r[0])] for r in stored], dtype=np.intp)
+        seqs = np.arange(first, first + added, dtype=np.int64)
+        incidents = self._link(batch.link.take(new_index), seqs, first) if added else 0
+        batch_id = c.execute(
+            "INSERT INTO batches (origin, committed_at, first_seq, last_seq, accepted, duplicates, rejected)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING batch_id",
+            (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, len(rejects)),
+        ).fetchone()[0]
         if rejects:
             c.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
                 [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects],
             )
-        duplicates = len(batch) - len(inserted)
-        c.execute(
-            "UPDATE batches SET accepted = ?, duplicates = ? WHERE batch_id = ?", (len(inserted), duplicates, batch_id)
-        )
-        return BatchResult(batch_id, len(inserted), duplicates, len(rejects), incidents)
+        return BatchResult(batch_id, added, len(batch) - added, len(rejects), incidents)
 
-    def _link(self, new: ReportBatch, seqs: np.ndarray[Any, Any], first: int) -> int:
-        if not len(new):
-            return 0
+    def _link(self, new: LinkInput, seqs: np.ndarray[Any, Any], first: int) -> int:
         plan = plan_links(new, seqs, self._candidates(new, first))
         c = self._conn
         moved = [(int(i), int(s)) for i, s in zip(plan.incident_id, seqs, strict=True) if i != s]
         c.executemany("UPDATE reports SET incident_id = ? WHERE seq = ?", moved)
         for old, winner in plan.merges.items():
-            c.execute("UPDATE reports SET incident_id = ? WHERE incident_id = ?", (winner, old))
+            c.execute("UPDATE reports SET incident_id = ? WHERE incident_id = ? OR seq = ?", (winner, old, old))
         return plan.incidents
 
-    def _candidates(self, batch: ReportBatch, first: int) -> Candidates:
+    def _candidates(self, new: LinkInput, first: int) -> Candidates:
         marks = ", ".join("?" * len(LINKABLE_PRECISIONS))
         sql = (
             f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM reports WHERE kind = ? AND observed_at BETWEEN ? AND ?"
             f" AND seq < ? AND time_precision IN ({marks}) AND location_precision_m <= ?"
         )
+        precisions = [str(p) for p in LINKABLE_PRECISIONS]
         rows: list[Any] = []
-        for kind, lo, hi in candidate_windows(batch):
-            args = (kind, int(lo), int(hi), first, *LINKABLE_PRECISIONS, radius_cap_m(Kind(kind)))
+        for kind, lo, hi in candidate_windows(new):
+            args = (kind, int(lo), int(hi), first, *precisions, radius_cap_m(Kind(kind)))
             rows.extend(self._conn.execute(sql, args))
         return Candidates.from_rows(rows)
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]:
         where, args = _where(query)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM reports {where} ORDER BY observed_at, seq"
+        sql = f"SELECT {', '.join(ROW_COLUMNS)} FROM reports {where} ORDER BY observed_at, seq"
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
         for row in self._conn.execute(sql, args):
             yield report_from_row(row)
 
     def incident_of(self, report_id: bytes) -> int | None:
-        row = self._conn.execute("SELECT incident_id FROM reports WHERE id = ?", (report_id,)).fetchone()
+        row = self._conn.execute("SELECT coalesce(incident_id, seq) FROM reports WHERE id = ?", (report_id,)).fetchone()
         return None if row is None else int(row[0])
 
     def count_incidents(self, batch_ids: Sequence[int]) -> int:
         if not batch_ids:
             return 0
-        lo, hi = min(batch_ids), max(batch_ids)
         marks = ", ".join("?" * len(batch_ids))
         sql = (
-            f"SELECT count(DISTINCT incident_id) FROM reports WHERE batch_id BETWEEN ? AND ? AND batch_id IN ({marks})"
+            "SELECT count(DISTINCT coalesce(r.incident_id, r.seq)) FROM batches b JOIN reports r"
+            f" ON r.seq BETWEEN b.first_seq AND b.last_seq WHERE b.batch_id IN ({marks})"
         )
-        return int(self._conn.execute(sql, (lo, hi, *batch_ids)).fetchone()[0])
+        return int(self._conn.execute(sql, tuple(batch_ids)).fetchone()[0])
 
     def stats(self) -> StoreStats:
         c = self._conn
         reports, incidents, first, last = c.execute(
-            "SELECT count(*), count(DISTINCT incident_id), min(observed_at), max(observed_at) FROM reports"
+            "SELECT count(*), count(DISTINCT coalesce(incident_id, seq)), min(observed_at), max(observed_at)"
+            " FROM reports"
         ).fetchone()
         by_kind = {
             k: (n, m)
             for k, n, m in c.execute(
-                "SELECT kind, count(*), count(DISTINCT incident_id) FROM reports GROUP BY kind ORDER BY kind"
+                "SELECT kind, count(*), count(DISTINCT coalesce(incident_id, seq)) FROM reports"
+                " GROUP BY kind ORDER BY kind"
             )
         }
         by_source = dict(c.execute("SELECT source, count(*) FROM reports GROUP BY source ORDER BY 2 DESC"))
@@ -234,16 +258,6 @@ def _run_script(c: sqlite3.Connection, sql: str) -> None:
             buffer = ""
     if buffer.strip() and not buffer.strip().startswith("--"):
         c.execute(buffer)
-
-
-def _first_occurrences(ids: list[bytes]) -> list[int]:
-    seen: set[bytes] = set()
-    out = []
-    for i, x in enumerate(ids):
-        if x not in seen:
-            seen.add(x)
-            out.append(i)
-    return out
 
 
 def _time(t: int | None) -> datetime | None:

@@ -5,13 +5,15 @@ CREATE TABLE batches (
     batch_id     INTEGER PRIMARY KEY,
     origin       TEXT NOT NULL,           -- the file or client a batch came from
     committed_at INTEGER NOT NULL,
+    first_seq    INTEGER NOT NULL,        -- the batch's reports are seq first_seq .. last_seq
+    last_seq     INTEGER NOT NULL,        -- (last_seq = first_seq - 1 when it added none)
     accepted     INTEGER NOT NULL,
     duplicates   INTEGER NOT NULL,
     rejected     INTEGER NOT NULL
 );
 
 CREATE TABLE reports (
-    seq                  INTEGER PRIMARY KEY,  -- append order
+    seq                  INTEGER PRIMARY KEY,  -- append order (a batch's reports are a contiguous range)
     id                   BLOB NOT NULL UNIQUE, -- 16-byte UUID
     kind                 TEXT NOT NULL,
     subkind              TEXT,
@@ -20,9 +22,7 @@ CREATE TABLE reports (
     lon                  REAL NOT NULL,
     lat                  REAL NOT NULL,
     location_precision_m REAL NOT NULL,
-    h3_r5                INTEGER NOT NULL,
-    h3_r7                INTEGER NOT NULL,
-    h3_r9                INTEGER NOT NULL,
+    h3_r9                INTEGER NOT NULL,     -- block cell; any coarser cell is an integer range of it
     source               TEXT NOT NULL,
     credibility          REAL NOT NULL,
     text                 TEXT,
@@ -31,20 +31,19 @@ CREATE TABLE reports (
     attrs                TEXT,
     area_wkb             BLOB,
     reporter_hash        BLOB,                 -- keyed hash; never the reporter
-    incident_id          INTEGER NOT NULL,     -- the seq of the incident's first report
-    batch_id             INTEGER NOT NULL REFERENCES batches (batch_id)
+    incident_id          INTEGER               -- the seq of the incident's first report; NULL: this one
 );
 
 CREATE INDEX reports_by_time ON reports (observed_at);
 CREATE INDEX reports_by_kind ON reports (kind, observed_at);
 CREATE INDEX reports_by_cell ON reports (h3_r9);
-CREATE INDEX reports_by_incident ON reports (incident_id);
+CREATE INDEX reports_by_incident ON reports (incident_id) WHERE incident_id IS NOT NULL;
 
 -- The log is append-only: a report's content never changes and is never deleted.
 -- Only its link to an incident may move (when a later report joins two incidents).
 CREATE TRIGGER reports_append_only_update
 BEFORE UPDATE OF seq, id, kind, subkind, observed_at, time_precision, lon, lat, location_precision_m,
-    h3_r5, h3_r7, h3_r9, source, credibility, text, attrs, area_wkb, reporter_hash, batch_id ON reports
+    h3_r9, source, credibility, text, attrs, area_wkb, reporter_hash ON reports
 BEGIN
     SELECT RAISE(ABORT, 'reports are append-only: their content cannot be updated');
 END;
