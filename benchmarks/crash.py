@@ -122,10 +122,14 @@ def trial(folder: Path, csv_path: Path, delay_s: float, *, naive: bool = False) 
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     reader.join(5)
+    if proc.stdout is not None:
+        proc.stdout.close()
     acked = acks[-1] if acks else 0
     result = check_naive(db, acked, bool(state["done"])) if naive else check(db, acked, bool(state["done"]))
     subprocess.run(_command(db, csv_path, naive), check=True, capture_output=True)
-    result.after_rerun = sqlite3.connect(db).execute("SELECT count(*) FROM reports").fetchone()[0]
+    conn = sqlite3.connect(db)
+    result.after_rerun = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    conn.close()
     if result.after_rerun != REPORTS:
         result.ok = False
         result.why += f"; after re-running the ingest {result.after_rerun} reports are stored, not {REPORTS}"

@@ -46,6 +46,11 @@ def reject(record: RawRecord, field: str, reason: str) -> Reject:
     return Reject(record.file, record.row, field, reason, shown)
 
 
+def rejected_rows(rejects: Iterable[Reject]) -> int:
+    """How many rows the rejects are of (a row may have several problems)."""
+    return len({(r.file, r.row) for r in rejects})
+
+
 REJECT_COLUMNS = ("file", "row", "field", "reason", "value")
 
 

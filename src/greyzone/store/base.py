@@ -43,7 +43,7 @@ class StoreStats:
     reports: int
     incidents: int
     batches: int
-    rejects: int
+    rejects: int  # rejected rows
     first_observed: datetime | None
     last_observed: datetime | None
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (reports, incidents)

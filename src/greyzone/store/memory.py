@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from greyzone.ingest.records import Reject
+from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
@@ -28,6 +28,7 @@ class MemoryStore:
         self._by_id: dict[bytes, int] = {}
         self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
         self._rejects: list[Reject] = []
+        self._rejected_rows = 0
 
     def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
         prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
@@ -48,8 +49,13 @@ class MemoryStore:
             self._merge(plan.merges)
         self._batches.append((first, first + len(fresh) - 1))
         self._rejects.extend(rejects)
+        self._rejected_rows += rejected_rows(rejects)
         return BatchResult(
-            len(self._batches), len(fresh), len(prepared) - len(fresh), len(rejects), plan.incidents if plan else 0
+            len(self._batches),
+            len(fresh),
+            len(prepared) - len(fresh),
+            rejected_rows(rejects),
+            plan.incidents if plan else 0,
         )
 
     def _merge(self, merges: dict[int, int]) -> None:
@@ -115,7 +121,7 @@ class MemoryStore:
             reports=len(self._rows),
             incidents=len({self.incident_at(s) for s in range(1, len(self._rows) + 1)}),
             batches=len(self._batches),
-            rejects=len(self._rejects),
+            rejects=self._rejected_rows,
             first_observed=datetime.fromtimestamp(min(times), UTC) if times else None,
             last_observed=datetime.fromtimestamp(max(times), UTC) if times else None,
             by_kind={k: (n, len(i)) for k, (n, i) in sorted(kinds.items())},

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from greyzone.errors import SchemaError, StoreError
-from greyzone.ingest.records import Reject
+from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
@@ -157,14 +157,14 @@ class SqliteStore:
         batch_id = c.execute(
             "INSERT INTO batches (origin, committed_at, first_seq, last_seq, accepted, duplicates, rejected)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING batch_id",
-            (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, len(rejects)),
+            (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, rejected_rows(rejects)),
         ).fetchone()[0]
         if rejects:
             c.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
                 [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects],
             )
-        return BatchResult(batch_id, added, len(batch) - added, len(rejects), incidents)
+        return BatchResult(batch_id, added, len(batch) - added, rejected_rows(rejects), incidents)
 
     def _link(self, new: LinkInput, seqs: np.ndarray[Any, Any], first: int) -> int:
         plan = plan_links(new, seqs, self._candidates(new, first))
@@ -228,7 +228,7 @@ class SqliteStore:
             reports=reports,
             incidents=incidents,
             batches=c.execute("SELECT count(*) FROM batches").fetchone()[0],
-            rejects=c.execute("SELECT count(*) FROM rejects").fetchone()[0],
+            rejects=c.execute("SELECT coalesce(sum(rejected), 0) FROM batches").fetchone()[0],
             first_observed=_time(first),
             last_observed=_time(last),
             by_kind=by_kind,

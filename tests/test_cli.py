@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from greyzone.cli import app
+
+runner = CliRunner()
+HEADER = "kind,observed_at,lon,lat,location_precision_m,source,text\n"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_ingest_json_summary_reingest_and_stats(tmp_path: Path) -> None:
+    db = str(tmp_path / "g.db")
+    data = tmp_path / "r.csv"
+    data.write_text(
+        HEADER + "shelling,2024-11-03T09:15:00Z,37.18,48.28,100,police,a\n"
+        "shelling,2024-11-03T09:17:00Z,37.1803,48.2801,300,telegram,b\n"
+        "shelling,2024-11-03T09:15:00,37.18,48.28,100,police,naive\n",
+        encoding="utf-8",
+    )
+    code, out = run("init", "--db", db)
+    assert code == 0 and "schema version 1" in out
+    code, out = run("ingest", str(data), "--db", db, "--json", "--rejects", str(tmp_path / "rej.csv"))
+    assert code == 0
+    assert json.loads(out) == {"accepted": 2, "duplicates": 0, "rejected": 1, "incidents": 1}
+    with (tmp_path / "rej.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["row"], r["field"]) for r in rows] == [("3", "observed_at")]
+    code, out = run("ingest", str(data), "--db", db, "--json")
+    assert json.loads(out) == {"accepted": 0, "duplicates": 2, "rejected": 1, "incidents": 0}
+    code, out = run("stats", "--db", db, "--json")
+    stats = json.loads(out)
+    assert stats["reports"] == 2 and stats["incidents"] == 1 and stats["rejects"] == 2
+    assert stats["by_kind"] == {"shelling": {"reports": 2, "incidents": 1}}
+    code, out = run("stats", "--db", db)
+    assert code == 0 and out.strip().splitlines()[-1].startswith("2 reports, 1 incidents, 2 batches, 2 rejects")
+
+
+def test_exports_and_formula_safety(tmp_path: Path) -> None:
+    db = str(tmp_path / "g.db")
+    data = tmp_path / "r.csv"
+    data.write_text(
+        HEADER + 'shelling,2024-11-03T09:15:00Z,37.18,48.28,100,police,"=HYPERLINK(""http://x"")"\n'
+        "glide_bomb,2024-11-04T10:00:00Z,37.25,48.30,100,police,b\n",
+        encoding="utf-8",
+    )
+    run("ingest", str(data), "--db", db)
+    code, out = run("reports", "--db", db, "--format", "csv")
+    rows = list(csv.DictReader(out.splitlines()))
+    assert code == 0 and len(rows) == 2
+    assert rows[0]["text"].startswith("'=")  # a spreadsheet shows it, never runs it
+    code, out = run("reports", "--db", db, "--format", "geojson", "--kind", "glide_bomb")
+    features = json.loads(out)["features"]
+    assert [f["properties"]["kind"] for f in features] == ["glide_bomb"]
+    assert features[0]["geometry"] == {"type": "Point", "coordinates": [37.25, 48.3]}
+    code, out = run(
+        "reports", "--db", db, "--format", "jsonl", "--since", "2024-11-04", "--bbox", "37.2,48.2,37.3,48.4"
+    )
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["glide_bomb"]
+    code, out = run("reports", "--db", db, "--until", "2024-11-04")
+    assert len(list(csv.DictReader(out.splitlines()))) == 1
+
+
+def test_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "greyzone"
+    missing = subprocess.run(
+        [exe, "stats", "--db", str(tmp_path / "none.db")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 1
+    assert (
+        missing.stderr.strip()
+        == f"error: no store at {tmp_path / 'none.db'}: run 'greyzone init' (or pass --db to an existing one)"
+    )
+    weird = tmp_path / "weird.csv"
+    weird.write_text("a,b\n1,2\n", encoding="utf-8")
+    bad = subprocess.run(
+        [exe, "ingest", str(weird), "--db", str(tmp_path / "g.db")], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 1 and "fit no known format" in bad.stderr and "Traceback" not in bad.stderr
+    usage = subprocess.run(
+        [exe, "reports", "--bbox", "1,2", "--db", str(tmp_path / "g.db")], capture_output=True, text=True, check=False
+    )
+    assert usage.returncode == 2 and "LON_MIN" in usage.stderr
+
+
+def test_demo_json(tmp_path: Path) -> None:
+    code, out = run(
+        "demo", "--db", str(tmp_path / "d.db"), "--dir", str(tmp_path / "scenario"), "--days", "5", "--json"
+    )
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["synthetic"] is True
+    assert summary["ingest"]["rejected"] == 7  # the messy file's seven rows, each with its reasons
+    assert summary["ingest"]["incidents"] < summary["ingest"]["accepted"]
+    assert (tmp_path / "scenario" / "rejects.csv").exists()

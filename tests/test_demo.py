@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from greyzone.demo.scenario import LABEL, write_scenario
+from greyzone.ingest.runner import ingest_files
+from greyzone.store.sqlite import SqliteStore
+
+
+def test_same_seed_same_files_and_everything_is_labelled(tmp_path: Path) -> None:
+    a = write_scenario(tmp_path / "a", seed=3, days=4)
+    b = write_scenario(tmp_path / "b", seed=3, days=4)
+    for fa, fb in zip(a.report_files(), b.report_files(), strict=True):
+        assert fa.read_bytes() == fb.read_bytes()
+    for line in a.field_jsonl.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        assert row["source"].startswith("synthetic:") and row["text"].startswith(LABEL)
+    assert "synthetic:" in a.reports_csv.read_text(encoding="utf-8").splitlines()[1]
+    streets = json.loads(a.streets.read_text(encoding="utf-8"))
+    assert len(streets["features"]) > 30 and LABEL in streets["name"]
+    assert len(json.loads(a.gates.read_text(encoding="utf-8"))["features"]) == 5
+
+
+def test_demo_has_the_rhythm_of_the_city(tmp_path: Path) -> None:
+    files = write_scenario(tmp_path / "s", seed=7, days=14)
+    with SqliteStore.open(tmp_path / "d.db") as store:
+        summary = ingest_files(files.report_files(), store)
+        s = store.stats()
+    shelling_reports, shelling_incidents = s.by_kind["shelling"]
+    per_day = shelling_incidents / 14
+    assert 30 <= per_day <= 60, per_day  # 30-60 shelling attacks a day
+    assert shelling_reports > shelling_incidents  # re-reported by a second source, counted once
+    for kind in ("fpv_strike", "glide_bomb", "infrastructure_status", "control_observation", "service_status"):
+        assert s.by_kind[kind][0] > 0, kind
+    assert summary.rejected == 7
