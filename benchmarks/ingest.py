@@ -35,33 +35,31 @@ SOURCES = np.array(["police", "volunteers", "telegram", "city-administration"])
 PEER_ROWS = 50_000
 
 
-def generate(path: Path, rows: int, seed: int = 3) -> None:
-    """Time-ordered reports over a year in the ±40 km box, 10 % re-reported by another source."""
+def generate(path: Path, rows: int, seed: int = 3, chunk: int = 100_000) -> None:
+    """Time-ordered reports over a year in the ±40 km box, 10 % re-reported by another source.
+
+    Written in chunks of consecutive time, so that generating uses little memory."""
     rng = np.random.default_rng(seed)
-    t = np.sort(rng.uniform(1_704_067_200, 1_704_067_200 + 365 * 86_400, rows)).astype(np.int64)
-    lon = rng.uniform(36.63, 37.72, rows)
-    lat = rng.uniform(47.92, 48.64, rows)
-    kind = KINDS[rng.integers(0, len(KINDS), rows)]
-    source = SOURCES[rng.integers(0, 2, rows)]
-    echo = rng.random(rows) < 0.1  # another source reports the same incident a few minutes later
-    t = np.where(echo, np.roll(t, 1) + 120, t)
-    lon = np.where(echo, np.roll(lon, 1) + 0.0005, lon)
-    lat = np.where(echo, np.roll(lat, 1), lat)
-    kind = np.where(echo, np.roll(kind, 1), kind)
-    source = np.where(echo, "telegram", source)
-    precision = rng.choice(np.array(["50", "100", "250", "1000"]), rows)
-    times = np.datetime_as_string(t.astype("datetime64[s]"), unit="s")
+    year = 365 * 86_400
     with path.open("w", encoding="utf-8") as fh:
         fh.write("kind,observed_at,lon,lat,location_precision_m,source,credibility,text\n")
-        for i in range(0, rows, 100_000):
-            j = slice(i, i + 100_000)
-            lines = [
-                f"{k},{tm}Z,{x:.6f},{y:.6f},{p},{s},0.6,report {n}\n"
-                for k, tm, x, y, p, s, n in zip(
-                    kind[j], times[j], lon[j], lat[j], precision[j], source[j], range(i, i + 100_000), strict=False
-                )
-            ]
-            fh.writelines(lines)
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            t0 = 1_704_067_200 + year * start // rows
+            t = np.sort(rng.uniform(t0, t0 + year * n // rows, n)).astype(np.int64)
+            lon, lat = rng.uniform(36.63, 37.72, n), rng.uniform(47.92, 48.64, n)
+            kind = KINDS[rng.integers(0, len(KINDS), n)]
+            source = SOURCES[rng.integers(0, 2, n)]
+            echo = rng.random(n) < 0.1  # another source reports the same incident two minutes later
+            t = np.where(echo, np.roll(t, 1) + 120, t)
+            lon, lat = np.where(echo, np.roll(lon, 1) + 0.0005, lon), np.where(echo, np.roll(lat, 1), lat)
+            kind, source = np.where(echo, np.roll(kind, 1), kind), np.where(echo, "telegram", source)
+            precision = rng.choice(np.array(["50", "100", "250", "1000"]), n)
+            times = np.datetime_as_string(t.astype("datetime64[s]"), unit="s")
+            fh.writelines(
+                f"{k},{tm}Z,{x:.6f},{y:.6f},{p},{s},0.6,report {start + i}\n"
+                for i, (k, tm, x, y, p, s) in enumerate(zip(kind, times, lon, lat, precision, source, strict=True))
+            )
 
 
 def run_greyzone(csv_path: Path, db: Path, batch_size: int) -> tuple[int, float, list[float]]:
