@@ -34,3 +34,22 @@ def test_demo_has_the_rhythm_of_the_city(tmp_path: Path) -> None:
     for kind in ("fpv_strike", "glide_bomb", "infrastructure_status", "control_observation", "service_status"):
         assert s.by_kind[kind][0] > 0, kind
     assert summary.rejected == 7
+
+
+def test_overview_map_draws_every_point_report(tmp_path: Path) -> None:
+    import re
+
+    from greyzone.demo.overview import overview_svg
+    from greyzone.store.base import ReportQuery
+
+    files = write_scenario(tmp_path / "s", seed=2, days=3)
+    with SqliteStore.open(tmp_path / "d.db") as store:
+        ingest_files(files.report_files(), store)
+        reports = list(store.read_reports(ReportQuery()))
+    svg = overview_svg(files.streets, reports, "SYNTHETIC DEMO test")
+    drawn = re.findall(r'<circle class="report (\w+)" cx="([\d.]+)" cy="([\d.]+)"', svg)
+    points = [r for r in reports if r.area_wkb is None]
+    assert len(drawn) == len(points)
+    assert {k for k, _, _ in drawn} == {r.kind.value for r in points}
+    assert all(0 <= float(x) <= 900 for _, x, _ in drawn)  # the city and its roads fit the frame
+    assert "SYNTHETIC DEMO" in svg and svg.count('fill-opacity="0.18"') >= 2  # other side and grey areas

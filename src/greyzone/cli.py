@@ -324,6 +324,7 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Generate the SYNTHETIC demo scenario (a Pokrovsk-like city), ingest it, show what is stored."""
+    from greyzone.demo.overview import overview_svg
     from greyzone.demo.scenario import write_scenario
 
     for suffix in ("", "-wal", "-shm"):
@@ -335,9 +336,14 @@ def demo(
     with SqliteStore.open(db) as store:
         summary = ingest_files(files.report_files(), store, ctx=ctx, on_rejects=kept.extend)
         s = store.stats()
+        title = f"SYNTHETIC DEMO: a Pokrovsk-like city, {days} days, {s.reports} reports ({s.incidents} incidents)"
+        picture = folder / "overview.svg"
+        picture.write_text(overview_svg(files.streets, store.read_reports(ReportQuery()), title), encoding="utf-8")
     _write_rejects(kept, folder / "rejects.csv")
     if as_json:
-        _out(json.dumps({"ingest": summary.as_dict(), "store": stats_to_dict(s), "synthetic": True}))
+        _out(
+            json.dumps({"ingest": summary.as_dict(), "store": stats_to_dict(s), "map": str(picture), "synthetic": True})
+        )
         return
     err.print(
         "[bold red]SYNTHETIC DEMO DATA[/] — generated, not real reports. Streets and gates for routing: "
@@ -348,7 +354,7 @@ def demo(
     _print_stats(s)
     _out(
         f"demo: {summary.accepted} reports accepted ({summary.incidents} incidents), {summary.rejected} rejects"
-        f" (see {folder / 'rejects.csv'}), store {db}, files in {folder}"
+        f" (see {folder / 'rejects.csv'}), store {db}, map {picture}"
     )
 
 
