@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from greyzone.model.columns import ReportColumns
+from greyzone.model.columns import ReportColumns, is_identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class ReportBatch:
         return len(self.ids)
 
     def take(self, index: npt.NDArray[np.intp]) -> ReportBatch:
-        if len(index) == len(self) and bool((index == np.arange(len(index))).all()):
+        if is_identity(index, len(self)):
             return self
         return ReportBatch(
             self.cols.take(index),

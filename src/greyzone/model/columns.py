@@ -71,13 +71,18 @@ class ReportColumns:
     def take(self, index: Sequence[int] | npt.NDArray[np.intp]) -> ReportColumns:
         """The rows at ``index``, in that order."""
         idx = np.asarray(index, dtype=np.intp)
-        if len(idx) == len(self) and bool((idx == np.arange(len(idx))).all()):
+        if is_identity(idx, len(self)):
             return self  # frozen: the identity selection is the columns themselves
         picked: dict[str, Any] = {}
         for f in fields(self):
             col = getattr(self, f.name)
             picked[f.name] = col[idx] if isinstance(col, np.ndarray) else [col[i] for i in idx]
         return ReportColumns(**picked)
+
+
+def is_identity(index: npt.NDArray[np.intp], n: int) -> bool:
+    """Whether ``index`` selects all n rows in order (then a selection can be the thing itself)."""
+    return len(index) == n and bool((index == np.arange(n)).all())
 
 
 NUMERIC_FIELDS = frozenset(f.name for f in fields(ReportColumns) if f.type == "Floats")

@@ -21,7 +21,7 @@ from greyzone.incidents import (
     incident_components,
     link_pairs,
 )
-from greyzone.model.columns import ReportColumns
+from greyzone.model.columns import ReportColumns, is_identity
 from greyzone.model.enums import INCIDENT_KINDS, Kind, TimePrecision
 
 KINDS = list(Kind)
@@ -55,7 +55,7 @@ class LinkInput:
         return len(self.kind)
 
     def take(self, index: npt.NDArray[np.intp]) -> LinkInput:
-        if len(index) == len(self) and bool((index == np.arange(len(index))).all()):
+        if is_identity(index, len(self)):
             return self
         return LinkInput(
             self.kind[index],
