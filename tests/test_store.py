@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import h3
 import pytest
 
 from greyzone.errors import SchemaError, StoreError
@@ -54,6 +55,21 @@ def test_round_trip_and_queries(store: Any) -> None:
     assert len(list(store.read_reports(ReportQuery(until=T0 + timedelta(minutes=30))))) == 1
     assert len(list(store.read_reports(ReportQuery(bbox=(37.2, 48.0, 37.3, 48.5))))) == 1
     assert len(list(store.read_reports(ReportQuery(limit=2)))) == 2
+    partition = h3.str_to_int(h3.latlng_to_cell(48.28, 37.25, 5))  # ~250 km²: all three
+    assert len(list(store.read_reports(ReportQuery(cell=partition)))) == 3
+    for res in (7, 9):  # the cell index answers any resolution from partition to block
+        cell = h3.str_to_int(h3.latlng_to_cell(48.28, 37.25, res))
+        assert [r.kind for r in store.read_reports(ReportQuery(cell=cell))] == [Kind.GLIDE_BOMB], res
+    far = h3.str_to_int(h3.latlng_to_cell(48.28, 37.18, 9))
+    assert [r.kind for r in store.read_reports(ReportQuery(cell=far))] == [Kind.SHELLING, Kind.INFRASTRUCTURE_STATUS]
+
+
+def test_sqlite_cell_queries_use_the_cell_index(tmp_path: Path) -> None:
+    with SqliteStore.open(tmp_path / "i.db") as store:
+        plan = store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT seq FROM reports WHERE h3_r5 = ? AND h3_r9 BETWEEN ? AND ?", (1, 2, 3)
+        ).fetchall()
+    assert "reports_by_cell" in str(plan)
 
 
 def test_reingest_is_idempotent(store: Any) -> None:

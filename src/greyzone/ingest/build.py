@@ -25,7 +25,7 @@ from greyzone.errors import GazetteerError, Problem
 from greyzone.ingest.records import RawRecord, Reject, reject
 from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import lonlats_to_cells
-from greyzone.model.columns import ReportColumns, column_problems, content_keys, id_bytes_from_content
+from greyzone.model.columns import ReportColumns, column_problems, content_keys, ids_from_content
 from greyzone.model.enums import (
     InfraStatus,
     Kind,
@@ -78,7 +78,9 @@ def build_batch(records: Sequence[RawRecord], ctx: BuildContext) -> tuple[Report
     cols = cols.take(keep)
     given = [extra["id"][i] for i in keep.tolist()]
     keys = content_keys(cols)
-    ids = [g.bytes if g is not None else id_bytes_from_content(k) for g, k in zip(given, keys, strict=True)]
+    ids = ids_from_content(keys, cols.observed_s)
+    if not _all_none(given):
+        ids = [g.bytes if g is not None else i for g, i in zip(given, ids, strict=True)]
     hashes = [_reporter_hash(extra["reporter"][i], ctx.reporter_key) for i in keep.tolist()]
     cells = lonlats_to_cells(cols.lon, cols.lat) if len(cols) else np.empty((0, 3), np.int64)
     return ReportBatch(cols, ids, cells, hashes), rejects
@@ -192,7 +194,7 @@ def _kinds(raw: list[Any], raw_sub: list[Any], problems: Problems) -> tuple[list
 
 
 def _enums(raw: list[Any], enum: Any, field: str, problems: Problems) -> list[Any]:
-    if all(v is None for v in raw):
+    if _all_none(raw):
         return raw
 
     def parse(v: Any) -> Any:
@@ -208,7 +210,7 @@ def _enums(raw: list[Any], enum: Any, field: str, problems: Problems) -> list[An
 
 
 def _statuses(raw: list[Any], kinds: list[Kind | None], problems: Problems) -> list[Any]:
-    if all(v is None or v == "" for v in raw):
+    if _all_blank(raw):
         return [None] * len(raw)
     infra = _enums(raw, InfraStatus, "status", {})
     service = _enums(raw, ServiceStatus, "status", {})
@@ -264,7 +266,7 @@ def _observed(raw: list[Any], raw_precision: list[Any], problems: Problems) -> t
 
 def _times(raw: list[Any], field: str, problems: Problems) -> Any:
     out = np.full(len(raw), math.nan)
-    if all(v is None or v == "" for v in raw):
+    if _all_blank(raw):
         return out
     for i, v in enumerate(raw):
         if _is_blank(v):
@@ -298,7 +300,7 @@ def _time(value: Any) -> tuple[float | Problem, bool]:
 
 def _floats(raw: list[Any], field: str, problems: Problems, default: float = math.nan) -> Any:
     """Numbers of a column; blanks become ``default``; unreadable values are problems."""
-    if all(v is None or v == "" for v in raw):
+    if _all_blank(raw):
         return np.full(len(raw), default)
     try:
         out = np.array(raw, dtype=np.float64)
@@ -316,7 +318,7 @@ def _floats(raw: list[Any], field: str, problems: Problems, default: float = mat
 
 
 def _ids(raw: list[Any], problems: Problems) -> list[uuid.UUID | None]:
-    if all(v is None for v in raw):
+    if _all_none(raw):
         return raw
 
     def parse(v: Any) -> Any:
@@ -332,7 +334,7 @@ def _ids(raw: list[Any], problems: Problems) -> list[uuid.UUID | None]:
 
 
 def _texts(raw: list[Any]) -> list[str | None]:
-    if all(v is None for v in raw):
+    if _all_none(raw):
         return raw
     return [_text(v) for v in raw]
 
@@ -417,6 +419,14 @@ def _resolve_place(place: str, ctx: BuildContext) -> tuple[float, float, float, 
     except GazetteerError as exc:
         return Problem("place", str(exc))
     return lon, lat, precision, None
+
+
+def _all_none(values: list[Any]) -> bool:
+    return values.count(None) == len(values)  # list.count runs in C: no per-row Python
+
+
+def _all_blank(values: list[Any]) -> bool:
+    return values.count(None) + values.count("") == len(values)
 
 
 def _is_blank(value: Any) -> bool:

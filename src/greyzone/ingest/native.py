@@ -9,7 +9,9 @@ last, incomplete row.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,8 +25,67 @@ csv.field_size_limit(MAX_FIELD_BYTES)
 Item = RawRecord | Reject
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept as lone surrogates
+
+
+def read_csv(path: Path, *, progress: Any = None) -> Iterator[Item]:
+    """Records (or rejects) of a CSV file with a header row of greyzone field names.
+
+    Decoding is done by the io module (in C) with ``surrogateescape``: a byte that is not UTF-8
+    becomes a lone surrogate, found by one regular-expression search in the rows that are not ASCII.
+    """
+    with (
+        path.open("rb") as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh,
+    ):
+        reader = csv.reader(fh)
+        header = _header(reader, path)
+        yield from _csv_rows(reader, header, str(path), progress, raw)
+
+
+def _header(reader: Any, path: Path) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(f"{path}: the file is empty; expected a header row of field names") from None
+    except csv.Error as exc:
+        raise IngestError(f"{path}: the header row cannot be read as CSV: {exc}") from None
+    except UnicodeError as exc:
+        raise IngestError(f"{path}: the header row is not UTF-8: {exc}") from None
+    if any(_UNDECODABLE.search(h) for h in header):
+        raise IngestError(f"{path}: the header row is not UTF-8: save the file as UTF-8")
+    return [h.strip().lower() for h in header]
+
+
+def _csv_rows(reader: Any, header: list[str], name: str, progress: Any, raw: IO[bytes]) -> Iterator[Item]:
+    row = 0
+    width = len(header)
+    undecodable = _UNDECODABLE.search
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row += 1
+            yield Reject(name, row, "(row)", f"cannot be read as CSV: {exc}")
+            continue
+        row += 1
+        if progress is not None and row % 10_000 == 0:
+            progress(raw.tell())
+        if not values:
+            continue
+        if len(values) != width:
+            what = "truncated row (file cut short?)" if len(values) < width else "more fields than the header"
+            yield Reject(name, row, "(row)", f"{what}: expected {width} fields, got {len(values)}")
+        elif not all(map(str.isascii, values)) and any(map(undecodable, values)):
+            yield Reject(name, row, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
+        else:
+            yield RawRecord(name, row, dict(zip(header, values, strict=True)))
+
+
 class _Lines:
-    """Decode a binary file line by line, remembering which physical lines were not UTF-8."""
+    """Decode a binary file line by line, remembering which lines were not UTF-8 (JSON lines)."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self._fh = fh
@@ -44,53 +105,6 @@ class _Lines:
             except UnicodeDecodeError:
                 self.bad_lines.add(self.line)
                 yield data.decode("utf-8", errors="replace")
-
-
-def read_csv(path: Path, *, progress: Any = None) -> Iterator[Item]:
-    """Records (or rejects) of a CSV file with a header row of greyzone field names."""
-    with path.open("rb") as fh:
-        lines = _Lines(fh)
-        reader = csv.reader(lines)
-        header = _header(reader, path)
-        yield from _csv_rows(reader, lines, header, str(path), progress)
-
-
-def _header(reader: Any, path: Path) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError(f"{path}: the file is empty; expected a header row of field names") from None
-    except csv.Error as exc:
-        raise IngestError(f"{path}: the header row cannot be read as CSV: {exc}") from None
-    return [h.strip().lower() for h in header]
-
-
-def _csv_rows(reader: Any, lines: _Lines, header: list[str], name: str, progress: Any) -> Iterator[Item]:
-    row = 0
-    last_line = lines.line
-    width = len(header)
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            row += 1
-            yield Reject(name, row, "(row)", f"cannot be read as CSV: {exc}")
-            continue
-        row += 1
-        first_line, last_line = last_line + 1, lines.line
-        if progress is not None and row % 10_000 == 0:
-            progress(lines.bytes_read)
-        if not values:
-            continue
-        if lines.bad_lines and any(n in lines.bad_lines for n in range(first_line, last_line + 1)):
-            yield Reject(name, row, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
-        elif len(values) != width:
-            what = "truncated row (file cut short?)" if len(values) < width else "more fields than the header"
-            yield Reject(name, row, "(row)", f"{what}: expected {width} fields, got {len(values)}")
-        else:
-            yield RawRecord(name, row, dict(zip(header, values, strict=True)))
 
 
 def read_jsonl(path: Path, *, progress: Any = None) -> Iterator[Item]:

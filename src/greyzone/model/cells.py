@@ -87,3 +87,13 @@ def cell_range(cell: int, res: int) -> tuple[int, int]:
     low = base & ~digits_mask
     high = low | (((1 << free_bits) - 1) << low_shift)
     return low, high
+
+
+def cell_filter(cell: int) -> tuple[int, int, int]:
+    """(partition cell, lowest block cell, highest block cell) of the reports inside ``cell``."""
+    res = h3.get_resolution(h3.int_to_str(cell))
+    if not PARTITION_RES <= res <= BLOCK_RES:
+        msg = f"expected a cell of resolution {PARTITION_RES} to {BLOCK_RES}; got resolution {res}"
+        raise ValueError(msg)
+    lo, hi = cell_range(cell, BLOCK_RES)
+    return _parent(cell, PARTITION_RES), lo, hi

@@ -70,7 +70,8 @@ class Report:
         setter(self, "observed_at", floor_time(self.observed_at, self.time_precision))
         setter(self, "cells", lonlat_to_cells(self.lon, self.lat))
         if self.id is None:
-            setter(self, "id", uuid_from_content(content_keys(report_to_columns(self))[0]))
+            cols = report_to_columns(self)
+            setter(self, "id", uuid_from_content(content_keys(cols)[0], float(cols.observed_s[0])))
 
     @property
     def report_id(self) -> uuid.UUID:
@@ -93,7 +94,8 @@ def floor_time(t: datetime, precision: TimePrecision) -> datetime:
 
 def content_id(report: Report) -> uuid.UUID:
     """The id a report gets from its content alone (what an id-less report is given)."""
-    return uuid_from_content(content_keys(report_to_columns(report))[0])
+    cols = report_to_columns(report)
+    return uuid_from_content(content_keys(cols)[0], float(cols.observed_s[0]))
 
 
 def _seconds(t: datetime | None) -> float:

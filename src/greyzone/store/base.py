@@ -24,6 +24,7 @@ class ReportQuery:
     until: datetime | None = None  # exclusive
     kinds: frozenset[Kind] = frozenset()
     bbox: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
+    cell: int | None = None  # an H3 cell (integer) of resolution 5 to 9: the reports inside it
     limit: int | None = None
 
 

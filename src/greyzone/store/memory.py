@@ -10,6 +10,7 @@ import numpy as np
 
 from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
+from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import BatchResult, ReportQuery, StoreStats
@@ -140,6 +141,10 @@ def _matches(row: tuple[Any, ...], q: ReportQuery) -> bool:
         return False
     if q.kinds and row[_COL["kind"]] not in {k.value for k in q.kinds}:
         return False
+    if q.cell is not None:
+        partition, lo, hi = cell_filter(q.cell)
+        if row[_COL["h3_r5"]] != partition or not lo <= row[_COL["h3_r9"]] <= hi:
+            return False
     if q.bbox is not None:
         x0, y0, x1, y1 = q.bbox
         return bool(x0 <= row[_COL["lon"]] <= x1 and y0 <= row[_COL["lat"]] <= y1)

@@ -37,6 +37,7 @@ ROW_COLUMNS = (
     "lon",
     "lat",
     "location_precision_m",
+    "h3_r5",
     "h3_r9",
     "source",
     "credibility",
@@ -85,6 +86,7 @@ def prepare(batch: ReportBatch) -> PreparedBatch:
             c.lon.tolist(),
             c.lat.tolist(),
             c.location_precision_m.tolist(),
+            batch.cells[:, 0].tolist(),
             batch.cells[:, 2].tolist(),
             c.source,
             c.credibility.tolist(),
@@ -109,6 +111,8 @@ def first_occurrences(ids: Sequence[bytes]) -> npt.NDArray[np.intp]:
 def _values(members: Sequence[Any]) -> list[str | None]:
     """Plain strings of enum members (binding an Enum to sqlite3 costs ~1 µs of attribute look-ups)."""
     as_text = str.__str__  # StrEnum's own __str__: C-level, no attribute look-ups
+    if None not in members:
+        return list(map(as_text, members))
     return [None if m is None else as_text(m) for m in members]
 
 
@@ -117,7 +121,7 @@ def attrs_of(c: ReportColumns) -> list[str | None]:
     found: list[dict[str, Any] | None] = [None] * len(c)
     for name in TEXT_ATTRS:
         values = getattr(c, name)
-        if all(v is None for v in values):
+        if values.count(None) == len(values):
             continue
         for i, v in enumerate(values):
             if v is not None:

@@ -20,6 +20,7 @@ import numpy as np
 from greyzone.errors import SchemaError, StoreError
 from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
+from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import BatchResult, ReportQuery, StoreStats
@@ -276,6 +277,9 @@ def _where(q: ReportQuery) -> tuple[str, list[Any]]:
     if q.kinds:
         clauses.append(f"kind IN ({', '.join('?' * len(q.kinds))})")
         args.extend(sorted(k.value for k in q.kinds))
+    if q.cell is not None:
+        clauses.append("h3_r5 = ? AND h3_r9 BETWEEN ? AND ?")
+        args.extend(cell_filter(q.cell))
     if q.bbox is not None:
         clauses.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
         x0, y0, x1, y1 = q.bbox

@@ -22,6 +22,7 @@ CREATE TABLE reports (
     lon                  REAL NOT NULL,
     lat                  REAL NOT NULL,
     location_precision_m REAL NOT NULL,
+    h3_r5                INTEGER NOT NULL,     -- partition cell (~250 km²)
     h3_r9                INTEGER NOT NULL,     -- block cell; any coarser cell is an integer range of it
     source               TEXT NOT NULL,
     credibility          REAL NOT NULL,
@@ -36,14 +37,17 @@ CREATE TABLE reports (
 
 CREATE INDEX reports_by_time ON reports (observed_at);
 CREATE INDEX reports_by_kind ON reports (kind, observed_at);
-CREATE INDEX reports_by_cell ON reports (h3_r9);
+-- Partition-major, then time: an import in time order appends at the end of each partition's range
+-- (a random-order index on the block cell would rewrite most of its pages at every batch). A cell of
+-- any resolution >= 5 is its partition, a time range, and an integer range of h3_r9.
+CREATE INDEX reports_by_cell ON reports (h3_r5, observed_at, h3_r9);
 CREATE INDEX reports_by_incident ON reports (incident_id) WHERE incident_id IS NOT NULL;
 
 -- The log is append-only: a report's content never changes and is never deleted.
 -- Only its link to an incident may move (when a later report joins two incidents).
 CREATE TRIGGER reports_append_only_update
 BEFORE UPDATE OF seq, id, kind, subkind, observed_at, time_precision, lon, lat, location_precision_m,
-    h3_r9, source, credibility, text, attrs, area_wkb, reporter_hash ON reports
+    h3_r5, h3_r9, source, credibility, text, attrs, area_wkb, reporter_hash ON reports
 BEGIN
     SELECT RAISE(ABORT, 'reports are append-only: their content cannot be updated');
 END;
