@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import shape
 
 from greyzone.errors import GazetteerError, Problem
-from greyzone.ingest.records import RawRecord, Reject, reject
+from greyzone.ingest.records import RawRecord, RecordBlock, Reject
 from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import lonlats_to_cells
 from greyzone.model.columns import ReportColumns, column_problems, content_keys, ids_from_content
@@ -66,15 +66,15 @@ class BuildContext:
 _KIND_ALIASES = {s.value: (Kind.SHELLING, s) for s in ShellingKind}
 
 
-def build_batch(records: Sequence[RawRecord], ctx: BuildContext) -> tuple[ReportBatch, list[Reject]]:
+def build_batch(records: Sequence[RawRecord] | RecordBlock, ctx: BuildContext) -> tuple[ReportBatch, list[Reject]]:
     """Validate ``records``; the batch holds the valid ones, in order, the rejects the rest."""
-    fields = [r.fields for r in records]
+    block = records if isinstance(records, RecordBlock) else RecordBlock.from_records(records)
     problems: dict[int, list[Problem]] = {}
-    cols, extra = _parse_columns(fields, ctx, problems)
+    cols, extra = _parse_columns(block, ctx, problems)
     for i, found in column_problems(cols, ctx.now_s).items():
         problems.setdefault(i, []).extend(_new_problems(problems.get(i, []), found))
-    rejects = [reject(records[i], p.field, p.reason) for i in sorted(problems) for p in _unique(problems[i])]
-    keep = np.array([i for i in range(len(records)) if i not in problems], dtype=np.intp)
+    rejects = [block.reject(i, p.field, p.reason) for i in sorted(problems) for p in _unique(problems[i])]
+    keep = np.array([i for i in range(len(block)) if i not in problems], dtype=np.intp)
     cols = cols.take(keep)
     given = [extra["id"][i] for i in keep.tolist()]
     keys = content_keys(cols)
@@ -110,19 +110,11 @@ def _reporter_hash(reporter: str | None, key: bytes | None) -> bytes | None:
 Problems = dict[int, list[Problem]]
 
 
-def _parse_columns(
-    fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems
-) -> tuple[ReportColumns, dict[str, Any]]:
-    n = len(fields)
-    present: set[str] = set().union(*(f.keys() for f in fields)) if n else set()
-    absent: list[Any] = [None] * n
-
-    def col(name: str) -> list[Any]:
-        return [f.get(name) for f in fields] if name in present else absent
-
+def _parse_columns(block: RecordBlock, ctx: BuildContext, problems: Problems) -> tuple[ReportColumns, dict[str, Any]]:
+    col = block.column
     kind, subkind = _kinds(col("kind"), col("subkind"), problems)
     observed, precision = _observed(col("observed_at"), col("time_precision"), problems)
-    lon, lat, prec, place, area = _locations(fields, ctx, problems, col)
+    lon, lat, prec, place, area = _locations(ctx, problems, col)
     out = ReportColumns(
         kind=kind,
         observed_s=observed,
@@ -147,7 +139,7 @@ def _parse_columns(
         area_wkb=area,
     )
     extra = {"id": _ids(col("id"), problems), "reporter": _texts(col("reporter"))}
-    assert len(out) == n
+    assert len(out) == len(block)
     return out, extra
 
 
@@ -339,8 +331,9 @@ def _texts(raw: list[Any]) -> list[str | None]:
     return [_text(v) for v in raw]
 
 
-def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Problems, col: Any) -> tuple[Any, ...]:
-    n = len(fields)
+def _locations(ctx: BuildContext, problems: Problems, col: Any) -> tuple[Any, ...]:
+    geometry = col("geometry")
+    n = len(geometry)
     lon = _floats(col("lon"), "lon", problems)
     lat = _floats(col("lat"), "lat", problems)
     prec = _floats(col("location_precision_m"), "location_precision_m", problems)
@@ -355,7 +348,7 @@ def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Proble
         for i in np.flatnonzero(outside).tolist():
             _check_swap(float(lon[i]), float(lat[i]), ctx, problems, i)
     for i in np.flatnonzero(~has_point).tolist():
-        where = _locate_without_point(fields[i], place[i], ctx)
+        where = _locate_without_point(geometry[i], place[i], ctx)
         if isinstance(where, Problem):
             problems.setdefault(i, []).append(where)
             continue
@@ -365,9 +358,8 @@ def _locations(fields: list[dict[str, Any]], ctx: BuildContext, problems: Proble
 
 
 def _locate_without_point(
-    f: dict[str, Any], place: str | None, ctx: BuildContext
+    geometry: Any, place: str | None, ctx: BuildContext
 ) -> tuple[float, float, float, bytes | None] | Problem:
-    geometry = f.get("geometry")
     if geometry is not None:
         return _parse_area(geometry)
     if place is not None:

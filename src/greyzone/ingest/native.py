@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from greyzone.errors import IngestError
-from greyzone.ingest.records import RawRecord, Reject
+from greyzone.ingest.records import RawRecord, RecordBlock, Reject
 
 MAX_FIELD_BYTES = 1_000_000  # larger fields are a broken file, not a report; the validator caps text at 10k
 csv.field_size_limit(MAX_FIELD_BYTES)
@@ -57,7 +57,9 @@ def _header(reader: Any, path: Path) -> list[str]:
     return [h.strip().lower() for h in header]
 
 
-def _csv_rows(reader: Any, header: list[str], name: str, progress: Any, raw: IO[bytes]) -> Iterator[Item]:
+def _csv_rows(
+    reader: Any, header: list[str], name: str, progress: Any, raw: IO[bytes], *, as_lists: bool = False
+) -> Iterator[Any]:
     row = 0
     width = len(header)
     undecodable = _UNDECODABLE.search
@@ -80,8 +82,41 @@ def _csv_rows(reader: Any, header: list[str], name: str, progress: Any, raw: IO[
             yield Reject(name, row, "(row)", f"{what}: expected {width} fields, got {len(values)}")
         elif not all(map(str.isascii, values)) and any(map(undecodable, values)):
             yield Reject(name, row, "(encoding)", "bytes that are not UTF-8: save the file as UTF-8")
+        elif as_lists:
+            yield row, values
         else:
             yield RawRecord(name, row, dict(zip(header, values, strict=True)))
+
+
+def read_csv_blocks(path: Path, block_size: int, *, progress: Any = None) -> Iterator[RecordBlock | Reject]:
+    """The records of :func:`read_csv`, by blocks of ``block_size`` rows stored by column.
+
+    The transposition runs in C (``zip(*rows)``): no dictionary per row."""
+    name = str(path)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    with (
+        path.open("rb") as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh,
+    ):
+        reader = csv.reader(fh)
+        header = _header(reader, path)
+        for item in _csv_rows(reader, header, name, progress, raw, as_lists=True):
+            if isinstance(item, Reject):
+                yield item
+                continue
+            numbers.append(item[0])
+            rows.append(item[1])
+            if len(rows) >= block_size:
+                yield _block(name, header, numbers, rows)
+                rows, numbers = [], []
+    if rows:
+        yield _block(name, header, numbers, rows)
+
+
+def _block(name: str, header: list[str], numbers: list[int], rows: list[list[str]]) -> RecordBlock:
+    return RecordBlock(name, numbers, dict(zip(header, map(list, zip(*rows, strict=True)), strict=True)))
 
 
 class _Lines:

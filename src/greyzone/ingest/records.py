@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +25,37 @@ class RawRecord(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordBlock:
+    """Many RawRecords of one file, stored by column: what a fast reader (CSV) gives the builder.
+
+    ``columns`` maps greyzone field names to one value per row; ``rows`` are the rows' numbers.
+    """
+
+    file: str
+    rows: list[int]
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @staticmethod
+    def from_records(records: Sequence[RawRecord]) -> RecordBlock:
+        names: dict[str, None] = {}
+        for r in records:
+            names.update(dict.fromkeys(r.fields))
+        columns = {name: [r.fields.get(name) for r in records] for name in names}
+        return RecordBlock(records[0].file if records else "", [r.row for r in records], columns)
+
+    def column(self, name: str) -> list[Any]:
+        found = self.columns.get(name)
+        return found if found is not None else [None] * len(self.rows)
+
+    def reject(self, i: int, field: str, reason: str) -> Reject:
+        value = self.columns.get(field)
+        return _reject(self.file, self.rows[i], field, reason, None if value is None else value[i])
+
+
+@dataclass(frozen=True, slots=True)
 class Reject:
     """A record that was not stored: where it was, which field, and why."""
 
@@ -39,11 +70,14 @@ class Reject:
 
 
 def reject(record: RawRecord, field: str, reason: str) -> Reject:
-    value = record.fields.get(field, "")
+    return _reject(record.file, record.row, field, reason, record.fields.get(field))
+
+
+def _reject(file: str, row: int, field: str, reason: str, value: Any) -> Reject:
     shown = "" if value is None else str(value)
     if len(shown) > MAX_VALUE_CHARS_IN_REJECT:
         shown = shown[:MAX_VALUE_CHARS_IN_REJECT] + "…"
-    return Reject(record.file, record.row, field, reason, shown)
+    return Reject(file, row, field, reason, shown)
 
 
 def rejected_rows(rejects: Iterable[Reject]) -> int:

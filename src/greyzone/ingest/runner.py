@@ -16,8 +16,9 @@ from typing import Any
 
 from greyzone.errors import GreyzoneError, IngestError
 from greyzone.ingest.build import BuildContext, build_batch
-from greyzone.ingest.formats import Format, read_items
-from greyzone.ingest.records import RawRecord, Reject
+from greyzone.ingest.formats import Format, detect_format, read_items
+from greyzone.ingest.native import read_csv_blocks
+from greyzone.ingest.records import RawRecord, RecordBlock, Reject
 from greyzone.store.base import BatchResult, Store
 from greyzone.store.rows import PreparedBatch, prepare
 
@@ -51,6 +52,11 @@ def batches_of(path: Path, fmt: Format, ctx: BuildContext, batch_size: int) -> I
     def progress(n: int) -> None:
         position[0] = n
 
+    if fmt is Format.AUTO:
+        fmt = detect_format(path)
+    if fmt is Format.CSV:  # greyzone's own CSV: read by column, no dictionary per row
+        yield from _blocks(path, ctx, batch_size, progress, position)
+        return
     records: list[RawRecord] = []
     rejects: list[Reject] = []
     for item in read_items(path, fmt, gazetteer=ctx.gazetteer, progress=progress):
@@ -65,7 +71,19 @@ def batches_of(path: Path, fmt: Format, ctx: BuildContext, batch_size: int) -> I
         yield _build(records, rejects, ctx, path.stat().st_size)
 
 
-def _build(records: list[RawRecord], rejects: list[Reject], ctx: BuildContext, position: int) -> Batch:
+def _blocks(path: Path, ctx: BuildContext, batch_size: int, progress: Any, position: list[int]) -> Iterator[Batch]:
+    rejects: list[Reject] = []
+    for item in read_csv_blocks(path, batch_size, progress=progress):
+        if isinstance(item, Reject):
+            rejects.append(item)
+            continue
+        yield _build(item, rejects, ctx, position[0])
+        rejects = []
+    if rejects:
+        yield _build([], rejects, ctx, path.stat().st_size)
+
+
+def _build(records: list[RawRecord] | RecordBlock, rejects: list[Reject], ctx: BuildContext, position: int) -> Batch:
     batch, more = build_batch(records, ctx)
     return prepare(batch), sorted([*rejects, *more], key=lambda r: r.row), position
 
