@@ -69,10 +69,6 @@ class Reject:
         return f"{self.file}:{self.row}: {self.field}: {self.reason}"
 
 
-def reject(record: RawRecord, field: str, reason: str) -> Reject:
-    return _reject(record.file, record.row, field, reason, record.fields.get(field))
-
-
 def _reject(file: str, row: int, field: str, reason: str, value: Any) -> Reject:
     shown = "" if value is None else str(value)
     if len(shown) > MAX_VALUE_CHARS_IN_REJECT:

@@ -85,9 +85,6 @@ def is_identity(index: npt.NDArray[np.intp], n: int) -> bool:
     return len(index) == n and bool((index == np.arange(n)).all())
 
 
-NUMERIC_FIELDS = frozenset(f.name for f in fields(ReportColumns) if f.type == "Floats")
-
-
 def column_problems(cols: ReportColumns, now_s: float | None = None) -> dict[int, list[Problem]]:
     """Every problem of every row, by row index; rows absent from the result are valid."""
     out: dict[int, list[Problem]] = {}
