@@ -76,3 +76,18 @@ def test_stored_groups_are_respected() -> None:
     f = frame(6, 1)
     labels = incident_components(f, np.empty((0, 2), np.int64), np.array([5, 5, 7, 7, 7, 9]))
     assert len(set(labels.tolist())) == 3 and labels[0] == labels[1] and labels[2] == labels[4]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 200), st.integers(0, 10_000))
+def test_incidents_are_linked_and_hold_one_report_per_source(n: int, seed: int) -> None:
+    f = frame(n, seed)
+    pairs = link_pairs(f)
+    labels = incident_components(f, pairs)
+    linked = {(int(a), int(b)) for a, b in pairs.tolist()}
+    for label in set(labels.tolist()):
+        members = np.flatnonzero(labels == label).tolist()
+        sources = [int(f.source[i]) for i in members]
+        assert len(sources) == len(set(sources))  # never two reports of one source
+        if len(members) > 1:  # every member is linked to another member of its incident
+            assert all(any((min(i, j), max(i, j)) in linked for j in members if j != i) for i in members)

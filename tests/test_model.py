@@ -95,3 +95,12 @@ def test_parent_cells_match_h3(lat: float, lon: float) -> None:
     assert lo <= cells.block <= hi
     other = h3.str_to_int(h3.latlng_to_cell(-lat, lon + (90 if lon < 0 else -90), BLOCK_RES))
     assert not lo <= other <= hi
+
+
+@given(st.text(alphabet="абвгґдеєжзиіїйклмнопрстуфхцчшщьюяАБВПКС'’ -", min_size=1, max_size=20))
+def test_gazetteer_key_ignores_case_apostrophes_and_script(name: str) -> None:
+    from greyzone.ingest.gazetteer import _TRANSLIT, name_key
+
+    assert name_key(name) == name_key(name.upper()) == name_key(name.replace("'", "").replace("’", ""))
+    latin = "".join(_TRANSLIT.get(ch, ch) for ch in name.lower())
+    assert name_key(latin) == name_key(name)  # the transliterated spelling is the same place

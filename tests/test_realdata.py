@@ -144,3 +144,20 @@ def test_deepstate_areas_match_the_published_metrics(shared_data: Path, tmp_path
         assert km2 == pytest.approx(expected, rel=0.005, abs=0.05)
         checked += 1
     assert checked >= 20
+
+
+def test_alert_hromadas_resolve_through_the_gazetteer(gazetteer: Gazetteer) -> None:
+    from greyzone.ingest.alerts import alert_fields
+
+    row = {
+        "oblast": "Donetska oblast",
+        "raion": "Pokrovskyi raion",
+        "hromada": "Pokrovska terytorialna hromada",
+        "level": "hromada",
+        "started_at": "2024-01-01 10:00:00+00:00",
+        "finished_at": "2024-01-01 10:30:00+00:00",
+    }
+    fields = alert_fields(row, gazetteer.resolve)
+    assert isinstance(fields, dict)
+    assert fields["location_precision_m"] < 40_000  # the hromada, not its raion
+    assert abs(fields["lon"] - 37.18) < 0.05
