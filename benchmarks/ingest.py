@@ -172,6 +172,7 @@ def main() -> None:
     print(f"ratio: {ours / theirs:.1f}x")
     if rates:
         print(f"sustained: slowest 100,000-report stretch {min(rates):,.0f} reports/s, fastest {max(rates):,.0f}")
+        print("by stretch (thousand reports/s):", " ".join(f"{r / 1000:.0f}" for r in rates))
     print(
         f"peak memory: writer {writer_mb:.0f} MB (of which {base_mb:.0f} MB before ingest), reader {reader_mb:.0f} MB"
     )
