@@ -163,3 +163,21 @@ def test_sqlite_refuses_foreign_databases_and_missing_files(tmp_path: Path) -> N
     junk.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(StoreError, match="cannot open"):
         SqliteStore.open(junk)
+
+
+def test_frames_give_the_same_reports_as_columns(store: Any) -> None:
+    write(store, row(0, source="police"), row(3, lon=37.1803, source="telegram"), row(60, kind="glide_bomb"),
+          row(90, kind="mortar", time_precision="hour"))  # fmt: skip
+    frame = store.read_frame(ReportQuery())
+    reports = list(store.read_reports(ReportQuery()))
+    assert len(frame) == len(reports) == 4
+    assert frame.kind == [r.kind.value for r in reports]
+    assert frame.observed_s.tolist() == [r.observed_at.timestamp() for r in reports]
+    assert frame.lon.tolist() == [r.lon for r in reports]
+    assert frame.h3_r9.tolist() == [r.cells.block for r in reports]
+    assert frame.span_s.tolist() == [0.0, 0.0, 0.0, 3600.0]
+    assert len(set(frame.incident.tolist())) == store.stats().incidents == 3
+    only = store.read_frame(ReportQuery(kinds=frozenset({Kind.GLIDE_BOMB})))
+    assert only.kind == ["glide_bomb"] and len(store.read_frame(ReportQuery(limit=2))) == 2
+    empty = store.read_frame(ReportQuery(since=T0 + timedelta(days=9)))
+    assert len(empty) == 0 and empty.lon.dtype == float

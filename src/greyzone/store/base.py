@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from greyzone.ingest.records import Reject
 from greyzone.model.batch import ReportBatch
-from greyzone.model.enums import Kind
+from greyzone.model.enums import Kind, TimePrecision
 from greyzone.model.report import Report
 
 if TYPE_CHECKING:
@@ -26,6 +29,47 @@ class ReportQuery:
     bbox: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
     cell: int | None = None  # an H3 cell (integer) of resolution 5 to 9: the reports inside it
     limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFrame:
+    """Reports as columns, for computations over many (hazard fits, control fusion): no object per row.
+
+    One row per report, ordered by time. ``incident`` is the incident's id (count distinct values
+    to count incidents); ``span_s`` is the time precision's span (0 when exact).
+    """
+
+    seq: npt.NDArray[np.int64]
+    incident: npt.NDArray[np.int64]
+    kind: list[str]
+    source: list[str]
+    observed_s: npt.NDArray[np.float64]
+    span_s: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    location_precision_m: npt.NDArray[np.float64]
+    credibility: npt.NDArray[np.float64]
+    h3_r9: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+
+FRAME_COLUMNS = ("seq", "coalesce(incident_id, seq)", "kind", "source", "observed_at", "time_precision", "lon", "lat",
+                 "location_precision_m", "credibility", "h3_r9")  # fmt: skip
+
+
+def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
+    """A ReportFrame from rows in FRAME_COLUMNS order."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(FRAME_COLUMNS)
+    seq, incident, kind, source, observed, precision, lon, lat, radius, credibility, cell = columns
+    spans = {p.value: p.span.total_seconds() for p in TimePrecision}
+    return ReportFrame(
+        np.array(seq, dtype=np.int64), np.array(incident, dtype=np.int64), list(kind), list(source),
+        np.array(observed, dtype=np.float64), np.array([spans[p] for p in precision], dtype=np.float64),
+        np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64), np.array(radius, dtype=np.float64),
+        np.array(credibility, dtype=np.float64), np.array(cell, dtype=np.int64),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +106,10 @@ class Store(Protocol):
         ...
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]: ...
+
+    def read_frame(self, query: ReportQuery) -> ReportFrame:
+        """The reports of ``query`` as columns (what model fits read), ordered by time."""
+        ...
 
     def incident_of(self, report_id: bytes) -> int | None:
         """The incident a stored report belongs to (None when no such report)."""

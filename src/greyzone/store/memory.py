@@ -13,7 +13,7 @@ from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
-from greyzone.store.base import BatchResult, ReportQuery, StoreStats
+from greyzone.store.base import BatchResult, ReportFrame, ReportQuery, StoreStats, frame_from_rows
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
 from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
@@ -100,6 +100,13 @@ class MemoryStore:
         )
         for _, _, row in rows[: query.limit]:
             yield report_from_row(row)
+
+    def read_frame(self, query: ReportQuery) -> ReportFrame:
+        picked = sorted(((r[_COL["observed_at"]], seq, r) for seq, r in enumerate(self._rows, 1) if _matches(r, query)),
+                        key=lambda t: (t[0], t[1]))[: query.limit]  # fmt: skip
+        names = ("kind", "source", "observed_at", "time_precision", "lon", "lat", "location_precision_m",
+                 "credibility", "h3_r9")  # fmt: skip
+        return frame_from_rows([(seq, self.incident_at(seq), *(r[_COL[n]] for n in names)) for _, seq, r in picked])
 
     def incident_of(self, report_id: bytes) -> int | None:
         seq = self._by_id.get(report_id)

@@ -23,7 +23,7 @@ from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
-from greyzone.store.base import BatchResult, ReportQuery, StoreStats
+from greyzone.store.base import FRAME_COLUMNS, BatchResult, ReportFrame, ReportQuery, StoreStats, frame_from_rows
 from greyzone.store.plan import (
     LINKABLE_PRECISIONS,
     Candidates,
@@ -196,6 +196,13 @@ class SqliteStore:
             sql += f" LIMIT {int(query.limit)}"
         for row in self._conn.execute(sql, args):
             yield report_from_row(row)
+
+    def read_frame(self, query: ReportQuery) -> ReportFrame:
+        where, args = _where(query)
+        sql = f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports {where} ORDER BY observed_at, seq"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        return frame_from_rows(self._conn.execute(sql, args).fetchall())
 
     def incident_of(self, report_id: bytes) -> int | None:
         row = self._conn.execute("SELECT coalesce(incident_id, seq) FROM reports WHERE id = ?", (report_id,)).fetchone()
