@@ -155,3 +155,8 @@ def test_builder_partitions_rows_and_agrees_with_report(rows: list[dict[str, Any
             reported_at=None if np.isnan(c.reported_s[j]) else datetime.fromtimestamp(c.reported_s[j], UTC),
         )
         assert content_id(r).bytes == batch.ids[j]
+
+
+def test_json_booleans_and_non_finite_numbers_are_not_numbers() -> None:
+    _, rejects = build(GOOD, {**GOOD, "lon": True}, {**GOOD, "credibility": "nan"}, {**GOOD, "lat": float("inf")})
+    assert {(r.row, r.field) for r in rejects} == {(2, "lon"), (3, "credibility"), (4, "lat")}
