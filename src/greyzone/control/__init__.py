@@ -1,0 +1,1 @@
+"""Control: who holds what, fused from uncertain observations (pure computation)."""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, box
+
+from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlState, FusionParams, Grid, Observation
+from greyzone.model.enums import Side
+
+CITY = box(37.10, 48.24, 37.26, 48.33)
+T0 = 1_730_000_000.0
+HELD, OTHER = STATE_CODES[ControlState.HELD], STATE_CODES[ControlState.OTHER_SIDE]
+CONTESTED, UNCONFIRMED = STATE_CODES[ControlState.CONTESTED], STATE_CODES[ControlState.UNCONFIRMED]
+
+
+@pytest.fixture(scope="module")
+def grid() -> Grid:
+    return Grid.from_polygon(CITY, 8)
+
+
+def obs(lon: float, lat: float, side: Side, day: float = 0.0, reliability: float = 0.9) -> Observation:
+    return Observation(T0 + day * DAY_S, side, reliability, lon, lat, 100.0)
+
+
+def cell_of(grid: Grid, lon: float, lat: float) -> int:
+    idx, d = grid.near(lon, lat, 600)
+    return int(idx[np.argmin(d)])
+
+
+def test_a_reliable_observation_flips_its_cell_and_not_far_cells(grid: Grid) -> None:
+    fusion = ControlFusion(grid)
+    fusion.fold(obs(37.18, 48.28, Side.OTHER_SIDE))
+    states = fusion.states()
+    assert states[cell_of(grid, 37.18, 48.28)] == OTHER
+    assert states[cell_of(grid, 37.12, 48.32)] == UNCONFIRMED  # ~5 km away: nothing known there
+    assert fusion.p_other()[cell_of(grid, 37.18, 48.28)] > 0.8
+
+
+def test_conflicting_fresh_observations_are_contested(grid: Grid) -> None:
+    fusion = ControlFusion(grid)
+    fusion.fold(obs(37.18, 48.28, Side.OTHER_SIDE, 0.0))
+    fusion.fold(obs(37.18, 48.28, Side.HELD, 0.1))
+    assert fusion.states()[cell_of(grid, 37.18, 48.28)] == CONTESTED
+
+
+def test_silence_becomes_unconfirmed_after_the_horizon(grid: Grid) -> None:
+    params = FusionParams(horizon_days=10)
+    fusion = ControlFusion(grid, params)
+    fusion.fold(obs(37.18, 48.28, Side.HELD))
+    here = cell_of(grid, 37.18, 48.28)
+    assert fusion.states(T0 + 9 * DAY_S)[here] == HELD
+    assert fusion.states(T0 + 11 * DAY_S)[here] == UNCONFIRMED
+
+
+def test_areas_cover_their_cells_and_unknown_marks_without_a_side(grid: Grid) -> None:
+    fusion = ControlFusion(grid)
+    fusion.fold(Observation(T0, Side.OTHER_SIDE, 0.8, area=box(37.20, 48.24, 37.26, 48.33)))
+    fusion.fold(Observation(T0, Side.UNKNOWN, 0.8, area=Point(37.12, 48.30).buffer(0.01)))
+    states = fusion.states()
+    east = grid.lon >= 37.20  # the cells whose centres are inside the area
+    assert (states[east] == OTHER).all() and not (states[~east] == OTHER).any()
+    seen = fusion.as_of > -np.inf
+    assert seen[cell_of(grid, 37.12, 48.30)] and states[cell_of(grid, 37.12, 48.30)] == UNCONFIRMED
+    shares = fusion.area_km2(states)
+    assert shares["other_side"] == pytest.approx(grid.area_km2[east].sum())
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(37.11, 37.25),
+            st.floats(48.25, 48.32),
+            st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
+            st.floats(0, 30),
+            st.floats(0.55, 0.99),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.floats(0, 40),
+)
+def test_replay_equals_fusing_the_observations_up_to_then(grid: Grid, raw: list, at_day: float) -> None:  # type: ignore[type-arg]
+    observations = [obs(x, y, s, d, r) for x, y, s, d, r in raw]
+    t = T0 + at_day * DAY_S
+    replayed = ControlFusion.replay(grid, observations, t)
+    direct = ControlFusion(grid)
+    for o in sorted(observations, key=lambda o: o.t_s):
+        if o.t_s <= t:
+            direct.fold(o)
+    assert np.array_equal(replayed.states(t), direct.states(t))
+    assert np.allclose(replayed.p_other(), direct.p_other())
