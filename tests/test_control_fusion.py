@@ -92,3 +92,20 @@ def test_replay_equals_fusing_the_observations_up_to_then(grid: Grid, raw: list,
             direct.fold(o)
     assert np.array_equal(replayed.states(t), direct.states(t))
     assert np.allclose(replayed.p_other(), direct.p_other())
+
+
+def test_evaluation_follows_a_moving_front() -> None:
+    from greyzone.control.evaluate import TRUTH_HELD, TRUTH_OTHER, evaluate
+
+    region = box(36.9, 48.0, 37.5, 48.5)
+    g = Grid.from_polygon(region, 7)
+    truths = []
+    for day in range(40):  # the other side's ground grows westwards, 300 m a day
+        front = 37.35 - day * 300 / (111_320 * np.cos(np.radians(48.25)))
+        truths.append(np.where(g.lon > front, TRUTH_OTHER, TRUTH_HELD).astype(np.int8))
+    scores = evaluate(g, truths, T0, per_day=60, noise=0.1, seed=3)
+    assert len(scores) == 40 and [s.day for s in scores] == list(range(40))
+    fused = np.array([s.iou_other for s in scores[7:]])
+    baseline = np.array([s.baseline_iou_other for s in scores[7:]])
+    assert fused.mean() > 0.8 and baseline.mean() > 0.8  # both follow the front after a week's warm-up
+    assert abs(scores[-1].other_share - scores[-1].truth_other_share) < 0.1

@@ -55,9 +55,9 @@ STATE_CODES = {s: i for i, s in enumerate(ControlState)}
 class FusionParams:
     half_life_days: float = 7.0
     horizon_days: float = 21.0
-    smoothing_m: float = 400.0
-    contested_share: float = 0.3
-    min_evidence: float = 0.5
+    smoothing_m: float = 2000.0  # suits ~200 observers a day over 80 km x 80 km (see control/evaluate.py)
+    contested_share: float = 0.4
+    min_evidence: float = 0.3
     prior: float = 0.5
 
 
