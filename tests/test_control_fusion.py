@@ -109,3 +109,39 @@ def test_evaluation_follows_a_moving_front() -> None:
     baseline = np.array([s.baseline_iou_other for s in scores[7:]])
     assert fused.mean() > 0.8 and baseline.mean() > 0.8  # both follow the front after a week's warm-up
     assert abs(scores[-1].other_share - scores[-1].truth_other_share) < 0.1
+
+
+def test_products_polygons_shares_changes_and_reports(grid: Grid) -> None:
+    from datetime import UTC, datetime
+
+    from shapely.geometry import box as make_box
+
+    from greyzone.control.products import changes, observations_from_reports, place_shares, state_areas
+    from greyzone.model import Kind, Report
+
+    east = make_box(37.20, 48.24, 37.26, 48.33)
+    reports = [
+        Report(kind=Kind.CONTROL_OBSERVATION, side=Side.OTHER_SIDE, observed_at=datetime(2024, 11, 1, tzinfo=UTC),
+               lon=37.23, lat=48.28, location_precision_m=3000.0, source="map", credibility=0.8,
+               area_wkb=east.wkb),
+        Report(kind=Kind.CONTROL_OBSERVATION, side=Side.HELD, observed_at=datetime(2024, 11, 2, tzinfo=UTC),
+               lon=37.12, lat=48.28, location_precision_m=200.0, source="observer", credibility=0.6),
+        Report(kind=Kind.SHELLING, observed_at=datetime(2024, 11, 2, tzinfo=UTC), lon=37.12, lat=48.28,
+               location_precision_m=200.0, source="police"),
+    ]  # fmt: skip
+    observations = observations_from_reports(reports)
+    assert [o.side for o in observations] == [Side.OTHER_SIDE, Side.HELD]
+    assert observations[0].area is not None and observations[0].reliability == pytest.approx(0.9)
+    fusion = ControlFusion(grid)
+    before = fusion.states(observations[0].t_s)
+    fusion.fold_all(observations)
+    after = fusion.states()
+    areas = {a.state.value: a for a in state_areas(fusion, after)}
+    assert areas["other_side"].area_km2 == pytest.approx(grid.area_km2[grid.lon >= 37.20].sum())
+    assert areas["other_side"].geometry.intersection(east).area / areas["other_side"].geometry.area > 0.9
+    assert areas["other_side"].as_of_s == observations[0].t_s and areas["held"].as_of_s == observations[1].t_s
+    shares = place_shares(fusion, after, east)
+    assert shares["other_side"] == pytest.approx(1.0) and sum(shares.values()) == pytest.approx(1.0)
+    log = changes(fusion, before, after, fusion.t_s)
+    assert {c.after.value for c in log} == {"other_side", "held"}
+    assert all(c.before.value == "unconfirmed" for c in log)
