@@ -103,3 +103,23 @@ def test_demo_json(tmp_path: Path) -> None:
     assert summary["ingest"]["rejected"] == 7  # the messy file's seven rows, each with its reasons
     assert summary["ingest"]["incidents"] < summary["ingest"]["accepted"]
     assert (tmp_path / "scenario" / "rejects.csv").exists()
+
+
+def test_control_map_and_share_on_the_demo(tmp_path: Path, shared_data: Path) -> None:
+    db = str(tmp_path / "d.db")
+    run("demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "28", "--json")
+    geo = tmp_path / "control.geojson"
+    code, out = run("control", "map", "--db", db, "--at", "2024-11-28", "--geojson", str(geo), "--json")
+    assert code == 0
+    states = {s["state"]: s for s in json.loads(out)["states"]}
+    assert states["other_side"]["area_km2"] > 0 and states["held"]["area_km2"] > 0
+    features = json.loads(geo.read_text(encoding="utf-8"))["features"]
+    assert {f["properties"]["state"] for f in features} == set(states)
+    early = run("control", "share", "--db", db, "--place", "Pokrovsk", "--gazetteer", str(shared_data / "gazetteer"),
+                "--at", "2024-11-08", "--json")  # fmt: skip
+    late = run("control", "share", "--db", db, "--place", "Покровськ", "--gazetteer", str(shared_data / "gazetteer"),
+               "--at", "2024-11-28", "--json")  # fmt: skip
+    before, after = json.loads(early[1])["shares"], json.loads(late[1])["shares"]
+    assert before["held"] > 0.9  # the synthetic front starts 6 km away
+    assert after["other_side"] + after["contested"] > before["other_side"] + before["contested"]  # and comes closer
+    assert abs(sum(after.values()) - 1) < 1e-9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -358,10 +359,93 @@ def demo(
     )
 
 
+control_app = typer.Typer(no_args_is_help=True, help="Who holds what: control observations fused per H3 cell.")
+app.add_typer(control_app, name="control")
+
+
+def _fused_control(db: Path | None, at: str | None, res: int) -> tuple[Any, Any, datetime]:
+    from shapely.geometry import box
+
+    from greyzone.control.fusion import ControlFusion, Grid
+    from greyzone.control.products import observations_from_reports
+
+    when = _parse_time(at, "--at") or datetime.now(UTC)
+    settings = _settings(db)
+    with SqliteStore.open(settings.db_path, create=False) as store:
+        reports = store.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION})))
+        observations = observations_from_reports(reports)
+    if not observations:
+        raise typer.BadParameter("no control observations stored before that time", param_hint="--at")
+    points = [(o.lon, o.lat) for o in observations if o.area is None]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    region = box(min(lons) - 0.05, min(lats) - 0.05, max(lons) + 0.05, max(lats) + 0.05)
+    fusion = ControlFusion(Grid.from_polygon(region, res))
+    fusion.fold_all(observations)
+    return fusion, fusion.states(when.timestamp()), when
+
+
+@control_app.command("map")
+def control_map(
+    db: DbOption = None,
+    at: Annotated[str | None, typer.Option(help="The map as of this time (default now).")] = None,
+    res: Annotated[int, typer.Option(min=5, max=10, help="H3 resolution of the cells.")] = 8,
+    geojson: Annotated[Path | None, typer.Option(help="Write the state polygons here.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The fused control map: area per state (held, other side, contested, unconfirmed) and its "as of"."""
+    import shapely
+
+    from greyzone.control.products import state_areas
+
+    fusion, states, when = _fused_control(db, at, res)
+    areas = state_areas(fusion, states)
+    rows = [{"state": a.state.value, "area_km2": round(a.area_km2, 2),
+             "as_of": datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None}
+            for a in areas]  # fmt: skip
+    if geojson is not None:
+        features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)), "properties": row}
+                    for a, row in zip(areas, rows, strict=True)]  # fmt: skip
+        geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    if as_json:
+        _out(json.dumps({"at": when.isoformat(), "states": rows}))
+        return
+    for row in rows:
+        _out(f"{row['state']:<12} {row['area_km2']:>10.2f} km²  as of {row['as_of'] or 'never'}")
+    _out(f"control map at {when:%Y-%m-%d %H:%M} UTC: {len(fusion.grid)} cells at H3 res {res}")
+
+
+@control_app.command("share")
+def control_share(
+    place: Annotated[str, typer.Option(help="A place name the gazetteer knows (its area: a disc of its precision).")],
+    gazetteer: Annotated[Path, typer.Option(help="Folder of gazetteer files.")],
+    db: DbOption = None,
+    at: Annotated[str | None, typer.Option(help="As of this time (default now).")] = None,
+    res: Annotated[int, typer.Option(min=5, max=10)] = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """What share of a place is held, other side, contested or unconfirmed."""
+    from shapely.geometry import Point
+
+    from greyzone.control.products import place_shares
+
+    lon, lat, radius_m = Gazetteer.from_dir(gazetteer).resolve(place)
+    disc = Point(lon, lat).buffer(radius_m / 111_320.0)
+    fusion, states, when = _fused_control(db, at, res)
+    shares = place_shares(fusion, states, disc)
+    if as_json:
+        _out(json.dumps({"place": place, "at": when.isoformat(), "shares": shares}))
+        return
+    _out(f"{place} at {when:%Y-%m-%d %H:%M} UTC: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+
+
 def main() -> None:
     """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
     try:
         app()
     except GreyzoneError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except sqlite3.DatabaseError as exc:  # a damaged or foreign store file, met after it opened
+        err.print(f"[bold red]error:[/] the store failed: {exc} (is --db a greyzone store of this version?)",
+                  highlight=False, soft_wrap=True)  # fmt: skip
         sys.exit(1)
