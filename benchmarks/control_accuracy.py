@@ -11,17 +11,17 @@ observations of the last 14 days) are scored by IoU of the other side's ground, 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from shapely.geometry import box, shape
+from shapely.geometry import box
 
-from greyzone.control.evaluate import TRUTH_GREY, TRUTH_OTHER, evaluate
+from greyzone.control.evaluate import evaluate, truth_states
 from greyzone.control.fusion import Grid
+from greyzone.ingest.deepstate import status_by_day
 
 BOX = box(36.6245, 47.9136, 37.7279, 48.6500)
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "control"
@@ -29,18 +29,8 @@ SNAPSHOTS = DATA / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson"
 
 
 def truths(grid: Grid) -> tuple[list[str], list[np.ndarray]]:
-    by_day: dict[str, dict[str, object]] = {}
-    for f in json.loads(SNAPSHOTS.read_text(encoding="utf-8"))["features"]:
-        by_day.setdefault(f["properties"]["snapshot_utc"][:10], {})[f["properties"]["status"]] = shape(f["geometry"])
-    days = sorted(by_day)
-    out = []
-    for day in days:
-        t = np.zeros(len(grid), dtype=np.int8)
-        for status, code in (("occupied", TRUTH_OTHER), ("unknown_status", TRUTH_GREY)):
-            if status in by_day[day]:
-                t[grid.inside(by_day[day][status])] = code
-        out.append(t)
-    return days, out
+    days = status_by_day(SNAPSHOTS)
+    return list(days), [truth_states(grid, d.get("occupied"), d.get("unknown_status")) for d in days.values()]
 
 
 def main() -> None:

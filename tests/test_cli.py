@@ -123,3 +123,15 @@ def test_control_map_and_share_on_the_demo(tmp_path: Path, shared_data: Path) ->
     assert before["held"] > 0.9  # the synthetic front starts 6 km away
     assert after["other_side"] + after["contested"] > before["other_side"] + before["contested"]  # and comes closer
     assert abs(sum(after.values()) - 1) < 1e-9
+
+
+def test_control_evaluate_on_the_real_snapshots(tmp_path: Path, shared_data: Path) -> None:
+    truth = shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson"
+    plot = tmp_path / "scores.svg"
+    code, out = run("control", "evaluate", "--truth", str(truth), "--res", "6", "--obs-per-day", "100",
+                    "--bbox", "36.6245,47.9136,37.7279,48.65", "--plot", str(plot), "--json")  # fmt: skip
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["days"] == 434 and summary["res"] == 6
+    assert summary["fused_iou_mean"] > 0.8 and summary["naive_iou_mean"] > 0.7
+    assert plot.read_text(encoding="utf-8").count("<polyline") == 2

@@ -95,3 +95,39 @@ def evaluate(
             float(grid.area_km2[predicted].sum()) / total, float(grid.area_km2[truth_other].sum()) / total,
         ))  # fmt: skip
     return scores
+
+
+def truth_states(grid: Grid, other: object | None, grey: object | None) -> npt.NDArray[np.int8]:
+    """Truth codes per cell from a map's other-side and grey areas (cells whose centres are inside)."""
+    t = np.full(len(grid), TRUTH_HELD, dtype=np.int8)
+    if other is not None:
+        t[grid.inside(other)] = TRUTH_OTHER
+    if grey is not None:
+        t[grid.inside(grey)] = TRUTH_GREY
+    return t
+
+
+def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int = 360) -> str:
+    """A line chart of the daily IoU of the fused map and of the naive baseline (plain SVG)."""
+    pad, n = 40, max(len(scores) - 1, 1)
+
+    def line(values: list[float], colour: str) -> str:
+        points = " ".join(f"{pad + i * (width - 2 * pad) / n:.1f},{height - pad - v * (height - 2 * pad):.1f}"
+                          for i, v in enumerate(values))  # fmt: skip
+        return f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
+
+    grid_lines = "".join(
+        f'<line x1="{pad}" x2="{width - pad}" y1="{height - pad - y * (height - 2 * pad):.1f}" '
+        f'y2="{height - pad - y * (height - 2 * pad):.1f}" stroke="#ddd"/>'
+        f'<text x="4" y="{height - pad - y * (height - 2 * pad) + 4:.1f}" font-size="10">{y:.1f}</text>'
+        for y in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    )  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+        f'<rect width="{width}" height="{height}" fill="#fff"/>{grid_lines}'
+        f"{line([s.baseline_iou_other for s in scores], '#999')}"
+        f"{line([s.iou_other for s in scores], '#c0392b')}"
+        f'<text x="{pad}" y="20" font-size="13">{title}</text>'
+        f'<text x="{width - 260}" y="20" font-size="11" fill="#c0392b">fused</text>'
+        f'<text x="{width - 210}" y="20" font-size="11" fill="#999">naive (7 nearest, 14 days)</text></svg>'
+    )

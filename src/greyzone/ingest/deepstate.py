@@ -69,3 +69,18 @@ def _fields(props: dict[str, Any], source: str, side: Side, when: str, record: s
         "credibility": CREDIBILITY,
         "text": text,
     }
+
+
+def status_by_day(path: Path) -> dict[str, dict[str, Any]]:
+    """{day: {"occupied": geometry, "unknown_status": geometry}} of a per-snapshot status file (the
+    last snapshot of each day), for scoring fused maps against the published one."""
+    from shapely.geometry import shape
+
+    from greyzone.ingest.geojson import iter_features
+
+    days: dict[str, dict[str, Any]] = {}
+    for _, feature in iter_features(path):
+        if isinstance(feature, dict) and "snapshot_utc" in (feature.get("properties") or {}):
+            props = feature["properties"]
+            days.setdefault(str(props["snapshot_utc"])[:10], {})[str(props["status"])] = shape(feature["geometry"])
+    return dict(sorted(days.items()))
