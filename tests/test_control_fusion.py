@@ -145,3 +145,30 @@ def test_products_polygons_shares_changes_and_reports(grid: Grid) -> None:
     log = changes(fusion, before, after, fusion.t_s)
     assert {c.after.value for c in log} == {"other_side", "held"}
     assert all(c.before.value == "unconfirmed" for c in log)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(37.11, 37.25),
+            st.floats(48.25, 48.32),
+            st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
+            st.floats(0, 30),
+            st.floats(0.55, 0.99),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.floats(-1, 40),
+)
+def test_history_checkpoints_replay_exactly(grid: Grid, raw: list, at_day: float) -> None:  # type: ignore[type-arg]
+    from greyzone.control.fusion import ControlHistory
+
+    observations = [obs(x, y, s, d, r) for x, y, s, d, r in raw]
+    t = T0 + at_day * DAY_S
+    history = ControlHistory(grid, observations, every_days=2.0)
+    replayed = ControlFusion.replay(grid, observations, t)
+    fast = history.at(t)
+    assert np.array_equal(fast.held, replayed.held) and np.array_equal(fast.other, replayed.other)
+    assert np.array_equal(fast.states(t), replayed.states(t))
