@@ -135,3 +135,22 @@ def test_control_evaluate_on_the_real_snapshots(tmp_path: Path, shared_data: Pat
     assert summary["days"] == 434 and summary["res"] == 6
     assert summary["fused_iou_mean"] > 0.8 and summary["naive_iou_mean"] > 0.7
     assert plot.read_text(encoding="utf-8").count("<polyline") == 2
+
+
+def test_control_history_of_a_place_and_a_cell(tmp_path: Path, shared_data: Path) -> None:
+    import h3
+
+    db = str(tmp_path / "d.db")
+    run("demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "21", "--json")
+    code, out = run("control", "history", "--db", db, "--place", "Pokrovsk", "--gazetteer",
+                    str(shared_data / "gazetteer"), "--json")  # fmt: skip
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 20
+    assert all(abs(sum(v for k, v in r.items() if k != "day") - 1) < 0.01 for r in rows)
+    assert rows[-1]["held"] < rows[0]["held"] + 1e-9  # the front only comes closer
+    cell = h3.latlng_to_cell(48.283, 37.18, 8)
+    code, out = run("control", "history", "--db", db, "--cell", cell, "--json")
+    timeline = json.loads(out)
+    assert code == 0 and timeline and timeline[0]["state"] in {"held", "unconfirmed"}
+    code, _ = run("control", "history", "--db", db, "--cell", "nonsense")
+    assert code == 2

@@ -438,6 +438,69 @@ def control_share(
     _out(f"{place} at {when:%Y-%m-%d %H:%M} UTC: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
 
 
+@control_app.command("history")
+def control_history(
+    db: DbOption = None,
+    cell: Annotated[str | None, typer.Option(help="An H3 cell id (hex) at the map's resolution.")] = None,
+    place: Annotated[str | None, typer.Option(help="A place name (needs --gazetteer).")] = None,
+    gazetteer: Annotated[Path | None, typer.Option(help="Folder of gazetteer files.")] = None,
+    res: Annotated[int, typer.Option(min=5, max=10)] = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """How a cell's state, or a place's shares, changed day by day, and on what evidence."""
+    import h3
+    from shapely.geometry import Point
+
+    from greyzone.control.fusion import DAY_S, ControlHistory
+    from greyzone.control.products import CODE_STATES, place_shares
+
+    if (cell is None) == (place is None):
+        raise typer.BadParameter("give exactly one of --cell or --place", param_hint="--cell/--place")
+    fusion, _, _ = _fused_control(db, None, res)
+    history = ControlHistory(fusion.grid, _observations(db))
+    first, last = history.observations[0].t_s, history.observations[-1].t_s
+    days = [first - first % DAY_S + DAY_S * (i + 1) for i in range(int((last - first) // DAY_S) + 1)]
+    rows: list[dict[str, Any]] = []
+    if cell is not None:
+        if not h3.is_valid_cell(cell) or h3.str_to_int(cell) not in fusion.grid.index:
+            raise typer.BadParameter(f"not a cell of the map at res {res}: {cell!r}", param_hint="--cell")
+        i = fusion.grid.index[h3.str_to_int(cell)]
+        previous = None
+        for t in days:
+            state_now = history.at(t)
+            state = CODE_STATES[int(state_now.states(t)[i])].value
+            if state != previous:
+                as_of = state_now.as_of[i]
+                rows.append({"day": _day(t), "state": state, "evidence_as_of": _day(as_of) if as_of > -1e300 else None})
+                previous = state
+    else:
+        if gazetteer is None:
+            raise typer.BadParameter("--place needs --gazetteer", param_hint="--gazetteer")
+        lon, lat, radius_m = Gazetteer.from_dir(gazetteer).resolve(place or "")
+        disc = Point(lon, lat).buffer(radius_m / 111_320.0)
+        for t in days:
+            state_now = history.at(t)
+            shares = place_shares(state_now, state_now.states(t), disc)
+            rows.append({"day": _day(t), **{k: round(v, 3) for k, v in shares.items()}})
+    if as_json:
+        _out(json.dumps(rows))
+        return
+    for row in rows:
+        _out("  ".join(f"{k} {v}" for k, v in row.items()))
+    _out(f"{len(rows)} rows over {len(days)} days")
+
+
+def _day(t_s: float) -> str:
+    return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d")
+
+
+def _observations(db: Path | None) -> list[Any]:
+    from greyzone.control.products import observations_from_reports
+
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        return observations_from_reports(store.read_reports(ReportQuery(kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
+
+
 @control_app.command("evaluate")
 def control_evaluate(
     truth: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="DeepStateMap-style status snapshots.")],
