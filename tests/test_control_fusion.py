@@ -103,7 +103,9 @@ def test_evaluation_follows_a_moving_front() -> None:
     for day in range(40):  # the other side's ground grows westwards, 300 m a day
         front = 37.35 - day * 300 / (111_320 * np.cos(np.radians(48.25)))
         truths.append(np.where(g.lon > front, TRUTH_OTHER, TRUTH_HELD).astype(np.int8))
-    scores = evaluate(g, truths, T0, per_day=60, noise=0.1, seed=3)
+    result = evaluate(g, truths, T0, per_day=60, noise=0.1, seed=3)
+    scores = result.scores
+    assert 0 <= result.median_lag_days <= 7  # the moving front shows within a week
     assert len(scores) == 40 and [s.day for s in scores] == list(range(40))
     fused = np.array([s.iou_other for s in scores[7:]])
     baseline = np.array([s.baseline_iou_other for s in scores[7:]])

@@ -530,13 +530,16 @@ def control_evaluate(
     grid = Grid.from_polygon(box(x0, y0, x1, y1), res)
     truths = [truth_states(grid, d.get("occupied"), d.get("unknown_status")) for d in days.values()]
     start = datetime.fromisoformat(next(iter(days))).replace(tzinfo=UTC).timestamp()
-    scores = evaluate(grid, truths, start, obs_per_day, noise, seed=seed)
+    result = evaluate(grid, truths, start, obs_per_day, noise, seed=seed)
+    scores = result.scores
     after = scores[7:] or scores
     fused, naive = np.array([s.iou_other for s in after]), np.array([s.baseline_iou_other for s in after])
     summary = {"days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day, "noise": noise,
                "fused_iou_mean": round(float(fused.mean()), 4), "fused_iou_min": round(float(fused.min()), 4),
                "naive_iou_mean": round(float(naive.mean()), 4), "naive_iou_min": round(float(naive.min()), 4),
-               "fused_better_share": round(float(np.mean(fused > naive)), 4)}  # fmt: skip
+               "fused_better_share": round(float(np.mean(fused > naive)), 4),
+               "median_lag_days": result.median_lag_days,
+               "grey_iou_mean": round(float(np.mean([s.iou_grey for s in after])), 4)}  # fmt: skip
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
         plot.write_text(scores_svg(scores, title), encoding="utf-8")
@@ -545,7 +548,8 @@ def control_evaluate(
         return
     _out(f"fused IoU mean {summary['fused_iou_mean']:.3f} (min {summary['fused_iou_min']:.3f}), naive"
          f" {summary['naive_iou_mean']:.3f} (min {summary['naive_iou_min']:.3f}); fused better on"
-         f" {summary['fused_better_share']:.0%} of {len(after)} days after a week's warm-up")  # fmt: skip
+         f" {summary['fused_better_share']:.0%} of {len(after)} days after a week's warm-up;"
+         f" median lag {summary['median_lag_days']:.0f} days; grey IoU {summary['grey_iou_mean']:.3f}")  # fmt: skip
 
 
 def main() -> None:

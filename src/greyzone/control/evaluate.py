@@ -29,6 +29,17 @@ class DayScore:
     baseline_iou_other: float
     other_share: float  # share of the region the fused map calls other side
     truth_other_share: float
+    iou_grey: float  # fused contested + unconfirmed against the truth's grey (not the same definition)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    scores: list[DayScore]
+    lags_days: npt.NDArray[np.int64]  # per cell that turned other side in the truth: days until the map showed it
+
+    @property
+    def median_lag_days(self) -> float:
+        return float(np.median(self.lags_days)) if self.lags_days.size else float("nan")
 
 
 def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: npt.NDArray[np.float64]) -> float:
@@ -73,13 +84,17 @@ def baseline_other(grid: Grid, recent: list[Observation], k: int = 7) -> npt.NDA
 def evaluate(
     grid: Grid, truths: list[npt.NDArray[np.int8]], start_s: float, per_day: int, noise: float, seed: int = 0,
     params: FusionParams | None = None, window_days: int = 14,
-) -> list[DayScore]:  # fmt: skip
+) -> Evaluation:  # fmt: skip
     """Score the fused map and the baseline on each day of ``truths`` (one truth per day)."""
     rng = np.random.default_rng(seed)
     fusion = ControlFusion(grid, params)
     history: list[list[Observation]] = []
     total = float(grid.area_km2.sum())
     scores = []
+    turned = np.full(len(grid), -1)  # the day the truth last turned the cell other side
+    lags: list[int] = []
+    grey_codes = [STATE_CODES[ControlState.CONTESTED], STATE_CODES[ControlState.UNCONFIRMED]]
+    previous = truths[0] if truths else None
     for day, truth in enumerate(truths):
         t = start_s + day * DAY_S
         todays = simulate_day(grid, truth, t, per_day, noise, rng)
@@ -88,13 +103,20 @@ def evaluate(
         states = fusion.states(t + DAY_S)
         predicted = states == OTHER
         truth_other = truth == TRUTH_OTHER
+        turned[truth_other & (previous != TRUTH_OTHER)] = day
+        turned[~truth_other] = -1
+        shown = (turned >= 0) & predicted
+        lags.extend((day - turned[shown]).tolist())
+        turned[shown] = -1
+        previous = truth
         recent = [o for obs in history[-window_days:] for o in obs]
         scores.append(DayScore(
             day, iou(predicted, truth_other, grid.area_km2),
             iou(baseline_other(grid, recent), truth_other, grid.area_km2),
             float(grid.area_km2[predicted].sum()) / total, float(grid.area_km2[truth_other].sum()) / total,
+            iou(np.isin(states, grey_codes), truth == TRUTH_GREY, grid.area_km2),
         ))  # fmt: skip
-    return scores
+    return Evaluation(scores, np.array(lags, dtype=np.int64))
 
 
 def truth_states(grid: Grid, other: object | None, grey: object | None) -> npt.NDArray[np.int8]:
