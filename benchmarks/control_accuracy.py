@@ -54,7 +54,8 @@ def main() -> None:
     print(f"IoU of other side after 7 days: fused mean {fused.mean():.3f} min {fused.min():.3f}; "
           f"naive mean {naive.mean():.3f} min {naive.min():.3f}")  # fmt: skip
     print(
-        f"fused better than naive on {np.mean(fused > naive):.0%} of days; median lag {result.median_lag_days:.0f} days;"
+        f"fused better than naive on {np.mean(fused > naive):.0%} of days;"
+        f" median lag {result.median_lag_days:.0f} days;"
         f" grey IoU (contested + unconfirmed vs unknown status) {np.mean([s.iou_grey for s in after]):.3f}"
     )
     months: dict[str, list[tuple[float, float]]] = defaultdict(list)
