@@ -53,10 +53,10 @@ STATE_CODES = {s: i for i, s in enumerate(ControlState)}
 
 @dataclass(frozen=True, slots=True)
 class FusionParams:
-    half_life_days: float = 5.0
+    half_life_days: float = 4.0
     horizon_days: float = 21.0
     smoothing_m: float = 1500.0  # suits ~200 observers a day over 80 km x 80 km (see control/evaluate.py)
-    contested_share: float = 0.4
+    contested_share: float = 0.45
     min_evidence: float = 0.3
     prior: float = 0.5
 
