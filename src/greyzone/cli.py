@@ -510,6 +510,7 @@ def control_evaluate(
     seed: int = 0,
     plot: Annotated[Path | None, typer.Option(help="Write the daily scores as an SVG chart here.")] = None,
     bbox: Annotated[str | None, typer.Option(help="The region scored (default: the snapshots' bounds).")] = None,
+    sweep: Annotated[bool, typer.Option(help="Also score 50/100/200/500 observers x 0/10/20 % noise.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Score the fused map against real snapshots with simulated observers, beside the naive map."""
@@ -534,7 +535,8 @@ def control_evaluate(
     scores = result.scores
     after = scores[7:] or scores
     fused, naive = np.array([s.iou_other for s in after]), np.array([s.baseline_iou_other for s in after])
-    summary = {"days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day, "noise": noise,
+    summary: dict[str, Any] = {
+               "days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day, "noise": noise,
                "fused_iou_mean": round(float(fused.mean()), 4), "fused_iou_min": round(float(fused.min()), 4),
                "naive_iou_mean": round(float(naive.mean()), 4), "naive_iou_min": round(float(naive.min()), 4),
                "fused_better_share": round(float(np.mean(fused > naive)), 4),
@@ -543,6 +545,8 @@ def control_evaluate(
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
         plot.write_text(scores_svg(scores, title), encoding="utf-8")
+    if sweep:
+        summary["sweep"] = _sweep(grid, truths, start, seed, plot)
     if as_json:
         _out(json.dumps(summary))
         return
@@ -550,6 +554,34 @@ def control_evaluate(
          f" {summary['naive_iou_mean']:.3f} (min {summary['naive_iou_min']:.3f}); fused better on"
          f" {summary['fused_better_share']:.0%} of {len(after)} days after a week's warm-up;"
          f" median lag {summary['median_lag_days']:.0f} days; grey IoU {summary['grey_iou_mean']:.3f}")  # fmt: skip
+
+
+def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -> list[dict[str, float]]:
+    import numpy as np
+
+    from greyzone.control.evaluate import evaluate, sweep_svg
+
+    rows, fused_table = [], {}
+    with _progress(False) as progress:
+        task = progress.add_task("sweep", total=12)
+        for n in (50, 100, 200, 500):
+            for noise in (0.0, 0.1, 0.2):
+                result = evaluate(grid, truths, start, n, noise, seed=seed)
+                after = result.scores[7:]
+                fused = float(np.mean([s.iou_other for s in after]))
+                naive = float(np.mean([s.baseline_iou_other for s in after]))
+                fused_table[(n, noise)] = fused
+                rows.append({"obs_per_day": n, "noise": noise, "fused_iou_mean": round(fused, 4),
+                             "naive_iou_mean": round(naive, 4), "median_lag_days": result.median_lag_days})  # fmt: skip
+                progress.advance(task)
+    for row in rows:
+        err.print(f"{row['obs_per_day']:>4} observers/day, {row['noise']:.0%} wrong: fused {row['fused_iou_mean']:.3f},"
+                  f" naive {row['naive_iou_mean']:.3f}, lag {row['median_lag_days']:.0f} d")  # fmt: skip
+    if plot is not None:
+        path = plot.with_name(plot.stem + "-sweep.svg")
+        path.write_text(sweep_svg(fused_table, "fused IoU (other side) by observers/day; one line per noise"),
+                        encoding="utf-8")  # fmt: skip
+    return rows
 
 
 def main() -> None:

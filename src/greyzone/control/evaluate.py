@@ -153,3 +153,32 @@ def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int
         f'<text x="{width - 260}" y="20" font-size="11" fill="#c0392b">fused</text>'
         f'<text x="{width - 210}" y="20" font-size="11" fill="#999">naive (7 nearest, 14 days)</text></svg>'
     )
+
+
+def sweep_svg(table: dict[tuple[int, float], float], title: str, width: int = 520, height: int = 320) -> str:
+    """Mean IoU by observers per day (x, log scale), one line per noise level (plain SVG)."""
+    observers = sorted({k[0] for k in table})
+    noises = sorted({k[1] for k in table})
+    pad = 50
+    lo, hi = np.log(min(observers)), np.log(max(observers))
+
+    def xy(n: int, v: float) -> str:
+        x = pad + (np.log(n) - lo) / max(hi - lo, 1e-9) * (width - 2 * pad)
+        return f"{x:.1f},{height - pad - (v - 0.4) / 0.6 * (height - 2 * pad):.1f}"
+
+    colours = ["#1a9850", "#fc8d59", "#d73027", "#4575b4"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
+             f'<rect width="{width}" height="{height}" fill="#fff"/>',
+             f'<text x="{pad}" y="20" font-size="12">{title}</text>']  # fmt: skip
+    for i, noise in enumerate(noises):
+        points = " ".join(xy(n, table[(n, noise)]) for n in observers)
+        colour = colours[i % len(colours)]
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<text x="{width - pad + 4}" y="{40 + 14 * i}" font-size="11" fill="{colour}">{noise:.0%}</text>')
+    for n in observers:
+        x = xy(n, 0.4).split(",")[0]
+        parts.append(f'<text x="{x}" y="{height - pad + 16}" font-size="10">{n}</text>')
+    for v in (0.4, 0.7, 1.0):
+        parts.append(f'<text x="8" y="{xy(observers[0], v).split(",")[1]}" font-size="10">{v:.2f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
