@@ -10,6 +10,11 @@ from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlSt
 from greyzone.model.enums import Side
 
 CITY = box(37.10, 48.24, 37.26, 48.33)
+RAW_OBSERVATIONS = st.lists(  # (lon, lat, side, day, reliability) of observers in the city
+    st.tuples(st.floats(37.11, 37.25), st.floats(48.25, 48.32), st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
+              st.floats(0, 30), st.floats(0.55, 0.99)),
+    min_size=1, max_size=40,
+)  # fmt: skip
 T0 = 1_730_000_000.0
 HELD, OTHER = STATE_CODES[ControlState.HELD], STATE_CODES[ControlState.OTHER_SIDE]
 CONTESTED, UNCONFIRMED = STATE_CODES[ControlState.CONTESTED], STATE_CODES[ControlState.UNCONFIRMED]
@@ -69,17 +74,7 @@ def test_areas_cover_their_cells_and_unknown_marks_without_a_side(grid: Grid) ->
 
 @settings(max_examples=20, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.floats(37.11, 37.25),
-            st.floats(48.25, 48.32),
-            st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
-            st.floats(0, 30),
-            st.floats(0.55, 0.99),
-        ),
-        min_size=1,
-        max_size=30,
-    ),
+    RAW_OBSERVATIONS,
     st.floats(0, 40),
 )
 def test_replay_equals_fusing_the_observations_up_to_then(grid: Grid, raw: list, at_day: float) -> None:  # type: ignore[type-arg]
@@ -151,17 +146,7 @@ def test_products_polygons_shares_changes_and_reports(grid: Grid) -> None:
 
 @settings(max_examples=15, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.floats(37.11, 37.25),
-            st.floats(48.25, 48.32),
-            st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
-            st.floats(0, 30),
-            st.floats(0.55, 0.99),
-        ),
-        min_size=1,
-        max_size=40,
-    ),
+    RAW_OBSERVATIONS,
     st.floats(-1, 40),
 )
 def test_history_checkpoints_replay_exactly(grid: Grid, raw: list, at_day: float) -> None:  # type: ignore[type-arg]
