@@ -128,6 +128,9 @@ _SPANS = {
     TimePrecision.YEAR: timedelta(days=366),
 }
 
+#: Seconds of each precision's span, by value (a TimePrecision looks up the same as its value).
+SPAN_S: dict[str, float] = {p.value: s.total_seconds() for p, s in _SPANS.items()}
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -146,3 +149,4 @@ def parse_enum(enum: type[E], value: object, field: str) -> E | Problem:
         except ValueError:
             pass
     return enum_problem(enum, value, field)
+

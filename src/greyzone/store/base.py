@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from greyzone.ingest.records import Reject
 from greyzone.model.batch import ReportBatch
-from greyzone.model.enums import Kind, TimePrecision
+from greyzone.model.enums import SPAN_S, Kind
 from greyzone.model.report import Report
 
 if TYPE_CHECKING:
@@ -63,10 +63,9 @@ def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
     """A ReportFrame from rows in FRAME_COLUMNS order."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(FRAME_COLUMNS)
     seq, incident, kind, source, observed, precision, lon, lat, radius, credibility, cell = columns
-    spans = {p.value: p.span.total_seconds() for p in TimePrecision}
     return ReportFrame(
         np.array(seq, dtype=np.int64), np.array(incident, dtype=np.int64), list(kind), list(source),
-        np.array(observed, dtype=np.float64), np.array([spans[p] for p in precision], dtype=np.float64),
+        np.array(observed, dtype=np.float64), np.array([SPAN_S[p] for p in precision], dtype=np.float64),
         np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64), np.array(radius, dtype=np.float64),
         np.array(credibility, dtype=np.float64), np.array(cell, dtype=np.int64),
     )  # fmt: skip

@@ -18,6 +18,8 @@ from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windo
 from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
 _COL = {name: i for i, name in enumerate(ROW_COLUMNS)}
+_FRAME_NAMES = ("kind", "source", "observed_at", "time_precision", "lon", "lat", "location_precision_m", "credibility",
+                "h3_r9")  # FRAME_COLUMNS after seq and incident  # fmt: skip
 
 
 class MemoryStore:
@@ -68,30 +70,20 @@ class MemoryStore:
     def incident_at(self, seq: int) -> int:
         return self._incident.get(seq, seq)
 
+    def _frame_row(self, seq: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A row in FRAME_COLUMNS order."""
+        return (seq, self.incident_at(seq), *(row[_COL[n]] for n in _FRAME_NAMES))
+
     def _candidates(self, new: Any, first: int) -> Candidates:
         picked = []
         windows = candidate_windows(new)
         for seq, row in enumerate(self._rows, start=1):
-            r = dict(zip(ROW_COLUMNS, row, strict=True))
-            if r["time_precision"] not in LINKABLE_PRECISIONS or r["location_precision_m"] > radius_cap_m(
-                Kind(r["kind"])
-            ):
+            kind, t, precision = row[_COL["kind"]], row[_COL["observed_at"]], row[_COL["time_precision"]]
+            if precision not in LINKABLE_PRECISIONS or row[_COL["location_precision_m"]] > radius_cap_m(Kind(kind)):
                 continue
-            if any(r["kind"] == k and lo <= r["observed_at"] <= hi for k, lo, hi in windows):
-                picked.append(
-                    (
-                        seq,
-                        self.incident_at(seq),
-                        r["kind"],
-                        r["source"],
-                        r["observed_at"],
-                        r["time_precision"],
-                        r["lon"],
-                        r["lat"],
-                        r["location_precision_m"],
-                    )
-                )
-        return Candidates.from_rows(picked)
+            if any(kind == k and lo <= t <= hi for k, lo, hi in windows):
+                picked.append(self._frame_row(seq, row))
+        return Candidates.from_frame(frame_from_rows(picked))
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]:
         rows = sorted(
@@ -104,9 +96,7 @@ class MemoryStore:
     def read_frame(self, query: ReportQuery) -> ReportFrame:
         picked = sorted(((r[_COL["observed_at"]], seq, r) for seq, r in enumerate(self._rows, 1) if _matches(r, query)),
                         key=lambda t: (t[0], t[1]))[: query.limit]  # fmt: skip
-        names = ("kind", "source", "observed_at", "time_precision", "lon", "lat", "location_precision_m",
-                 "credibility", "h3_r9")  # fmt: skip
-        return frame_from_rows([(seq, self.incident_at(seq), *(r[_COL[n]] for n in names)) for _, seq, r in picked])
+        return frame_from_rows([self._frame_row(seq, r) for _, seq, r in picked])
 
     def incident_of(self, report_id: bytes) -> int | None:
         seq = self._by_id.get(report_id)

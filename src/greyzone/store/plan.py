@@ -22,12 +22,12 @@ from greyzone.incidents import (
     link_pairs,
 )
 from greyzone.model.columns import ReportColumns, is_identity
-from greyzone.model.enums import INCIDENT_KINDS, Kind, TimePrecision
+from greyzone.model.enums import INCIDENT_KINDS, SPAN_S, Kind, TimePrecision
+from greyzone.store.base import ReportFrame
 
 KINDS = list(Kind)
 KIND_CODES = {k.value: i for i, k in enumerate(Kind)}  # str keys: a Kind and its value hash alike
 LINKABLE_CODES = np.array([k in INCIDENT_KINDS for k in Kind])
-SPAN_S = {p.value: p.span.total_seconds() for p in TimePrecision}
 LINKABLE_PRECISIONS = tuple(p for p in TimePrecision if SPAN_S[p] <= MAX_LINK_SPAN_S)
 #: Kinds whose place is a region (the alert is for the whole oblast), not a point with an error.
 REGION_KINDS = frozenset({Kind.AIR_RAID_ALERT})
@@ -102,22 +102,13 @@ class Candidates:
     link: LinkInput
 
     @staticmethod
-    def from_rows(rows: list[tuple[int, int, str, str, float, str, float, float, float]]) -> Candidates:
-        """From rows of (seq, incident, kind, source, observed_s, time_precision, lon, lat, precision_m)."""
-        f, i = np.empty(0), np.empty(0, dtype=np.int64)
-        if not rows:
-            return Candidates(i, i, LinkInput(i, [], f, f, f, f, f))
-        seq, inc, kind, source, obs, prec, lon, lat, radius = zip(*rows, strict=True)
+    def from_frame(frame: ReportFrame) -> Candidates:
+        """The linking view of stored reports read as a frame."""
         link = LinkInput(
-            np.array([KIND_CODES[k] for k in kind], dtype=np.int64),
-            list(source),
-            np.array(obs, dtype=float),
-            np.array([SPAN_S[p] for p in prec]),
-            np.array(lon, dtype=float),
-            np.array(lat, dtype=float),
-            np.array(radius, dtype=float),
-        )
-        return Candidates(np.array(seq, dtype=np.int64), np.array(inc, dtype=np.int64), link)
+            np.array([KIND_CODES[k] for k in frame.kind], dtype=np.int64), frame.source, frame.observed_s,
+            frame.span_s, frame.lon, frame.lat, frame.location_precision_m,
+        )  # fmt: skip
+        return Candidates(frame.seq, frame.incident, link)
 
 
 @dataclass(frozen=True, slots=True)

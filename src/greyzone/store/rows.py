@@ -46,17 +46,6 @@ ROW_COLUMNS = (
     "area_wkb",
     "reporter_hash",
 )
-CANDIDATE_COLUMNS = (
-    "seq",
-    "coalesce(incident_id, seq)",
-    "kind",
-    "source",
-    "observed_at",
-    "time_precision",
-    "lon",
-    "lat",
-    "location_precision_m",
-)
 TEXT_ATTRS = ("side", "utility", "service", "status", "place", "source_record_id")
 NUMBER_ATTRS = {"killed": "killed", "injured": "injured", "reported_at": "reported_s", "ended_at": "ended_s"}
 Row = tuple[Any, ...]

@@ -33,7 +33,6 @@ from greyzone.store.plan import (
     radius_cap_m,
 )
 from greyzone.store.rows import (
-    CANDIDATE_COLUMNS,
     ROW_COLUMNS,
     PreparedBatch,
     first_occurrences,
@@ -179,7 +178,7 @@ class SqliteStore:
     def _candidates(self, new: LinkInput, first: int) -> Candidates:
         marks = ", ".join("?" * len(LINKABLE_PRECISIONS))
         sql = (
-            f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM reports WHERE kind = ? AND observed_at BETWEEN ? AND ?"
+            f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports WHERE kind = ? AND observed_at BETWEEN ? AND ?"
             f" AND seq < ? AND time_precision IN ({marks}) AND location_precision_m <= ?"
         )
         precisions = [str(p) for p in LINKABLE_PRECISIONS]
@@ -187,7 +186,7 @@ class SqliteStore:
         for kind, lo, hi in candidate_windows(new):
             args = (kind, int(lo), int(hi), first, *precisions, radius_cap_m(Kind(kind)))
             rows.extend(self._conn.execute(sql, args))
-        return Candidates.from_rows(rows)
+        return Candidates.from_frame(frame_from_rows(rows))
 
     def read_reports(self, query: ReportQuery) -> Iterator[Report]:
         where, args = _where(query)
