@@ -45,19 +45,13 @@ def main() -> None:
     days, truth = truths(grid)
     start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC).timestamp()
     result = evaluate(grid, truth, start, args.obs_per_day, args.noise)
-    scores = result.scores
-    after = scores[7:]  # a week's warm-up
-    fused = np.array([s.iou_other for s in after])
-    naive = np.array([s.baseline_iou_other for s in after])
+    scores, f = result.scores, result.summary()
     print(f"control fusion vs naive map: {len(days)} days, H3 res {args.res} ({len(grid):,} cells), "
           f"{args.obs_per_day} observers/day, {args.noise:.0%} wrong side")  # fmt: skip
-    print(f"IoU of other side after 7 days: fused mean {fused.mean():.3f} min {fused.min():.3f}; "
-          f"naive mean {naive.mean():.3f} min {naive.min():.3f}")  # fmt: skip
-    print(
-        f"fused better than naive on {np.mean(fused > naive):.0%} of days;"
-        f" median lag {result.median_lag_days:.0f} days;"
-        f" grey IoU (contested + unconfirmed vs unknown status) {np.mean([s.iou_grey for s in after]):.3f}"
-    )
+    print(f"IoU of other side after 7 days: fused mean {f['fused_iou_mean']:.3f} min {f['fused_iou_min']:.3f}; "
+          f"naive mean {f['naive_iou_mean']:.3f} min {f['naive_iou_min']:.3f}")  # fmt: skip
+    print(f"fused better than naive on {f['fused_better_share']:.0%} of days; median lag {f['median_lag_days']:.0f}"
+          f" days; grey IoU (contested + unconfirmed vs unknown status) {f['grey_iou_mean']:.3f}")  # fmt: skip
     months: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for s, day in zip(scores, days, strict=True):
         months[day[:7]].append((s.iou_other, s.baseline_iou_other))

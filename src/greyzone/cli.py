@@ -363,23 +363,35 @@ control_app = typer.Typer(no_args_is_help=True, help="Who holds what: control ob
 app.add_typer(control_app, name="control")
 
 
-def _fused_control(db: Path | None, at: str | None, res: int) -> tuple[Any, Any, datetime]:
-    from shapely.geometry import box
-
-    from greyzone.control.fusion import ControlFusion, Grid
+def _control_observations(db: Path | None, at: str | None) -> tuple[list[Any], datetime]:
+    """The stored control observations up to ``at`` (default now), in time order."""
     from greyzone.control.products import observations_from_reports
 
     when = _parse_time(at, "--at") or datetime.now(UTC)
-    settings = _settings(db)
-    with SqliteStore.open(settings.db_path, create=False) as store:
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
         reports = store.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION})))
         observations = observations_from_reports(reports)
     if not observations:
         raise typer.BadParameter("no control observations stored before that time", param_hint="--at")
-    points = [(o.lon, o.lat) for o in observations if o.area is None]
-    lons, lats = [p[0] for p in points], [p[1] for p in points]
-    region = box(min(lons) - 0.05, min(lats) - 0.05, max(lons) + 0.05, max(lats) + 0.05)
-    fusion = ControlFusion(Grid.from_polygon(region, res))
+    return observations, when
+
+
+def _control_grid(observations: list[Any], res: int) -> Any:
+    """The H3 grid over the observed points (with a margin of ~5 km)."""
+    from shapely.geometry import box
+
+    from greyzone.control.fusion import Grid
+
+    lons = [o.lon for o in observations if o.area is None]
+    lats = [o.lat for o in observations if o.area is None]
+    return Grid.from_polygon(box(min(lons) - 0.05, min(lats) - 0.05, max(lons) + 0.05, max(lats) + 0.05), res)
+
+
+def _fused_control(db: Path | None, at: str | None, res: int) -> tuple[Any, Any, datetime]:
+    from greyzone.control.fusion import ControlFusion
+
+    observations, when = _control_observations(db, at)
+    fusion = ControlFusion(_control_grid(observations, res))
     fusion.fold_all(observations)
     return fusion, fusion.states(when.timestamp()), when
 
@@ -456,15 +468,16 @@ def control_history(
 
     if (cell is None) == (place is None):
         raise typer.BadParameter("give exactly one of --cell or --place", param_hint="--cell/--place")
-    fusion, _, _ = _fused_control(db, None, res)
-    history = ControlHistory(fusion.grid, _observations(db))
+    observations, _ = _control_observations(db, None)
+    grid = _control_grid(observations, res)
+    history = ControlHistory(grid, observations)
     first, last = history.observations[0].t_s, history.observations[-1].t_s
     days = [first - first % DAY_S + DAY_S * (i + 1) for i in range(int((last - first) // DAY_S) + 1)]
     rows: list[dict[str, Any]] = []
     if cell is not None:
-        if not h3.is_valid_cell(cell) or h3.str_to_int(cell) not in fusion.grid.index:
+        if not h3.is_valid_cell(cell) or h3.str_to_int(cell) not in grid.index:
             raise typer.BadParameter(f"not a cell of the map at res {res}: {cell!r}", param_hint="--cell")
-        i = fusion.grid.index[h3.str_to_int(cell)]
+        i = grid.index[h3.str_to_int(cell)]
         previous = None
         for t in days:
             state_now = history.at(t)
@@ -494,13 +507,6 @@ def _day(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d")
 
 
-def _observations(db: Path | None) -> list[Any]:
-    from greyzone.control.products import observations_from_reports
-
-    with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        return observations_from_reports(store.read_reports(ReportQuery(kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
-
-
 @control_app.command("evaluate")
 def control_evaluate(
     truth: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="DeepStateMap-style status snapshots.")],
@@ -514,7 +520,6 @@ def control_evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Score the fused map against real snapshots with simulated observers, beside the naive map."""
-    import numpy as np
     from shapely.geometry import box
 
     from greyzone.control.evaluate import evaluate, scores_svg, truth_states
@@ -533,15 +538,8 @@ def control_evaluate(
     start = datetime.fromisoformat(next(iter(days))).replace(tzinfo=UTC).timestamp()
     result = evaluate(grid, truths, start, obs_per_day, noise, seed=seed)
     scores = result.scores
-    after = scores[7:] or scores
-    fused, naive = np.array([s.iou_other for s in after]), np.array([s.baseline_iou_other for s in after])
-    summary: dict[str, Any] = {
-               "days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day, "noise": noise,
-               "fused_iou_mean": round(float(fused.mean()), 4), "fused_iou_min": round(float(fused.min()), 4),
-               "naive_iou_mean": round(float(naive.mean()), 4), "naive_iou_min": round(float(naive.min()), 4),
-               "fused_better_share": round(float(np.mean(fused > naive)), 4),
-               "median_lag_days": result.median_lag_days,
-               "grey_iou_mean": round(float(np.mean([s.iou_grey for s in after])), 4)}  # fmt: skip
+    summary: dict[str, Any] = {"days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day,
+                               "noise": noise, **result.summary()}  # fmt: skip
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
         plot.write_text(scores_svg(scores, title), encoding="utf-8")
@@ -552,12 +550,11 @@ def control_evaluate(
         return
     _out(f"fused IoU mean {summary['fused_iou_mean']:.3f} (min {summary['fused_iou_min']:.3f}), naive"
          f" {summary['naive_iou_mean']:.3f} (min {summary['naive_iou_min']:.3f}); fused better on"
-         f" {summary['fused_better_share']:.0%} of {len(after)} days after a week's warm-up;"
+         f" {summary['fused_better_share']:.0%} of {summary['days_scored']} days after a week's warm-up;"
          f" median lag {summary['median_lag_days']:.0f} days; grey IoU {summary['grey_iou_mean']:.3f}")  # fmt: skip
 
 
 def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -> list[dict[str, float]]:
-    import numpy as np
 
     from greyzone.control.evaluate import evaluate, sweep_svg
 
@@ -566,13 +563,9 @@ def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -
         task = progress.add_task("sweep", total=12)
         for n in (50, 100, 200, 500):
             for noise in (0.0, 0.1, 0.2):
-                result = evaluate(grid, truths, start, n, noise, seed=seed)
-                after = result.scores[7:]
-                fused = float(np.mean([s.iou_other for s in after]))
-                naive = float(np.mean([s.baseline_iou_other for s in after]))
-                fused_table[(n, noise)] = fused
-                rows.append({"obs_per_day": n, "noise": noise, "fused_iou_mean": round(fused, 4),
-                             "naive_iou_mean": round(naive, 4), "median_lag_days": result.median_lag_days})  # fmt: skip
+                figures = evaluate(grid, truths, start, n, noise, seed=seed).summary()
+                fused_table[(n, noise)] = figures["fused_iou_mean"]
+                rows.append({"obs_per_day": n, "noise": noise, **figures})
                 progress.advance(task)
     for row in rows:
         err.print(f"{row['obs_per_day']:>4} observers/day, {row['noise']:.0%} wrong: fused {row['fused_iou_mean']:.3f},"

@@ -41,6 +41,20 @@ class Evaluation:
     def median_lag_days(self) -> float:
         return float(np.median(self.lags_days)) if self.lags_days.size else float("nan")
 
+    def summary(self, warmup_days: int = 7) -> dict[str, float]:
+        """The figures of the days after the warm-up: IoU of fused and naive maps, lag, grey IoU."""
+        after = self.scores[warmup_days:] or self.scores
+        fused = np.array([s.iou_other for s in after])
+        naive = np.array([s.baseline_iou_other for s in after])
+        return {
+            "days_scored": len(after),
+            "fused_iou_mean": round(float(fused.mean()), 4), "fused_iou_min": round(float(fused.min()), 4),
+            "naive_iou_mean": round(float(naive.mean()), 4), "naive_iou_min": round(float(naive.min()), 4),
+            "fused_better_share": round(float(np.mean(fused > naive)), 4),
+            "median_lag_days": self.median_lag_days,
+            "grey_iou_mean": round(float(np.mean([s.iou_grey for s in after])), 4),
+        }  # fmt: skip
+
 
 def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: npt.NDArray[np.float64]) -> float:
     union = float(area[predicted | truth].sum())

@@ -149,4 +149,3 @@ def parse_enum(enum: type[E], value: object, field: str) -> E | Problem:
         except ValueError:
             pass
     return enum_problem(enum, value, field)
-
