@@ -76,7 +76,9 @@ def main() -> None:
           f"{recompute * 1e3:>11.0f} ms   p99 {sorted(folds)[int(0.99 * len(folds))] * 1e3:.2f} ms")  # fmt: skip
     print(f"{'the whole map (states of every cell)':<40} {whole_map * 1e3:>9.1f} ms")
     print(f"{'replay to the middle of the period':<40} {replay * 1e3:>9.0f} ms {replay_from_start * 1e3:>11.0f} ms")
-    print(f"(checkpoints every 4 days: {len(history.checkpoints)} of {3 * 8 * len(grid) / 1e6:.1f} MB each)")
+    c = history.checkpoints[0]
+    size = c.evidence.nbytes + c.context.nbytes + c.as_of.nbytes
+    print(f"(checkpoints every 4 days: {len(history.checkpoints)} of {size / 1e6:.1f} MB each)")
 
 
 if __name__ == "__main__":

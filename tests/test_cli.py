@@ -132,7 +132,8 @@ def test_control_evaluate_on_the_real_snapshots(tmp_path: Path, shared_data: Pat
                     "--bbox", "36.6245,47.9136,37.7279,48.65", "--plot", str(plot), "--json")  # fmt: skip
     assert code == 0
     summary = json.loads(out)
-    assert summary["days"] == 434 and summary["res"] == 6
+    assert summary["days"] == 456 and summary["res"] == 6  # 434 snapshots; a day without one keeps the last map
+    assert summary["glitch_days"] == ["2024-01-24"]  # occupied 298.6 → 228.0 → 298.6 km² (metrics CSV)
     assert summary["fused_iou_mean"] > 0.8 and summary["naive_iou_mean"] > 0.7
     assert plot.read_text(encoding="utf-8").count("<polyline") == 2
 

@@ -51,7 +51,7 @@ def test_conflicting_fresh_observations_are_contested(grid: Grid) -> None:
 
 
 def test_silence_becomes_unconfirmed_after_the_horizon(grid: Grid) -> None:
-    params = FusionParams(horizon_days=10)
+    params = FusionParams(horizon_days=10, half_life_days=8)  # the horizon, not the decay, decides here
     fusion = ControlFusion(grid, params)
     fusion.fold(obs(37.18, 48.28, Side.HELD))
     here = cell_of(grid, 37.18, 48.28)
@@ -157,5 +157,47 @@ def test_history_checkpoints_replay_exactly(grid: Grid, raw: list, at_day: float
     history = ControlHistory(grid, observations, every_days=2.0)
     replayed = ControlFusion.replay(grid, observations, t)
     fast = history.at(t)
-    assert np.array_equal(fast.held, replayed.held) and np.array_equal(fast.other, replayed.other)
+    assert np.array_equal(fast.evidence, replayed.evidence) and np.array_equal(fast.context, replayed.context)
     assert np.array_equal(fast.states(t), replayed.states(t))
+
+
+def test_the_neighbourhood_outvotes_a_lone_report_where_the_cell_knows_little(grid: Grid) -> None:
+    here = (37.18, 48.28)
+    ring = [(here[0] + 0.057 * np.cos(a), here[1] + 0.038 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 12)]
+    observations = [obs(x, y, Side.HELD, day=0.1 * i) for i, (x, y) in enumerate(ring)]  # 4.2 km around: out of reach
+    observations.append(obs(*here, Side.OTHER_SIDE, day=1.5, reliability=0.7))
+    cell = cell_of(grid, *here)
+    alone = ControlFusion(grid, FusionParams(context_weight=0.0))
+    alone.fold_all(observations)
+    assert alone.states()[cell] == OTHER  # its own evidence is that one report
+    with_prior = ControlFusion(grid)
+    with_prior.fold_all(observations)
+    assert with_prior.states()[cell] == HELD  # twelve held reports around it weigh more
+
+
+def test_recent_unknown_status_reports_make_a_cell_unconfirmed(grid: Grid) -> None:
+    fusion = ControlFusion(grid)
+    here = cell_of(grid, 37.18, 48.28)
+    fusion.fold(obs(37.18, 48.28, Side.HELD, 0.0))
+    assert fusion.states()[here] == HELD
+    for day in (2.0, 2.5, 3.0):
+        fusion.fold(obs(37.18, 48.28, Side.UNKNOWN, day))
+    assert fusion.states()[here] == UNCONFIRMED and fusion.grey[here] > fusion.held[here]
+
+
+def test_glitches_gaps_and_road_cells() -> None:
+    from shapely.geometry import LineString
+
+    from greyzone.control.evaluate import fill_days, glitch_days, road_cells
+
+    g = Grid.from_polygon(box(36.9, 48.0, 37.5, 48.5), 7)
+    west = np.where(g.lon < 37.2, 1, 0).astype(np.int8)
+    less = np.where(g.lon < 37.0, 1, 0).astype(np.int8)
+    days, maps = fill_days(["2024-01-01", "2024-01-03", "2024-01-04", "2024-01-05"], [west, west, less, west])
+    assert days == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    assert maps[1] is west  # the day without a map keeps the last one
+    assert glitch_days(maps, g.area_km2) == (3,)  # lost two thirds of the ground for a day, then got it back
+    road = LineString([(37.0, 48.25), (37.4, 48.25)])  # ~29.7 km along a parallel
+    cells = road_cells(g, road)
+    assert 140 <= cells.size <= 150  # one entry per 200 m
+    assert np.all(np.abs(g.lat[cells] - 48.25) < 0.015) and np.ptp(g.lon[cells]) > 0.35

@@ -80,3 +80,18 @@ def _native_fields(props: dict[str, Any]) -> dict[str, Any]:
         props = {**props, "lon": coords[0] if len(coords) > 0 else None, "lat": coords[1] if len(coords) > 1 else None}
         props.pop("geometry")
     return props
+
+
+def read_lines(path: Path) -> Any:
+    """The (Multi)LineString features of a FeatureCollection as one MultiLineString (lon/lat), e.g.
+    roads; any other feature is an error naming it."""
+    import shapely
+    from shapely.geometry import shape
+
+    lines = []
+    for n, feature in iter_features(path):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") not in ("LineString", "MultiLineString"):
+            raise IngestError(f"{path}:{n}: geometry: expected a LineString or MultiLineString feature")
+        lines.extend(shapely.get_parts(shape(geometry)))
+    return shapely.multilinestrings(lines)
