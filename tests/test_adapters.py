@@ -53,3 +53,30 @@ def test_keywords_in_three_languages() -> None:
     assert kind_from_text("FPV-дрон атакував автомобіль") == (Kind.FPV_STRIKE, None)
     assert kind_from_text("Ракетний удар по Покровську") == (Kind.MISSILE, None)
     assert kind_from_text("The mayor opened a school") is None
+
+
+def test_viina_control_table_emits_changes_and_weekly_reconfirmations() -> None:
+    assert detect_format(DATA / "viina_control_sample.csv") is Format.SETTLEMENTS
+    _, rejects, batch = load("viina_control_sample.csv")
+    c = batch.cols  # type: ignore[attr-defined]
+    assert set(c.kind) == {Kind.CONTROL_OBSERVATION}
+    by_place: dict[str, list[tuple[int, Side]]] = {}
+    for place, t, side in zip(c.place, c.observed_s, c.side, strict=True):
+        by_place.setdefault(place, []).append((datetime.fromtimestamp(t, UTC).day, side))
+    assert [d for d, _ in by_place["Hryshyne"]] == [31, 7, 14]  # Nov 1, 8, 15 Kyiv days (UTC: the evening before)
+    selydove = by_place["Selydove"]
+    assert selydove[0] == (31, Side.HELD) and (5, Side.HELD) in selydove and (5, Side.OTHER_SIDE) in selydove
+    assert selydove[-2:] == [(10, Side.OTHER_SIDE), (17, Side.OTHER_SIDE)]  # changed on the 11th, again a week on
+    assert [(r.row, r.field, r.reason[:8]) for r in rejects] == [(3, "ch_20241106", "expected")]
+    assert set(c.location_precision_m) == {1_500.0}
+
+
+def test_settlement_list_sides_radius_and_rejects() -> None:
+    assert detect_format(DATA / "settlement_list_sample.csv") is Format.SETTLEMENTS
+    _, rejects, batch = load("settlement_list_sample.csv")
+    c = batch.cols  # type: ignore[attr-defined]
+    got = sorted(zip(c.place, c.side, c.location_precision_m, strict=True))
+    assert got == [("Hryshyne", Side.HELD, 1_200.0), ("Myrnohrad", Side.HELD, 2_500.0),
+                   ("Myrnohrad", Side.OTHER_SIDE, 2_500.0), ("Selydove", Side.OTHER_SIDE, 1_500.0)]  # fmt: skip
+    assert set(c.source) == {"crew-list"}
+    assert sorted((r.row, r.field) for r in rejects) == [(4, "place"), (5, "status"), (6, "date")]

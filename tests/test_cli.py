@@ -155,3 +155,16 @@ def test_control_history_of_a_place_and_a_cell(tmp_path: Path, shared_data: Path
     assert code == 0 and timeline and timeline[0]["state"] in {"held", "unconfirmed"}
     code, _ = run("control", "history", "--db", db, "--cell", "nonsense")
     assert code == 2
+
+
+def test_a_settlement_list_placed_by_the_gazetteer_feeds_the_control_map(tmp_path: Path, shared_data: Path) -> None:
+    db = str(tmp_path / "s.db")
+    data = tmp_path / "list.csv"
+    data.write_text("settlement,date,status\nSelydove,2024-11-20,other_side\nМирноград,2024-11-20,contested\n"
+                    "Hryshyne,2024-11-20,held\nШевченко,2024-11-20,held\n", encoding="utf-8")  # fmt: skip
+    code, out = run("ingest", str(data), "--db", db, "--gazetteer", str(shared_data / "gazetteer"), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["accepted"] == 4 and summary["rejected"] == 1  # Шевченко: two villages
+    code, out = run("control", "map", "--db", db, "--at", "2024-11-21", "--res", "7", "--json")
+    states = {s["state"]: s["area_km2"] for s in json.loads(out)["states"]}
+    assert code == 0 and states["other_side"] > 0 and states["held"] > 0 and states["contested"] > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from greyzone.errors import IngestError
-from greyzone.ingest import acled, alerts, ucdp, viina
+from greyzone.ingest import acled, alerts, settlements, ucdp, viina
 from greyzone.ingest.deepstate import read_deepstate
 from greyzone.ingest.geojson import read_geojson
 from greyzone.ingest.native import read_csv, read_jsonl
@@ -29,6 +29,7 @@ class Format(StrEnum):
     VIINA = "viina"
     DEEPSTATE = "deepstate"
     ALERTS = "alerts"
+    SETTLEMENTS = "settlements"
 
 
 _CSV_SIGNATURES = (
@@ -39,6 +40,8 @@ _CSV_SIGNATURES = (
     (alerts.VOLUNTEER_COLUMNS, Format.ALERTS),
     (alerts.MERGED_COLUMNS, Format.ALERTS),
     (frozenset({"kind", "observed_at"}), Format.CSV),
+    (settlements.LONG_COLUMNS, Format.SETTLEMENTS),
+    (frozenset({"place", "date", "status"}), Format.SETTLEMENTS),
 )
 
 
@@ -69,6 +72,8 @@ def _csv_format(path: Path, head: str) -> Format:
     for signature, fmt in _CSV_SIGNATURES:
         if signature <= columns:
             return fmt
+    if settlements.is_wide(columns):
+        return Format.SETTLEMENTS
     shown = ", ".join(sorted(columns)[:12])
     raise IngestError(
         f"{path}: a CSV whose columns ({shown}) fit no known format; greyzone's own CSV needs at least"
@@ -90,5 +95,6 @@ def read_items(path: Path, fmt: Format, *, gazetteer: Any = None, progress: Any 
         Format.ACLED: acled.read_acled,
         Format.VIINA: viina.read_viina,
         Format.DEEPSTATE: read_deepstate,
+        Format.SETTLEMENTS: settlements.read_settlements,
     }
     return readers[fmt](path, progress=progress)
