@@ -551,7 +551,7 @@ def control_evaluate(
     summary["glitch_days"] = [dates[d] for d in summary["glitch_days"]]
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
-        plot.write_text(scores_svg(scores, title), encoding="utf-8")
+        plot.write_text(scores_svg(scores, title, dates=dates), encoding="utf-8")
     if sweep:
         summary["sweep"] = _sweep(grid, truths, start, seed, plot)
     if as_json:

@@ -208,9 +208,17 @@ def truth_states(grid: Grid, other: object | None, grey: object | None) -> npt.N
     return t
 
 
-def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int = 360) -> str:
-    """A line chart of the daily IoU of the fused map and of the naive baseline (plain SVG)."""
+def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int = 360,
+               dates: list[str] | None = None) -> str:  # fmt: skip
+    """A line chart of the daily IoU of the fused map and of the naive baseline (plain SVG), with the
+    first day of every other month marked when ``dates`` (ISO, one per score) are given."""
     pad, n = 40, max(len(scores) - 1, 1)
+    ticks = "".join(
+        f'<line x1="{pad + i * (width - 2 * pad) / n:.1f}" x2="{pad + i * (width - 2 * pad) / n:.1f}" y1="{pad}" '
+        f'y2="{height - pad}" stroke="#eee"/><text x="{pad + i * (width - 2 * pad) / n:.1f}" y="{height - pad + 14}" '
+        f'font-size="10" text-anchor="middle">{d[:7]}</text>'
+        for i, d in enumerate(dates or []) if d.endswith("-01") and int(d[5:7]) % 2 == 1
+    )  # fmt: skip
 
     def line(values: list[float], colour: str) -> str:
         points = " ".join(f"{pad + i * (width - 2 * pad) / n:.1f},{height - pad - v * (height - 2 * pad):.1f}"
@@ -225,7 +233,7 @@ def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int
     )  # fmt: skip
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
-        f'<rect width="{width}" height="{height}" fill="#fff"/>{grid_lines}'
+        f'<rect width="{width}" height="{height}" fill="#fff"/>{grid_lines}{ticks}'
         f"{line([s.baseline_iou_other for s in scores], '#999')}"
         f"{line([s.iou_other for s in scores], '#c0392b')}"
         f'<text x="{pad}" y="20" font-size="13">{title}</text>'

@@ -62,7 +62,7 @@ STATE_CODES = {s: i for i, s in enumerate(ControlState)}
 
 @dataclass(frozen=True, slots=True)
 class FusionParams:
-    half_life_days: float = 3.0
+    half_life_days: float = 2.5
     horizon_days: float = 21.0
     smoothing_m: float = 1200.0  # suits ~200 observers a day over 80 km x 80 km (see control/evaluate.py)
     context_m: float = 4000.0  # the neighbourhood whose evidence is a cell's prior
