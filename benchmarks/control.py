@@ -22,8 +22,9 @@ import numpy as np
 from shapely.geometry import box
 
 from greyzone.control.evaluate import simulate_day, truth_states
-from greyzone.control.fusion import DAY_S, ControlFusion, ControlHistory, Grid
+from greyzone.control.fusion import DAY_S, ControlFusion, ControlHistory
 from greyzone.ingest.deepstate import status_by_day
+from greyzone.model.grid import Grid
 
 BOX = box(36.6245, 47.9136, 37.7279, 48.6500)
 SNAPSHOTS = (

@@ -20,9 +20,9 @@ import numpy as np
 from shapely.geometry import box
 
 from greyzone.control.evaluate import evaluate, fill_days, road_cells, truth_states
-from greyzone.control.fusion import Grid
 from greyzone.ingest.deepstate import status_by_day
 from greyzone.ingest.geojson import read_lines
+from greyzone.model.grid import Grid
 
 BOX = box(36.6245, 47.9136, 37.7279, 48.6500)
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "control"

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlState, FusionParams, Grid, Observation
+from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlState, FusionParams, Observation
 from greyzone.model.enums import Side
+from greyzone.model.grid import Grid
 
 CITY = box(37.10, 48.24, 37.26, 48.33)
 RAW_OBSERVATIONS = st.lists(  # (lon, lat, side, day, reliability) of observers in the city

@@ -380,7 +380,7 @@ def _control_grid(observations: list[Any], res: int) -> Any:
     """The H3 grid over the observed points (with a margin of ~5 km)."""
     from shapely.geometry import box
 
-    from greyzone.control.fusion import Grid
+    from greyzone.model.grid import Grid
 
     lons = [o.lon for o in observations if o.area is None]
     lats = [o.lat for o in observations if o.area is None]
@@ -527,9 +527,9 @@ def control_evaluate(
     from shapely.geometry import box
 
     from greyzone.control.evaluate import evaluate, fill_days, road_cells, scores_svg, truth_states
-    from greyzone.control.fusion import Grid
     from greyzone.ingest.deepstate import status_by_day
     from greyzone.ingest.geojson import read_lines
+    from greyzone.model.grid import Grid
 
     days = status_by_day(truth)
     if not days:

@@ -24,8 +24,9 @@ import numpy.typing as npt
 import shapely
 from scipy.spatial import cKDTree
 
-from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlState, FusionParams, Grid, Observation
+from greyzone.control.fusion import DAY_S, STATE_CODES, ControlFusion, ControlState, FusionParams, Observation
 from greyzone.model.enums import Side
+from greyzone.model.grid import Grid
 
 OTHER, HELD = STATE_CODES[ControlState.OTHER_SIDE], STATE_CODES[ControlState.HELD]
 TRUTH_HELD, TRUTH_OTHER, TRUTH_GREY = 0, 1, 2

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import h3
@@ -45,6 +45,7 @@ import numpy.typing as npt
 import shapely
 
 from greyzone.model.enums import Side
+from greyzone.model.grid import Grid
 
 Floats = npt.NDArray[np.float64]
 DAY_S = 86_400.0
@@ -84,50 +85,6 @@ class Observation:
     lat: float = math.nan
     radius_m: float = 0.0
     area: shapely.Geometry | None = None
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The H3 cells of a region at one resolution, with their centres (lon, lat) and areas."""
-
-    res: int
-    cells: npt.NDArray[np.int64]  # sorted
-    lon: Floats
-    lat: Floats
-    area_km2: Floats
-    index: dict[int, int] = field(repr=False)
-
-    @staticmethod
-    def from_polygon(polygon: shapely.Geometry, res: int) -> Grid:
-        cells = sorted(h3.api.basic_int.geo_to_cells(polygon.__geo_interface__, res))
-        centres = [h3.api.basic_int.cell_to_latlng(c) for c in cells]
-        return Grid(
-            res, np.array(cells, dtype=np.int64), np.array([c[1] for c in centres]), np.array([c[0] for c in centres]),
-            np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in cells]), {c: i for i, c in enumerate(cells)},
-        )  # fmt: skip
-
-    def __len__(self) -> int:
-        return len(self.cells)
-
-    def near(self, lon: float, lat: float, reach_m: float) -> tuple[npt.NDArray[np.intp], Floats]:
-        """Grid indices of the cells within ``reach_m`` of a point, and their distances (m)."""
-        centre = h3.api.basic_int.latlng_to_cell(lat, lon, self.res)
-        k = max(1, math.ceil(reach_m / (h3.average_hexagon_edge_length(self.res, unit="m") * 1.5)))
-        found = [self.index[c] for c in h3.api.basic_int.grid_disk(centre, k) if c in self.index]
-        idx = np.array(found, dtype=np.intp)
-        return idx, _distance_m(lon, lat, self.lon[idx], self.lat[idx])
-
-    def inside(self, area: shapely.Geometry) -> npt.NDArray[np.intp]:
-        """Grid indices of the cells whose centres lie inside ``area``."""
-        x0, y0, x1, y1 = area.bounds
-        box = np.flatnonzero((self.lon >= x0) & (self.lon <= x1) & (self.lat >= y0) & (self.lat <= y1))
-        hit = shapely.contains_xy(area, self.lon[box], self.lat[box])
-        return np.asarray(box[hit], dtype=np.intp)
-
-
-def _distance_m(lon: float, lat: float, lons: Floats, lats: Floats) -> Floats:
-    k = math.cos(math.radians(lat))
-    return np.asarray(np.hypot((lons - lon) * k, lats - lat) * 111_320.0, dtype=np.float64)
 
 
 HELD_ROW, OTHER_ROW, GREY_ROW = 0, 1, 2
