@@ -1,0 +1,348 @@
+"""A self-exciting (Hawkes / ETAS-type) model of one threat kind on H3 cells and time bins (pure).
+
+Intensity — expected events in cell c during bin t:
+
+    λ(c, t) = μ_c · p[hour(t)] · τ[week(t)]  +  (1 − q) · Σ_k θ_k · Σ_{c' in ring k of c} X_{c'}(t)
+    X_{c'}(t) = Σ over past events j in c' (bins s_j < t) of n_j · q^(t − s_j − 1)
+
+- **background**: μ per cell (spatially smoothed), an hour-of-day profile p (mean 1; flat when bins
+  are days) and a slow weekly trend τ (mean 1 over the fit, 3-week smoothed);
+- **excitation**: each event triggers on average θ_k further events in *each* cell of H3 ring k
+  around it (k = 0 … K: distance-decaying on the grid), spread over the following bins with a
+  geometric (discrete exponential) delay of ratio q: mean delay 1 / (1 − q) bins. The branching
+  ratio α = Σ_k θ_k · |ring k| is the share of events that are triggered by others.
+
+**Fit.** Maximum likelihood (Poisson counts per cell-bin) by expectation–maximisation: each event
+is split between background and the earlier events near it in proportion to what each contributes
+to λ (Veen & Schoenberg 2008; Mohler et al. 2011); the background margins are updated by iterative
+proportional fitting. Sums over earlier events are not pairwise: with a geometric delay the sum of
+all of a cell's past events is one decaying number, kept per cell and read by binary search, so an
+iteration costs O(events × cells per ring disc), not O(events²). Standard errors of α and q come from
+the observed information (numeric Hessian of the log-likelihood).
+
+**State and forecast.** :class:`HazardState` holds Y_c = Σ_j n_j q^(now − s_j) per cell; a new report
+is folded in by decaying Y and adding to it (no refit); the forecast for bin t > now is the
+background plus the excitation of the past events and of the horizon's own expected events, carried
+bin by bin (the expected intensity is linear in past counts, so this is exact in expectation).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import h3
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from greyzone.hazard.events import Events, Window
+from greyzone.model.grid import Grid
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+WEEK_S = 7 * 86_400.0
+_LOG_FLOOR = 1e-300
+
+
+@dataclass(frozen=True)
+class Rings:
+    """For each ring k = 0 … K: (cell, neighbour) index pairs on the grid, and per cell the number of
+    its ring-k cells that are on the grid (m_k); ``full`` is the ring's size off the grid's edge."""
+
+    pairs: list[tuple[Ints, Ints]]
+    on_grid: Floats  # (K + 1, n_cells)
+    full: Floats  # (K + 1,)
+
+    @staticmethod
+    def of(grid: Grid, k_max: int) -> Rings:
+        pairs = []
+        counts = np.zeros((k_max + 1, len(grid)))
+        for k in range(k_max + 1):
+            src: list[int] = []
+            dst: list[int] = []
+            for i, c in enumerate(grid.cells.tolist()):
+                for n in h3.api.basic_int.grid_ring(c, k):
+                    j = grid.index.get(n)
+                    if j is not None:
+                        src.append(i)
+                        dst.append(j)
+            a, b = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
+            pairs.append((a, b))
+            counts[k] = np.bincount(a, minlength=len(grid))
+        return Rings(pairs, counts, np.array([1.0] + [6.0 * k for k in range(1, k_max + 1)]))
+
+    @property
+    def k_max(self) -> int:
+        return len(self.pairs) - 1
+
+    def matrix(self, theta: Floats, n: int) -> sp.csr_matrix:
+        """Σ_k θ_k · (ring-k adjacency), as a sparse n × n matrix."""
+        rows = np.concatenate([p[0] for p in self.pairs])
+        cols = np.concatenate([p[1] for p in self.pairs])
+        vals = np.concatenate([np.full(len(p[0]), theta[k]) for k, p in enumerate(self.pairs)])
+        return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class HawkesParams:
+    mu: Floats  # per cell: background events per bin at profile = trend = 1
+    profile: Floats  # per phase (hour of day UTC), mean 1
+    trend: Floats  # per week of the fit window, mean 1
+    theta: Floats  # per ring k: triggered events per parent in each cell of ring k
+    q: float  # geometric delay ratio per bin
+    window: Window
+    n_phase: int
+    loglik: float = math.nan
+    n_events: float = 0.0
+    iterations: int = 0
+    se: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def alpha(self) -> float:
+        return float(self.theta @ np.array([1.0] + [6.0 * k for k in range(1, len(self.theta))]))
+
+    @property
+    def mean_delay_bins(self) -> float:
+        return 1.0 / (1.0 - self.q)
+
+    def background_per_bin(self) -> float:
+        return float(self.mu.sum())
+
+    def summary(self) -> dict[str, float | int | list[float]]:
+        """The fitted parameters with their standard errors, for people."""
+        return {
+            "events": round(self.n_events, 2), "bins": self.window.n_bins, "bin_s": self.window.bin_s,
+            "branching_ratio": round(self.alpha, 4), "branching_ratio_se": round(self.se.get("alpha", math.nan), 4),
+            "mean_delay_bins": round(self.mean_delay_bins, 3),
+            "mean_delay_bins_se": round(self.se.get("mean_delay_bins", math.nan), 3),
+            "ring_share": [round(float(t * f) / max(self.alpha, 1e-12), 4)
+                           for t, f in zip(self.theta, [1.0] + [6.0 * k for k in range(1, len(self.theta))],
+                                           strict=True)],
+            "background_per_day": round(self.background_per_bin() * 86_400 / self.window.bin_s, 3),
+            "background_per_day_se": round(self.se.get("background_per_day", math.nan), 3),
+            "hour_profile": [round(float(v), 3) for v in self.profile],
+            "trend_last": round(float(self.trend[-1]), 3),
+            "loglik": round(self.loglik, 3), "iterations": self.iterations,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    rings: int = 3
+    max_iter: int = 300
+    tol: float = 1e-7  # relative change of the log-likelihood per event
+    smooth_background: tuple[float, ...] = (1.0, 0.25)  # weight per ring of the background smoothing
+    uniform_share: float = 0.02  # of the background spread evenly: no cell is ever impossible
+    profile_pseudo: float = 5.0  # pseudo-events per hour pulling the profile toward flat
+    trend_pseudo: float = 5.0  # pseudo-events per week pulling the trend toward 1
+
+
+class _Structure:
+    """What the fit needs that does not depend on the parameters: for each event entry e and each
+    neighbour cell c' within K rings, the last earlier entry in c' (or none) and the gap in bins."""
+
+    def __init__(self, events: Events, rings: Rings, n_cells: int) -> None:
+        self.events, self.rings, self.n_cells = events, rings, n_cells
+        nb = events.window.n_bins
+        key = events.cell * nb + events.bin
+        e_parts, j_parts, g_parts, k_parts = [], [], [], []
+        # the cells of an entry's rings: expand entries over the ring pairs of their cell
+        for k, (src, dst) in enumerate(rings.pairs):
+            order = np.argsort(src, kind="stable")
+            src_sorted, dst_sorted = src[order], dst[order]
+            start = np.searchsorted(src_sorted, np.arange(n_cells), side="left")
+            stop = np.searchsorted(src_sorted, np.arange(n_cells), side="right")
+            count = (stop - start)[events.cell]
+            e_idx = np.repeat(np.arange(len(events), dtype=np.int64), count)
+            offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+            neighbour = dst_sorted[np.repeat(start[events.cell], count) + offsets]
+            query = neighbour * nb + events.bin[e_idx]
+            j = np.searchsorted(key, query, side="left") - 1
+            ok = (j >= 0) & (events.cell[np.maximum(j, 0)] == neighbour)
+            e_parts.append(e_idx[ok])
+            j_parts.append(j[ok])
+            g_parts.append(events.bin[e_idx[ok]] - events.bin[j[ok]] - 1)
+            k_parts.append(np.full(int(ok.sum()), k, dtype=np.int64))
+        self.pair_e = np.concatenate(e_parts)
+        self.pair_j = np.concatenate(j_parts)
+        self.pair_gap = np.concatenate(g_parts).astype(np.float64)
+        self.pair_k = np.concatenate(k_parts)
+        self.slot = self.pair_k * len(events) + self.pair_e
+
+    def sums(self, q: float) -> tuple[Floats, Floats]:
+        """T[k, e] = Σ_{c' in ring k} X_{c'}(s_e) and D[k, e], the same weighted by each delay − 1."""
+        ev = self.events
+        r, rd = decayed_sums(ev.cell, ev.bin, ev.n, q)
+        decay = q**self.pair_gap
+        value = r[self.pair_j] * decay
+        delayed = decay * (self.pair_gap * r[self.pair_j] + rd[self.pair_j])
+        size = (self.rings.k_max + 1) * len(ev)
+        t = weighted_count(self.slot, value, size).reshape(-1, len(ev))
+        d = weighted_count(self.slot, delayed, size).reshape(-1, len(ev))
+        return t, d
+
+
+def weighted_count(index: Ints, weights: Floats, size: int) -> Floats:
+    """np.bincount with weights, typed as floats."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=size), dtype=np.float64)
+
+
+def decayed_sums(cell: Ints, bins: Ints, n: Floats, q: float) -> tuple[Floats, Floats]:
+    """For entries sorted by (cell, bin): R_j = Σ_{l ≤ j, same cell} n_l q^(s_j − s_l) and
+    RD_j = Σ n_l (s_j − s_l) q^(s_j − s_l).
+
+    One cumulative log-sum-exp over all entries: each cell's terms are raised by an offset so much
+    larger than the previous cells' that their sums cannot leak into it (e^-1000 is 0 in float64),
+    so there is no loop over cells or time and no overflow however long the window."""
+    size = len(cell)
+    if size == 0:
+        return np.zeros(0), np.zeros(0)
+    b = -math.log(min(max(q, 1e-300), 1 - 1e-12))
+    first = np.ones(size, dtype=bool)
+    first[1:] = cell[1:] != cell[:-1]
+    group = np.cumsum(first) - 1
+    x = b * bins.astype(np.float64)
+    offset = (float(x.max() - x.min()) + 1000.0) * group
+    log_n = np.log(np.maximum(n, 1e-300))
+    r = np.exp(np.logaddexp.accumulate(log_n + x + offset) - offset - x)
+    u = bins - bins[np.flatnonzero(first)][group] + 1.0  # ≥ 1 within each cell
+    r_u = np.exp(np.logaddexp.accumulate(log_n + np.log(u) + x + offset) - offset - x)
+    return r, np.maximum(u * r - r_u, 0.0)
+
+
+def _phase_trend_counts(window: Window, n_phase: int) -> tuple[Ints, Ints, Floats]:
+    bins = np.arange(window.n_bins, dtype=np.int64)
+    phase = window.phases(bins, n_phase)
+    week = np.floor(bins * window.bin_s / WEEK_S).astype(np.int64)
+    counts = np.zeros((n_phase, int(week.max()) + 1))
+    np.add.at(counts, (phase, week), 1.0)
+    return phase, week, counts
+
+
+def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Rings | None = None) -> HawkesParams:
+    """Maximum-likelihood parameters for ``events`` (one threat kind) on ``grid`` by EM."""
+    o = options or FitOptions()
+    rings = rings or Rings.of(grid, o.rings)
+    window = events.window
+    n_phase = 24 if window.bin_s == 3600.0 else 1
+    n_cells = len(grid)
+    structure = _Structure(events, rings, n_cells)
+    _, week_of_bin, counts = _phase_trend_counts(window, n_phase)
+    n_weeks = counts.shape[1]
+    e_phase = window.phases(events.bin, n_phase)
+    e_week = week_of_bin[events.bin]
+    total = max(events.total, 1e-9)
+    smoother = _smoother(rings, o.smooth_background, n_cells)
+    # start: a third of events triggered, within about three bins
+    profile, trend = np.ones(n_phase), np.ones(n_weeks)
+    exposure = float(profile @ counts @ trend)
+    mu = smoother @ weighted_count(events.cell, events.n, n_cells) * (2 / 3) / exposure
+    mu = (1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / n_cells
+    theta = np.full(rings.k_max + 1, (1 / 3) / float(rings.full.sum()))
+    q = 2 / 3
+    remaining = window.n_bins - 1 - events.bin
+    previous = -math.inf
+    iterations = 0
+    for iterations in range(1, o.max_iter + 1):  # noqa: B007 (the count is reported)
+        t, d = structure.sums(q)
+        bg = mu[events.cell] * profile[e_phase] * trend[e_week]
+        trig_k = (1 - q) * theta[:, None] * t
+        lam = np.maximum(bg + trig_k.sum(axis=0), _LOG_FLOOR)
+        parents = (rings.on_grid[:, events.cell] * (1 - q ** (remaining + 0.0))) @ events.n
+        loglik = float(events.n @ np.log(lam)) - float(mu.sum()) * exposure - float(theta @ parents)
+        if abs(loglik - previous) <= o.tol * total:
+            break
+        previous = loglik
+        w = events.n / lam
+        resp_k = trig_k * w  # expected triggered events per ring and entry
+        background = bg * w  # expected background events per entry
+        triggered = float(resp_k.sum())
+        if triggered > 1e-9:  # the delay's mean over the expected parent–child pairs → q
+            mean_gap = float(((1 - q) * theta[:, None] * d * w).sum()) / triggered
+            q = min(max(mean_gap / (1 + mean_gap), 1e-6), 1 - 1e-6)
+        theta = resp_k.sum(axis=1) / np.maximum(parents, 1e-12)
+        mu = smoother @ weighted_count(events.cell, background, n_cells) / exposure
+        mu = (1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / n_cells
+        by_phase = weighted_count(e_phase, background, n_phase)
+        profile = _shrunk(by_phase, mu.sum() * (counts @ trend), o.profile_pseudo, np.ones(n_phase))
+        by_week = weighted_count(e_week, background, n_weeks)
+        raw = _shrunk(by_week, mu.sum() * (profile @ counts), o.trend_pseudo, None)
+        raw = np.convolve(np.pad(raw, 2, mode="edge"), [0.1, 0.2, 0.4, 0.2, 0.1], mode="valid")
+        trend = raw / float(raw @ (profile @ counts) / (profile @ counts).sum())
+        exposure = float(profile @ counts @ trend)
+    params = HawkesParams(mu, profile, trend, theta, q, window, n_phase, loglik, events.total, iterations)
+    return replace(params, se=_standard_errors(structure, params, exposure, events))
+
+
+def _shrunk(observed: Floats, expected: Floats, pseudo: float, weights: Floats | None) -> Floats:
+    """Observed / expected ratios pulled toward 1 by ``pseudo`` events, then scaled to mean 1."""
+    ratio = observed / np.maximum(expected, 1e-12)
+    trust = observed / (observed + pseudo)
+    out = trust * ratio + (1 - trust)
+    if weights is not None:
+        return np.asarray(out / out.mean(), dtype=np.float64)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _smoother(rings: Rings, weights: tuple[float, ...], n: int) -> sp.csr_matrix:
+    """Spreads each cell's count over its rings 0 … len(weights) − 1, keeping the total."""
+    parts = []
+    for k, w in enumerate(weights[: rings.k_max + 1]):
+        src, dst = rings.pairs[k]
+        parts.append((dst, src, np.full(len(src), w)))
+    rows = np.concatenate([p[0] for p in parts])
+    cols = np.concatenate([p[1] for p in parts])
+    vals = np.concatenate([p[2] for p in parts])
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    column_sums = np.asarray(m.sum(axis=0)).ravel()
+    return sp.csr_matrix(m @ sp.diags(1.0 / np.maximum(column_sums, 1e-12)))
+
+
+def loglik(structure: _Structure, params: HawkesParams, exposure: float, events: Events, alpha_scale: float = 1.0,
+           q: float | None = None) -> float:  # fmt: skip
+    """The log-likelihood at ``params`` with θ scaled by ``alpha_scale`` and the delay ratio ``q``."""
+    q = params.q if q is None else q
+    theta = params.theta * alpha_scale
+    t, _ = structure.sums(q)
+    _, week_of_bin, _ = _phase_trend_counts(events.window, params.n_phase)
+    bg = params.mu[events.cell] * params.profile[events.window.phases(events.bin, params.n_phase)]
+    bg = bg * params.trend[week_of_bin[events.bin]]
+    lam = np.maximum(bg + (1 - q) * (theta @ t), _LOG_FLOOR)
+    remaining = events.window.n_bins - 1 - events.bin
+    parents = (structure.rings.on_grid[:, events.cell] * (1 - q ** (remaining + 0.0))) @ events.n
+    return float(events.n @ np.log(lam)) - float(params.mu.sum()) * exposure - float(theta @ parents)
+
+
+def _standard_errors(structure: _Structure, params: HawkesParams, exposure: float, events: Events) -> dict[str, float]:
+    """Standard errors from the observed information of (log α, logit q), background held fixed."""
+    x0 = np.array([0.0, math.log(params.q / (1 - params.q))])
+
+    def f(x: Floats) -> float:
+        q = 1 / (1 + math.exp(-x[1]))
+        return loglik(structure, params, exposure, events, math.exp(x[0]), q)
+
+    h = 1e-3
+    hess = np.zeros((2, 2))
+    f0 = f(x0)
+    for i in range(2):
+        for j in range(i, 2):
+            ei, ej = np.eye(2)[i] * h, np.eye(2)[j] * h
+            if i == j:
+                hess[i, i] = (f(x0 + ei) - 2 * f0 + f(x0 - ei)) / h**2
+            else:
+                hess[i, j] = hess[j, i] = (f(x0 + ei + ej) - f(x0 + ei - ej) - f(x0 - ei + ej) + f(x0 - ei - ej)) / (
+                    4 * h**2
+                )
+    out = {"background_per_day": math.sqrt(max(params.n_events * (1 - min(params.alpha, 0.999)), 0.0))
+           / (params.window.n_bins * params.window.bin_s / 86_400)}  # fmt: skip
+    try:
+        cov = np.linalg.inv(-hess)
+    except np.linalg.LinAlgError:
+        return out
+    if cov[0, 0] > 0:
+        out["alpha"] = params.alpha * math.sqrt(cov[0, 0])  # d α / d log α = α
+    if cov[1, 1] > 0:
+        dq = params.q * (1 - params.q)  # d q / d logit q
+        out["mean_delay_bins"] = math.sqrt(cov[1, 1]) * dq / (1 - params.q) ** 2
+    return out
