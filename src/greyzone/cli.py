@@ -5,16 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sqlite3
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import h3
+import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from greyzone.errors import GreyzoneError
@@ -23,7 +35,7 @@ from greyzone.ingest.formats import Format
 from greyzone.ingest.gazetteer import Gazetteer
 from greyzone.ingest.records import Reject, write_rejects
 from greyzone.ingest.runner import DEFAULT_BATCH_SIZE, ingest_files
-from greyzone.model.enums import Kind
+from greyzone.model.enums import INCIDENT_KINDS, Kind
 from greyzone.model.report import Report
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import ReportQuery, StoreStats
@@ -590,6 +602,246 @@ def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -
         path.write_text(sweep_svg(fused_table, "fused IoU (other side) by observers/day; one line per noise"),
                         encoding="utf-8")  # fmt: skip
     return rows
+
+
+hazard_app = typer.Typer(no_args_is_help=True, help="Danger by place, hour and threat: a self-exciting model of stored "
+                         "incidents.")  # fmt: skip
+app.add_typer(hazard_app, name="hazard")
+KindOption = Annotated[list[Kind] | None, typer.Option("--kind", help="Threat kind (repeat it); default: every "
+                       "incident kind except air-raid alerts.")]  # fmt: skip
+ModelOption = Annotated[Path | None, typer.Option("--model", help="The fitted model file (default: <db>.hazard.json).")]
+
+
+class Bin(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+
+
+def _hazard_kinds(kinds: list[Kind] | None) -> frozenset[Kind]:
+    return frozenset(kinds) if kinds else INCIDENT_KINDS - {Kind.AIR_RAID_ALERT}
+
+
+def _hazard_columns(db: Path | None, kinds: frozenset[Kind], bbox: str | None, since: datetime | None = None,
+                    until: datetime | None = None) -> Any:  # fmt: skip
+    from greyzone.hazard.inputs import COVERING_KINDS, ReportColumns
+
+    covering = any(k.value in COVERING_KINDS for k in kinds)  # an alert centred outside may cover the box
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        f = store.read_frame(
+            ReportQuery(since=since, until=until, kinds=kinds, bbox=None if covering else _parse_bbox(bbox))
+        )
+    return ReportColumns(f.incident, f.kind, f.observed_s, f.span_s, f.lon, f.lat, f.location_precision_m)
+
+
+def _hazard_grid(columns: Any, bbox: str | None, res: int) -> Any:
+    from shapely.geometry import box
+
+    from greyzone.model.grid import Grid
+
+    if len(columns.lon) == 0:
+        raise typer.BadParameter("no stored reports of those kinds there and then", param_hint="--kind")
+    x0, y0, x1, y1 = _parse_bbox(bbox) or (columns.lon.min() - 0.02, columns.lat.min() - 0.02,
+                                           columns.lon.max() + 0.02, columns.lat.max() + 0.02)  # fmt: skip
+    return Grid.from_polygon(box(x0, y0, x1, y1), res)
+
+
+def _model_path(db: Path | None, model: Path | None) -> Path:
+    return model or Path(str(_settings(db).db_path) + ".hazard.json")
+
+
+@hazard_app.command("fit")
+def hazard_fit(
+    db: DbOption = None, kind: KindOption = None, res: Annotated[int, typer.Option(min=4, max=9)] = 7,
+    bin_: Annotated[Bin, typer.Option("--bin", help="Time bins of the model.")] = Bin.HOUR,
+    bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the reports').")] = None,
+    model: ModelOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Fit the model on the stored incidents and save it with its state (what `at` and `forecast` read)."""
+    from greyzone.hazard.forecast import HazardState
+    from greyzone.hazard.inputs import BIN_S, events_of, state_to_dict, window_over
+    from greyzone.hazard.model import FitOptions, Rings, fit
+
+    kinds = _hazard_kinds(kind)
+    columns = _hazard_columns(db, kinds, bbox)
+    grid = _hazard_grid(columns, bbox, res)
+    window = window_over(float(columns.observed_s.min()), float((columns.observed_s + columns.span_s).max()),
+                         BIN_S[bin_.value])  # fmt: skip
+    events = events_of(columns, grid, window)
+    options = FitOptions()
+    rings = Rings.of(grid, options.rings)
+    params = fit(events, grid, options, rings)
+    state = HazardState.after(params, grid, rings, events, float(columns.observed_s.max()))
+    path = _model_path(db, model)
+    path.write_text(json.dumps(state_to_dict(state, sorted(k.value for k in kinds))), encoding="utf-8")
+    summary = {"model": str(path), "cells": len(grid), "res": res, **params.summary()}
+    if as_json:
+        _out(json.dumps(summary))
+        return
+    _out(
+        f"fitted on {summary['events']:.0f} incidents over {window.n_bins} {bin_.value}s, {len(grid)} cells (res {res})"
+        f": background {summary['background_per_day']} ± {summary['background_per_day_se']} a day; branching ratio"
+        f" {summary['branching_ratio']} ± {summary['branching_ratio_se']} (share of events triggered by others);"
+        f" mean delay {summary['mean_delay_bins']} ± {summary['mean_delay_bins_se']} {bin_.value}s; model {path}"
+    )
+
+
+def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
+    """The saved state with every stored report since the fit folded in (no refit)."""
+    from greyzone.hazard.inputs import events_of, state_from_dict
+
+    path = _model_path(db, model)
+    if not path.exists():
+        raise typer.BadParameter(f"no fitted model at {path}: run `greyzone hazard fit` first", param_hint="--model")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    state = state_from_dict(data)
+    since = datetime.fromtimestamp(state.as_of_s, UTC)
+    if until > since:
+        columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, since, until)
+        if len(columns.lon):
+            w = state.params.window
+            from greyzone.hazard.events import Window
+
+            ahead = Window(w.t0_s, w.bin_s, int(w.bin_of(until.timestamp())) + 1)
+            new = events_of(columns, state.grid, ahead)
+            fresh = new.bin > state.now_bin - 1
+            state.fold(new.cell[fresh], new.bin[fresh], new.n[fresh], float(columns.observed_s.max()))
+    return state
+
+
+@hazard_app.command("at")
+def hazard_at(
+    lonlat: Annotated[str, typer.Option(help="LON,LAT")], time: Annotated[str | None, typer.Option(
+        help="When (ISO 8601; default now).")] = None, db: DbOption = None, model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """The hazard at a place and time: expected events per km² per hour, or unknown with the reason."""
+    try:
+        lon, lat = (float(v) for v in lonlat.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected LON,LAT; got {lonlat!r}", param_hint="--lonlat") from None
+    when = _parse_time(time, "--time") or datetime.now(UTC)
+    answer = _hazard_state(db, model, when).at(lon, lat, when.timestamp())
+    row = {"status": answer.status, "reason": answer.reason, "events_per_km2_h": answer.events_per_km2_h,
+           "triggered_share": answer.triggered_share, "as_of": datetime.fromtimestamp(answer.as_of_s, UTC).isoformat(),
+           "data_age_h": round(answer.data_age_h, 2)}  # fmt: skip
+    if as_json:
+        _out(json.dumps(row))
+    elif answer.known:
+        _out(
+            f"{answer.events_per_km2_h:.4g} events per km² per hour at {lon},{lat} on {when.isoformat()}"
+            f" ({answer.triggered_share:.0%} from recent events nearby); as of {row['as_of']}"
+        )
+    else:
+        _out(f"unknown: {answer.reason} (as of {row['as_of']})")
+
+
+@hazard_app.command("forecast")
+def hazard_forecast(
+    hours: Annotated[int, typer.Option(min=1, max=168)] = 24, start: Annotated[str | None, typer.Option(
+        help="First hour (ISO 8601; default now).")] = None, geojson: Annotated[Path | None, typer.Option(
+        help="Write the cells with their hourly rates here.")] = None, db: DbOption = None,
+    model: ModelOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """The forecast for the next hours by cell: expected events per km² per hour, and the riskiest cells."""
+    when = _parse_time(start, "--start") or datetime.now(UTC)
+    state = _hazard_state(db, model, when)
+    fresh, age_h = state.freshness(when.timestamp())
+    w = state.params.window
+    per_hour = max(1, round(3600 / w.bin_s)) if w.bin_s <= 3600 else 1
+    n_bins = max(1, math.ceil(hours * 3600 / w.bin_s))
+    first = max(int(w.bin_of(when.timestamp())), state.now_bin + 1)
+    background, triggered = state.expected(first, n_bins * per_hour // per_hour)
+    rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
+    as_of = datetime.fromtimestamp(state.as_of_s, UTC).isoformat()
+    if geojson is not None:
+        geojson.write_text(json.dumps(_forecast_geojson(state, rate if fresh else None, as_of, w, first)),
+                           encoding="utf-8")  # fmt: skip
+    top = np.argsort(-rate.sum(axis=1))[:5]
+    summary = {"status": "ok" if fresh else "unknown", "as_of": as_of, "data_age_h": round(age_h, 2),
+               "bins": n_bins, "bin_s": w.bin_s, "cells": len(state.grid),
+               "riskiest": [{"cell": h3.int_to_str(int(state.grid.cells[i])), "peak_events_per_km2_h":
+                             float(rate[i].max())} for i in top] if fresh else []}  # fmt: skip
+    if as_json:
+        _out(json.dumps(summary))
+    elif not fresh:
+        _out(f"unknown: the newest data is {age_h:.0f} h old (as of {as_of}); no forecast is given for stale data")
+    else:
+        _out(
+            f"forecast of {n_bins} bins from {datetime.fromtimestamp(w.t0_s + first * w.bin_s, UTC).isoformat()} for"
+            f" {len(state.grid)} cells, as of {as_of}; riskiest cells: "
+            + ", ".join(f"{r['cell']} ({r['peak_events_per_km2_h']:.3g}/km²/h)" for r in summary["riskiest"])
+        )
+
+
+def _forecast_geojson(state: Any, rate: Any, as_of: str, window: Any, first: int) -> dict[str, Any]:
+    features = []
+    for i, cell in enumerate(state.grid.cells):
+        boundary = [[lon, lat] for lat, lon in h3.api.basic_int.cell_to_boundary(int(cell))]
+        props: dict[str, Any] = {"cell": h3.int_to_str(int(cell)), "as_of": as_of,
+                                 "first": datetime.fromtimestamp(window.t0_s + first * window.bin_s, UTC).isoformat(),
+                                 "bin_s": window.bin_s}  # fmt: skip
+        if rate is None:
+            props |= {"status": "unknown", "events_per_km2_h": None}
+        else:
+            props |= {"status": "ok", "events_per_km2_h": [round(float(v), 6) for v in rate[i]]}
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "Polygon", "coordinates": [[*boundary, boundary[0]]]}})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+@hazard_app.command("backtest")
+def hazard_backtest(
+    train_until: Annotated[str, typer.Option(help="The first day forecast (ISO date): the model learns from before.")],
+    test_days: Annotated[int, typer.Option(min=1)], db: DbOption = None, kind: KindOption = None,
+    res: Annotated[int, typer.Option(min=4, max=9)] = 6,
+    bin_: Annotated[Bin, typer.Option("--bin", help="Time bins (hour: alerts; day: day-dated events).")] = Bin.DAY,
+    bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the reports').")] = None,
+    refit_days: Annotated[int, typer.Option(min=1)] = 7,
+    plot: Annotated[Path | None, typer.Option(help="Write the reliability diagram (PNG) here.")] = None,
+    as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Rolling one-day-ahead forecasts scored against what happened, beside two baselines."""
+    from greyzone.hazard.backtest import backtest
+    from greyzone.hazard.charts import reliability_png
+    from greyzone.hazard.inputs import BIN_S, events_of, window_over
+
+    split = _parse_time(train_until, "--train-until")
+    assert split is not None
+    columns = _hazard_columns(db, _hazard_kinds(kind), bbox, until=split + timedelta(days=test_days))
+    grid = _hazard_grid(columns, bbox, res)
+    window = window_over(float(columns.observed_s.min()), split.timestamp() + test_days * 86_400, BIN_S[bin_.value])
+    train_bins = int(window.bin_of(split.timestamp()))
+    if train_bins < 14 * 86_400 / window.bin_s:
+        raise typer.BadParameter("fewer than 14 days of data before it", param_hint="--train-until")
+    with _count_progress() as progress:
+        task = progress.add_task("backtest", total=test_days)
+        result = backtest(grid, events_of(columns, grid, window), events_of(columns, grid, window, as_occurrences=True),
+                          train_bins, test_days, refit_days=refit_days,
+                          progress=lambda _: progress.advance(task))  # fmt: skip
+    summary: dict[str, Any] = {"test_days": test_days, "cells": len(grid), "res": res, "bin": bin_.value,
+                               "train_until": split.date().isoformat(), **result.summary(),
+                               "test_events": result.scores["model"].events,
+                               "reliability": [_slots(r) for r in result.scores["model"].reliability_table()],
+                               "fitted": result.params[-1].summary() if result.params else None}  # fmt: skip
+    if plot is not None:
+        plot.write_bytes(reliability_png(result, f"{len(grid)} cells, {test_days} days from {split.date()}"))
+    if as_json:
+        _out(json.dumps(summary))
+        return
+    table = Table("forecast", "log-lik / event", "Brier", "hit rate @ 5 % area")
+    for name, s in result.summary().items():
+        table.add_row(name, f"{s['mean_loglik_per_event']:.4f}", f"{s['brier']:.5f}", f"{s['hit_rate_5pct_area']:.3f}")
+    Console().print(table)
+    _out(f"{summary['test_events']:.0f} events over {test_days} days, {len(grid)} cells (res {res}), {bin_.value} bins")
+
+
+def _slots(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def _count_progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, disable=not err.is_terminal, transient=True)  # fmt: skip
 
 
 def main() -> None:

@@ -123,7 +123,8 @@ def backtest(
         if start + per_day > window.n_bins:
             break
         if state is None or day % refit_days == 0:
-            params = known if known is not None else fit(fit_events.first(start), grid, options, rings)
+            previous = fitted[-1] if fitted else None
+            params = known if known is not None else fit(fit_events.first(start), grid, options, rings, previous)
             fitted.append(params)
             state = HazardState.after(params, grid, rings, fit_events.first(start), window.t0_s + start * window.bin_s)
         else:

@@ -131,7 +131,7 @@ class HawkesParams:
 class FitOptions:
     rings: int = 3
     max_iter: int = 300
-    tol: float = 1e-7  # relative change of the log-likelihood per event
+    tol: float = 1e-6  # change of the log-likelihood per event that ends the iterations
     smooth_background: tuple[float, ...] = (1.0, 0.25)  # weight per ring of the background smoothing
     uniform_share: float = 0.02  # of the background spread evenly: no cell is ever impossible
     profile_pseudo: float = 5.0  # pseudo-events per hour pulling the profile toward flat
@@ -220,59 +220,95 @@ def _phase_trend_counts(window: Window, n_phase: int) -> tuple[Ints, Ints, Float
     return phase, week, counts
 
 
-def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Rings | None = None) -> HawkesParams:
-    """Maximum-likelihood parameters for ``events`` (one threat kind) on ``grid`` by EM."""
+@dataclass
+class _Background:
+    """μ per cell × hour profile × weekly trend, and its M-step (iterative proportional fitting)."""
+
+    mu: Floats
+    profile: Floats
+    trend: Floats
+    counts: Floats  # bins per (phase, week) of the window
+    cell: Ints  # per entry
+    phase: Ints
+    week: Ints
+    smoother: sp.csr_matrix
+    options: FitOptions
+
+    @property
+    def exposure(self) -> float:
+        """Σ over the window's bins of profile × trend (μ's multiplier in the expected count)."""
+        return float(self.profile @ self.counts @ self.trend)
+
+    def per_entry(self) -> Floats:
+        return np.asarray(self.mu[self.cell] * self.profile[self.phase] * self.trend[self.week], dtype=np.float64)
+
+    def set_mu(self, by_cell: Floats) -> None:
+        o = self.options
+        mu = self.smoother @ by_cell / self.exposure
+        self.mu = np.asarray((1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / len(mu), dtype=np.float64)
+
+    def update(self, expected: Floats) -> None:
+        """M-step from the expected background events per entry."""
+        o, n_phase, n_weeks = self.options, len(self.profile), len(self.trend)
+        self.set_mu(weighted_count(self.cell, expected, len(self.mu)))
+        by_phase = weighted_count(self.phase, expected, n_phase)
+        self.profile = _shrunk(by_phase, self.mu.sum() * (self.counts @ self.trend), o.profile_pseudo, np.ones(n_phase))
+        per_week = self.profile @ self.counts
+        raw = _shrunk(weighted_count(self.week, expected, n_weeks), self.mu.sum() * per_week, o.trend_pseudo, None)
+        raw = np.convolve(np.pad(raw, 2, mode="edge"), [0.1, 0.2, 0.4, 0.2, 0.1], mode="valid")
+        self.trend = raw / float(raw @ per_week / per_week.sum())
+
+
+def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Rings | None = None,
+        start: HawkesParams | None = None) -> HawkesParams:  # fmt: skip
+    """Maximum-likelihood parameters for ``events`` (one threat kind) on ``grid`` by EM, from
+    ``start`` when given (a refit on a little more data converges in a few iterations)."""
     o = options or FitOptions()
     rings = rings or Rings.of(grid, o.rings)
-    window = events.window
-    n_phase = 24 if window.bin_s == 3600.0 else 1
-    n_cells = len(grid)
-    structure = _Structure(events, rings, n_cells)
-    _, week_of_bin, counts = _phase_trend_counts(window, n_phase)
-    n_weeks = counts.shape[1]
-    e_phase = window.phases(events.bin, n_phase)
-    e_week = week_of_bin[events.bin]
-    total = max(events.total, 1e-9)
-    smoother = _smoother(rings, o.smooth_background, n_cells)
-    # start: a third of events triggered, within about three bins
-    profile, trend = np.ones(n_phase), np.ones(n_weeks)
-    exposure = float(profile @ counts @ trend)
-    mu = smoother @ weighted_count(events.cell, events.n, n_cells) * (2 / 3) / exposure
-    mu = (1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / n_cells
-    theta = np.full(rings.k_max + 1, (1 / 3) / float(rings.full.sum()))
-    q = 2 / 3
-    remaining = window.n_bins - 1 - events.bin
-    previous = -math.inf
-    iterations = 0
+    structure = _Structure(events, rings, len(grid))
+    bg, theta, q = _initial(events, grid, rings, o, start)
+    remaining = (events.window.n_bins - 1 - events.bin).astype(np.float64)
+    previous, loglik, iterations = -math.inf, math.nan, 0
     for iterations in range(1, o.max_iter + 1):  # noqa: B007 (the count is reported)
         t, d = structure.sums(q)
-        bg = mu[events.cell] * profile[e_phase] * trend[e_week]
+        background = bg.per_entry()
         trig_k = (1 - q) * theta[:, None] * t
-        lam = np.maximum(bg + trig_k.sum(axis=0), _LOG_FLOOR)
-        parents = (rings.on_grid[:, events.cell] * (1 - q ** (remaining + 0.0))) @ events.n
-        loglik = float(events.n @ np.log(lam)) - float(mu.sum()) * exposure - float(theta @ parents)
-        if abs(loglik - previous) <= o.tol * total:
+        lam = np.maximum(background + trig_k.sum(axis=0), _LOG_FLOOR)
+        parents = (rings.on_grid[:, events.cell] * (1 - q**remaining)) @ events.n
+        loglik = float(events.n @ np.log(lam)) - float(bg.mu.sum()) * bg.exposure - float(theta @ parents)
+        if abs(loglik - previous) <= o.tol * max(events.total, 1e-9):
             break
         previous = loglik
         w = events.n / lam
         resp_k = trig_k * w  # expected triggered events per ring and entry
-        background = bg * w  # expected background events per entry
         triggered = float(resp_k.sum())
         if triggered > 1e-9:  # the delay's mean over the expected parent–child pairs → q
             mean_gap = float(((1 - q) * theta[:, None] * d * w).sum()) / triggered
             q = min(max(mean_gap / (1 + mean_gap), 1e-6), 1 - 1e-6)
         theta = resp_k.sum(axis=1) / np.maximum(parents, 1e-12)
-        mu = smoother @ weighted_count(events.cell, background, n_cells) / exposure
-        mu = (1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / n_cells
-        by_phase = weighted_count(e_phase, background, n_phase)
-        profile = _shrunk(by_phase, mu.sum() * (counts @ trend), o.profile_pseudo, np.ones(n_phase))
-        by_week = weighted_count(e_week, background, n_weeks)
-        raw = _shrunk(by_week, mu.sum() * (profile @ counts), o.trend_pseudo, None)
-        raw = np.convolve(np.pad(raw, 2, mode="edge"), [0.1, 0.2, 0.4, 0.2, 0.1], mode="valid")
-        trend = raw / float(raw @ (profile @ counts) / (profile @ counts).sum())
-        exposure = float(profile @ counts @ trend)
-    params = HawkesParams(mu, profile, trend, theta, q, window, n_phase, loglik, events.total, iterations)
-    return replace(params, se=_standard_errors(structure, params, exposure, events))
+        bg.update(background * w)
+    params = HawkesParams(bg.mu, bg.profile, bg.trend, theta, q, events.window, len(bg.profile), loglik, events.total,
+                          iterations)  # fmt: skip
+    return replace(params, se=_standard_errors(structure, params, bg.exposure, events))
+
+
+def _initial(events: Events, grid: Grid, rings: Rings, o: FitOptions, start: HawkesParams | None
+             ) -> tuple[_Background, Floats, float]:  # fmt: skip
+    """The starting point: ``start``'s parameters, or a third of events triggered within ~3 bins."""
+    window = events.window
+    n_phase = 24 if window.bin_s == 3600.0 else 1
+    _, week_of_bin, counts = _phase_trend_counts(window, n_phase)
+    n_weeks = counts.shape[1]
+    bg = _Background(np.zeros(len(grid)), np.ones(n_phase), np.ones(n_weeks), counts, events.cell,
+                     window.phases(events.bin, n_phase), week_of_bin[events.bin],
+                     _smoother(rings, o.smooth_background, len(grid)), o)  # fmt: skip
+    if start is not None and len(start.theta) == rings.k_max + 1 and len(start.mu) == len(grid):
+        bg.profile = start.profile.copy()
+        bg.trend = np.concatenate([start.trend, np.full(max(n_weeks - len(start.trend), 0), start.trend[-1])])[:n_weeks]
+        bg.mu = start.mu.copy()
+        return bg, start.theta.copy(), start.q
+    bg.set_mu(weighted_count(events.cell, events.n, len(grid)) * (2 / 3))
+    return bg, np.full(rings.k_max + 1, (1 / 3) / float(rings.full.sum())), 2 / 3
 
 
 def _shrunk(observed: Floats, expected: Floats, pseudo: float, weights: Floats | None) -> Floats:

@@ -33,6 +33,17 @@ class Grid:
             np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in cells]), {c: i for i, c in enumerate(cells)},
         )  # fmt: skip
 
+    @staticmethod
+    def from_cells(cells: npt.NDArray[np.int64], res: int) -> Grid:
+        """The grid of the given H3 cells (integers, all of resolution ``res``)."""
+        ordered = sorted(int(c) for c in cells)
+        centres = [h3.api.basic_int.cell_to_latlng(c) for c in ordered]
+        return Grid(
+            res, np.array(ordered, dtype=np.int64), np.array([c[1] for c in centres]),
+            np.array([c[0] for c in centres]), np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in ordered]),
+            {c: i for i, c in enumerate(ordered)},
+        )  # fmt: skip
+
     def __len__(self) -> int:
         return len(self.cells)
 
