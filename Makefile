@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 ## demo: set up, generate the SYNTHETIC demo scenario, ingest it into ./greyzone-demo.db, show it
 demo: $(STAMP)
 	$(BIN)/greyzone demo
+	$(BIN)/greyzone hazard fit --db greyzone-demo.db --kind shelling --res 8
+	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
+		--geojson demo-scenario/hazard.geojson
 
 ## test: set up, then lint, type-check and run the whole test suite
 test: $(STAMP) lint typecheck unit
@@ -32,6 +35,10 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/crash.py
+	$(BIN)/python benchmarks/control.py
+	$(BIN)/python benchmarks/control_accuracy.py
+	$(BIN)/python benchmarks/hazard.py
+	$(BIN)/python benchmarks/hazard_skill.py --out demo-scenario
 
 clean:
 	rm -rf $(VENV) greyzone-demo.db* demo-scenario .pytest_cache .mypy_cache .ruff_cache

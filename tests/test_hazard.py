@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +14,7 @@ from greyzone.hazard.events import Floats, Ints, Window, aggregate, to_events
 from greyzone.hazard.forecast import HazardState
 from greyzone.hazard.model import FitOptions, Rings, _Structure, decayed_sums, fit
 from greyzone.hazard.simulate import params_for_test, simulate
+from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid
 
 REGION = box(37.0, 48.2, 37.4, 48.4)  # ~30 km x 22 km around Pokrovsk
@@ -137,3 +141,53 @@ def test_reports_spread_over_their_precision(grid: Grid) -> None:
     assert len(set(cell.tolist())) >= 5 and n.max() < 0.05
     cell, bins, n = one(3_000.0, 0.0, 0.0, True)  # an alert over the same disc: in force in every cell
     assert set(n.tolist()) == {1.0} and bins.tolist() == [0] * len(cell) and len(cell) >= 5
+
+
+def test_real_events_and_alerts_feed_the_fit_without_loss_and_backtest(tmp_path: Path, shared_data: Path) -> None:
+    from typer.testing import CliRunner
+
+    from greyzone.cli import app
+    from greyzone.hazard.inputs import ReportColumns, events_of, split_events, window_over
+    from greyzone.store.base import ReportQuery
+    from greyzone.store.sqlite import SqliteStore
+
+    runner = CliRunner()
+    db = str(tmp_path / "h.db")
+    ucdp = shared_data / "events" / "ucdp_ged_ukraine_2014-2022.csv"
+    alerts = shared_data / "alerts" / "official_alerts_donetska_2022-03-15_2024-04-22.csv"
+    assert runner.invoke(app, ["ingest", str(ucdp), str(alerts), "--db", db]).exit_code == 0
+    with SqliteStore.open(Path(db), create=False) as store:
+        f = store.read_frame(ReportQuery(kinds=frozenset({Kind.CLASH, Kind.SHELLING, Kind.MINE_UXO, Kind.AIR_STRIKE})))
+    columns = ReportColumns(f.incident, f.kind, f.observed_s, f.span_s, f.lon, f.lat, f.location_precision_m)
+    grid = Grid.from_polygon(box(f.lon.min() - 0.02, f.lat.min() - 0.02, f.lon.max() + 0.02, f.lat.max() + 0.02), 5)
+    window = window_over(float(f.observed_s.min()), float((f.observed_s + f.span_s).max()), 86_400.0)
+    incidents = len(np.unique(f.incident))
+    assert incidents > 3_000
+    assert events_of(columns, grid, window, as_occurrences=True).total == pytest.approx(incidents)  # each counts once
+    precise, vague = split_events(columns, grid, window)
+    # what is lost is the part of wide discs (oblast-level, 150 km) beyond the grid's edge: ~3 %
+    assert precise.total + vague.total == pytest.approx(incidents, rel=0.05)
+    assert vague.total < 0.3 * incidents  # oblast-wide or month-long: background only
+
+    code = runner.invoke(app, ["hazard", "fit", "--db", db, "--res", "5", "--bin", "day", "--json"])
+    fitted = json.loads(code.stdout)
+    assert code.exit_code == 0 and 0.3 < fitted["branching_ratio"] < 1 and fitted["branching_ratio_se"] > 0
+    assert fitted["events"] + fitted["background_only_incidents"] > 0.97 * incidents
+    fresh = json.loads(runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time",
+                                           "2022-09-30T12:00", "--json"]).stdout)  # fmt: skip
+    stale = json.loads(runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time",
+                                           "2022-11-30T12:00", "--json"]).stdout)  # fmt: skip
+    assert fresh["status"] == "ok" and fresh["events_per_km2_h"] > 0
+    assert stale["status"] == "unknown" and stale["events_per_km2_h"] is None
+
+    plot = tmp_path / "alerts.png"
+    code = runner.invoke(app, ["hazard", "backtest", "--db", db, "--kind", "air_raid_alert", "--train-until",
+                               "2023-10-01", "--test-days", "20", "--res", "5", "--bin", "hour", "--bbox",
+                               "36.6245,47.9136,37.7279,48.65", "--plot", str(plot), "--json"])  # fmt: skip
+    result = json.loads(code.stdout)
+    assert code.exit_code == 0 and result["cells"] == 28
+    assert sum(r["cases"] for r in result["reliability"]) == 28 * 24 * 20  # every cell-hour scored
+    assert result["test_events"] > 1_000  # an alert counts in every cell it covers
+    for name in ("model", "historical", "last_7_days"):
+        assert np.isfinite(result[name]["mean_loglik_per_event"]) and 0 <= result[name]["brier"] <= 1
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 20_000

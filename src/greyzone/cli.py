@@ -658,22 +658,22 @@ def hazard_fit(
 ) -> None:  # fmt: skip
     """Fit the model on the stored incidents and save it with its state (what `at` and `forecast` read)."""
     from greyzone.hazard.forecast import HazardState
-    from greyzone.hazard.inputs import BIN_S, events_of, state_to_dict, window_over
+    from greyzone.hazard.inputs import BIN_S, split_events, state_to_dict, window_over
     from greyzone.hazard.model import FitOptions, Rings, fit
 
     kinds = _hazard_kinds(kind)
     columns = _hazard_columns(db, kinds, bbox)
     grid = _hazard_grid(columns, bbox, res)
-    window = window_over(float(columns.observed_s.min()), float((columns.observed_s + columns.span_s).max()),
-                         BIN_S[bin_.value])  # fmt: skip
-    events = events_of(columns, grid, window)
+    window = window_over(float(columns.observed_s.min()), float(columns.observed_s.max()), BIN_S[bin_.value])
+    events, vague = split_events(columns, grid, window)
     options = FitOptions()
     rings = Rings.of(grid, options.rings)
-    params = fit(events, grid, options, rings)
+    params = fit(events, grid, options, rings, vague=vague)
     state = HazardState.after(params, grid, rings, events, float(columns.observed_s.max()))
     path = _model_path(db, model)
     path.write_text(json.dumps(state_to_dict(state, sorted(k.value for k in kinds))), encoding="utf-8")
-    summary = {"model": str(path), "cells": len(grid), "res": res, **params.summary()}
+    summary = {"model": str(path), "cells": len(grid), "res": res, **params.summary(),
+               "background_only_incidents": round(vague.total, 2)}  # fmt: skip
     if as_json:
         _out(json.dumps(summary))
         return
@@ -739,7 +739,8 @@ def hazard_at(
 def hazard_forecast(
     hours: Annotated[int, typer.Option(min=1, max=168)] = 24, start: Annotated[str | None, typer.Option(
         help="First hour (ISO 8601; default now).")] = None, geojson: Annotated[Path | None, typer.Option(
-        help="Write the cells with their hourly rates here.")] = None, db: DbOption = None,
+        help="Write the cells with their hourly rates here.")] = None, svg: Annotated[Path | None, typer.Option(
+        help="Draw the map of the forecast here.")] = None, db: DbOption = None,
     model: ModelOption = None, as_json: JsonOption = False,
 ) -> None:  # fmt: skip
     """The forecast for the next hours by cell: expected events per km² per hour, and the riskiest cells."""
@@ -756,6 +757,12 @@ def hazard_forecast(
     if geojson is not None:
         geojson.write_text(json.dumps(_forecast_geojson(state, rate if fresh else None, as_of, w, first)),
                            encoding="utf-8")  # fmt: skip
+    if svg is not None:
+        from greyzone.hazard.charts import forecast_svg
+
+        title = f"expected events per km² in the {hours} h from {when:%Y-%m-%d %H:%M} UTC (as of {as_of[:16]})"
+        svg.write_text(forecast_svg(state.grid, rate.sum(axis=1) * w.bin_s / 3600 if fresh else None, title),
+                       encoding="utf-8")  # fmt: skip
     top = np.argsort(-rate.sum(axis=1))[:5]
     summary = {"status": "ok" if fresh else "unknown", "as_of": as_of, "data_age_h": round(age_h, 2),
                "bins": n_bins, "bin_s": w.bin_s, "cells": len(state.grid),
@@ -783,7 +790,7 @@ def _forecast_geojson(state: Any, rate: Any, as_of: str, window: Any, first: int
         if rate is None:
             props |= {"status": "unknown", "events_per_km2_h": None}
         else:
-            props |= {"status": "ok", "events_per_km2_h": [round(float(v), 6) for v in rate[i]]}
+            props |= {"status": "ok", "events_per_km2_h": [float(f"{v:.4g}") for v in rate[i]]}
         features.append({"type": "Feature", "properties": props,
                          "geometry": {"type": "Polygon", "coordinates": [[*boundary, boundary[0]]]}})  # fmt: skip
     return {"type": "FeatureCollection", "features": features}
@@ -803,7 +810,7 @@ def hazard_backtest(
     """Rolling one-day-ahead forecasts scored against what happened, beside two baselines."""
     from greyzone.hazard.backtest import backtest
     from greyzone.hazard.charts import reliability_png
-    from greyzone.hazard.inputs import BIN_S, events_of, window_over
+    from greyzone.hazard.inputs import BIN_S, events_of, split_events, window_over
 
     split = _parse_time(train_until, "--train-until")
     assert split is not None
@@ -815,16 +822,18 @@ def hazard_backtest(
         raise typer.BadParameter("fewer than 14 days of data before it", param_hint="--train-until")
     with _count_progress() as progress:
         task = progress.add_task("backtest", total=test_days)
-        result = backtest(grid, events_of(columns, grid, window), events_of(columns, grid, window, as_occurrences=True),
-                          train_bins, test_days, refit_days=refit_days,
-                          progress=lambda _: progress.advance(task))  # fmt: skip
+        precise, vague = split_events(columns, grid, window)
+        result = backtest(grid, precise, events_of(columns, grid, window, as_occurrences=True), train_bins, test_days,
+                          refit_days=refit_days, progress=lambda _: progress.advance(task), vague=vague)  # fmt: skip
     summary: dict[str, Any] = {"test_days": test_days, "cells": len(grid), "res": res, "bin": bin_.value,
                                "train_until": split.date().isoformat(), **result.summary(),
                                "test_events": result.scores["model"].events,
                                "reliability": [_slots(r) for r in result.scores["model"].reliability_table()],
                                "fitted": result.params[-1].summary() if result.params else None}  # fmt: skip
     if plot is not None:
-        plot.write_bytes(reliability_png(result, f"{len(grid)} cells, {test_days} days from {split.date()}"))
+        kinds = ", ".join(sorted(k.value for k in _hazard_kinds(kind)))
+        title = f"{kinds}: {len(grid)} cells (res {res}), {bin_.value} bins, {test_days} days from {split.date()}"
+        plot.write_bytes(reliability_png(result, title if len(title) < 90 else title[-90:]))
     if as_json:
         _out(json.dumps(summary))
         return

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from scipy.special import gammaln
 
 from greyzone.hazard.events import Events
-from greyzone.hazard.forecast import HazardState
+from greyzone.hazard.forecast import HazardState, clumping_from
 from greyzone.hazard.model import FitOptions, HawkesParams, Rings, fit
 from greyzone.model.grid import Grid
 
@@ -46,12 +46,13 @@ class Score:
     hits: float = 0.0
     reliability: Floats = field(default_factory=lambda: np.zeros((10, 3)))  # count, Σ p, Σ occurred
 
-    def add(self, rate: Floats, observed: Floats, area: Floats) -> None:
-        """Score one day: ``rate`` and ``observed`` are (cells × bins)."""
+    def add(self, rate: Floats, observed: Floats, area: Floats, p: Floats | None = None) -> None:
+        """Score one day: ``rate``, ``observed`` and the occurrence probability ``p`` (default:
+        Poisson) are (cells × bins)."""
         rate = np.maximum(rate, 1e-300)
         self.loglik += float((observed * np.log(rate) - rate - gammaln(observed + 1)).sum())
         self.events += float(observed.sum())
-        p = -np.expm1(-rate)
+        p = -np.expm1(-rate) if p is None else p
         occurred = observed >= 0.5
         self.brier_sum += float(((p - occurred) ** 2).sum())
         self.cases += p.size
@@ -104,13 +105,14 @@ class Backtest:
 def backtest(
     grid: Grid, fit_events: Events, score_events: Events, train_bins: int, test_days: int,
     options: FitOptions | None = None, refit_days: int = 7, floor_share: float = 0.01,
-    progress: Callable[[int], None] | None = None, known: HawkesParams | None = None,
+    progress: Callable[[int], None] | None = None, known: HawkesParams | None = None, vague: Events | None = None,
 ) -> Backtest:  # fmt: skip
     """Forecast each of ``test_days`` days after the first ``train_bins`` bins of the window.
 
     ``fit_events`` is what the model learns from (reports spread over their precision);
     ``score_events`` what the forecasts are scored against (the same reports, as occurrences).
-    ``known``: forecast with these parameters instead of fitting (the truth, in a simulation)."""
+    ``known``: forecast with these parameters instead of fitting (the truth, in a simulation);
+    ``vague``: reports that inform the fitted background only (see :func:`greyzone.hazard.model.fit`)."""
     window = fit_events.window
     per_day = max(1, round(86_400 / window.bin_s))
     rings = Rings.of(grid, (options or FitOptions()).rings)
@@ -124,9 +126,11 @@ def backtest(
             break
         if state is None or day % refit_days == 0:
             previous = fitted[-1] if fitted else None
-            params = known if known is not None else fit(fit_events.first(start), grid, options, rings, previous)
+            past_vague = vague.first(start) if vague is not None else None
+            params = known or fit(fit_events.first(start), grid, options, rings, previous, past_vague)
             fitted.append(params)
             state = HazardState.after(params, grid, rings, fit_events.first(start), window.t0_s + start * window.bin_s)
+            state.clumping_k = _clumping(params, grid, rings, fit_events, score_events, start, per_day)
         else:
             todays = fit_events.between(start - per_day, start)
             state.fold(todays.cell, todays.bin, todays.n, window.t0_s + start * window.bin_s)
@@ -141,10 +145,24 @@ def backtest(
             "last_7_days": _recent(history, len(grid), start, per_day) + floor,
         }
         for name, rate in rates.items():
-            scores[name].add(rate, observed, grid.area_km2)
+            scores[name].add(rate, observed, grid.area_km2, state.p_occurrence(rate) if name == "model" else None)
         if progress is not None:
             progress(day)
     return Backtest(scores, fitted, test_days, per_day)
+
+
+def _clumping(params: HawkesParams, grid: Grid, rings: Rings, fit_events: Events, score_events: Events, start: int,
+              per_day: int, days: int = 30) -> float:  # fmt: skip
+    """The clumping k of the day-ahead forecasts of the last ``days`` days before ``start``."""
+    expected, occurred = [], []
+    for day in range(max(start - days * per_day, per_day), start, per_day):
+        state = HazardState.after(params, grid, rings, fit_events.first(day), 0.0)
+        background, triggered = state.expected(day, per_day)
+        expected.append((background + triggered).ravel())
+        occurred.append((_dense(score_events.between(day, day + per_day), len(grid), day, per_day) >= 0.5).ravel())
+    if not expected:
+        return math.inf
+    return clumping_from(np.concatenate(expected), np.concatenate(occurred))
 
 
 def _dense(events: Events, n_cells: int, start: int, n_bins: int) -> Floats:

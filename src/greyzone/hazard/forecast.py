@@ -48,6 +48,7 @@ class HazardState:
     now_bin: int
     as_of_s: float  # time of the newest event folded in (or the end of the fit window)
     stale_after_s: float = 2 * 86_400.0
+    clumping_k: float = math.inf  # events come in bunches: P(≥ 1 event) = 1 − (1 + λ/k)^−k (inf: Poisson)
     _matrix: sp.csr_matrix | None = field(default=None, repr=False)
 
     @staticmethod
@@ -97,6 +98,10 @@ class HazardState:
             x = p.q * x + background[:, i] + triggered[:, i]
         return background, triggered
 
+    def p_occurrence(self, expected: Floats) -> Floats:
+        """P(at least one event) in cell-bins of ``expected`` events, allowing for clumping."""
+        return p_occurrence(expected, self.clumping_k)
+
     def freshness(self, t_s: float) -> tuple[bool, float]:
         """(is the data fresh enough at ``t_s``, its age in hours)."""
         age = max(t_s - self.as_of_s, 0.0)
@@ -126,3 +131,27 @@ class HazardState:
         background, triggered = self.expected(first_bin, n_bins)
         density = (background + triggered) / (self.grid.area_km2[:, None] * self.params.window.bin_s / 3600.0)
         return np.asarray(density[segment_cell], dtype=np.float64)
+
+
+def p_occurrence(expected: Floats, k: float) -> Floats:
+    """P(N ≥ 1) for a negative-binomial N of mean ``expected`` and clumping ``k`` (inf: Poisson)."""
+    lam = np.maximum(expected, 0.0)
+    if not math.isfinite(k):
+        return np.asarray(-np.expm1(-lam), dtype=np.float64)
+    return np.asarray(-np.expm1(-k * np.log1p(lam / k)), dtype=np.float64)
+
+
+def clumping_from(expected: Floats, occurred: npt.NDArray[np.bool_]) -> float:
+    """The k that makes :func:`p_occurrence` fit observed occurrences best (Bernoulli likelihood);
+    inf when Poisson fits as well. Conflict events come in bunches (a cell-day of UCDP holds up to
+    hundreds), so a mean count of 0.3 does not mean a 26 % chance of any."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_k: float) -> float:
+        p = np.clip(p_occurrence(expected, math.exp(log_k)), 1e-12, 1 - 1e-12)
+        return -float(np.where(occurred, np.log(p), np.log1p(-p)).sum())
+
+    best = minimize_scalar(loss, bounds=(-6.0, 9.0), method="bounded")
+    poisson = np.clip(p_occurrence(expected, math.inf), 1e-12, 1 - 1e-12)
+    poisson_loss = -float(np.where(occurred, np.log(poisson), np.log1p(-poisson)).sum())
+    return math.exp(best.x) if best.fun < poisson_loss - 1e-9 else math.inf

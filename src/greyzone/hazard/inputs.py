@@ -48,14 +48,16 @@ class ReportColumns:
 
 
 def window_over(first_s: float, last_s: float, bin_s: float) -> Window:
-    """Whole bins (UTC-aligned) from the first report to the last."""
+    """Whole bins (UTC-aligned) from the first report's to the last report's (the last bin holds it)."""
     t0 = math.floor(first_s / bin_s) * bin_s
-    return Window(t0, bin_s, max(1, math.ceil((last_s - t0) / bin_s) + 1))
+    return Window(t0, bin_s, max(1, math.floor((last_s - t0) / bin_s) + 1))
 
 
-def events_of(columns: ReportColumns, grid: Grid, window: Window, *, as_occurrences: bool = False) -> Events:
+def events_of(columns: ReportColumns, grid: Grid, window: Window, *, as_occurrences: bool = False,
+              max_spread: float = math.inf) -> Events:  # fmt: skip
     """One event per incident spread over its precision (``as_occurrences``: at its time and its own
-    cell, or over the cells it covers — what a forecast is scored against)."""
+    cell, or over the cells it covers — what a forecast is scored against). Incidents that would
+    spread over more than ``max_spread`` cell-bins are left out (see :func:`split_events`)."""
     rows = columns.one_per_incident()
     covers = np.array([columns.kind[i] in COVERING_KINDS for i in rows], dtype=bool)
     precision = columns.location_precision_m[rows]
@@ -63,8 +65,32 @@ def events_of(columns: ReportColumns, grid: Grid, window: Window, *, as_occurren
     if as_occurrences:
         precision = np.where(covers, precision, 0.0)
         span = np.zeros(rows.size)
-    return to_events(grid, window, columns.lon[rows], columns.lat[rows], precision, columns.observed_s[rows], span,
-                     covers)  # fmt: skip
+    keep = spread_of(grid, window, precision, span) <= max_spread
+    return to_events(grid, window, columns.lon[rows][keep], columns.lat[rows][keep], precision[keep],
+                     columns.observed_s[rows][keep], span[keep], covers[keep])  # fmt: skip
+
+
+def split_events(columns: ReportColumns, grid: Grid, window: Window, max_spread: float = 64.0
+                 ) -> tuple[Events, Events]:  # fmt: skip
+    """(precise, vague): incidents spread over at most ``max_spread`` cell-bins, and the others —
+    an oblast-wide or month-long report, which the fit uses for the background only."""
+    precise = events_of(columns, grid, window, max_spread=max_spread)
+    rows = columns.one_per_incident()
+    vague_rows = spread_of(grid, window, columns.location_precision_m[rows], columns.span_s[rows]) > max_spread
+    if not vague_rows.any():
+        return precise, Events(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), window)
+    sub = ReportColumns(columns.incident[rows][vague_rows], [columns.kind[i] for i in rows[vague_rows]],
+                        columns.observed_s[rows][vague_rows], columns.span_s[rows][vague_rows],
+                        columns.lon[rows][vague_rows], columns.lat[rows][vague_rows],
+                        columns.location_precision_m[rows][vague_rows])  # fmt: skip
+    return precise, events_of(sub, grid, window)
+
+
+def spread_of(grid: Grid, window: Window, precision_m: Floats, span_s: Floats) -> Floats:
+    """About how many of the grid's cell-bins each report spreads over."""
+    disc = np.pi * (precision_m / 1000.0) ** 2 / float(grid.area_km2.mean())
+    cells = np.clip(disc, 1.0, len(grid))
+    return np.asarray(cells * np.maximum(span_s / window.bin_s, 1.0), dtype=np.float64)
 
 
 def state_to_dict(state: HazardState, kinds: Sequence[str]) -> dict[str, Any]:

@@ -233,6 +233,7 @@ class _Background:
     week: Ints
     smoother: sp.csr_matrix
     options: FitOptions
+    fixed: tuple[Floats, Floats, Floats]  # background-only events (too vague to excite) by cell, phase, week
 
     @property
     def exposure(self) -> float:
@@ -250,23 +251,28 @@ class _Background:
     def update(self, expected: Floats) -> None:
         """M-step from the expected background events per entry."""
         o, n_phase, n_weeks = self.options, len(self.profile), len(self.trend)
-        self.set_mu(weighted_count(self.cell, expected, len(self.mu)))
-        by_phase = weighted_count(self.phase, expected, n_phase)
+        fixed_cell, fixed_phase, fixed_week = self.fixed
+        self.set_mu(weighted_count(self.cell, expected, len(self.mu)) + fixed_cell)
+        by_phase = weighted_count(self.phase, expected, n_phase) + fixed_phase
         self.profile = _shrunk(by_phase, self.mu.sum() * (self.counts @ self.trend), o.profile_pseudo, np.ones(n_phase))
         per_week = self.profile @ self.counts
-        raw = _shrunk(weighted_count(self.week, expected, n_weeks), self.mu.sum() * per_week, o.trend_pseudo, None)
+        by_week = weighted_count(self.week, expected, n_weeks) + fixed_week
+        raw = _shrunk(by_week, self.mu.sum() * per_week, o.trend_pseudo, None)
         raw = np.convolve(np.pad(raw, 2, mode="edge"), [0.1, 0.2, 0.4, 0.2, 0.1], mode="valid")
         self.trend = raw / float(raw @ per_week / per_week.sum())
 
 
 def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Rings | None = None,
-        start: HawkesParams | None = None) -> HawkesParams:  # fmt: skip
+        start: HawkesParams | None = None, vague: Events | None = None) -> HawkesParams:  # fmt: skip
     """Maximum-likelihood parameters for ``events`` (one threat kind) on ``grid`` by EM, from
-    ``start`` when given (a refit on a little more data converges in a few iterations)."""
+    ``start`` when given (a refit on a little more data converges in a few iterations).
+
+    ``vague``: reports too imprecise to place at the model's resolution (an oblast and a month):
+    they inform the background only — neither triggering nor triggered."""
     o = options or FitOptions()
     rings = rings or Rings.of(grid, o.rings)
     structure = _Structure(events, rings, len(grid))
-    bg, theta, q = _initial(events, grid, rings, o, start)
+    bg, theta, q = _initial(events, grid, rings, o, start, vague)
     remaining = (events.window.n_bins - 1 - events.bin).astype(np.float64)
     previous, loglik, iterations = -math.inf, math.nan, 0
     for iterations in range(1, o.max_iter + 1):  # noqa: B007 (the count is reported)
@@ -292,22 +298,27 @@ def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Ri
     return replace(params, se=_standard_errors(structure, params, bg.exposure, events))
 
 
-def _initial(events: Events, grid: Grid, rings: Rings, o: FitOptions, start: HawkesParams | None
-             ) -> tuple[_Background, Floats, float]:  # fmt: skip
+def _initial(events: Events, grid: Grid, rings: Rings, o: FitOptions, start: HawkesParams | None,
+             vague: Events | None) -> tuple[_Background, Floats, float]:  # fmt: skip
     """The starting point: ``start``'s parameters, or a third of events triggered within ~3 bins."""
     window = events.window
     n_phase = 24 if window.bin_s == 3600.0 else 1
     _, week_of_bin, counts = _phase_trend_counts(window, n_phase)
     n_weeks = counts.shape[1]
+    v = vague if vague is not None else Events(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), window)
+    v = v.first(window.n_bins)
+    fixed = (weighted_count(v.cell, v.n, len(grid)), weighted_count(window.phases(v.bin, n_phase), v.n, n_phase),
+             weighted_count(week_of_bin[v.bin], v.n, n_weeks))  # fmt: skip
     bg = _Background(np.zeros(len(grid)), np.ones(n_phase), np.ones(n_weeks), counts, events.cell,
                      window.phases(events.bin, n_phase), week_of_bin[events.bin],
-                     _smoother(rings, o.smooth_background, len(grid)), o)  # fmt: skip
+                     _smoother(rings, o.smooth_background, len(grid)), o, fixed)  # fmt: skip
     if start is not None and len(start.theta) == rings.k_max + 1 and len(start.mu) == len(grid):
         bg.profile = start.profile.copy()
         bg.trend = np.concatenate([start.trend, np.full(max(n_weeks - len(start.trend), 0), start.trend[-1])])[:n_weeks]
         bg.mu = start.mu.copy()
-        return bg, start.theta.copy(), start.q
-    bg.set_mu(weighted_count(events.cell, events.n, len(grid)) * (2 / 3))
+        floor = 0.1 * (1 / 3) / float(rings.full.sum())  # EM cannot revive a ring weight that reached 0
+        return bg, np.maximum(start.theta, floor), min(max(start.q, 0.05), 0.95)
+    bg.set_mu(weighted_count(events.cell, events.n, len(grid)) * (2 / 3) + fixed[0])
     return bg, np.full(rings.k_max + 1, (1 / 3) / float(rings.full.sum())), 2 / 3
 
 
