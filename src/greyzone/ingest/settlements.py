@@ -18,6 +18,7 @@ Status ``UA``/``held`` → held; ``RU``/``other_side`` → other side; ``unknown
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -56,12 +57,7 @@ def read_settlements(path: Path, *, progress: Any = None) -> Iterator[Item]:
         return
     columns = set(first.fields) if isinstance(first, RawRecord) else set()
     reader = _wide if is_wide(columns) else _long
-    yield from reader(_chain(first, rows))
-
-
-def _chain(first: Item, rest: Iterator[Item]) -> Iterator[Item]:
-    yield first
-    yield from rest
+    yield from reader(itertools.chain([first], rows))
 
 
 def _long(items: Iterator[Item]) -> Iterator[Item]:
