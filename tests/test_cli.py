@@ -168,3 +168,14 @@ def test_a_settlement_list_placed_by_the_gazetteer_feeds_the_control_map(tmp_pat
     code, out = run("control", "map", "--db", db, "--at", "2024-11-21", "--res", "7", "--json")
     states = {s["state"]: s["area_km2"] for s in json.loads(out)["states"]}
     assert code == 0 and states["other_side"] > 0 and states["held"] > 0 and states["contested"] > 0
+
+
+def test_hazard_errors_are_one_clear_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "e.db")
+    run("init", "--db", db)
+    result = runner.invoke(app, ["hazard", "fit", "--db", db])
+    assert result.exit_code == 2 and "no stored reports" in result.output
+    result = runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.18,48.28"])
+    assert result.exit_code == 2 and "hazard fit" in result.output  # says what to run first
+    result = runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.18"])
+    assert result.exit_code == 2 and "LON,LAT" in result.output

@@ -1,9 +1,9 @@
 """From stored reports (as plain columns) to the model's events, and the fitted state to plain data
 and back (pure: the caller reads the store and the files).
 
-Reports of one incident count once: the most precisely located report stands for it. Air-raid
-alerts are in force over their whole region (they *cover* it); other reports are one event somewhere
-within their precision.
+Reports of one incident count once: the most precisely located report stands for it (for an alert,
+the widest). Air-raid alerts are in force over their whole region (they *cover* it); other reports
+are one event somewhere within their precision.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ class ReportColumns:
     location_precision_m: Floats
 
     def one_per_incident(self) -> npt.NDArray[np.intp]:
-        """Row indices: for each incident, its most precisely located report."""
-        order = np.lexsort((self.location_precision_m, self.incident))
+        """Row indices: for each incident, its most precisely located report — or, for an alert, its
+        widest (an oblast alert and a hromada alert of the same moment: in force over the oblast)."""
+        covers = np.array([k in COVERING_KINDS for k in self.kind], dtype=bool)
+        key = np.where(covers, -self.location_precision_m, self.location_precision_m)
+        order = np.lexsort((key, self.incident))
         first = np.ones(order.size, dtype=bool)
         first[1:] = self.incident[order][1:] != self.incident[order][:-1]
         return np.asarray(order[first], dtype=np.intp)
