@@ -818,7 +818,8 @@ def hazard_backtest(
     grid = _hazard_grid(columns, bbox, res)
     if split.timestamp() > float(columns.observed_s.max()):
         last = datetime.fromtimestamp(float(columns.observed_s.max()), UTC).date()
-        raise typer.BadParameter(f"the stored reports end on {last}: nothing to test after it", param_hint="--train-until")
+        raise typer.BadParameter(f"the stored reports end on {last}: nothing to test after it",
+                                 param_hint="--train-until")  # fmt: skip
     window = window_over(float(columns.observed_s.min()), split.timestamp() + test_days * 86_400, BIN_S[bin_.value])
     train_bins = int(window.bin_of(split.timestamp()))
     if train_bins < 14 * 86_400 / window.bin_s:
