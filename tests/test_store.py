@@ -137,10 +137,15 @@ def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
         conn = store._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert store.schema_version() == 1
+        assert store.schema_version() == 2
         write(store, row(0))
-    with SqliteStore.open(path) as store:  # reopening migrates nothing and keeps the data
-        assert store.stats().reports == 1
+    conn = sqlite3.connect(path)  # make it a store of before the cities table (version 1)
+    conn.execute("DROP TABLE cities")
+    conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    conn.commit()
+    conn.close()
+    with SqliteStore.open(path) as store:  # reopening migrates what is missing and keeps the data
+        assert store.stats().reports == 1 and store.schema_version() == 2 and store.city_names() == []
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
     conn.commit()

@@ -857,6 +857,105 @@ def _count_progress() -> Progress:
                     console=err, disable=not err.is_terminal, transient=True)  # fmt: skip
 
 
+city_app = typer.Typer(no_args_is_help=True, help="A city's street network and its ways out (gates).")
+app.add_typer(city_app, name="city")
+
+
+@city_app.command("import")
+def city_import(
+    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm, .osm.bz2, .graphml (osmnx) or line .geojson")],
+    name: Annotated[str, typer.Option(help="The city's name in the store.")],
+    gates: Annotated[Path | None, typer.Option(help="Point GeoJSON of the ways out (property name).")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Import a street network (replacing a city of that name) and its gates."""
+    from greyzone.ingest.osm import graph_summary, read_street_graph
+    from greyzone.store.base import City
+
+    graph = read_street_graph(file)
+    points = _gates(gates) if gates is not None else []
+    snapped = [(n, *graph.snap(x, y)) for n, x, y in points]
+    far = [f"{n} ({d:.0f} m)" for n, _, d in snapped if d > 500]
+    if far:
+        raise typer.BadParameter(f"gates more than 500 m from any street: {', '.join(far)}", param_hint="--gates")
+    with SqliteStore.open(_settings(db).db_path) as store:
+        store.write_city(City(name, str(file), graph.to_bytes(), graph.n_nodes, graph.n_edges, tuple(points)))
+    summary = {"city": name, **graph_summary(graph), "gates": [{"name": n, "snapped_m": round(d, 1)}
+                                                               for n, _, d in snapped]}  # fmt: skip
+    if as_json:
+        _out(json.dumps(summary))
+        return
+    _out(
+        f"city {name}: {summary['nodes']:,} junctions, {summary['edges']:,} directed streets, {summary['km']:,} km,"
+        f" {len(points)} gates; from {file}"
+    )
+
+
+def _gates(path: Path) -> list[tuple[str, float, float]]:
+    from greyzone.ingest.geojson import iter_features
+
+    out = []
+    for n, feature in iter_features(path):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point" or not props.get("name"):
+            raise typer.BadParameter(f"{path}:{n}: expected a Point feature with a name", param_hint="--gates")
+        x, y = geometry["coordinates"][:2]
+        out.append((str(props["name"]), float(x), float(y)))
+    return out
+
+
+def _city(db: Path | None, name: str) -> Any:
+    from greyzone.routing.graph import StreetGraph
+
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        city = store.read_city(name)
+        known = store.city_names()
+    if city is None:
+        raise typer.BadParameter(f"no city {name!r} in the store (known: {', '.join(known) or 'none'}; "
+                                 "`greyzone city import` adds one)", param_hint="--name")  # fmt: skip
+    return city, StreetGraph.from_bytes(city.graph)
+
+
+@city_app.command("snap")
+def city_snap(
+    name: Annotated[str, typer.Option()], lonlat: Annotated[str, typer.Option(help="LON,LAT")],
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """The street junction nearest a point, and how far it is."""
+    try:
+        lon, lat = (float(v) for v in lonlat.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected LON,LAT; got {lonlat!r}", param_hint="--lonlat") from None
+    _, graph = _city(db, name)
+    node, distance = graph.snap(lon, lat)
+    row = {"node": node, "lon": float(graph.lon[node]), "lat": float(graph.lat[node]), "distance_m": round(distance, 1)}
+    _out(json.dumps(row) if as_json else f"junction {node} at {row['lon']:.6f},{row['lat']:.6f}, {distance:.0f} m away")
+
+
+@city_app.command("fetch")
+def city_fetch(
+    place: Annotated[str, typer.Argument(help="A place name, e.g. \"Pokrovsk, Ukraine\".")],
+    name: Annotated[str, typer.Option(help="The city's name in the store.")], db: DbOption = None,
+) -> None:  # fmt: skip
+    """Download a city's streets from OpenStreetMap (Overpass, through osmnx) and import them."""
+    import tempfile
+
+    try:
+        import osmnx  # type: ignore[import-not-found]
+    except ImportError:
+        raise GreyzoneError(f"city fetch {place!r} needs the network and osmnx (pip install osmnx); offline, export "
+                            "the area as .osm.pbf and use `greyzone city import`") from None  # fmt: skip
+    try:
+        g = osmnx.graph_from_place(place, network_type="all", simplify=True)
+    except Exception as exc:
+        raise GreyzoneError(f"city fetch {place!r} failed (is the network reachable?): {exc}") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "city.graphml"
+        osmnx.save_graphml(g, path)
+        city_import(path, name, None, db, False)
+
+
 def main() -> None:
     """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
     try:

@@ -72,6 +72,19 @@ def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class City:
+    """A city's street network (``StreetGraph.to_bytes``) and its named gates (ways out)."""
+
+    name: str
+    source: str
+    graph: bytes
+    nodes: int
+    edges: int
+    gates: tuple[tuple[str, float, float], ...] = ()  # (name, lon, lat)
+    imported_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
     """What one committed batch did. ``incidents``: distinct incidents its new reports belong to."""
 
@@ -119,5 +132,15 @@ class Store(Protocol):
         ...
 
     def stats(self) -> StoreStats: ...
+
+    def write_city(self, city: City) -> None:
+        """Store a city (replacing one of the same name), in one transaction."""
+        ...
+
+    def read_city(self, name: str) -> City | None:
+        """The city of that name, or None."""
+        ...
+
+    def city_names(self) -> list[str]: ...
 
     def close(self) -> None: ...

@@ -13,7 +13,7 @@ from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
-from greyzone.store.base import BatchResult, ReportFrame, ReportQuery, StoreStats, frame_from_rows
+from greyzone.store.base import BatchResult, City, ReportFrame, ReportQuery, StoreStats, frame_from_rows
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
 from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
@@ -29,6 +29,7 @@ class MemoryStore:
         self._rows: list[tuple[Any, ...]] = []
         self._incident: dict[int, int] = {}  # seq -> incident, for reports that joined another's
         self._by_id: dict[bytes, int] = {}
+        self._cities: dict[str, City] = {}
         self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
         self._rejects: list[Reject] = []
         self._rejected_rows = 0
@@ -125,6 +126,15 @@ class MemoryStore:
             by_kind={k: (n, len(i)) for k, (n, i) in sorted(kinds.items())},
             by_source=dict(sorted(sources.items(), key=lambda kv: -kv[1])),
         )
+
+    def write_city(self, city: City) -> None:
+        self._cities[city.name] = city
+
+    def read_city(self, name: str) -> City | None:
+        return self._cities.get(name)
+
+    def city_names(self) -> list[str]:
+        return sorted(self._cities)
 
     def close(self) -> None:
         self._rows.clear()

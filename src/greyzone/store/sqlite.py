@@ -7,6 +7,7 @@ survives a crash (kill -9, power loss) and an interrupted one leaves no trace.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -23,7 +24,15 @@ from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
-from greyzone.store.base import FRAME_COLUMNS, BatchResult, ReportFrame, ReportQuery, StoreStats, frame_from_rows
+from greyzone.store.base import (
+    FRAME_COLUMNS,
+    BatchResult,
+    City,
+    ReportFrame,
+    ReportQuery,
+    StoreStats,
+    frame_from_rows,
+)
 from greyzone.store.plan import (
     LINKABLE_PRECISIONS,
     Candidates,
@@ -216,6 +225,29 @@ class SqliteStore:
             f" ON r.seq BETWEEN b.first_seq AND b.last_seq WHERE b.batch_id IN ({marks})"
         )
         return int(self._conn.execute(sql, tuple(batch_ids)).fetchone()[0])
+
+    def write_city(self, city: City) -> None:
+        gates = json.dumps([{"name": n, "lon": x, "lat": y} for n, x, y in city.gates])
+        when = int(city.imported_at or time.time())
+        row = (city.name, city.source, when, city.nodes, city.edges, city.graph, gates)
+        with self._conn:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO cities (name, source, imported_at, nodes, edges, graph, gates)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def read_city(self, name: str) -> City | None:
+        row = self._conn.execute(
+            "SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        gates = tuple((g["name"], float(g["lon"]), float(g["lat"])) for g in json.loads(row[5]))
+        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]))
+
+    def city_names(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
 
     def stats(self) -> StoreStats:
         c = self._conn

@@ -1,0 +1,194 @@
+"""A city's street network as a compact directed graph (pure; no I/O).
+
+Nodes are street junctions and dead ends (lon, lat); an edge is the street between two of them, with
+its length, road class, name and the points of its shape. The graph is stored by source node in
+CSR form (``indptr``, ``target``): the edges leaving node i are ``indptr[i]:indptr[i + 1]``. A
+two-way street is two edges, a one-way street one. ``to_bytes``/``from_bytes`` give the whole graph
+as one compressed NumPy archive, which the store keeps with the city.
+
+Snapping a point to the network finds its nearest node with a k-d tree and says how far it is.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+M_PER_DEG = 111_320.0
+
+
+class RoadClass(IntEnum):
+    """OpenStreetMap ``highway`` values, grouped (``*_link`` counts as its road)."""
+
+    MOTORWAY = 0
+    TRUNK = 1
+    PRIMARY = 2
+    SECONDARY = 3
+    TERTIARY = 4
+    UNCLASSIFIED = 5
+    RESIDENTIAL = 6
+    SERVICE = 7
+    LIVING_STREET = 8
+    TRACK = 9
+    PATH = 10  # path, footway, pedestrian, bridleway, corridor
+    CYCLEWAY = 11
+    STEPS = 12
+    OTHER = 13
+
+    @staticmethod
+    def of(highway: str | None) -> RoadClass:
+        value = (highway or "").strip().lower().removesuffix("_link")
+        aliases = {"footway": "path", "pedestrian": "path", "bridleway": "path", "corridor": "path", "road": "other"}
+        value = aliases.get(value, value)
+        return RoadClass.__members__.get(value.upper(), RoadClass.OTHER)
+
+
+#: ``highway`` values that are not ways anyone moves along (planned, closed, areas of other use).
+NOT_ROADS = frozenset({"proposed", "construction", "abandoned", "platform", "raceway", "bus_stop", "elevator",
+                       "rest_area", "services", "razed", "disused"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Undirected or one-way streets between nodes, before the graph is built."""
+
+    source: Ints
+    target: Ints
+    length_m: Floats
+    road_class: npt.NDArray[np.int8]
+    oneway: npt.NDArray[np.bool_]
+    name: list[str]
+    shape: list[Floats]  # per edge: (k, 2) lon/lat points from source to target
+
+
+@dataclass(frozen=True)
+class StreetGraph:
+    lon: Floats
+    lat: Floats
+    indptr: Ints
+    target: Ints
+    length_m: Floats
+    road_class: npt.NDArray[np.int8]
+    name_id: Ints  # index into ``names``
+    names: list[str]
+    shape_offset: Ints  # edge e's shape is shape_lonlat[shape_offset[e]:shape_offset[e + 1]]
+    shape_lonlat: Floats
+    _tree: list[cKDTree] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.lon)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.target)
+
+    def source(self) -> Ints:
+        """The source node of every edge (CSR expanded)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+
+    @staticmethod
+    def from_edges(lon: Floats, lat: Floats, edges: Edges) -> StreetGraph:
+        """The directed graph: each street one way, or both unless it is one-way."""
+        two_way = ~edges.oneway
+        src = np.concatenate([edges.source, edges.target[two_way]])
+        dst = np.concatenate([edges.target, edges.source[two_way]])
+        back = np.flatnonzero(two_way)
+        which = np.concatenate([np.arange(len(edges.source)), back])
+        reverse = np.concatenate([np.zeros(len(edges.source), dtype=bool), np.ones(back.size, dtype=bool)])
+        order = np.lexsort((dst, src))
+        src, dst, which, reverse = src[order], dst[order], which[order], reverse[order]
+        names = sorted(set(edges.name))
+        name_index = {n: i for i, n in enumerate(names)}
+        shapes = [edges.shape[w][::-1] if r else edges.shape[w] for w, r in zip(which.tolist(), reverse.tolist(),
+                                                                                strict=True)]  # fmt: skip
+        sizes = np.array([len(s) for s in shapes], dtype=np.int64)
+        return StreetGraph(
+            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64),
+            np.searchsorted(src, np.arange(len(lon) + 1)).astype(np.int64), dst.astype(np.int64),
+            edges.length_m[which], edges.road_class[which],
+            np.array([name_index[edges.name[w]] for w in which.tolist()], dtype=np.int64), names,
+            np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            np.concatenate(shapes) if shapes else np.zeros((0, 2)),
+        )  # fmt: skip
+
+    def snap(self, lon: float, lat: float) -> tuple[int, float]:
+        """(nearest node, its distance in metres) of a point."""
+        if not self._tree:
+            self._tree.append(cKDTree(np.column_stack([self.lon * self._k, self.lat])))
+        distance, node = self._tree[0].query([lon * self._k, lat])
+        return int(node), float(distance) * M_PER_DEG
+
+    @property
+    def _k(self) -> float:
+        return math.cos(math.radians(float(self.lat.mean()))) if self.n_nodes else 1.0
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        np.savez_compressed(
+            out, lon=self.lon, lat=self.lat, indptr=self.indptr, target=self.target, length_m=self.length_m,
+            road_class=self.road_class, name_id=self.name_id, names=np.array(self.names, dtype=np.str_),
+            shape_offset=self.shape_offset, shape_lonlat=self.shape_lonlat,
+        )  # fmt: skip
+        return out.getvalue()
+
+    @staticmethod
+    def from_bytes(data: bytes) -> StreetGraph:
+        z = np.load(io.BytesIO(data), allow_pickle=False)
+        return StreetGraph(z["lon"], z["lat"], z["indptr"], z["target"], z["length_m"], z["road_class"], z["name_id"],
+                           [str(n) for n in z["names"]], z["shape_offset"], z["shape_lonlat"])  # fmt: skip
+
+
+def path_length_m(points: Floats) -> float:
+    """Length of a lon/lat polyline in metres (local equirectangular: city scale)."""
+    if len(points) < 2:
+        return 0.0
+    k = np.cos(np.radians(points[:, 1].mean()))
+    d = np.diff(points, axis=0) * [k, 1.0]
+    return float(np.hypot(d[:, 0], d[:, 1]).sum() * M_PER_DEG)
+
+
+def split_ways(ways: list[tuple[list[int], Floats, str | None, bool, str]]) -> tuple[Floats, Floats, Edges]:
+    """Streets from ways — (node ids, their lon/lat, highway, one-way, name) — split at every node
+    that two ways share or that ends a way: those are the graph's nodes."""
+    count: dict[int, int] = {}
+    for ids, _, _, _, _ in ways:
+        for i in ids:
+            count[i] = count.get(i, 0) + 1
+        for end in (ids[0], ids[-1]):
+            count[end] = count.get(end, 0) + 2  # an end is always a node
+    index: dict[int, int] = {}
+    lons: list[float] = []
+    lats: list[float] = []
+    src, dst, lengths, classes, oneway, names, shapes = [], [], [], [], [], [], []
+    for ids, points, highway, one, name in ways:
+        start = 0
+        for j in range(1, len(ids)):
+            if count[ids[j]] < 2 and j < len(ids) - 1:
+                continue
+            for node, p in ((ids[start], points[start]), (ids[j], points[j])):
+                if node not in index:
+                    index[node] = len(lons)
+                    lons.append(float(p[0]))
+                    lats.append(float(p[1]))
+            piece = points[start : j + 1]
+            if ids[start] != ids[j] or len(piece) > 2:
+                src.append(index[ids[start]])
+                dst.append(index[ids[j]])
+                lengths.append(path_length_m(piece))
+                classes.append(int(RoadClass.of(highway)))
+                oneway.append(one)
+                names.append(name)
+                shapes.append(piece)
+            start = j
+    edges = Edges(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(lengths),
+                  np.array(classes, dtype=np.int8), np.array(oneway, dtype=bool), names, shapes)  # fmt: skip
+    return np.array(lons), np.array(lats), edges

