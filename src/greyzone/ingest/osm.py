@@ -55,9 +55,8 @@ def _osm_ways(path: Path) -> list[Way]:
             one, backwards = _oneway(w.tags.get("oneway"))
             name = w.tags.get("name") or ""
             for ids, points in _located_runs(w.nodes):  # a way cut by the extract's edge keeps its inside runs
-                if backwards:
-                    ids, points = ids[::-1], points[::-1]
-                ways.append((ids, points, highway, one, name))
+                ways.append((ids[::-1], points[::-1], highway, one, name) if backwards else
+                            (ids, points, highway, one, name))  # fmt: skip
 
     try:
         Handler().apply_file(str(path), locations=True)
