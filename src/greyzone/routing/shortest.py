@@ -5,9 +5,11 @@ reversed graph), each with a binary heap, alternately settling the nearer fronti
 relaxed toward a node the other search has reached offers a complete path, and the searches stop
 when the two frontiers together cost at least the best path offered (Pohl 1971; Goldberg &
 Harrelson 2005). Both run on costs reduced by the *average* potential p = (h_t − h_s) / 2 (Ikeda et
-al. 1994), h being straight-line metres × the least cost per straight-line metre of any edge: a
-consistent lower bound, so the reduced costs stay ≥ 0 and the answer stays exact while the searches
-lean toward each other. The tests check it against plain Dijkstra and networkx on every pair.
+al. 1994), h being the landmark bound (ALT, Goldberg & Harrelson 2005): the costs from and to 16
+landmarks at the edges of the city are computed once per cost vector, and by the triangle inequality
+d(L, t) − d(L, v) ≤ d(v, t). The bound is consistent, so the reduced costs stay ≥ 0 and the answer
+stays exact while the searches lean toward each other. The tests check it against plain Dijkstra and
+networkx on every pair. An edge of infinite cost is closed.
 
 The costs are whatever the planner minimises — seconds, or exposure — one per directed edge.
 An unreachable destination is an answer (``Path.reachable`` False), never a huge number.
@@ -23,7 +25,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from greyzone.routing.graph import M_PER_DEG, StreetGraph
+from greyzone.routing.graph import StreetGraph
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -40,29 +42,22 @@ class Path:
 class Router:
     """Least-cost paths for one cost per edge; the reversed graph is built once."""
 
-    def __init__(self, graph: StreetGraph, cost: Floats) -> None:
-        if cost.shape != (graph.n_edges,) or not np.all(np.isfinite(cost)) or (cost < 0).any():
-            raise ValueError("cost: expected one finite, non-negative number per directed edge")
+    def __init__(self, graph: StreetGraph, cost: Floats, landmarks: int = 16) -> None:
+        if cost.shape != (graph.n_edges,) or np.isnan(cost).any() or (cost < 0).any():
+            raise ValueError("cost: expected one non-negative number per directed edge (inf: closed)")
         self.graph, self.cost = graph, np.ascontiguousarray(cost, dtype=np.float64)
         self.source = source = graph.source()
         order = np.argsort(graph.target, kind="stable")
         self.r_indptr = np.searchsorted(graph.target[order], np.arange(graph.n_nodes + 1)).astype(np.int64)
         self.r_source = source[order].astype(np.int64)
         self.r_edge = order.astype(np.int64)
-        # A* potentials: straight-line metres × the least cost per straight-line metre of any edge is a
-        # lower bound of the cost to go, consistent by the triangle inequality
-        k = math.cos(math.radians(float(graph.lat.mean()))) if graph.n_nodes else 1.0
-        self.x = np.ascontiguousarray(graph.lon * k * M_PER_DEG)
-        self.y = np.ascontiguousarray(graph.lat * M_PER_DEG)
-        chord = np.hypot(self.x[graph.target] - self.x[source], self.y[graph.target] - self.y[source])
-        ratio = self.cost[chord > 0] / chord[chord > 0]
-        self.per_m = float(ratio.min()) * (1 - 1e-9) if ratio.size else 0.0
+        self.from_lm, self.to_lm = _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
 
     def path(self, origin: int, destination: int) -> Path:
         g = self.graph
         cost, meet, pred_f, pred_b = _bidirectional(g.indptr, g.target, self.cost, self.r_indptr, self.r_source,
-                                                    self.r_edge, origin, destination, self.x, self.y,
-                                                    self.per_m)  # fmt: skip
+                                                    self.r_edge, origin, destination, self.from_lm,
+                                                    self.to_lm)  # fmt: skip
         if not math.isfinite(cost):
             return Path(False, math.nan, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         forward, backward = [], []
@@ -79,16 +74,60 @@ class Router:
         return Path(True, float(cost), nodes, edges)
 
 
-@numba.njit(cache=True)
-def _potential(v, s, t, x, y, per_m):  # type: ignore[no-untyped-def]
-    """The forward search's potential: half of (bound to t − bound to s); the backward one's is minus it."""
-    to_t = math.hypot(x[v] - x[t], y[v] - y[t])
-    to_s = math.hypot(x[v] - x[s], y[v] - y[s])
-    return 0.5 * per_m * (to_t - to_s)
+def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> tuple[Floats, Floats]:
+    """Costs from and to ``count`` landmarks spread by farthest-point selection: (L × n) each."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    open_ = np.flatnonzero(np.isfinite(cost))
+    u, v, c = graph.source()[open_], graph.target[open_], cost[open_]
+    order = np.lexsort((c, v, u))  # parallel streets: the cheapest (a sparse matrix would add them up)
+    u, v, c = u[order], v[order], c[order]
+    first = np.ones(u.size, dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    matrix = csr_matrix((c[first] + 1e-300, (u[first], v[first])), shape=(graph.n_nodes, graph.n_nodes))  # keep 0s
+    if count == 0:
+        empty = np.zeros((0, graph.n_nodes))
+        return empty, empty.copy()
+    chosen = [int(np.random.default_rng(0).integers(graph.n_nodes))]
+    from_lm = [np.asarray(dijkstra(matrix, indices=chosen[0]), dtype=np.float64)]
+    chosen[0] = int(np.argmax(np.where(np.isfinite(from_lm[0]), from_lm[0], -1.0)))  # start at an edge of the city
+    from_lm[0] = np.asarray(dijkstra(matrix, indices=chosen[0]), dtype=np.float64)
+    nearest = from_lm[0].copy()
+    while len(chosen) < count:
+        nxt = int(np.argmax(np.where(np.isfinite(nearest), nearest, -1.0)))
+        if nxt in chosen:
+            break
+        chosen.append(nxt)
+        from_lm.append(np.asarray(dijkstra(matrix, indices=nxt), dtype=np.float64))
+        nearest = np.minimum(nearest, from_lm[-1])
+    to_lm = np.asarray(dijkstra(matrix.T.tocsr(), indices=chosen), dtype=np.float64).reshape(len(chosen), -1)
+    return np.ascontiguousarray(np.vstack(from_lm)), np.ascontiguousarray(to_lm)
 
 
 @numba.njit(cache=True)
-def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, x, y, per_m):  # type: ignore[no-untyped-def]
+def _bound(v, w, from_lm, to_lm):  # type: ignore[no-untyped-def]
+    """A lower bound of the cost from v to w by the triangle inequality at each landmark L:
+    d(L, w) − d(L, v) and d(v, L) − d(w, L); terms with an unreachable side say nothing."""
+    best = 0.0
+    for k in range(from_lm.shape[0]):
+        a, b = from_lm[k, w], from_lm[k, v]
+        if a < np.inf and b < np.inf and a - b > best:
+            best = a - b
+        c, d = to_lm[k, v], to_lm[k, w]
+        if c < np.inf and d < np.inf and c - d > best:
+            best = c - d
+    return best * (1.0 - 1e-12)
+
+
+@numba.njit(cache=True)
+def _potential(v, s, t, from_lm, to_lm):  # type: ignore[no-untyped-def]
+    """The forward search's potential: half of (bound to t − bound from s); the backward one's is minus it."""
+    return 0.5 * (_bound(v, t, from_lm, to_lm) - _bound(s, v, from_lm, to_lm))
+
+
+@numba.njit(cache=True)
+def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, from_lm, to_lm):  # type: ignore[no-untyped-def]
     n = len(indptr) - 1
     dist_f = np.full(n, np.inf)
     dist_b = np.full(n, np.inf)
@@ -110,10 +149,10 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, x, y,
             if done_f[u]:
                 continue
             done_f[u] = True
-            pu = _potential(u, s, t, x, y, per_m)
+            pu = _potential(u, s, t, from_lm, to_lm)
             for e in range(indptr[u], indptr[u + 1]):
                 v = target[e]
-                nd = d + max(cost[e] - pu + _potential(v, s, t, x, y, per_m), 0.0)
+                nd = d + max(cost[e] - pu + _potential(v, s, t, from_lm, to_lm), 0.0)
                 if nd < dist_f[v]:
                     dist_f[v] = nd
                     pred_f[v] = e
@@ -126,11 +165,11 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, x, y,
             if done_b[u]:
                 continue
             done_b[u] = True
-            pu = _potential(u, s, t, x, y, per_m)
+            pu = _potential(u, s, t, from_lm, to_lm)
             for k in range(r_indptr[u], r_indptr[u + 1]):
                 v = r_source[k]
                 e = r_edge[k]
-                nd = d + max(cost[e] - _potential(v, s, t, x, y, per_m) + pu, 0.0)
+                nd = d + max(cost[e] - _potential(v, s, t, from_lm, to_lm) + pu, 0.0)
                 if nd < dist_b[v]:
                     dist_b[v] = nd
                     pred_b[v] = e
@@ -139,4 +178,4 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, x, y,
                     best = nd + dist_f[v]
                     meet = v
     # reduced costs add p(t) − p(s) to every s–t path: give the true cost back
-    return best + _potential(s, s, t, x, y, per_m) - _potential(t, s, t, x, y, per_m), meet, pred_f, pred_b
+    return best + _potential(s, s, t, from_lm, to_lm) - _potential(t, s, t, from_lm, to_lm), meet, pred_f, pred_b
