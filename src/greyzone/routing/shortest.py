@@ -60,17 +60,8 @@ class Router:
                                                     self.to_lm)  # fmt: skip
         if not math.isfinite(cost):
             return Path(False, math.nan, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        forward, backward = [], []
-        node = meet
-        while node != origin:
-            forward.append(int(pred_f[node]))
-            node = int(self.source[pred_f[node]])
-        node = meet
-        while node != destination:
-            backward.append(int(pred_b[node]))
-            node = int(g.target[pred_b[node]])
-        edges = np.array(forward[::-1] + backward, dtype=np.int64)
-        nodes = np.concatenate([[origin], g.target[edges]]).astype(np.int64)
+        edges = _unwind(pred_f, pred_b, self.source, g.target, origin, destination, meet)
+        nodes = np.concatenate((np.array([origin], dtype=np.int64), g.target[edges]))
         return Path(True, float(cost), nodes, edges)
 
 
@@ -103,6 +94,25 @@ def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> tuple[Floats, Fl
         nearest = np.minimum(nearest, from_lm[-1])
     to_lm = np.asarray(dijkstra(matrix.T.tocsr(), indices=chosen), dtype=np.float64).reshape(len(chosen), -1)
     return np.ascontiguousarray(np.vstack(from_lm)), np.ascontiguousarray(to_lm)
+
+
+@numba.njit(cache=True)
+def _unwind(pred_f, pred_b, source, target, origin, destination, meet):  # type: ignore[no-untyped-def]
+    """The edges of the path: back from the meeting node to the origin, then on to the destination."""
+    back = []
+    node = meet
+    while node != origin:
+        back.append(pred_f[node])
+        node = source[pred_f[node]]
+    out = back[::-1]
+    node = meet
+    while node != destination:
+        out.append(pred_b[node])
+        node = target[pred_b[node]]
+    result = np.empty(len(out), dtype=np.int64)
+    for i in range(len(out)):
+        result[i] = out[i]
+    return result
 
 
 @numba.njit(cache=True)
