@@ -687,6 +687,7 @@ def hazard_fit(
 
 def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
     """The saved state with every stored report since the fit folded in (no refit)."""
+    from greyzone.hazard.events import Window
     from greyzone.hazard.inputs import events_of, state_from_dict
 
     path = _model_path(db, model)
@@ -699,8 +700,6 @@ def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
         columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, since, until)
         if len(columns.lon):
             w = state.params.window
-            from greyzone.hazard.events import Window
-
             ahead = Window(w.t0_s, w.bin_s, int(w.bin_of(until.timestamp())) + 1)
             new = events_of(columns, state.grid, ahead)
             fresh = new.bin > state.now_bin - 1
@@ -748,10 +747,9 @@ def hazard_forecast(
     state = _hazard_state(db, model, when)
     fresh, age_h = state.freshness(when.timestamp())
     w = state.params.window
-    per_hour = max(1, round(3600 / w.bin_s)) if w.bin_s <= 3600 else 1
     n_bins = max(1, math.ceil(hours * 3600 / w.bin_s))
     first = max(int(w.bin_of(when.timestamp())), state.now_bin + 1)
-    background, triggered = state.expected(first, n_bins * per_hour // per_hour)
+    background, triggered = state.expected(first, n_bins)
     rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
     as_of = datetime.fromtimestamp(state.as_of_s, UTC).isoformat()
     if geojson is not None:
@@ -812,8 +810,7 @@ def hazard_backtest(
     from greyzone.hazard.charts import reliability_png
     from greyzone.hazard.inputs import BIN_S, events_of, split_events, window_over
 
-    split = _parse_time(train_until, "--train-until")
-    assert split is not None
+    split = _parse_time(train_until, "--train-until") or datetime.now(UTC)  # a required option: never None
     columns = _hazard_columns(db, _hazard_kinds(kind), bbox, until=split + timedelta(days=test_days))
     grid = _hazard_grid(columns, bbox, res)
     if split.timestamp() > float(columns.observed_s.max()):

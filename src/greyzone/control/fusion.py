@@ -1,10 +1,10 @@
 """Who holds what: uncertain control observations fused per H3 cell (pure; no I/O).
 
-The model, per cell, is a two-state hidden Markov model — the cell is held, or held by the other
-side — filtered forward in time:
+The model, per cell, is a hidden Markov model — the cell is held, held by the other side, or held by
+neither (grey) — filtered forward in time, with evidence kept per state:
 
-- **Prediction.** Control can change. Between observations the belief relaxes toward 50/50: the
-  evidence for each side is multiplied by ``2 ** (-Δt / half_life)``. This is the forward pass of a
+- **Prediction.** Control can change. Between observations the belief relaxes toward ignorance: the
+  evidence for each state is multiplied by ``2 ** (-Δt / half_life)``. This is the forward pass of a
   Beta–Bernoulli filter with exponential forgetting, the closed form of an HMM whose switching
   probability per half-life is one half.
 - **Update.** An observation of side s with reliability ρ (the probability that the observer is
