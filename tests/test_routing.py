@@ -83,3 +83,57 @@ def test_costs_must_be_one_non_negative_number_per_edge() -> None:
         Router(g, cost * np.nan)
     with pytest.raises(ValueError, match="per directed edge"):
         Router(g, cost[:-1])
+
+
+def test_modes_speeds_and_exposure_by_threat() -> None:
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import PROFILES, Mode, edge_exposure, edge_seconds, risk
+    from greyzone.routing.graph import RoadClass
+
+    lon, lat = np.array([37.0, 37.0135, 37.027]), np.array([48.0, 48.0, 48.0])  # two ~1 km streets
+    shapes = [np.array([[37.0, 48.0], [37.0135, 48.0]]), np.array([[37.0135, 48.0], [37.027, 48.0]])]
+    edges = Edges(np.array([0, 1]), np.array([1, 2]), np.array([1000.0, 1000.0]),
+                  np.array([RoadClass.RESIDENTIAL, RoadClass.MOTORWAY], dtype=np.int8), np.ones(2, bool), ["a", "b"],
+                  shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    foot = edge_seconds(g, PROFILES[Mode.FOOT])
+    assert foot[0] == pytest.approx(800.0) and np.isinf(foot[1])  # 4.5 km/h; no walking on a motorway
+    assert edge_seconds(g, PROFILES[Mode.CAR])[1] == pytest.approx(1000 / (70 / 3.6))
+    rates = {Kind.SHELLING: np.array([2.0, 2.0]), Kind.FPV_STRIKE: np.array([2.0, 2.0])}
+    seconds = np.array([600.0, 600.0])  # the same 10 minutes in each mode
+    by_mode = {m: edge_exposure(seconds, rates, PROFILES[m])[1] for m in Mode}
+    assert by_mode[Mode.ARMOURED][Kind.SHELLING][0] < by_mode[Mode.CAR][Kind.SHELLING][0] < by_mode[Mode.FOOT][
+        Kind.SHELLING][0]  # fmt: skip
+    assert by_mode[Mode.CAR][Kind.FPV_STRIKE][0] > by_mode[Mode.FOOT][Kind.FPV_STRIKE][0]  # drones hunt vehicles
+    total, per_kind = edge_exposure(seconds, rates, PROFILES[Mode.FOOT])
+    assert total[0] == pytest.approx(per_kind[Kind.SHELLING][0] + per_kind[Kind.FPV_STRIKE][0])
+    assert total[0] == pytest.approx(2.0 * 0.003 * (1 / 6) + 2.0 * 0.0005 * (1 / 6) * 0.3)
+    doubled, _ = edge_exposure(seconds, {k: 2 * r for k, r in rates.items()}, PROFILES[Mode.FOOT])
+    assert doubled[0] == pytest.approx(2 * total[0])
+    assert risk(0.0) == 0.0 and risk(1.0) == pytest.approx(1 - np.exp(-1)) and risk(5.0) < risk(6.0) < 1.0
+
+
+def test_the_other_sides_ground_is_never_entered_and_grey_is_dear() -> None:
+    from greyzone.routing.exposure import CONTESTED, HELD, OTHER_SIDE, edge_states, with_control
+
+    # a square: 0 → 1 → 3 (the short way, through 1) and 0 → 2 → 3 (the long way)
+    lon, lat = np.array([0.0, 0.01, 0.0, 0.01]) + 37, np.array([0.0, 0.0, 0.02, 0.02]) + 48
+    pairs = [(0, 1), (1, 3), (0, 2), (2, 3)]
+    shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
+    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), np.array([1.0, 1.0, 2.0, 2.0]),
+                  np.zeros(4, np.int8), np.zeros(4, bool), [""] * 4, shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    point_state = np.zeros(len(g.shape_lonlat), dtype=np.int8)
+    at_1 = np.all(np.isclose(g.shape_lonlat, [lon[1], lat[1]]), axis=1)
+    point_state[at_1] = OTHER_SIDE  # node 1 is the other side's
+    states = edge_states(g, point_state)
+    assert set(states[np.isin(g.target, [1]) | np.isin(g.source(), [1])].tolist()) == {OTHER_SIDE}
+    assert Router(g, g.length_m).path(0, 3).cost == pytest.approx(2.0)  # without control: through node 1
+    path = Router(g, with_control(g.length_m, states)).path(0, 3)
+    assert path.reachable and path.cost == pytest.approx(4.0) and 1 not in path.nodes.tolist()  # around it
+    grey = np.where(states == OTHER_SIDE, CONTESTED, HELD).astype(np.int8)
+    assert Router(g, with_control(g.length_m, grey, grey_penalty=10.0)).path(0, 3).cost == pytest.approx(4.0)
+    assert Router(g, with_control(g.length_m, grey, grey_penalty=1.5)).path(0, 3).cost == pytest.approx(3.0)
+    everything = np.full(g.n_edges, OTHER_SIDE, dtype=np.int8)
+    cut = Router(g, with_control(g.length_m, everything)).path(0, 3)
+    assert not cut.reachable and np.isnan(cut.cost)  # cut by control: an answer, not a number
