@@ -137,3 +137,39 @@ def test_the_other_sides_ground_is_never_entered_and_grey_is_dear() -> None:
     everything = np.full(g.n_edges, OTHER_SIDE, dtype=np.int8)
     cut = Router(g, with_control(g.length_m, everything)).path(0, 3)
     assert not cut.reachable and np.isnan(cut.cost)  # cut by control: an answer, not a number
+
+
+def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
+    """The backbone road through Pokrovsk with the DeepStateMap polygons of 2024–2025 as control: a gate
+    turns risky on the first day any polygon touches the road between the centre and it, cut on the
+    first day the occupied area does."""
+    import shapely
+
+    from greyzone.ingest.deepstate import status_by_day
+    from greyzone.ingest.osm import read_street_graph
+    from greyzone.routing.corridors import Status, history, street_lines, street_states
+
+    g = read_street_graph(shared_data / "osm" / "backbone_roads_pokrovsk40km.geojson")
+    days = status_by_day(shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson")
+    centre = g.snap(37.176, 48.2694)[0]  # Pokrovsk, on the road
+    gates = [("west (towards Pavlohrad)", g.snap(36.6245, 48.4063)[0]), ("east (towards Donetsk)",
+                                                                         g.snap(37.7279, 48.0903)[0])]  # fmt: skip
+    lines = street_lines(g)
+    daily = [(day, street_states(lines, d.get("occupied"), d.get("unknown_status"))) for day, d in days.items()]
+    log = history(g, g.length_m, daily, centre, gates)
+    for name, node in gates:
+        road = shapely.union_all(lines[Router(g, g.length_m).path(centre, node).edges])
+        touched = [
+            day
+            for day, d in days.items()
+            if any(a is not None and a.intersects(road) for a in (d.get("occupied"), d.get("unknown_status")))
+        ]
+        occupied = [day for day, d in days.items() if d.get("occupied") is not None and d["occupied"].intersects(road)]
+        first_not_open = next((day for day, status in log[name] if status is not Status.OPEN), None)
+        first_cut = next((day for day, status in log[name] if status is Status.CUT), None)
+        assert first_not_open == (touched[0] if touched else None), name
+        assert first_cut == (occupied[0] if occupied else None), name
+    east = log["east (towards Donetsk)"]
+    assert east[0] == (next(iter(days)), Status.CUT)  # Donetsk's side of the road: the other side's all along
+    west = log["west (towards Pavlohrad)"]
+    assert west[0][1] is Status.OPEN  # the road west stays open in January 2024
