@@ -151,3 +151,18 @@ def test_city_cli_imports_the_demo_network_with_its_gates(tmp_path: Path) -> Non
     assert snapped["distance_m"] < 600
     missing = runner.invoke(app, ["city", "snap", "--name", "nowhere", "--lonlat", "37.18,48.28", "--db", db])
     assert missing.exit_code == 2 and "demo" in missing.output  # names the cities it knows
+
+
+def test_corridors_of_the_demo_city_follow_its_advancing_front(tmp_path: Path) -> None:
+    db, folder = str(tmp_path / "d.db"), tmp_path / "s"
+    runner.invoke(app, ["demo", "--db", db, "--dir", str(folder), "--json"])  # 28 days, the front from the south-east
+    runner.invoke(app, ["city", "import", str(folder / "streets.geojson"), "--name", "demo", "--gates",
+                        str(folder / "gates.geojson"), "--db", db])  # fmt: skip
+    out = runner.invoke(app, ["corridors", "--city", "demo", "--at", "2024-11-28T23:00", "--days", "27", "--db", db,
+                              "--json"])  # fmt: skip
+    rows = {r["gate"]: r for r in json.loads(out.stdout)["corridors"]}
+    assert out.exit_code == 0 and len(rows) == 5
+    assert rows["Selydove road (S)"]["status"] == "cut"  # the road towards the advancing front
+    assert rows["Dobropillia road (N)"]["status"] != "cut"  # the road away from it
+    assert {r["status"] for r in rows.values()} <= {"open", "risky", "cut"}
+    assert all(r["since"] >= "2024-11-01" for r in rows.values())

@@ -953,6 +953,59 @@ def city_fetch(
         city_import(path, name, None, db, False)
 
 
+@app.command("corridors")
+def corridors_cmd(
+    city: Annotated[str, typer.Option("--city", help="A city imported with its gates.")],
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    centre: Annotated[str | None, typer.Option(help="LON,LAT the routes start from (default: the city's middle).")
+                      ] = None,
+    days: Annotated[int, typer.Option(min=1, max=365, help="How far back to look for since-when.")] = 14,
+    res: Annotated[int, typer.Option(min=6, max=9, help="H3 resolution of the control map.")] = 8,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """For each way out of the city: open, risky (only through grey ground) or cut, and since when."""
+    from scipy.spatial import cKDTree
+
+    from greyzone.control.fusion import ControlHistory
+    from greyzone.routing.corridors import history
+    from greyzone.routing.exposure import edge_states
+
+    record, graph = _city(db, city)
+    if not record.gates:
+        raise typer.BadParameter(f"city {city!r} has no gates: import it with --gates", param_hint="--city")
+    observations, when = _control_observations(db, at)
+    grid = _control_grid(observations, res)
+    control = ControlHistory(grid, observations)
+    k = math.cos(math.radians(float(grid.lat.mean())))
+    _, cell_of_point = cKDTree(np.column_stack([grid.lon * k, grid.lat])).query(
+        np.column_stack([graph.shape_lonlat[:, 0] * k, graph.shape_lonlat[:, 1]]))  # fmt: skip
+    x, y = (float(np.median(graph.lon)), float(np.median(graph.lat))) if centre is None else _lonlat(centre, "--centre")
+    start = graph.snap(x, y)[0]
+    gates = [(name, graph.snap(lon, lat)[0]) for name, lon, lat in record.gates]
+    daily = []
+    for back in range(days, -1, -1):
+        t = when.timestamp() - back * 86_400
+        daily.append((_day(t), edge_states(graph, control.at(t).states(t)[cell_of_point])))
+    log = history(graph, graph.length_m, daily, start, gates)
+    rows = [{"gate": name, "status": log[name][-1][1].value, "since": log[name][-1][0],
+             "since_is_lower_bound": len(log[name]) == 1} for name, _ in gates]  # fmt: skip
+    if as_json:
+        _out(json.dumps({"city": city, "at": when.isoformat(), "corridors": rows}))
+        return
+    for r in rows:
+        since = f"since {'at least ' if r['since_is_lower_bound'] else ''}{r['since']}"
+        _out(f"{r['gate']:<28} {r['status']:<6} {since}")
+    _out(f"{len(rows)} ways out of {city} on {when:%Y-%m-%d %H:%M} UTC, from the fused control map (res {res})")
+
+
+def _lonlat(value: str, name: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected LON,LAT; got {value!r}", param_hint=name) from None
+    return lon, lat
+
+
 def main() -> None:
     """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
     try:
