@@ -166,3 +166,23 @@ def test_corridors_of_the_demo_city_follow_its_advancing_front(tmp_path: Path) -
     assert rows["Dobropillia road (N)"]["status"] != "cut"  # the road away from it
     assert {r["status"] for r in rows.values()} <= {"open", "risky", "cut"}
     assert all(r["since"] >= "2024-11-01" for r in rows.values())
+
+
+def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> None:
+    db, folder = str(tmp_path / "d.db"), tmp_path / "s"
+    runner.invoke(app, ["demo", "--db", db, "--dir", str(folder), "--json"])
+    runner.invoke(app, ["city", "import", str(folder / "streets.geojson"), "--name", "demo", "--db", db])
+    runner.invoke(app, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
+    common = ["route", "--city", "demo", "--from", "37.16,48.29", "--to", "37.20,48.26", "--db", db, "--json"]
+    out = runner.invoke(
+        app, [*common, "--date", "2024-11-28", "--depart", "12:00", "--geojson", str(tmp_path / "r.json")]
+    )
+    fresh = json.loads(out.stdout)
+    assert out.exit_code == 0 and fresh["reachable"] and 0 < fresh["risk"] < 1 and fresh["notes"] == []
+    assert fresh["riskiest"] and fresh["riskiest"][0]["threat"] == "shelling" and "Poisson" in fresh["assumptions"]
+    line = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["features"][0]["geometry"]
+    assert line["type"] == "LineString" and len(line["coordinates"]) >= 2
+    stale = json.loads(runner.invoke(app, [*common, "--date", "2025-01-20"]).stdout)
+    assert stale["reachable"] and stale["risk"] is None and "old" in stale["notes"][0]  # unknown, never calm
+    car = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
+    assert car["minutes"] < fresh["minutes"]

@@ -173,3 +173,37 @@ def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
     assert east[0] == (next(iter(days)), Status.CUT)  # Donetsk's side of the road: the other side's all along
     west = log["west (towards Pavlohrad)"]
     assert west[0][1] is Status.OPEN  # the road west stays open in January 2024
+
+
+def test_the_planner_trades_exposure_for_distance_and_says_why_it_cannot_go() -> None:
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import OTHER_SIDE, PROFILES, Mode
+    from greyzone.routing.graph import RoadClass
+    from greyzone.routing.planner import plan
+
+    # 0 → 1 → 3: 2 km through a shelled street (0 → 1); 0 → 2 → 3: 4 km, quiet
+    lon, lat = np.array([37.0, 37.013, 37.0, 37.013]), np.array([48.0, 48.0, 48.018, 48.018])
+    pairs = [(0, 1), (1, 3), (0, 2), (2, 3)]
+    shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
+    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]),
+                  np.array([1000.0, 1000.0, 2000.0, 2000.0]), np.full(4, RoadClass.RESIDENTIAL, np.int8),
+                  np.zeros(4, bool), ["shelled", "b", "c", "d"], shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    shelled = np.where(np.array([g.names[i] for i in g.name_id]) == "shelled", 50.0, 0.0)  # events / km² / h
+    rates = {Kind.SHELLING: shelled}
+    foot = plan(g, PROFILES[Mode.FOOT], 0, 3, rates)
+    assert foot.reachable and 1 not in foot.nodes.tolist() and foot.length_m == pytest.approx(4000.0)
+    assert foot.exposure == 0.0 and foot.risk == 0.0  # the quiet way round
+    fastest = plan(g, PROFILES[Mode.FOOT], 0, 3, None)
+    assert fastest.length_m == pytest.approx(2000.0) and fastest.risk is None  # no hazard: fastest, risk unknown
+    quiet_closed = np.where(np.isin(g.target, [2]) | np.isin(g.source(), [2]), OTHER_SIDE, 0).astype(np.int8)
+    forced = plan(g, PROFILES[Mode.FOOT], 0, 3, rates, quiet_closed)
+    assert forced.reachable and forced.length_m == pytest.approx(2000.0) and forced.risk is not None
+    assert forced.risk == pytest.approx(1 - np.exp(-50.0 * 0.003 * (1000 / (4.5 / 3.6) / 3600)))
+    assert forced.riskiest[0].name == "shelled" and forced.riskiest[0].share == pytest.approx(1.0)
+    assert forced.riskiest[0].threat is Kind.SHELLING
+    everything = np.full(g.n_edges, OTHER_SIDE, dtype=np.int8)
+    cut = plan(g, PROFILES[Mode.FOOT], 0, 3, rates, everything)
+    assert not cut.reachable and cut.reason.startswith("cut by control")
+    lone = plan(g, PROFILES[Mode.FOOT], 3, 0, rates)  # streets are two-way here: reachable
+    assert lone.reachable

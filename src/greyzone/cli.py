@@ -1006,6 +1006,122 @@ def _lonlat(value: str, name: str) -> tuple[float, float]:
     return lon, lat
 
 
+@app.command("route")
+def route_cmd(
+    city: Annotated[str, typer.Option("--city", help="An imported city.")],
+    from_: Annotated[str, typer.Option("--from", help="LON,LAT")], to: Annotated[str, typer.Option(help="LON,LAT")],
+    mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
+    depart: Annotated[str, typer.Option(help="HH:MM, Kyiv time")] = "12:00",
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    hazard: Annotated[list[Path] | None, typer.Option(help="Fitted hazard model(s); default <db>.hazard.json")] = None,
+    grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
+    geojson: Annotated[Path | None, typer.Option(help="Write the route here.")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """The least-exposure route between two points for a mode of travel, its risk and what carries it."""
+    from zoneinfo import ZoneInfo
+
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.planner import plan
+
+    if mode not in {m.value for m in Mode}:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(m.value for m in Mode)}; got {mode!r}", param_hint="--mode"
+        )
+    try:
+        day = datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
+        clock = datetime.strptime(depart, "%H:%M").time()
+    except ValueError:
+        raise typer.BadParameter("expected --date YYYY-MM-DD and --depart HH:MM", param_hint="--depart") from None
+    when = datetime.combine(day, clock, ZoneInfo("Europe/Kyiv")).astimezone(UTC)
+    _, graph = _city(db, city)
+    (x0, y0), (x1, y1) = _lonlat(from_, "--from"), _lonlat(to, "--to")
+    (origin, d0), (destination, d1) = graph.snap(x0, y0), graph.snap(x1, y1)
+    rates, notes = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], when)
+    states = _route_control(db, graph, when, notes)
+    result = plan(graph, PROFILES[Mode(mode)], origin, destination, rates, states, None if grey == "forbid" else 10.0)
+    row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
+           "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
+           "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
+           "riskiest": [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
+                         "threat": s.threat.value if s.threat else None} for s in result.riskiest],
+           "notes": notes, "assumptions": result.assumptions}  # fmt: skip
+    if geojson is not None and result.reachable:
+        coords = [graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist() for e in result.edges]
+        line = {"type": "LineString", "coordinates": [p for part in coords for p in part]}
+        feature = {"type": "Feature", "properties": {k: v for k, v in row.items() if k != "riskiest"}, "geometry": line}
+        geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    if as_json:
+        _out(json.dumps(row))
+    elif not result.reachable:
+        _out(f"no route: {result.reason}")
+    else:
+        risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
+        top = "; ".join(f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'})"
+                        for s in result.riskiest)  # fmt: skip
+        _out(
+            f"{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+            + (f"; riskiest: {top}" if top else "")
+            + "".join(f"\nnote: {n}" for n in notes)
+        )
+
+
+def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, when: datetime
+                 ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
+    """Hazard rates per street at the departure hour, from each fresh model (conservatively as its
+    most harmful kind for this mode); notes say what was left out."""
+    from scipy.spatial import cKDTree
+
+    from greyzone.routing.exposure import EFFECT_KM2
+
+    paths = models or [_model_path(db, None)]
+    rates: dict[Any, Any] = {}
+    notes: list[str] = []
+    middle = np.array(
+        [
+            graph.shape_lonlat[a:b].mean(axis=0)
+            for a, b in zip(graph.shape_offset[:-1], graph.shape_offset[1:], strict=True)
+        ]
+    )
+    for path in paths:
+        if not path.exists():
+            notes.append(f"no hazard model at {path}: risk unknown (run `greyzone hazard fit`)")
+            continue
+        state = _hazard_state(db, path, when)
+        fresh, age_h = state.freshness(when.timestamp())
+        if not fresh:
+            notes.append(f"hazard model {path.name} is {age_h:.0f} h old: left out, risk unknown")
+            continue
+        kinds = [Kind(k) for k in json.loads(path.read_text(encoding="utf-8"))["kinds"]]
+        kind = max(kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
+        k = math.cos(math.radians(float(state.grid.lat.mean())))
+        _, cell = cKDTree(np.column_stack([state.grid.lon * k, state.grid.lat])).query(middle * [k, 1.0])
+        first = max(int(state.params.window.bin_of(when.timestamp())), state.now_bin + 1)
+        rates[kind] = rates.get(kind, 0.0) + state.segment_rates(np.asarray(cell, dtype=np.int64), first, 1)[:, 0]
+    return (rates or None), notes
+
+
+def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]) -> Any:
+    """Control state per street at ``when`` from the fused map, or None (with a note) when nothing is known."""
+    from scipy.spatial import cKDTree
+
+    from greyzone.routing.exposure import edge_states
+
+    try:
+        observations, _ = _control_observations(db, when.isoformat())
+    except typer.BadParameter:
+        notes.append("no control observations stored: the route ignores who holds what")
+        return None
+    from greyzone.control.fusion import ControlFusion
+
+    grid = _control_grid(observations, 8)
+    fusion = ControlFusion(grid)
+    fusion.fold_all(observations)
+    k = math.cos(math.radians(float(grid.lat.mean())))
+    _, cell = cKDTree(np.column_stack([grid.lon * k, grid.lat])).query(graph.shape_lonlat * [k, 1.0])
+    return edge_states(graph, fusion.states(when.timestamp())[cell])
+
+
 def main() -> None:
     """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
     try:
