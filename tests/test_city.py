@@ -186,3 +186,9 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     assert stale["reachable"] and stale["risk"] is None and "old" in stale["notes"][0]  # unknown, never calm
     car = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
     assert car["minutes"] < fresh["minutes"]
+    windowed = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--window", "08:00-16:00", "--step",
+                                              "60"]).stdout)  # fmt: skip
+    curve = windowed["curve"]
+    assert len(curve) == 9 and len({round(c["risk"], 12) for c in curve}) > 1  # the hazard changes over the day
+    best = min(curve, key=lambda c: c["risk"])
+    assert windowed["depart"] == best["depart"] and windowed["risk"] == pytest.approx(best["risk"])

@@ -686,8 +686,10 @@ def hazard_fit(
 
 
 def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
-    """The saved state with every stored report since the fit folded in (no refit)."""
+    """The saved state as it stands at ``until``: every stored report since the fit folded in (no
+    refit), or — for a time before the fit's newest data — rebuilt from the reports before it."""
     from greyzone.hazard.events import Window
+    from greyzone.hazard.forecast import HazardState
     from greyzone.hazard.inputs import events_of, state_from_dict
 
     path = _model_path(db, model)
@@ -696,10 +698,16 @@ def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
     data = json.loads(path.read_text(encoding="utf-8"))
     state = state_from_dict(data)
     since = datetime.fromtimestamp(state.as_of_s, UTC)
+    w = state.params.window
+    if until < since:
+        columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, until=until)
+        before = Window(w.t0_s, w.bin_s, max(int(w.bin_of(until.timestamp())), 1))
+        events = events_of(columns, state.grid, before)
+        newest = float(columns.observed_s.max()) if len(columns.lon) else -math.inf
+        return HazardState.after(state.params, state.grid, state.rings, events, newest, state.stale_after_s)
     if until > since:
         columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, since, until)
         if len(columns.lon):
-            w = state.params.window
             ahead = Window(w.t0_s, w.bin_s, int(w.bin_of(until.timestamp())) + 1)
             new = events_of(columns, state.grid, ahead)
             fresh = new.bin > state.now_bin - 1
@@ -1012,6 +1020,9 @@ def route_cmd(
     from_: Annotated[str, typer.Option("--from", help="LON,LAT")], to: Annotated[str, typer.Option(help="LON,LAT")],
     mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
     depart: Annotated[str, typer.Option(help="HH:MM, Kyiv time")] = "12:00",
+    window: Annotated[str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
+                      ] = None,
+    step: Annotated[int, typer.Option(min=5, max=240, help="Minutes between departures tried in --window.")] = 30,
     date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
     hazard: Annotated[list[Path] | None, typer.Option(help="Fitted hazard model(s); default <db>.hazard.json")] = None,
     grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
@@ -1037,15 +1048,24 @@ def route_cmd(
     _, graph = _city(db, city)
     (x0, y0), (x1, y1) = _lonlat(from_, "--from"), _lonlat(to, "--to")
     (origin, d0), (destination, d1) = graph.snap(x0, y0), graph.snap(x1, y1)
-    rates, notes = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], when)
-    states = _route_control(db, graph, when, notes)
-    result = plan(graph, PROFILES[Mode(mode)], origin, destination, rates, states, None if grey == "forbid" else 10.0)
+    curve = []
+    for start in _departures(day, window, step) if window else [when]:
+        rates, notes = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], start)
+        states = _route_control(db, graph, start, notes)
+        trial = plan(
+            graph, PROFILES[Mode(mode)], origin, destination, rates, states, None if grey == "forbid" else 10.0
+        )
+        curve.append((start, trial, notes))
+    known = [c for c in curve if c[1].risk is not None]
+    when, result, notes = min(known, key=lambda c: (c[1].risk, c[0])) if known else curve[0]
     row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
            "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
            "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
            "riskiest": [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
                          "threat": s.threat.value if s.threat else None} for s in result.riskiest],
-           "notes": notes, "assumptions": result.assumptions}  # fmt: skip
+           "notes": notes, "assumptions": result.assumptions,
+           "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)}
+                     for t, r, _ in curve] if window else None}  # fmt: skip
     if geojson is not None and result.reachable:
         coords = [graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist() for e in result.edges]
         line = {"type": "LineString", "coordinates": [p for part in coords for p in part]}
@@ -1059,11 +1079,33 @@ def route_cmd(
         risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
         top = "; ".join(f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'})"
                         for s in result.riskiest)  # fmt: skip
-        _out(
-            f"{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
-            + (f"; riskiest: {top}" if top else "")
-            + "".join(f"\nnote: {n}" for n in notes)
-        )
+        kyiv = ZoneInfo("Europe/Kyiv")
+        best = f"best departure {when.astimezone(kyiv):%H:%M} (Kyiv) — " if window else ""
+        _out(f"{best}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+             + (f"; riskiest: {top}" if top else "") + "".join(f"\nnote: {n}" for n in notes))  # fmt: skip
+        peak = max((r.risk or 0.0) for _, r, _ in curve) or 1.0
+        for t, r, _ in curve if window else []:
+            level = "unknown" if r.risk is None else f"{r.risk:.3%}"
+            _out(f"  {t.astimezone(kyiv):%H:%M}  {level:>8}  {'█' * round(40 * (r.risk or 0.0) / peak)}")
+
+
+def _departures(day: Any, window: str, step: int) -> list[datetime]:
+    """The departures (UTC) every ``step`` minutes across a Kyiv-time window HH:MM-HH:MM of ``day``."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        a, b = (datetime.strptime(v.strip(), "%H:%M").time() for v in window.split("-"))
+    except ValueError:
+        raise typer.BadParameter(f"expected HH:MM-HH:MM; got {window!r}", param_hint="--window") from None
+    start = datetime.combine(day, a, ZoneInfo("Europe/Kyiv"))
+    end = datetime.combine(day, b, ZoneInfo("Europe/Kyiv"))
+    if end <= start:
+        raise typer.BadParameter("the window must end after it starts", param_hint="--window")
+    out = []
+    while start <= end:
+        out.append(start.astimezone(UTC))
+        start += timedelta(minutes=step)
+    return out
 
 
 def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, when: datetime
