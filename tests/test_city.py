@@ -192,3 +192,7 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     assert len(curve) == 9 and len({round(c["risk"], 12) for c in curve}) > 1  # the hazard changes over the day
     best = min(curve, key=lambda c: c["risk"])
     assert windowed["depart"] == best["depart"] and windowed["risk"] == pytest.approx(best["risk"])
+    front = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--depart", "09:00",
+                                           "--alternatives"]).stdout)["alternatives"]  # fmt: skip
+    assert 1 <= len(front) <= 5 and [a["minutes"] for a in front] == sorted(a["minutes"] for a in front)
+    assert [a["risk"] for a in front] == sorted((a["risk"] for a in front), reverse=True)  # slower is safer

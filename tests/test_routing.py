@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,28 @@ def test_the_planner_trades_exposure_for_distance_and_says_why_it_cannot_go() ->
     assert not cut.reachable and cut.reason.startswith("cut by control")
     lone = plan(g, PROFILES[Mode.FOOT], 3, 0, rates)  # streets are two-way here: reachable
     assert lone.reachable
+
+
+def test_alternatives_are_the_risk_time_front() -> None:
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.graph import RoadClass
+    from greyzone.routing.planner import alternatives
+
+    # three ways from 0 to 4: fast and shelled (via 1), middling (via 2), slow and quiet (via 3)
+    lon = np.array([37.0, 37.01, 37.01, 37.01, 37.02])
+    lat = np.array([48.0, 48.0, 48.01, 48.03, 48.0])
+    pairs = [(0, 1), (1, 4), (0, 2), (2, 4), (0, 3), (3, 4)]
+    lengths = np.array([1000.0, 1000.0, 1500.0, 1500.0, 3000.0, 3000.0])
+    shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
+    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), lengths,
+                  np.full(6, RoadClass.RESIDENTIAL, np.int8), np.ones(6, bool), [f"s{i}" for i in range(6)],
+                  shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    hazard = {"s0": 40.0, "s1": 40.0, "s2": 10.0, "s3": 10.0, "s4": 0.0, "s5": 0.0}
+    rates = {Kind.SHELLING: np.array([hazard[g.names[i]] for i in g.name_id])}
+    routes = alternatives(g, PROFILES[Mode.FOOT], 0, 4, rates)
+    assert [round(r.length_m) for r in routes] == [2000, 3000, 6000]  # fastest first, each safer than the last
+    risks = [r.risk for r in routes]
+    assert all(a is not None and b is not None and a > b for a, b in itertools.pairwise(risks))
+    assert routes[-1].risk == 0.0

@@ -1023,6 +1023,7 @@ def route_cmd(
     window: Annotated[str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
                       ] = None,
     step: Annotated[int, typer.Option(min=5, max=240, help="Minutes between departures tried in --window.")] = 30,
+    alternatives: Annotated[bool, typer.Option(help="Also list up to 5 risk-vs-time alternatives.")] = False,
     date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
     hazard: Annotated[list[Path] | None, typer.Option(help="Fitted hazard model(s); default <db>.hazard.json")] = None,
     grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
@@ -1058,6 +1059,15 @@ def route_cmd(
         curve.append((start, trial, notes))
     known = [c for c in curve if c[1].risk is not None]
     when, result, notes = min(known, key=lambda c: (c[1].risk, c[0])) if known else curve[0]
+    others = []
+    if alternatives and result.reachable:
+        from greyzone.routing.planner import alternatives as front
+
+        rates, _ = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], when)
+        if rates:
+            states = _route_control(db, graph, when, [])
+            others = front(graph, PROFILES[Mode(mode)], origin, destination, rates, states,
+                           None if grey == "forbid" else 10.0)  # fmt: skip
     row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
            "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
            "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
@@ -1065,7 +1075,9 @@ def route_cmd(
                          "threat": s.threat.value if s.threat else None} for s in result.riskiest],
            "notes": notes, "assumptions": result.assumptions,
            "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)}
-                     for t, r, _ in curve] if window else None}  # fmt: skip
+                     for t, r, _ in curve] if window else None,
+           "alternatives": [{"km": round(r.length_m / 1000, 3), "minutes": round(r.seconds / 60, 1), "risk": r.risk}
+                            for r in others]}  # fmt: skip
     if geojson is not None and result.reachable:
         coords = [graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist() for e in result.edges]
         line = {"type": "LineString", "coordinates": [p for part in coords for p in part]}
@@ -1083,6 +1095,8 @@ def route_cmd(
         best = f"best departure {when.astimezone(kyiv):%H:%M} (Kyiv) — " if window else ""
         _out(f"{best}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
              + (f"; riskiest: {top}" if top else "") + "".join(f"\nnote: {n}" for n in notes))  # fmt: skip
+        for r in others:
+            _out(f"  alternative: {r.length_m / 1000:.2f} km, {r.seconds / 60:.0f} min, risk {r.risk or 0.0:.3%}")
         peak = max((r.risk or 0.0) for _, r, _ in curve) or 1.0
         for t, r, _ in curve if window else []:
             level = "unknown" if r.risk is None else f"{r.risk:.3%}"

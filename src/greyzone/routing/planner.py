@@ -77,3 +77,23 @@ def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, ra
                                     float(exposure[edge]) / total, threat))  # fmt: skip
     return RoutePlan(True, "", path.nodes, e, float(graph.length_m[e].sum()), float(seconds[e].sum()), total,
                      risk(total) if total is not None else None, riskiest)  # fmt: skip
+
+
+def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats],
+                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, most: int = 5
+                 ) -> list[RoutePlan]:  # fmt: skip
+    """Up to ``most`` routes none of which is both riskier and slower than another: the least-exposure
+    route under weights of travel time from none to overwhelming (weighted sums find the supported
+    points of the risk–time front), fastest first."""
+    found: dict[bytes, RoutePlan] = {}
+    for weight in (1e9, 1.0, 0.1, 0.01, 0.001, 1e-4, 0.0):
+        route = plan(graph, profile, origin, destination, rates, states, grey_penalty, time_weight=weight, top=3)
+        if route.reachable:
+            found.setdefault(route.edges.tobytes(), route)
+    routes = sorted(found.values(), key=lambda r: (r.seconds, r.risk or 0.0))
+    front = [r for r in routes if not any(o is not r and o.seconds <= r.seconds and (o.risk or 0) <= (r.risk or 0)
+                                          and (o.seconds, o.risk) != (r.seconds, r.risk) for o in routes)]  # fmt: skip
+    if len(front) <= most:
+        return front
+    keep = np.unique(np.linspace(0, len(front) - 1, most).round().astype(int))  # spread along the front
+    return [front[i] for i in keep]
