@@ -233,3 +233,24 @@ def test_alternatives_are_the_risk_time_front() -> None:
     risks = [r.risk for r in routes]
     assert all(a is not None and b is not None and a > b for a, b in itertools.pairwise(risks))
     assert routes[-1].risk == 0.0
+
+
+def test_each_street_is_charged_the_hour_one_reaches_it() -> None:
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode
+    from greyzone.routing.graph import RoadClass
+    from greyzone.routing.planner import plan
+
+    lon, lat = np.array([37.0, 37.067, 37.134]), np.array([48.0, 48.0, 48.0])
+    shapes = [np.array([[lon[0], lat[0]], [lon[1], lat[1]]]), np.array([[lon[1], lat[1]], [lon[2], lat[2]]])]
+    edges = Edges(np.array([0, 1]), np.array([1, 2]), np.array([5000.0, 5000.0]),
+                  np.full(2, RoadClass.RESIDENTIAL, np.int8), np.ones(2, bool), ["first", "second"],
+                  shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    hourly = np.zeros((g.n_edges, 3))
+    first, second = (int(np.flatnonzero(np.array(g.names)[g.name_id] == n)[0]) for n in ("first", "second"))
+    hourly[first] = [1.0, 50.0, 50.0]  # calm while one walks it (hour 0), shelled afterwards
+    hourly[second] = [50.0, 1.0, 1.0]  # shelled at first, calm by the time one gets there (66 min in: hour 1)
+    route = plan(g, PROFILES[Mode.FOOT], 0, 2, {Kind.SHELLING: hourly})
+    hours_each = 5000 / (4.5 / 3.6) / 3600
+    assert route.exposure == pytest.approx(2 * 1.0 * EFFECT_KM2[Kind.SHELLING] * hours_each)

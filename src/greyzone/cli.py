@@ -1153,7 +1153,11 @@ def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile
         k = math.cos(math.radians(float(state.grid.lat.mean())))
         _, cell = cKDTree(np.column_stack([state.grid.lon * k, state.grid.lat])).query(middle * [k, 1.0])
         first = max(int(state.params.window.bin_of(when.timestamp())), state.now_bin + 1)
-        rates[kind] = rates.get(kind, 0.0) + state.segment_rates(np.asarray(cell, dtype=np.int64), first, 1)[:, 0]
+        hours = max(1, round(6 * 3600 / state.params.window.bin_s))  # the next 6 hours: long walks cross hours
+        hourly = state.segment_rates(np.asarray(cell, dtype=np.int64), first, hours)
+        if state.params.window.bin_s > 3600:  # day bins: the same rate all day
+            hourly = np.repeat(hourly[:, :1], 6, axis=1)
+        rates[kind] = rates.get(kind, 0.0) + hourly
     return (rates or None), notes
 
 

@@ -1,6 +1,8 @@
 """One trip: the least-exposure route for a mode, with its risk and what carries it (pure).
 
-The cost minimised per street is exposure + ``time_weight`` × hours (so that where the hazard is
+Hazard rates come per street, or per street and hour from departure (then each street is charged
+the hour one reaches it on the fastest way). The cost minimised per street is exposure +
+``time_weight`` × hours (so that where the hazard is
 nil the shortest way wins, and a detour is taken only for a real gain: by default an hour of travel
 weighs as much as a 0.1 % chance of harm). The other side's ground is never entered; grey ground
 costs ``grey_penalty`` times more (None: never entered either). Without hazard rates the route is
@@ -54,7 +56,7 @@ def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, ra
          top: int = 5) -> RoutePlan:  # fmt: skip
     """The least-exposure route from ``origin`` to ``destination`` (nodes), or why there is none."""
     seconds = edge_seconds(graph, profile)
-    exposure, per_kind = edge_exposure(seconds, rates or {}, profile)
+    exposure, per_kind = edge_exposure(seconds, _at_the_hour(graph, seconds, origin, rates or {}), profile)
     cost = exposure + time_weight * seconds / 3600.0 if rates else seconds.copy()
     controlled = with_control(cost, states, grey_penalty) if states is not None else cost
     path = Router(graph, controlled).path(origin, destination)
@@ -77,6 +79,28 @@ def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, ra
                                     float(exposure[edge]) / total, threat))  # fmt: skip
     return RoutePlan(True, "", path.nodes, e, float(graph.length_m[e].sum()), float(seconds[e].sum()), total,
                      risk(total) if total is not None else None, riskiest)  # fmt: skip
+
+
+def _at_the_hour(graph: StreetGraph, seconds: Floats, origin: int, rates: Mapping[Kind, Floats]) -> dict[Kind, Floats]:
+    """Per street, the rate of the hour one would be on it: rates given by hour from departure
+    (streets × hours) are read at the hour of arrival at the street's start on the fastest way from
+    the origin (an approximation: the chosen route may be slower). Rates given per street pass as is."""
+    hourly = {k: r for k, r in rates.items() if r.ndim == 2}
+    if not hourly:
+        return dict(rates)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    finite = np.where(np.isfinite(seconds), seconds, 0.0) + 1e-9  # keep every street (scipy drops zeros)
+    usable = np.isfinite(seconds)
+    matrix = csr_matrix((finite[usable], (graph.source()[usable], graph.target[usable])),
+                        shape=(graph.n_nodes, graph.n_nodes))  # fmt: skip
+    arrival = np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[graph.source()]
+    out = dict(rates)
+    for kind, r in hourly.items():
+        hour = np.clip(np.nan_to_num(arrival / 3600.0, posinf=0.0).astype(np.int64), 0, r.shape[1] - 1)
+        out[kind] = r[np.arange(len(hour)), hour]
+    return out
 
 
 def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats],
