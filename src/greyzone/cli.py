@@ -722,10 +722,7 @@ def hazard_at(
     as_json: JsonOption = False,
 ) -> None:  # fmt: skip
     """The hazard at a place and time: expected events per km² per hour, or unknown with the reason."""
-    try:
-        lon, lat = (float(v) for v in lonlat.split(","))
-    except ValueError:
-        raise typer.BadParameter(f"expected LON,LAT; got {lonlat!r}", param_hint="--lonlat") from None
+    lon, lat = _lonlat(lonlat, "--lonlat")
     when = _parse_time(time, "--time") or datetime.now(UTC)
     answer = _hazard_state(db, model, when).at(lon, lat, when.timestamp())
     row = {"status": answer.status, "reason": answer.reason, "events_per_km2_h": answer.events_per_km2_h,
@@ -928,10 +925,7 @@ def city_snap(
     db: DbOption = None, as_json: JsonOption = False,
 ) -> None:  # fmt: skip
     """The street junction nearest a point, and how far it is."""
-    try:
-        lon, lat = (float(v) for v in lonlat.split(","))
-    except ValueError:
-        raise typer.BadParameter(f"expected LON,LAT; got {lonlat!r}", param_hint="--lonlat") from None
+    lon, lat = _lonlat(lonlat, "--lonlat")
     _, graph = _city(db, name)
     node, distance = graph.snap(lon, lat)
     row = {"node": node, "lon": float(graph.lon[node]), "lat": float(graph.lat[node]), "distance_m": round(distance, 1)}
@@ -972,8 +966,6 @@ def corridors_cmd(
     db: DbOption = None, as_json: JsonOption = False,
 ) -> None:  # fmt: skip
     """For each way out of the city: open, risky (only through grey ground) or cut, and since when."""
-    from scipy.spatial import cKDTree
-
     from greyzone.control.fusion import ControlHistory
     from greyzone.routing.corridors import history
     from greyzone.routing.exposure import edge_states
@@ -984,9 +976,7 @@ def corridors_cmd(
     observations, when = _control_observations(db, at)
     grid = _control_grid(observations, res)
     control = ControlHistory(grid, observations)
-    k = math.cos(math.radians(float(grid.lat.mean())))
-    _, cell_of_point = cKDTree(np.column_stack([grid.lon * k, grid.lat])).query(
-        np.column_stack([graph.shape_lonlat[:, 0] * k, graph.shape_lonlat[:, 1]]))  # fmt: skip
+    cell_of_point, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     x, y = (float(np.median(graph.lon)), float(np.median(graph.lat))) if centre is None else _lonlat(centre, "--centre")
     start = graph.snap(x, y)[0]
     gates = [(name, graph.snap(lon, lat)[0]) for name, lon, lat in record.gates]
@@ -1126,8 +1116,6 @@ def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile
                  ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
     """Hazard rates per street at the departure hour, from each fresh model (conservatively as its
     most harmful kind for this mode); notes say what was left out."""
-    from scipy.spatial import cKDTree
-
     from greyzone.routing.exposure import EFFECT_KM2
 
     paths = models or [_model_path(db, None)]
@@ -1150,8 +1138,7 @@ def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile
             continue
         kinds = [Kind(k) for k in json.loads(path.read_text(encoding="utf-8"))["kinds"]]
         kind = max(kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
-        k = math.cos(math.radians(float(state.grid.lat.mean())))
-        _, cell = cKDTree(np.column_stack([state.grid.lon * k, state.grid.lat])).query(middle * [k, 1.0])
+        cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
         first = max(int(state.params.window.bin_of(when.timestamp())), state.now_bin + 1)
         hours = max(1, round(6 * 3600 / state.params.window.bin_s))  # the next 6 hours: long walks cross hours
         hourly = state.segment_rates(np.asarray(cell, dtype=np.int64), first, hours)
@@ -1163,8 +1150,6 @@ def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile
 
 def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]) -> Any:
     """Control state per street at ``when`` from the fused map, or None (with a note) when nothing is known."""
-    from scipy.spatial import cKDTree
-
     from greyzone.routing.exposure import edge_states
 
     try:
@@ -1177,8 +1162,7 @@ def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]
     grid = _control_grid(observations, 8)
     fusion = ControlFusion(grid)
     fusion.fold_all(observations)
-    k = math.cos(math.radians(float(grid.lat.mean())))
-    _, cell = cKDTree(np.column_stack([grid.lon * k, grid.lat])).query(graph.shape_lonlat * [k, 1.0])
+    cell, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     return edge_states(graph, fusion.states(when.timestamp())[cell])
 
 

@@ -193,10 +193,8 @@ def road_cells(grid: Grid, roads: shapely.Geometry, step_m: float = 200.0) -> np
     points = shapely.get_coordinates(shapely.line_interpolate_point(np.repeat(lines, counts), along))
     if points.size == 0:
         return np.zeros(0, dtype=np.intp)
-    tree = cKDTree(np.column_stack([grid.lon * scale, grid.lat]))
-    edge_deg = 2 * float(np.sqrt(grid.area_km2.mean())) * 1000 / M_PER_DEG
-    distance, nearest = tree.query(points)
-    return np.asarray(nearest[distance < edge_deg], dtype=np.intp)
+    nearest, distance_m = grid.nearest(points[:, 0] / scale, points[:, 1])
+    return np.asarray(nearest[distance_m < 2 * float(np.sqrt(grid.area_km2.mean())) * 1000], dtype=np.intp)
 
 
 def truth_states(grid: Grid, other: object | None, grey: object | None) -> npt.NDArray[np.int8]:

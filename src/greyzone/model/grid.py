@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import h3
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.spatial import cKDTree
 
 Floats = npt.NDArray[np.float64]
 
@@ -54,6 +56,17 @@ class Grid:
         found = [self.index[c] for c in h3.api.basic_int.grid_disk(centre, k) if c in self.index]
         idx = np.array(found, dtype=np.intp)
         return idx, _distance_m(lon, lat, self.lon[idx], self.lat[idx])
+
+    @cached_property
+    def _tree(self) -> tuple[float, cKDTree]:
+        k = math.cos(math.radians(float(self.lat.mean()))) if len(self.lat) else 1.0
+        return k, cKDTree(np.column_stack([self.lon * k, self.lat]))
+
+    def nearest(self, lon: Floats, lat: Floats) -> tuple[npt.NDArray[np.intp], Floats]:
+        """For many points: the index of the cell whose centre is nearest, and its distance (m)."""
+        k, tree = self._tree
+        distance, idx = tree.query(np.column_stack([np.asarray(lon) * k, np.asarray(lat)]))
+        return np.asarray(idx, dtype=np.intp), np.asarray(distance, dtype=np.float64) * 111_320.0
 
     def inside(self, area: shapely.Geometry) -> npt.NDArray[np.intp]:
         """Grid indices of the cells whose centres lie inside ``area``."""
