@@ -1,13 +1,16 @@
-"""Hypothesis strategies for greyzone's raw records and reports."""
+"""Hypothesis strategies for greyzone's raw records and reports, and random street graphs."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from hypothesis import strategies as st
 
 from greyzone.model.enums import Kind
+from greyzone.routing.graph import Edges, StreetGraph
 
 KINDS = [k.value for k in Kind]
 
@@ -55,3 +58,16 @@ def raw_fields(draw: Any) -> dict[str, Any]:
         if draw(st.booleans()):
             fields[name] = draw(strategy)
     return fields
+
+
+def random_graph(n: int, m: int, seed: int) -> tuple[StreetGraph, npt.NDArray[np.float64]]:
+    rng = np.random.default_rng(seed)
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    lon, lat = 37 + rng.random(n) * 0.1, 48 + rng.random(n) * 0.1
+    shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in zip(u.tolist(), v.tolist(), strict=True)]
+    edges = Edges(u.astype(np.int64), v.astype(np.int64), rng.uniform(10, 500, u.size), np.zeros(u.size, np.int8),
+                  rng.random(u.size) < 0.3, [""] * u.size, shapes)  # fmt: skip
+    g = StreetGraph.from_edges(lon, lat, edges)
+    return g, rng.uniform(0, 100, g.n_edges) * (rng.random(g.n_edges) > 0.05)  # some free edges

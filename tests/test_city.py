@@ -196,3 +196,24 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
                                            "--alternatives"]).stdout)["alternatives"]  # fmt: skip
     assert 1 <= len(front) <= 5 and [a["minutes"] for a in front] == sorted(a["minutes"] for a in front)
     assert [a["risk"] for a in front] == sorted((a["risk"] for a in front), reverse=True)  # slower is safer
+
+
+def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    db, folder = str(tmp_path / "d.db"), tmp_path / "s"
+    runner.invoke(app, ["demo", "--db", db, "--dir", str(folder), "--days", "3", "--json"])
+    runner.invoke(app, ["city", "import", str(folder / "streets.geojson"), "--name", "demo", "--db", db])
+    out = tmp_path / "r.geojson"
+    common = ["route", "--city", "demo", "--to", "37.20,48.26", "--db", db, "--geojson", str(out)]
+    cases = {
+        "--from": [*common, "--from", "30.52,50.45"],  # Kyiv: far outside the city
+        "--mode": [*common, "--from", "37.16,48.29", "--mode", "tank"],
+        "--window": [*common, "--from", "37.16,48.29", "--window", "15:00-11:00"],
+    }
+    for option, args in cases.items():
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and option in result.output, (option, result.output)
+        assert not out.exists()
+    assert "km from the nearest street" in runner.invoke(app, cases["--from"]).output
+    assert "end after it starts" in runner.invoke(app, cases["--window"]).output
+    no_gates = runner.invoke(app, ["corridors", "--city", "demo", "--db", db])
+    assert no_gates.exit_code == 2 and "no gates" in no_gates.output and "--gates" in no_gates.output

@@ -1024,7 +1024,7 @@ def route_cmd(
     from zoneinfo import ZoneInfo
 
     from greyzone.routing.exposure import PROFILES, Mode
-    from greyzone.routing.planner import plan
+    from greyzone.routing.planner import Planner, best_departure
 
     if mode not in {m.value for m in Mode}:
         raise typer.BadParameter(
@@ -1039,33 +1039,37 @@ def route_cmd(
     _, graph = _city(db, city)
     (x0, y0), (x1, y1) = _lonlat(from_, "--from"), _lonlat(to, "--to")
     (origin, d0), (destination, d1) = graph.snap(x0, y0), graph.snap(x1, y1)
-    curve = []
-    for start in _departures(day, window, step) if window else [when]:
-        rates, notes = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], start)
-        states = _route_control(db, graph, start, notes)
-        trial = plan(
-            graph, PROFILES[Mode(mode)], origin, destination, rates, states, None if grey == "forbid" else 10.0
-        )
-        curve.append((start, trial, notes))
-    known = [c for c in curve if c[1].risk is not None]
-    when, result, notes = min(known, key=lambda c: (c[1].risk, c[0])) if known else curve[0]
+    for name, distance in (("--from", d0), ("--to", d1)):
+        if distance > 1000:
+            raise typer.BadParameter(f"the point is {distance / 1000:.1f} km from the nearest street of {city!r}: "
+                                     "pick a point inside the city", param_hint=name)  # fmt: skip
+    starts = _departures(day, window, step) if window else [when]
+    hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
+    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6  # long walks cross hours
+    profile = PROFILES[Mode(mode)]
+    rates, notes = _route_rates(db, hazard, graph, profile, hour0, hours)
+    states = _route_control(db, graph, starts[0], notes)
+    planner = Planner(graph, profile, rates, states, None if grey == "forbid" else 10.0)
+    offsets = np.array([(t - hour0).total_seconds() for t in starts])
+    best, routes = best_departure(planner, origin, destination, offsets)
+    curve = list(zip(starts, routes, strict=True))
+    when, result = curve[best]
+    notes += [result.note] if result.note else []
     others = []
-    if alternatives and result.reachable:
+    if alternatives and result.reachable and rates:
         from greyzone.routing.planner import alternatives as front
 
-        rates, _ = _route_rates(db, hazard, graph, PROFILES[Mode(mode)], when)
-        if rates:
-            states = _route_control(db, graph, when, [])
-            others = front(graph, PROFILES[Mode(mode)], origin, destination, rates, states,
-                           None if grey == "forbid" else 10.0)  # fmt: skip
+        others = front(graph, profile, origin, destination, rates, states, None if grey == "forbid" else 10.0,
+                       depart_s=float(offsets[best]))  # fmt: skip
     row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
            "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
            "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
            "riskiest": [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
-                         "threat": s.threat.value if s.threat else None} for s in result.riskiest],
+                         "threat": s.threat.value if s.threat else None,
+                         "entered": (when + timedelta(minutes=s.minute)).isoformat()} for s in result.riskiest],
            "notes": notes, "assumptions": result.assumptions,
            "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)}
-                     for t, r, _ in curve] if window else None,
+                     for t, r in curve] if window else None,
            "alternatives": [{"km": round(r.length_m / 1000, 3), "minutes": round(r.seconds / 60, 1), "risk": r.risk}
                             for r in others]}  # fmt: skip
     if geojson is not None and result.reachable:
@@ -1075,22 +1079,31 @@ def route_cmd(
         geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     if as_json:
         _out(json.dumps(row))
-    elif not result.reachable:
-        _out(f"no route: {result.reason}")
     else:
-        risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
-        top = "; ".join(f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'})"
-                        for s in result.riskiest)  # fmt: skip
-        kyiv = ZoneInfo("Europe/Kyiv")
-        best = f"best departure {when.astimezone(kyiv):%H:%M} (Kyiv) — " if window else ""
-        _out(f"{best}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
-             + (f"; riskiest: {top}" if top else "") + "".join(f"\nnote: {n}" for n in notes))  # fmt: skip
-        for r in others:
-            _out(f"  alternative: {r.length_m / 1000:.2f} km, {r.seconds / 60:.0f} min, risk {r.risk or 0.0:.3%}")
-        peak = max((r.risk or 0.0) for _, r, _ in curve) or 1.0
-        for t, r, _ in curve if window else []:
-            level = "unknown" if r.risk is None else f"{r.risk:.3%}"
-            _out(f"  {t.astimezone(kyiv):%H:%M}  {level:>8}  {'█' * round(40 * (r.risk or 0.0) / peak)}")
+        _print_route(result, when, mode, bool(window), notes, others, curve)
+
+
+def _print_route(result: Any, when: datetime, mode: str, windowed: bool, notes: list[str], others: list[Any],
+                 curve: list[tuple[datetime, Any]]) -> None:  # fmt: skip
+    from zoneinfo import ZoneInfo
+
+    if not result.reachable:
+        _out(f"no route: {result.reason}")
+        return
+    risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
+    kyiv = ZoneInfo("Europe/Kyiv")
+    top = "; ".join(f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
+                    f"{(when + timedelta(minutes=s.minute)).astimezone(kyiv):%H:%M})"
+                    for s in result.riskiest)  # fmt: skip
+    lead = f"best departure {when.astimezone(kyiv):%H:%M} (Kyiv) — " if windowed else ""
+    _out(f"{lead}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+         + (f"; riskiest: {top}" if top else "") + "".join(f"\nnote: {n}" for n in notes))  # fmt: skip
+    for r in others:
+        _out(f"  alternative: {r.length_m / 1000:.2f} km, {r.seconds / 60:.0f} min, risk {r.risk or 0.0:.3%}")
+    peak = max((r.risk or 0.0) for _, r in curve) or 1.0
+    for t, r in curve if windowed else []:
+        level = "unknown" if r.risk is None else f"{r.risk:.3%}"
+        _out(f"  {t.astimezone(kyiv):%H:%M}  {level:>8}  {'█' * round(40 * (r.risk or 0.0) / peak)}")
 
 
 def _departures(day: Any, window: str, step: int) -> list[datetime]:
@@ -1112,10 +1125,10 @@ def _departures(day: Any, window: str, step: int) -> list[datetime]:
     return out
 
 
-def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, when: datetime
+def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, hour0: datetime, hours: int
                  ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
-    """Hazard rates per street at the departure hour, from each fresh model (conservatively as its
-    most harmful kind for this mode); notes say what was left out."""
+    """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
+    (conservatively as its most harmful kind for this mode); notes say what was left out."""
     from greyzone.routing.exposure import EFFECT_KM2
 
     paths = models or [_model_path(db, None)]
@@ -1127,23 +1140,24 @@ def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile
             for a, b in zip(graph.shape_offset[:-1], graph.shape_offset[1:], strict=True)
         ]
     )
+    start = hour0.timestamp()
     for path in paths:
         if not path.exists():
             notes.append(f"no hazard model at {path}: risk unknown (run `greyzone hazard fit`)")
             continue
-        state = _hazard_state(db, path, when)
-        fresh, age_h = state.freshness(when.timestamp())
+        state = _hazard_state(db, path, hour0)
+        fresh, age_h = state.freshness(start)
         if not fresh:
             notes.append(f"hazard model {path.name} is {age_h:.0f} h old: left out, risk unknown")
             continue
         kinds = [Kind(k) for k in json.loads(path.read_text(encoding="utf-8"))["kinds"]]
         kind = max(kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
         cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
-        first = max(int(state.params.window.bin_of(when.timestamp())), state.now_bin + 1)
-        hours = max(1, round(6 * 3600 / state.params.window.bin_s))  # the next 6 hours: long walks cross hours
-        hourly = state.segment_rates(np.asarray(cell, dtype=np.int64), first, hours)
-        if state.params.window.bin_s > 3600:  # day bins: the same rate all day
-            hourly = np.repeat(hourly[:, :1], 6, axis=1)
+        window = state.params.window
+        bins = window.bin_of(start + 3600.0 * np.arange(hours))  # the model's bin of each hour
+        first = max(int(bins[0]), state.now_bin + 1)  # the present bin is forecast as the next one
+        by_bin = state.segment_rates(np.asarray(cell, dtype=np.int64), first, max(1, int(bins[-1]) - first + 1))
+        hourly = by_bin[:, np.clip(bins - first, 0, by_bin.shape[1] - 1)]
         rates[kind] = rates.get(kind, 0.0) + hourly
     return (rates or None), notes
 

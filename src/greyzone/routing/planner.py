@@ -1,9 +1,9 @@
 """One trip: the least-exposure route for a mode, with its risk and what carries it (pure).
 
-Hazard rates come per street, or per street and hour from departure (then each street is charged
-the hour one reaches it on the fastest way). The cost minimised per street is exposure +
-``time_weight`` × hours (so that where the hazard is
-nil the shortest way wins, and a detour is taken only for a real gain: by default an hour of travel
+Hazard rates come per street, or per street and hour (then each street is charged the hour one
+enters it on the route itself: an exact search in the time-expanded graph, ``timed``). The cost
+minimised per street is exposure + ``time_weight`` × hours (so that where the hazard is nil the
+shortest way wins, and a detour is taken only for a real gain: by default an hour of travel
 weighs as much as a 0.1 % chance of harm). The other side's ground is never entered; grey ground
 costs ``grey_penalty`` times more (None: never entered either). Without hazard rates the route is
 the fastest one and its risk is *unknown*.
@@ -19,9 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.model.enums import Kind
-from greyzone.routing.exposure import ASSUMPTIONS, Profile, edge_exposure, edge_seconds, risk, with_control
+from greyzone.routing.exposure import ASSUMPTIONS, EFFECT_KM2, Profile, edge_seconds, risk, with_control
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.shortest import Router
+from greyzone.routing.timed import TimedRouter
 
 Floats = npt.NDArray[np.float64]
 
@@ -35,6 +36,7 @@ class Segment:
     exposure: float
     share: float
     threat: Kind | None  # the threat that weighs most on it
+    minute: float = 0.0  # minutes after departure one enters it (its hazard is that hour's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,69 +51,126 @@ class RoutePlan:
     risk: float | None
     riskiest: list[Segment]
     assumptions: str = ASSUMPTIONS
+    note: str = ""  # how the hour of each street was settled, when not exactly
+
+
+class Planner:
+    """Routes for one mode, hazard and control map. Rates come per street (the same every hour) or per
+    street and hour (hour 0 being the hour the departures are counted from); with hourly rates the
+    route is exact in the time-expanded graph (``timed``): each street is charged the hour one enters
+    it on *that* route. The costs, and the landmarks of the search, are built once for every departure."""
+
+    def __init__(self, graph: StreetGraph, profile: Profile, rates: Mapping[Kind, Floats] | None,
+                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0,
+                 time_weight: float = 0.001, tick_s: float = 60.0) -> None:  # fmt: skip
+        self.graph, self.profile, self.states, self.grey_penalty = graph, profile, states, grey_penalty
+        self.seconds = seconds = edge_seconds(graph, profile)
+        self.known = bool(rates)
+        hours = max((r.shape[1] for r in (rates or {}).values() if r.ndim == 2), default=1)
+        self.per_kind = {k: _by_hour(r, hours) for k, r in (rates or {}).items()}
+        hold = np.where(np.isfinite(seconds), seconds / 3600.0, 0.0)[:, None]
+        self.per_kind = {k: r * EFFECT_KM2.get(k, 0.01) * hold * profile.vulnerability.get(k, 1.0)
+                         for k, r in self.per_kind.items()}  # fmt: skip
+        self.exposure = (np.sum(list(self.per_kind.values()), axis=0) if self.per_kind
+                         else np.zeros((graph.n_edges, 1)))  # fmt: skip
+        cost = self.exposure + time_weight * hold if rates else np.repeat(seconds[:, None], 1, axis=1)
+        cost = np.where(np.isfinite(seconds)[:, None], cost, np.inf)
+        self.cost = with_control(cost, states, grey_penalty) if states is not None else cost
+        self.rates = rates or {}
+        self.timed = TimedRouter(graph, seconds, self.cost, tick_s=tick_s) if hours > 1 else None
+        self.static = Router(graph, self.cost[:, 0]) if hours == 1 else None
+
+    def route(self, origin: int, destination: int, depart_s: float = 0.0, top: int = 5) -> RoutePlan:
+        """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is none."""
+        note = ""
+        if self.timed is not None:
+            timed = self.timed.path(origin, destination, depart_s)
+            if timed.exact or timed.reachable:
+                found, edges, entered = timed.reachable, timed.edges, timed.entered_s
+                nodes = timed.nodes
+            else:  # the exact search gave up: charge each street the hour one reaches it on the fastest way
+                note = ("approximate: each street is charged the hour one reaches it on the fastest way (the "
+                        "exact time-dependent search met its budget)")  # fmt: skip
+                at_hour = _at_the_hour(self.graph, self.seconds, origin, self.cost, depart_s)
+                path = Router(self.graph, at_hour).path(origin, destination)
+                found, edges, nodes = path.reachable, path.edges, path.nodes
+                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        else:
+            assert self.static is not None
+            path = self.static.path(origin, destination)
+            found, edges, nodes = path.reachable, path.edges, path.nodes
+            entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        if not found:
+            return self._unreachable(origin, destination)
+        hour = np.minimum((depart_s + entered) // 3600.0, self.exposure.shape[1] - 1).astype(np.int64)
+        charged = self.exposure[edges, hour]
+        total = float(charged.sum()) if self.known else None
+        riskiest = []
+        if self.known and total:
+            for i in np.argsort(-charged, kind="stable")[:top].tolist():
+                if charged[i] <= 0:
+                    break
+                edge = int(edges[i])
+                threat = max(self.per_kind, key=lambda k: float(self.per_kind[k][edge, hour[i]]))
+                riskiest.append(Segment(edge, self.graph.names[self.graph.name_id[edge]], float(charged[i]),
+                                        float(charged[i]) / total, threat, float(entered[i]) / 60.0))  # fmt: skip
+        return RoutePlan(True, "", nodes, edges, float(self.graph.length_m[edges].sum()),
+                         float(self.seconds[edges].sum()), total, risk(total) if total is not None else None,
+                         riskiest, note=note)  # fmt: skip
+
+    def _unreachable(self, origin: int, destination: int) -> RoutePlan:
+        free = self.states is not None and Router(self.graph, self.seconds).path(origin, destination).reachable
+        crossed = "the other side's ground" + (" or grey ground" if self.grey_penalty is None else "")
+        reason = (f"cut by control: every way crosses {crossed}" if free else
+                  f"no road for {self.profile.mode.value} between these points")  # fmt: skip
+        empty = np.zeros(0, dtype=np.int64)
+        return RoutePlan(False, reason, empty, empty, math.nan, math.nan, None, None, [])
 
 
 def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats] | None,
          states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, time_weight: float = 0.001,
-         top: int = 5) -> RoutePlan:  # fmt: skip
+         top: int = 5, depart_s: float = 0.0) -> RoutePlan:  # fmt: skip
     """The least-exposure route from ``origin`` to ``destination`` (nodes), or why there is none."""
-    seconds = edge_seconds(graph, profile)
-    exposure, per_kind = edge_exposure(seconds, _at_the_hour(graph, seconds, origin, rates or {}), profile)
-    cost = exposure + time_weight * seconds / 3600.0 if rates else seconds.copy()
-    controlled = with_control(cost, states, grey_penalty) if states is not None else cost
-    path = Router(graph, controlled).path(origin, destination)
-    if not path.reachable:
-        free = states is not None and Router(graph, cost).path(origin, destination).reachable
-        crossed = "the other side's ground" + (" or grey ground" if grey_penalty is None else "")
-        reason = (f"cut by control: every way crosses {crossed}" if free else
-                  f"no road for {profile.mode.value} between these points")  # fmt: skip
-        empty = np.zeros(0, dtype=np.int64)
-        return RoutePlan(False, reason, empty, empty, math.nan, math.nan, None, None, [])
-    e = path.edges
-    total = float(exposure[e].sum()) if rates else None
-    riskiest = []
-    if rates and total:
-        for edge in e[np.argsort(-exposure[e], kind="stable")[:top]].tolist():
-            if exposure[edge] <= 0:
-                break
-            threat = max(per_kind, key=lambda k: float(per_kind[k][edge]))
-            riskiest.append(Segment(edge, graph.names[graph.name_id[edge]], float(exposure[edge]),
-                                    float(exposure[edge]) / total, threat))  # fmt: skip
-    return RoutePlan(True, "", path.nodes, e, float(graph.length_m[e].sum()), float(seconds[e].sum()), total,
-                     risk(total) if total is not None else None, riskiest)  # fmt: skip
+    return Planner(graph, profile, rates, states, grey_penalty, time_weight).route(origin, destination, depart_s, top)
 
 
-def _at_the_hour(graph: StreetGraph, seconds: Floats, origin: int, rates: Mapping[Kind, Floats]) -> dict[Kind, Floats]:
-    """Per street, the rate of the hour one would be on it: rates given by hour from departure
-    (streets × hours) are read at the hour of arrival at the street's start on the fastest way from
-    the origin (an approximation: the chosen route may be slower). Rates given per street pass as is."""
-    hourly = {k: r for k, r in rates.items() if r.ndim == 2}
-    if not hourly:
-        return dict(rates)
+def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats
+                   ) -> tuple[int, list[RoutePlan]]:  # fmt: skip
+    """The route for each departure (seconds after the start of hour 0) and the index of the least risky
+    (the earliest among equals; the fastest when no hazard is known)."""
+    routes = [planner.route(origin, destination, float(d)) for d in departures_s]
+    ranked = [(r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable]
+    return (min(ranked)[2] if ranked else 0), routes
+
+
+def _by_hour(rates: Floats, hours: int) -> Floats:
+    """Rates as streets × hours (the last hour repeated; rates per street are the same every hour)."""
+    r = rates[:, None] if rates.ndim == 1 else rates
+    return np.concatenate([r, np.repeat(r[:, -1:], hours - r.shape[1], axis=1)], axis=1) if r.shape[1] < hours else r
+
+
+def _at_the_hour(graph: StreetGraph, seconds: Floats, origin: int, hourly: Floats, depart_s: float) -> Floats:
+    """Per street, the cost of the hour one would enter it on the fastest way from the origin."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    finite = np.where(np.isfinite(seconds), seconds, 0.0) + 1e-9  # keep every street (scipy drops zeros)
     usable = np.isfinite(seconds)
-    matrix = csr_matrix((finite[usable], (graph.source()[usable], graph.target[usable])),
+    matrix = csr_matrix((seconds[usable] + 1e-9, (graph.source()[usable], graph.target[usable])),
                         shape=(graph.n_nodes, graph.n_nodes))  # fmt: skip
     arrival = np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[graph.source()]
-    out = dict(rates)
-    for kind, r in hourly.items():
-        hour = np.clip(np.nan_to_num(arrival / 3600.0, posinf=0.0).astype(np.int64), 0, r.shape[1] - 1)
-        out[kind] = r[np.arange(len(hour)), hour]
-    return out
+    hour = np.clip(np.nan_to_num((depart_s + arrival) // 3600.0, posinf=0.0), 0, hourly.shape[1] - 1)
+    return np.asarray(hourly[np.arange(graph.n_edges), hour.astype(np.int64)], dtype=np.float64)
 
 
 def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats],
-                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, most: int = 5
-                 ) -> list[RoutePlan]:  # fmt: skip
+                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, most: int = 5,
+                 depart_s: float = 0.0) -> list[RoutePlan]:  # fmt: skip
     """Up to ``most`` routes none of which is both riskier and slower than another: the least-exposure
     route under weights of travel time from none to overwhelming (weighted sums find the supported
     points of the risk–time front), fastest first."""
     found: dict[bytes, RoutePlan] = {}
     for weight in (1e9, 1.0, 0.1, 0.01, 0.001, 1e-4, 0.0):
-        route = plan(graph, profile, origin, destination, rates, states, grey_penalty, time_weight=weight, top=3)
+        route = plan(graph, profile, origin, destination, rates, states, grey_penalty, weight, 3, depart_s)
         if route.reachable:
             found.setdefault(route.edges.tobytes(), route)
     routes = sorted(found.values(), key=lambda r: (r.seconds, r.risk or 0.0))

@@ -1,0 +1,193 @@
+"""Least-cost paths when a street's cost depends on the hour one enters it (pure; numba).
+
+The model is the time-expanded graph: time after departure runs in ticks (``tick_s``, 10 s by
+default); a street takes its travel time rounded to whole ticks; entering street e at tick k costs
+``hourly[e, h]`` with h the hour of ``depart_s + k·tick_s`` counted from the start of hour 0
+(the last hour's cost holds for every later hour). A state is (junction, tick); there is no waiting
+on the way (one may wait only before leaving, which is the departure-window search). The cheapest
+path in that graph is found exactly by A* over the states that matter: states are created only when
+reached, kept in a hash table, and once every later street is charged its last hour's cost (tick ≥
+``cap``) the tick no longer matters and the states of a junction merge into one. The A* bound is the
+ALT landmark bound (as in ``shortest``) on each street's cheapest hour, which never exceeds any hour's
+cost: the bound stays consistent and the answer exact. The test compares it with Dijkstra on the
+explicitly built time-expanded graph.
+
+A street with infinite cost in an hour is closed in that hour. The number of states is bounded
+(``budget``): where the hours differ so much that the bound is weak and paths of many durations
+compete, the search says it gave up (``exact`` False) rather than run on; the planner then falls
+back to charging each street the hour one reaches it on the fastest way, and says so.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from greyzone.routing.graph import StreetGraph
+from greyzone.routing.shortest import _bound, _landmarks
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class TimedPath:
+    reachable: bool
+    cost: float  # nan when unreachable
+    nodes: Ints
+    edges: Ints
+    entered_s: Floats  # seconds after departure one enters each edge (in whole ticks)
+    exact: bool = True  # False: the search met its label budget and gave up (``reachable`` is then False)
+
+
+class TimedRouter:
+    """Exact least-cost paths for costs by street and hour; landmarks are built once (on each street's
+    cheapest hour) and serve every departure."""
+
+    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 60.0,
+                 landmarks: int = 16, budget: int = 1_000_000) -> None:  # fmt: skip
+        hourly = np.asarray(hourly, dtype=np.float64)
+        if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
+            raise ValueError("hourly: expected a cost per directed edge and hour (edges × hours)")
+        if np.isnan(hourly).any() or (hourly < 0).any():
+            raise ValueError("hourly: costs must be non-negative numbers (inf: closed)")
+        if seconds.shape != (graph.n_edges,) or not tick_s > 0:
+            raise ValueError("seconds: one travel time per directed edge; tick_s > 0")
+        self.graph, self.tick_s, self.budget = graph, float(tick_s), int(budget)
+        self.hourly = np.ascontiguousarray(hourly)
+        usable = np.isfinite(seconds)
+        self.ticks = np.where(usable, np.rint(np.where(usable, seconds, 0.0) / tick_s), 0).astype(np.int64)
+        lower = np.where(usable, self.hourly.min(axis=1), np.inf)
+        self.hourly[~usable] = np.inf
+        self.from_lm, self.to_lm = _landmarks(graph, lower, min(landmarks, graph.n_nodes))
+
+    def cap(self, depart_s: float) -> int:
+        """The tick from which every street is charged its last hour's cost."""
+        last = float(self.hourly.shape[1] - 1) * 3600.0
+        ticks: int = math.ceil((last - float(depart_s)) / self.tick_s)
+        return max(0, ticks)
+
+    def path(self, origin: int, destination: int, depart_s: float = 0.0) -> TimedPath:
+        """The cheapest path leaving ``origin`` at ``depart_s`` seconds after the start of hour 0."""
+        g = self.graph
+        cost, edges = _timed_astar(g.indptr, g.target, self.ticks, self.hourly, origin, destination,
+                                   float(depart_s), self.tick_s, self.cap(depart_s), self.from_lm, self.to_lm,
+                                   self.budget)  # fmt: skip
+        if not math.isfinite(cost) or cost < 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return TimedPath(False, math.nan, empty, empty, np.zeros(0), exact=cost >= 0)
+        nodes = np.concatenate((np.array([origin], dtype=np.int64), g.target[edges]))
+        entered = np.concatenate(([0], np.cumsum(self.ticks[edges])[:-1])) * self.tick_s
+        return TimedPath(True, float(cost), nodes, edges, entered.astype(np.float64))
+
+
+def hour_entered(depart_s: float, entered_s: Floats, hours: int) -> Ints:
+    """The hour (0 … hours−1) in which each street is entered."""
+    return np.minimum((depart_s + np.asarray(entered_s)) // 3600.0, hours - 1).astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _find(keys, key):  # type: ignore[no-untyped-def]
+    """The slot of ``key`` in the open-addressing table, or of the empty slot where it would go."""
+    mask = len(keys) - 1
+    slot = (key * 0x9E3779B97F4A7C15) & mask
+    while keys[slot] != -1 and keys[slot] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@numba.njit(cache=True)
+def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget):  # type: ignore[no-untyped-def]
+    hours = hourly.shape[1]
+    span = cap + 1
+    size = 1 << 12  # labels, grown by doubling
+    node, tick = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    dist = np.empty(size, dtype=np.float64)
+    pred, via = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # the label before, the edge from it
+    done = np.zeros(size, dtype=np.bool_)
+    keys, labels = np.full(2 * size, -1, dtype=np.int64), np.empty(2 * size, dtype=np.int64)
+    n = 1
+    node[0], tick[0], dist[0], pred[0], via[0] = s, 0, 0.0, -1, -1
+    slot = _find(keys, s * span)
+    keys[slot], labels[slot] = s * span, 0
+    heap = [(_bound(s, t, from_lm, to_lm), 0)]
+    while heap:
+        _, a = heapq.heappop(heap)
+        if done[a]:
+            continue
+        done[a] = True
+        u = node[a]
+        if u == t:
+            return dist[a], _unwind_labels(pred, via, a)
+        hour = min(int((depart_s + tick[a] * tick_s) // 3600.0), hours - 1)
+        for e in range(indptr[u], indptr[u + 1]):
+            if hourly[e, hour] == np.inf:
+                continue
+            v, nk, nd = target[e], min(tick[a] + ticks[e], cap), dist[a] + hourly[e, hour]
+            slot = _find(keys, v * span + nk)
+            if keys[slot] != -1:
+                b = labels[slot]
+                if nd < dist[b] and not done[b]:
+                    dist[b], pred[b], via[b] = nd, a, e
+                    heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), b))
+                continue
+            if n == budget:
+                return -1.0, np.zeros(0, dtype=np.int64)
+            if n == size:  # grow the labels and rebuild the table at twice the size
+                size *= 2
+                node, tick, dist = _grow_i(node, size), _grow_i(tick, size), _grow_f(dist, size)
+                pred, via, done = _grow_i(pred, size), _grow_i(via, size), _grow_b(done, size)
+                keys, labels = _rehash(node, tick, n, span, 2 * size)
+                slot = _find(keys, v * span + nk)
+            keys[slot], labels[slot] = v * span + nk, n
+            node[n], tick[n], dist[n], pred[n], via[n] = v, nk, nd, a, e
+            heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), n))
+            n += 1
+    return np.inf, np.zeros(0, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _rehash(node, tick, n, span, size):  # type: ignore[no-untyped-def]
+    keys, labels = np.full(size, -1, dtype=np.int64), np.empty(size, dtype=np.int64)
+    for b in range(n):
+        slot = _find(keys, node[b] * span + tick[b])
+        keys[slot], labels[slot] = node[b] * span + tick[b], b
+    return keys, labels
+
+
+@numba.njit(cache=True)
+def _unwind_labels(pred, via, last):  # type: ignore[no-untyped-def]
+    count, b = 0, last
+    while pred[b] >= 0:
+        count, b = count + 1, pred[b]
+    edges = np.empty(count, dtype=np.int64)
+    b = last
+    for i in range(count - 1, -1, -1):
+        edges[i], b = via[b], pred[b]
+    return edges
+
+
+@numba.njit(cache=True)
+def _grow_i(a, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size, dtype=np.int64)
+    out[: len(a)] = a
+    return out
+
+
+@numba.njit(cache=True)
+def _grow_f(a, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size, dtype=np.float64)
+    out[: len(a)] = a
+    return out
+
+
+@numba.njit(cache=True)
+def _grow_b(a, size):  # type: ignore[no-untyped-def]
+    out = np.zeros(size, dtype=np.bool_)
+    out[: len(a)] = a
+    return out

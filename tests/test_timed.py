@@ -1,0 +1,135 @@
+"""Time-dependent least-cost paths: exact against Dijkstra on the explicitly built time-expanded graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from greyzone.routing.graph import StreetGraph
+from greyzone.routing.timed import TimedRouter, hour_entered
+from strategies import random_graph
+
+
+def time_expanded_truth(g: StreetGraph, ticks: npt.NDArray[np.int64], hourly: npt.NDArray[np.float64], s: int,
+                        depart_s: float, tick_s: float, horizon: int) -> npt.NDArray[np.float64]:  # fmt: skip
+    """Brute force: every (junction, tick) up to ``horizon`` ticks is a vertex; every street entered at
+    every tick an arc, charged the hour it is entered. The cheapest cost to each junction, any tick."""
+    n, hours = g.n_nodes, hourly.shape[1]
+    rows, cols, vals = [], [], []
+    for k in range(horizon + 1):
+        hour = min(int((depart_s + k * tick_s) // 3600), hours - 1)
+        for e in range(g.n_edges):
+            c, nk = hourly[e, hour], k + ticks[e]
+            if np.isfinite(c) and nk <= horizon:
+                rows.append(g.source()[e] * (horizon + 1) + k)
+                cols.append(g.target[e] * (horizon + 1) + nk)
+                vals.append(c + 1e-300)
+    size = n * (horizon + 1)
+    best: dict[tuple[int, int], float] = {}  # parallel arcs: the cheapest (a sparse matrix would add them)
+    for r, c, v in zip(rows, cols, vals, strict=True):
+        best[(r, c)] = min(v, best.get((r, c), np.inf))
+    r2, c2 = zip(*best, strict=True) if best else ((), ())
+    matrix = csr_matrix((list(best.values()), (list(r2), list(c2))), shape=(size, size))
+    dist = np.asarray(dijkstra(matrix, indices=s * (horizon + 1)), dtype=np.float64)
+    return np.asarray(dist.reshape(n, horizon + 1).min(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 12), st.integers(1, 40), st.integers(1, 4), st.floats(0, 7200), st.integers(0, 10_000))
+def test_time_dependent_search_equals_the_time_expanded_graph(n: int, m: int, hours: int, depart_s: float,
+                                                              seed: int) -> None:  # fmt: skip
+    g, _ = random_graph(n, m, seed)
+    rng = np.random.default_rng(seed)
+    tick_s = 600.0  # six ticks an hour: paths of a few streets cross hours
+    seconds = rng.integers(0, 5, g.n_edges).astype(np.float64) * tick_s
+    hourly = rng.uniform(0, 10, (g.n_edges, hours)) * (rng.random((g.n_edges, hours)) > 0.1)
+    hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf  # closed in some hours
+    router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
+    # past the cap the cost no longer depends on the tick; the brute force runs well beyond it
+    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n
+    for s in rng.integers(0, n, 3).tolist():
+        truth = time_expanded_truth(g, router.ticks, hourly, s, depart_s, tick_s, horizon)
+        for t in range(n):
+            path = router.path(s, t, depart_s)
+            if np.isinf(truth[t]):
+                assert not path.reachable
+                continue
+            assert path.reachable and path.cost == pytest.approx(truth[t], rel=1e-9, abs=1e-9)
+            assert path.nodes[0] == s and path.nodes[-1] == t
+            hour = hour_entered(depart_s, path.entered_s, hours)
+            assert hourly[path.edges, hour].sum() == pytest.approx(path.cost, rel=1e-9, abs=1e-9)  # costs what it says
+
+
+def test_the_hour_decides_the_way() -> None:
+    """Two ways from 0 to 3: via 1 (dear in hour 0, free later) and via 2 (the reverse)."""
+    from greyzone.routing.graph import Edges
+
+    u, v = np.array([0, 1, 0, 2]), np.array([1, 3, 2, 3])
+    shapes = [np.array([[0.0, 0.0], [0.001, 0.0]])] * 4
+    g = StreetGraph.from_edges(np.array([0.0, 0.001, 0.001, 0.002]), np.zeros(4),
+                               Edges(u, v, np.full(4, 100.0), np.zeros(4, np.int8), np.ones(4, bool), [""] * 4,
+                                     shapes))  # fmt: skip
+    by_pair = {(0, 1): [1.0, 1.0], (1, 3): [5.0, 0.0], (0, 2): [1.0, 1.0], (2, 3): [0.0, 5.0]}  # × hour
+    hourly = np.array([by_pair[(a, b)] for a, b in zip(g.source().tolist(), g.target.tolist(), strict=True)])
+    seconds = np.full(4, 1800.0)
+    router = TimedRouter(g, seconds, hourly, tick_s=60.0)
+    early = router.path(0, 3, depart_s=0.0)  # second street entered at 0:30, still hour 0
+    late = router.path(0, 3, depart_s=2400.0)  # second street entered at 1:10, hour 1
+    assert early.nodes.tolist() == [0, 2, 3] and early.cost == 1.0
+    assert late.nodes.tolist() == [0, 1, 3] and late.cost == 1.0
+    assert hour_entered(2400.0, late.entered_s, 2).tolist() == [0, 1]
+
+
+def test_hourly_costs_are_checked() -> None:
+    g, _ = random_graph(5, 10, 0)
+    with pytest.raises(ValueError, match="edges × hours"):
+        TimedRouter(g, np.ones(g.n_edges), np.ones(g.n_edges))
+    with pytest.raises(ValueError, match="non-negative"):
+        TimedRouter(g, np.ones(g.n_edges), -np.ones((g.n_edges, 2)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(3, 40), st.integers(3, 150), st.integers(2, 5), st.floats(0, 3599), st.integers(0, 10_000))
+def test_no_route_is_more_exposed_than_the_fastest(n: int, m: int, hours: int, depart_s: float, seed: int) -> None:
+    """Charged the hours it is travelled, the chosen route's exposure never exceeds the fastest route's."""
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.planner import Planner
+    from greyzone.routing.shortest import Router
+
+    g, _ = random_graph(n, m, seed)
+    rng = np.random.default_rng(seed)
+    rates = {Kind.SHELLING: rng.uniform(0, 3000, (g.n_edges, hours)), Kind.FPV_STRIKE: rng.uniform(0, 900, g.n_edges)}
+    planner = Planner(g, PROFILES[Mode.CAR], rates, tick_s=60.0)
+    fastest = Router(g, planner.seconds)
+    for s, t in rng.integers(0, n, (8, 2)).tolist():
+        chosen, quick = planner.route(s, t, depart_s), fastest.path(s, t)
+        assert chosen.reachable == quick.reachable
+        if not quick.reachable:
+            continue
+        ticks = planner.timed.ticks[quick.edges] if planner.timed else np.zeros(quick.edges.size)
+        hour = hour_entered(depart_s, np.concatenate(([0], np.cumsum(ticks)[:-1])) * 60.0, hours)
+        assert chosen.exposure is not None and chosen.exposure <= planner.exposure[quick.edges, hour].sum() + 1e-12
+        assert chosen.seconds >= quick.cost - 1e-6
+
+
+def test_the_best_departure_in_a_window_is_the_least_exposed() -> None:
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.planner import Planner, best_departure
+
+    g, _ = random_graph(30, 120, 7)
+    hourly = np.tile(np.array([400.0, 900.0, 50.0, 700.0, 700.0]), (g.n_edges, 1))  # calm in hour 2
+    planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hourly})
+    departures = np.arange(0, 4 * 3600 + 1, 1800.0)
+    s, t = 0, int(np.argmax([planner.route(0, v).seconds if planner.route(0, v).reachable else 0 for v in range(30)]))
+    best, routes = best_departure(planner, s, t, departures)
+    risks = [r.risk for r in routes]
+    assert all(r is not None for r in risks) and risks[best] == min(risks)  # type: ignore[type-var]
+    assert 2 * 3600 <= departures[best] < 3 * 3600  # leaves in the calm hour
+    assert routes[best].riskiest and routes[best].riskiest[0].threat == Kind.SHELLING
