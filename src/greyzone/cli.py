@@ -1180,6 +1180,48 @@ def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]
     return edge_states(graph, fusion.states(when.timestamp())[cell])
 
 
+user_app = typer.Typer(no_args_is_help=True, help="Users of the service: a role and a token each.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="A name (letters, digits, _.@-).")],
+    role: Annotated[str, typer.Option(help="reporter, verifier, analyst or admin")],
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Add a user and print their token once (only its SHA-256 is stored)."""
+    import re
+
+    from greyzone.service.guard import new_token, token_hash
+    from greyzone.store.base import AuditEntry
+
+    if role not in ("reporter", "verifier", "analyst", "admin"):
+        raise typer.BadParameter(f"expected reporter, verifier, analyst or admin; got {role!r}", param_hint="--role")
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", name):
+        raise typer.BadParameter("use 1-64 letters, digits or _.@-", param_hint="NAME")
+    token = new_token()
+    with SqliteStore.open(_settings(db).db_path) as store:
+        store.add_user(name, role, token_hash(token))
+        store.audit(AuditEntry(datetime.now(UTC).timestamp(), "cli", "user.add", name, role))
+    if as_json:
+        _out(json.dumps({"name": name, "role": role, "token": token}))
+    else:
+        _out(f"{name} ({role}); token, shown only now: {token}")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000, db: DbOption = None,
+) -> None:  # fmt: skip
+    """Run the API and the web map (FastAPI + uvicorn)."""
+    from greyzone.service.app import serve
+
+    _out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {_settings(db).db_path}")
+    serve(_settings(db), host, port)
+
+
 def main() -> None:
     """Entry point: our errors become one clear line and exit 1; usage errors exit 2 (typer's)."""
     try:

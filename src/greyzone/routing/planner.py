@@ -80,21 +80,28 @@ class Planner:
         self.timed = TimedRouter(graph, seconds, self.cost, tick_s=tick_s) if hours > 1 else None
         self.static = Router(graph, self.cost[:, 0]) if hours == 1 else None
 
-    def route(self, origin: int, destination: int, depart_s: float = 0.0, top: int = 5) -> RoutePlan:
-        """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is none."""
+    def route(self, origin: int, destination: int, depart_s: float = 0.0, top: int = 5, exact: bool = True,
+              _arrival: Floats | None = None) -> RoutePlan:  # fmt: skip
+        """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is
+        none. ``exact`` False (or an exact search over its budget): each street charged the hour one
+        reaches it on the fastest way — quick, and the route's risk is still counted at the hours it is
+        travelled."""
         note = ""
         if self.timed is not None:
-            timed = self.timed.path(origin, destination, depart_s)
-            if timed.exact or timed.reachable:
+            timed = self.timed.path(origin, destination, depart_s) if exact else None
+            if timed is not None and (timed.exact or timed.reachable):
                 found, edges, entered = timed.reachable, timed.edges, timed.entered_s
                 nodes = timed.nodes
-            else:  # the exact search gave up: charge each street the hour one reaches it on the fastest way
-                note = ("approximate: each street is charged the hour one reaches it on the fastest way (the "
-                        "exact time-dependent search met its budget)")  # fmt: skip
-                at_hour = _at_the_hour(self.graph, self.seconds, origin, self.cost, depart_s)
-                path = Router(self.graph, at_hour).path(origin, destination)
+            else:
+                if exact:
+                    note = ("approximate: each street is charged the hour one reaches it on the fastest way (the "
+                            "exact time-dependent search met its budget)")  # fmt: skip
+                arrival = _arrival if _arrival is not None else self.arrivals(origin)
+                at_hour = self.cost[np.arange(self.graph.n_edges), self.hour_of(depart_s + arrival)]
+                bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
+                path = Router(self.graph, at_hour, bounds=bounds).path(origin, destination)
                 found, edges, nodes = path.reachable, path.edges, path.nodes
-                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+                entered = np.concatenate(([0.0], np.cumsum(self.timed.ticks[edges])[:-1])) * self.timed.tick_s
         else:
             assert self.static is not None
             path = self.static.path(origin, destination)
@@ -102,7 +109,7 @@ class Planner:
             entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         if not found:
             return self._unreachable(origin, destination)
-        hour = np.minimum((depart_s + entered) // 3600.0, self.exposure.shape[1] - 1).astype(np.int64)
+        hour = self.hour_of(depart_s + entered)
         charged = self.exposure[edges, hour]
         total = float(charged.sum()) if self.known else None
         riskiest = []
@@ -117,6 +124,21 @@ class Planner:
         return RoutePlan(True, "", nodes, edges, float(self.graph.length_m[edges].sum()),
                          float(self.seconds[edges].sum()), total, risk(total) if total is not None else None,
                          riskiest, note=note)  # fmt: skip
+
+    def hour_of(self, seconds: Floats) -> npt.NDArray[np.int64]:
+        """The hour (column of the rates) of moments ``seconds`` after the start of hour 0."""
+        finite = np.where(np.isfinite(seconds), seconds, 0.0)
+        return np.clip(finite // 3600.0, 0, self.exposure.shape[1] - 1).astype(np.int64)
+
+    def arrivals(self, origin: int) -> Floats:
+        """Seconds from ``origin`` to the start of every street on the fastest way (inf: not reachable)."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        g, usable = self.graph, np.isfinite(self.seconds)
+        matrix = csr_matrix((self.seconds[usable] + 1e-9, (g.source()[usable], g.target[usable])),
+                            shape=(g.n_nodes, g.n_nodes))  # fmt: skip
+        return np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[g.source()]
 
     def _unreachable(self, origin: int, destination: int) -> RoutePlan:
         free = self.states is not None and Router(self.graph, self.seconds).path(origin, destination).reachable
@@ -134,11 +156,20 @@ def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, ra
     return Planner(graph, profile, rates, states, grey_penalty, time_weight).route(origin, destination, depart_s, top)
 
 
-def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats
+def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 3
                    ) -> tuple[int, list[RoutePlan]]:  # fmt: skip
-    """The route for each departure (seconds after the start of hour 0) and the index of the least risky
-    (the earliest among equals; the fastest when no hazard is known)."""
-    routes = [planner.route(origin, destination, float(d)) for d in departures_s]
+    """A route for each departure (seconds after the start of hour 0) and the index of the least risky
+    (the earliest among equals; the fastest when no hazard is known). Every departure is scanned
+    quickly (streets charged the hour one reaches them on the fastest way: one search from the origin
+    serves them all), then the ``refine`` least risky are searched exactly; every risk is that of a
+    real route, counted at the hours it is travelled."""
+    arrival = planner.arrivals(origin) if planner.timed is not None else None
+    routes = [planner.route(origin, destination, float(d), exact=False, _arrival=arrival) for d in departures_s]
+    ranked = sorted((r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable)
+    for _, _, i in ranked[:refine] if planner.timed is not None else []:
+        exact = planner.route(origin, destination, float(departures_s[i]))
+        if exact.reachable and (exact.risk or 0.0) <= (routes[i].risk or 0.0):
+            routes[i] = exact
     ranked = [(r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable]
     return (min(ranked)[2] if ranked else 0), routes
 
@@ -147,19 +178,6 @@ def _by_hour(rates: Floats, hours: int) -> Floats:
     """Rates as streets × hours (the last hour repeated; rates per street are the same every hour)."""
     r = rates[:, None] if rates.ndim == 1 else rates
     return np.concatenate([r, np.repeat(r[:, -1:], hours - r.shape[1], axis=1)], axis=1) if r.shape[1] < hours else r
-
-
-def _at_the_hour(graph: StreetGraph, seconds: Floats, origin: int, hourly: Floats, depart_s: float) -> Floats:
-    """Per street, the cost of the hour one would enter it on the fastest way from the origin."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
-    usable = np.isfinite(seconds)
-    matrix = csr_matrix((seconds[usable] + 1e-9, (graph.source()[usable], graph.target[usable])),
-                        shape=(graph.n_nodes, graph.n_nodes))  # fmt: skip
-    arrival = np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[graph.source()]
-    hour = np.clip(np.nan_to_num((depart_s + arrival) // 3600.0, posinf=0.0), 0, hourly.shape[1] - 1)
-    return np.asarray(hourly[np.arange(graph.n_edges), hour.astype(np.int64)], dtype=np.float64)
 
 
 def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats],

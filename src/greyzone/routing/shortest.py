@@ -42,7 +42,9 @@ class Path:
 class Router:
     """Least-cost paths for one cost per edge; the reversed graph is built once."""
 
-    def __init__(self, graph: StreetGraph, cost: Floats, landmarks: int = 16) -> None:
+    def __init__(self, graph: StreetGraph, cost: Floats, landmarks: int = 16,
+                 bounds: tuple[Floats, Floats] | None = None) -> None:  # fmt: skip
+        """``bounds``: landmark costs (from, to) computed on costs never above these (kept valid), to reuse."""
         if cost.shape != (graph.n_edges,) or np.isnan(cost).any() or (cost < 0).any():
             raise ValueError("cost: expected one non-negative number per directed edge (inf: closed)")
         self.graph, self.cost = graph, np.ascontiguousarray(cost, dtype=np.float64)
@@ -51,7 +53,7 @@ class Router:
         self.r_indptr = np.searchsorted(graph.target[order], np.arange(graph.n_nodes + 1)).astype(np.int64)
         self.r_source = source[order].astype(np.int64)
         self.r_edge = order.astype(np.int64)
-        self.from_lm, self.to_lm = _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
+        self.from_lm, self.to_lm = bounds or _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
 
     def path(self, origin: int, destination: int) -> Path:
         g = self.graph

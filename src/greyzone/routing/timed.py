@@ -49,8 +49,8 @@ class TimedRouter:
     """Exact least-cost paths for costs by street and hour; landmarks are built once (on each street's
     cheapest hour) and serve every departure."""
 
-    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 60.0,
-                 landmarks: int = 16, budget: int = 1_000_000) -> None:  # fmt: skip
+    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 1.0,
+                 landmarks: int = 16, budget: int = 200_000) -> None:  # fmt: skip
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
             raise ValueError("hourly: expected a cost per directed edge and hour (edges × hours)")
@@ -61,9 +61,20 @@ class TimedRouter:
         self.graph, self.tick_s, self.budget = graph, float(tick_s), int(budget)
         self.hourly = np.ascontiguousarray(hourly)
         usable = np.isfinite(seconds)
-        self.ticks = np.where(usable, np.rint(np.where(usable, seconds, 0.0) / tick_s), 0).astype(np.int64)
+        whole = np.maximum(np.rint(np.where(usable, seconds, 0.0) / tick_s), 1)  # at least one tick
+        self.ticks = np.where(usable, whole, 0).astype(np.int64)
         lower = np.where(usable, self.hourly.min(axis=1), np.inf)
         self.hourly[~usable] = np.inf
+        # how much an edge's cost can change from one hour to the next, at most and per tick
+        steps = self.hourly[usable]
+        if steps.shape[1] > 1:
+            both = np.isfinite(steps[:, 1:]) & np.isfinite(steps[:, :-1])
+            closing = (np.isfinite(steps[:, 1:]) != np.isfinite(steps[:, :-1])).any()
+            change = np.where(both, np.abs(np.diff(np.where(np.isfinite(steps), steps, 0.0), axis=1)), 0.0).max(axis=1)
+            self.jump = np.inf if closing else float(change.max(initial=0.0))
+            self.slope = np.inf if closing else float((change / self.ticks[usable]).max(initial=0.0))
+        else:
+            self.jump = self.slope = 0.0
         self.from_lm, self.to_lm = _landmarks(graph, lower, min(landmarks, graph.n_nodes))
 
     def cap(self, depart_s: float) -> int:
@@ -77,7 +88,7 @@ class TimedRouter:
         g = self.graph
         cost, edges = _timed_astar(g.indptr, g.target, self.ticks, self.hourly, origin, destination,
                                    float(depart_s), self.tick_s, self.cap(depart_s), self.from_lm, self.to_lm,
-                                   self.budget)  # fmt: skip
+                                   self.budget, self.slope, self.jump)  # fmt: skip
         if not math.isfinite(cost) or cost < 0:
             empty = np.zeros(0, dtype=np.int64)
             return TimedPath(False, math.nan, empty, empty, np.zeros(0), exact=cost >= 0)
@@ -102,14 +113,16 @@ def _find(keys, key):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget):  # type: ignore[no-untyped-def]
+def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget, slope, jump):  # type: ignore[no-untyped-def]
     hours = hourly.shape[1]
+    first = np.full(len(indptr) - 1, -1, dtype=np.int64)  # per junction, its expanded labels as a linked list
     span = cap + 1
     size = 1 << 12  # labels, grown by doubling
     node, tick = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
     dist = np.empty(size, dtype=np.float64)
     pred, via = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # the label before, the edge from it
     done = np.zeros(size, dtype=np.bool_)
+    after = np.empty(size, dtype=np.int64)  # the next expanded label of the same junction
     keys, labels = np.full(2 * size, -1, dtype=np.int64), np.empty(2 * size, dtype=np.int64)
     n = 1
     node[0], tick[0], dist[0], pred[0], via[0] = s, 0, 0.0, -1, -1
@@ -125,6 +138,9 @@ def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, fro
         if u == t:
             return dist[a], _unwind_labels(pred, via, a)
         hour = min(int((depart_s + tick[a] * tick_s) // 3600.0), hours - 1)
+        if _dominated(a, first[u], after, tick, dist, depart_s, tick_s, hours, slope, jump):
+            continue
+        after[a], first[u] = first[u], a
         for e in range(indptr[u], indptr[u + 1]):
             if hourly[e, hour] == np.inf:
                 continue
@@ -142,6 +158,7 @@ def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, fro
                 size *= 2
                 node, tick, dist = _grow_i(node, size), _grow_i(tick, size), _grow_f(dist, size)
                 pred, via, done = _grow_i(pred, size), _grow_i(via, size), _grow_b(done, size)
+                after = _grow_i(after, size)
                 keys, labels = _rehash(node, tick, n, span, 2 * size)
                 slot = _find(keys, v * span + nk)
             keys[slot], labels[slot] = v * span + nk, n
@@ -149,6 +166,22 @@ def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, fro
             heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), n))
             n += 1
     return np.inf, np.zeros(0, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _dominated(a, b, after, tick, dist, depart_s, tick_s, hours, slope, jump):  # type: ignore[no-untyped-def]
+    """Whether an expanded label b of the same junction (never dearer: A* expands them in order) leaves
+    nothing for label a to gain. From the same junction at two times the same way on costs at most,
+    per hour change still ahead, what the streets entered between the two crossing moments may gain:
+    slope × (ticks apart) + jump (bounded by the hourly costs' largest change per tick and per street)."""
+    while b != -1:
+        earlier = min(tick[a], tick[b])
+        changes = hours - 1 - min(int((depart_s + earlier * tick_s) // 3600.0), hours - 1)
+        gain = 0.0 if changes == 0 else changes * (slope * abs(tick[a] - tick[b]) + jump)
+        if dist[b] + gain <= dist[a]:
+            return True
+        b = after[b]
+    return False
 
 
 @numba.njit(cache=True)

@@ -144,3 +144,40 @@ class Store(Protocol):
     def city_names(self) -> list[str]: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    role: str  # reporter, verifier, analyst, admin
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: float  # unix seconds, UTC
+    actor: str
+    action: str
+    object: str
+    outcome: str
+
+
+class AccessStore(Protocol):
+    """Users (hashed tokens), the audit log, idempotent answers and who submitted what."""
+
+    def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
+        """Add a user; an existing name is an error (StoreError)."""
+
+    def user_of(self, token_sha256: bytes) -> User | None: ...
+
+    def audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
+        """The newest entries first."""
+
+    def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
+        """Keep ``answer`` for (actor, key) and the reports as the actor's; the answer kept first wins
+        and is returned (a concurrent retry gets the original)."""
+
+    def recall(self, actor: str, key: str) -> str | None: ...
+
+    def submitted_by(self, actor: str) -> set[bytes]: ...

@@ -8,12 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from greyzone.errors import StoreError
 from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
 from greyzone.model.cells import cell_filter
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
-from greyzone.store.base import BatchResult, City, ReportFrame, ReportQuery, StoreStats, frame_from_rows
+from greyzone.store.base import (
+    AuditEntry,
+    BatchResult,
+    City,
+    ReportFrame,
+    ReportQuery,
+    StoreStats,
+    User,
+    frame_from_rows,
+)
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
 from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
@@ -33,6 +43,10 @@ class MemoryStore:
         self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
         self._rejects: list[Reject] = []
         self._rejected_rows = 0
+        self._users: dict[str, tuple[bytes, str]] = {}  # name -> (token hash, role)
+        self._audit: list[AuditEntry] = []
+        self._answers: dict[tuple[str, str], str] = {}
+        self._submitted: dict[str, set[bytes]] = {}
 
     def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
         prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
@@ -135,6 +149,32 @@ class MemoryStore:
 
     def city_names(self) -> list[str]:
         return sorted(self._cities)
+
+    def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
+        if name in self._users or any(t == token_sha256 for t, _ in self._users.values()):
+            raise StoreError(f"cannot add user {name!r}: the name or token exists")
+        if role not in ("reporter", "verifier", "analyst", "admin"):
+            raise StoreError(f"cannot add user {name!r}: unknown role {role!r}")
+        self._users[name] = (token_sha256, role)
+
+    def user_of(self, token_sha256: bytes) -> User | None:
+        return next((User(n, r) for n, (t, r) in self._users.items() if t == token_sha256), None)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._audit.append(entry)
+
+    def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
+        return self._audit[::-1][:limit]
+
+    def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
+        self._submitted.setdefault(actor, set()).update(report_ids)
+        return self._answers.setdefault((actor, key), answer)
+
+    def recall(self, actor: str, key: str) -> str | None:
+        return self._answers.get((actor, key))
+
+    def submitted_by(self, actor: str) -> set[bytes]:
+        return set(self._submitted.get(actor, set()))
 
     def close(self) -> None:
         self._rows.clear()

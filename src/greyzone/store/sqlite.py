@@ -26,11 +26,13 @@ from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import (
     FRAME_COLUMNS,
+    AuditEntry,
     BatchResult,
     City,
     ReportFrame,
     ReportQuery,
     StoreStats,
+    User,
     frame_from_rows,
 )
 from greyzone.store.plan import (
@@ -248,6 +250,49 @@ class SqliteStore:
 
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
+
+    def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
+        try:
+            with self._conn:
+                self._conn.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, token_sha256, int(time.time()))
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"cannot add user {name!r}: {exc} (names are unique; roles: reporter, verifier, "
+                             "analyst, admin)") from exc  # fmt: skip
+
+    def user_of(self, token_sha256: bytes) -> User | None:
+        row = self._conn.execute("SELECT name, role FROM users WHERE token_sha256 = ?", (token_sha256,)).fetchone()
+        return User(row[0], row[1]) if row else None
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._conn.execute("INSERT INTO audit (at, actor, action, object, outcome) VALUES (?, ?, ?, ?, ?)",
+                           (entry.at, entry.actor, entry.action, entry.object, entry.outcome))  # fmt: skip
+
+    def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
+        rows = self._conn.execute("SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT ?",
+                                  (limit,))  # fmt: skip
+        return [AuditEntry(*r) for r in rows]
+
+    def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute("INSERT OR IGNORE INTO idempotency VALUES (?, ?, ?, ?)", (actor, key, answer, int(time.time())))
+            c.executemany("INSERT OR IGNORE INTO submitted VALUES (?, ?)", [(r, actor) for r in report_ids])
+            kept = c.execute("SELECT answer FROM idempotency WHERE actor = ? AND key = ?", (actor, key)).fetchone()[0]
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return str(kept)
+
+    def recall(self, actor: str, key: str) -> str | None:
+        row = self._conn.execute("SELECT answer FROM idempotency WHERE actor = ? AND key = ?", (actor, key)).fetchone()
+        return str(row[0]) if row else None
+
+    def submitted_by(self, actor: str) -> set[bytes]:
+        return {bytes(r[0]) for r in self._conn.execute("SELECT report_id FROM submitted WHERE actor = ?", (actor,))}
 
     def stats(self) -> StoreStats:
         c = self._conn

@@ -1,0 +1,1 @@
+"""The HTTP service: an API with roles over the store and the products (``create_app``)."""

@@ -1,0 +1,437 @@
+"""The API (FastAPI): reports in, layers and routes out, each by role. ``create_app(settings)``.
+
+Who sees what (MISSION.md: never publish exact positions of crews, shelters, gatherings or
+reporters outside vetted roles):
+
+* public (no token): incidents only as counts per H3 cell (res 8, ~0.7 km²) and hour, no cell with
+  fewer than ``min_count`` reports, nothing newer than ``public_delay_h``, centres rounded to 0.001°
+  (~100 m); the control map, the hazard forecast, cities and their gates, routes, health.
+* reporter: submits reports and reads back its own.
+* verifier, analyst: every report with its exact position; analysts export CSV.
+* admin: users and the audit log.
+
+Every authentication, denial, export and admin action goes to the audit log. Every error answer
+has one shape: ``{"error": {"status", "code", "message", "details"}}``.
+"""
+
+# no "from __future__ import annotations": FastAPI reads these annotations, closures included, at run time
+
+import io
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import h3
+import numpy as np
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from greyzone.errors import GreyzoneError
+from greyzone.model.enums import Kind
+from greyzone.service.guard import RANK, BodyLimit, RateLimiter, error_body, new_token, retry_after, token_hash
+from greyzone.settings import Settings, reporter_key
+from greyzone.store.base import AuditEntry, ReportQuery, User
+from greyzone.store.sqlite import SqliteStore
+
+PUBLIC = User("public", "public")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 2_000_000
+    per_minute: int = 1200  # per token (public: per client address)
+    max_batch: int = 5000
+    public_delay_h: float = 24.0
+    min_count: int = 5
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status, self.code, self.message, self.details, self.headers = status, code, message, details, headers
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: str = Field(pattern=r"^(reporter|verifier|analyst|admin)$")
+
+
+class RouteIn(BaseModel):
+    city: str
+    origin: tuple[float, float] = Field(description="[lon, lat]")
+    destination: tuple[float, float] = Field(description="[lon, lat]")
+    mode: str = Field("foot", pattern=r"^(foot|bicycle|car|armoured)$")
+    depart: datetime | None = Field(None, description="ISO 8601 (default now)")
+    window_minutes: int = Field(0, ge=0, le=12 * 60, description="try departures every step over this long")
+    step_minutes: int = Field(30, ge=5, le=240)
+
+
+class Gate:
+    """The store (one SQLite connection, one request at a time), the audit log and who may pass."""
+
+    def __init__(self, settings: Settings, limits: Limits) -> None:
+        self.settings, self.limits = settings, limits
+        self.store = SqliteStore.open(settings.db_path)
+        self.lock = threading.Lock()
+        self.limiter = RateLimiter(limits.per_minute)
+
+    @contextmanager
+    def locked(self) -> Iterator[SqliteStore]:
+        with self.lock:
+            yield self.store
+
+    def audit(self, actor: str, action: str, obj: str, outcome: str) -> None:
+        with self.locked() as s:
+            s.audit(AuditEntry(time.time(), actor, action, obj, outcome))
+
+    def caller(self, request: Request, authorization: str | None) -> User:
+        if authorization is None:
+            user, client = PUBLIC, f"ip:{request.client.host if request.client else '?'}"
+        else:
+            scheme, _, token = authorization.partition(" ")
+            with self.locked() as s:
+                found = s.user_of(token_hash(token.strip())) if scheme.lower() == "bearer" else None
+            if found is None:
+                self.audit("unknown", "auth.denied", request.url.path, "401")
+                raise ApiError(401, "unauthenticated", "unknown or malformed token (send 'Authorization: Bearer "
+                               "TOKEN'; `greyzone user add` makes one)")  # fmt: skip
+            self.audit(found.name, "auth.ok", request.url.path, found.role)
+            user, client = found, f"user:{found.name}"
+        wait = self.limiter.take(client)
+        if wait > 0:
+            raise ApiError(429, "rate_limited", f"too many requests: {self.limits.per_minute} a minute",
+                           headers={"Retry-After": retry_after(wait)})  # fmt: skip
+        return user
+
+    def need(self, role: str) -> Any:
+        """A dependency: the caller, when their role is ``role`` or above."""
+
+        def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+            user = self.caller(request, authorization)
+            if RANK[user.role] < RANK[role]:
+                self.audit(user.name, "denied", request.url.path, f"needs {role}")
+                status = 401 if user.role == "public" else 403
+                raise ApiError(status, "forbidden" if status == 403 else "unauthenticated",
+                               f"this needs the role {role} or above (you are {user.role})")  # fmt: skip
+            return user
+
+        return Depends(check)
+
+
+def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
+    """The service over the store at ``settings.db_path`` (created when missing)."""
+    gate = Gate(settings, limits or Limits())
+    app = FastAPI(title="greyzone", version="0.1.0", summary="Situational awareness and safer movement (API)")
+    app.add_middleware(BodyLimit, max_bytes=gate.limits.max_body_bytes)
+    _errors(app)
+    _report_routes(app, gate)
+    _layer_routes(app, gate)
+    _admin_routes(app, gate)
+    app.state.gate = gate
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, exc.code, exc.message, exc.details), exc.status, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        return JSONResponse(error_body(422, "invalid", "the request is not valid", details), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.status_code, "http", str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body(500, "internal", f"internal error: {type(exc).__name__}"), 500)
+
+
+def _report_routes(app: FastAPI, gate: Gate) -> None:
+    anyone, reporter, analyst = gate.need("public"), gate.need("reporter"), gate.need("analyst")
+    limits, locked = gate.limits, gate.locked
+
+    @app.get("/api/health", summary="Liveness and what the store holds")
+    def health() -> dict[str, Any]:
+        with locked() as s:
+            return {"status": "ok", "schema": s.schema_version(), "reports": s.stats().reports,
+                    "cities": s.city_names()}  # fmt: skip
+
+    @app.get("/api/whoami", summary="The caller's name and role")
+    def whoami(user: Annotated[User, anyone]) -> dict[str, str]:
+        return {"name": user.name, "role": user.role}
+
+    @app.post("/api/reports", status_code=201, summary="Submit one report or a batch (all or nothing)")
+    async def submit(request: Request, user: Annotated[User, reporter],
+                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+                     ) -> JSONResponse:  # fmt: skip
+        if idempotency_key:
+            with locked() as s:
+                kept = s.recall(user.name, idempotency_key)
+            if kept is not None:
+                return JSONResponse(json.loads(kept), 201, {"Idempotent-Replay": "true"})
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "not_json", f"the body is not JSON: {exc}") from None
+        records = body.get("reports") if isinstance(body, dict) and "reports" in body else body
+        records = [records] if isinstance(records, dict) else records
+        if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+            raise ApiError(422, "invalid", 'expected a report object, a list of them, or {"reports": [...]}')
+        if len(records) > limits.max_batch:
+            raise ApiError(413, "too_large", f"at most {limits.max_batch} reports a request; send the rest next")
+        answer, batch_id = _store_reports(gate.settings, locked, user, records)
+        with locked() as s:  # every answer is kept, under its key or its batch; the reports as the user's
+            text = s.remember(user.name, idempotency_key or f"batch:{batch_id}", json.dumps(answer),
+                              [uuid.UUID(i).bytes for i in answer["ids"]])  # fmt: skip
+        return JSONResponse(json.loads(text), 201)
+
+    @app.get("/api/reports", summary="Reports: a reporter's own, or all (verifier and above)")
+    def list_reports(user: Annotated[User, reporter], since: datetime | None = None, until: datetime | None = None,
+                     kind: Kind | None = None, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+                     ) -> dict[str, Any]:  # fmt: skip
+        from greyzone.cli import report_to_dict
+
+        query = ReportQuery(since=_utc(since), until=_utc(until), kinds=frozenset({kind}) if kind else frozenset(),
+                            limit=None if user.role == "reporter" else limit)  # fmt: skip
+        with locked() as s:
+            own = s.submitted_by(user.name) if user.role == "reporter" else None
+            reports = [r for r in s.read_reports(query) if own is None or r.report_id.bytes in own][:limit]
+        return {"reports": [report_to_dict(r) for r in reports], "count": len(reports)}
+
+    @app.get("/api/export.csv", summary="Every report as CSV (analyst; formula-safe cells)")
+    def export_csv(user: Annotated[User, analyst], since: datetime | None = None,
+                   until: datetime | None = None) -> Response:  # fmt: skip
+        from greyzone.cli import write_csv
+
+        stream = io.StringIO()
+        with locked() as s:
+            n = write_csv(s.read_reports(ReportQuery(since=_utc(since), until=_utc(until))), stream)
+        gate.audit(user.name, "export.csv", f"{n} reports", "ok")
+        return Response(stream.getvalue(), media_type="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=greyzone-reports.csv"})  # fmt: skip
+
+
+def _layer_routes(app: FastAPI, gate: Gate) -> None:
+    anyone, limits, locked, settings = gate.need("public"), gate.limits, gate.locked, gate.settings
+
+    @app.get("/api/layers/incidents", summary="Incidents as GeoJSON: counts per cell and hour (public), or points")
+    def incidents_layer(user: Annotated[User, anyone], since: datetime | None = None, until: datetime | None = None,
+                        kind: Kind | None = None) -> dict[str, Any]:  # fmt: skip
+        full = RANK[user.role] >= RANK["verifier"]
+        end = _utc(until) or datetime.now(UTC)
+        if not full:
+            end = min(end, datetime.now(UTC) - timedelta(hours=limits.public_delay_h))
+        start = _utc(since) or end - timedelta(days=7)
+        query = ReportQuery(since=start, until=end, kinds=frozenset({kind}) if kind else frozenset())
+        with locked() as s:
+            frame = s.read_frame(query)
+        if full:
+            return _points(frame)
+        return _cells(frame, limits.min_count) | {"delayed_h": limits.public_delay_h, "until": end.isoformat()}
+
+    @app.get("/api/layers/control", summary="The fused control map as GeoJSON polygons, with its as-of")
+    def control_layer(user: Annotated[User, anyone], at: datetime | None = None,
+                      res: Annotated[int, Query(ge=5, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
+        return _control(locked, _utc(at) or datetime.now(UTC), res)
+
+    @app.get("/api/layers/hazard", summary="The hazard forecast by cell and hour as GeoJSON")
+    def hazard_layer(user: Annotated[User, anyone], start: datetime | None = None,
+                     hours: Annotated[int, Query(ge=1, le=48)] = 6) -> dict[str, Any]:  # fmt: skip
+        return _hazard(settings, _utc(start) or datetime.now(UTC), hours)
+
+    @app.get("/api/cities", summary="The imported cities and their gates")
+    def cities(user: Annotated[User, anyone]) -> dict[str, Any]:
+        with locked() as s:
+            found = [s.read_city(n) for n in s.city_names()]
+        return {"cities": [{"name": c.name, "nodes": c.nodes, "edges": c.edges,
+                            "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates]}
+                           for c in found if c is not None]}  # fmt: skip
+
+    @app.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
+    def route(body: RouteIn, user: Annotated[User, anyone]) -> dict[str, Any]:
+        return _route(settings, locked, body)
+
+
+def _admin_routes(app: FastAPI, gate: Gate) -> None:
+    admin = gate.need("admin")
+
+    @app.post("/api/users", status_code=201, summary="Add a user (admin); the token is shown once")
+    def add_user(body: UserIn, user: Annotated[User, admin]) -> dict[str, str]:
+        token = new_token()
+        try:
+            with gate.locked() as s:
+                s.add_user(body.name, body.role, token_hash(token))
+        except GreyzoneError as exc:
+            gate.audit(user.name, "user.add", body.name, "refused")
+            raise ApiError(409, "exists", str(exc)) from None
+        gate.audit(user.name, "user.add", body.name, body.role)
+        return {"name": body.name, "role": body.role, "token": token}
+
+    @app.get("/api/audit", summary="The audit log, newest first (admin)")
+    def audit_log(user: Annotated[User, admin], limit: Annotated[int, Query(ge=1, le=10_000)] = 200
+                  ) -> dict[str, Any]:  # fmt: skip
+        with gate.locked() as s:
+            entries = s.audit_log(limit)
+        gate.audit(user.name, "audit.read", f"{len(entries)} entries", "ok")
+        return {"entries": [{"at": datetime.fromtimestamp(e.at, UTC).isoformat(), "actor": e.actor,
+                             "action": e.action, "object": e.object, "outcome": e.outcome}
+                            for e in entries]}  # fmt: skip
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _store_reports(settings: Settings, locked: Any, user: User, records: list[dict[str, Any]]
+                   ) -> tuple[dict[str, Any], int]:  # fmt: skip
+    """Validate every record; store all of them in one transaction, or none with every reason."""
+    from greyzone.ingest.build import BuildContext, build_batch
+    from greyzone.ingest.records import RawRecord
+    from greyzone.store.rows import prepare
+
+    ctx = BuildContext(reporter_key=reporter_key(settings), now_s=time.time(), default_source=f"api:{user.name}")
+    batch, rejects = build_batch([RawRecord("request", i + 1, r) for i, r in enumerate(records)], ctx)
+    if rejects:
+        details = [{"row": r.row, "field": r.field, "reason": r.reason} for r in rejects]
+        raise ApiError(422, "invalid_reports", f"{len(rejects)} of {len(records)} reports are not valid; "
+                       "none was stored", details)  # fmt: skip
+    prepared = prepare(batch)
+    ids = [str(uuid.UUID(bytes=i)) for i in batch.ids]
+    with locked() as s:
+        result = s.write_batch(prepared, [], origin=f"api:{user.name}")
+    return {"ids": ids, "accepted": result.accepted, "duplicates": result.duplicates}, result.batch_id
+
+
+def _points(frame: Any) -> dict[str, Any]:
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+                 "properties": {"kind": k, "observed_at": datetime.fromtimestamp(float(t), UTC).isoformat(),
+                                "incident": int(i), "precision_m": float(p)}}
+                for x, y, k, t, i, p in zip(frame.lon, frame.lat, frame.kind, frame.observed_s, frame.incident,
+                                            frame.location_precision_m, strict=True)]  # fmt: skip
+    return {"type": "FeatureCollection", "features": features, "aggregated": False}
+
+
+def _cells(frame: Any, min_count: int) -> dict[str, Any]:
+    """Counts per H3 res-8 cell and hour; cells under ``min_count`` reports in that hour are left out."""
+    if not len(frame):
+        return {"type": "FeatureCollection", "features": [], "aggregated": True}
+    cells = np.array([h3.api.basic_int.cell_to_parent(int(c), 8) for c in frame.h3_r9.tolist()], dtype=np.int64)
+    hours = (frame.observed_s // 3600).astype(np.int64)
+    keys, counts = np.unique(np.stack([cells, hours], axis=1), axis=0, return_counts=True)
+    features = []
+    for (cell, hour), n in zip(keys.tolist(), counts.tolist(), strict=True):
+        if n < min_count:
+            continue
+        lat, lon = h3.cell_to_latlng(h3.int_to_str(cell))
+        ring = [[round(x, 3), round(y, 3)] for y, x in h3.cell_to_boundary(h3.int_to_str(cell))]
+        props = {"cell": h3.int_to_str(cell), "hour": datetime.fromtimestamp(hour * 3600, UTC).isoformat(),
+                 "reports": n, "centre": [round(lon, 3), round(lat, 3)]}  # fmt: skip
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                         "properties": props})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features, "aggregated": True}
+
+
+def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
+    import shapely
+
+    from greyzone.control.fusion import ControlFusion
+    from greyzone.control.products import observations_from_reports, state_areas
+    from greyzone.model.grid import Grid
+
+    with locked() as s:
+        reports = list(s.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
+    observations = observations_from_reports(reports)
+    points = [(o.lon, o.lat) for o in observations if o.area is None]
+    if not points:
+        raise ApiError(404, "not_available", "no control observations stored before that time")
+    lon, lat = np.array(points).T
+    grid = Grid.from_polygon(shapely.box(lon.min() - 0.05, lat.min() - 0.05, lon.max() + 0.05, lat.max() + 0.05), res)
+    fusion = ControlFusion(grid)
+    fusion.fold_all(observations)
+    features = []
+    for a in state_areas(fusion, fusion.states(when.timestamp())):
+        as_of = datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None
+        props = {"state": a.state.value, "area_km2": round(a.area_km2, 2), "as_of": as_of}
+        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)),
+                         "properties": props})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
+
+
+def _hazard(settings: Settings, when: datetime, hours: int) -> dict[str, Any]:
+    import math
+
+    from greyzone.cli import _forecast_geojson, _hazard_state, _model_path
+
+    path = _model_path(settings.db_path, None)
+    if not Path(path).exists():
+        raise ApiError(404, "not_available", "no hazard model yet: `greyzone hazard fit` makes one")
+    state = _hazard_state(settings.db_path, path, when)
+    fresh, age_h = state.freshness(when.timestamp())
+    w = state.params.window
+    first = max(int(w.bin_of(when.timestamp())), state.now_bin + 1)
+    background, triggered = state.expected(first, max(1, math.ceil(hours * 3600 / w.bin_s)))
+    rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
+    as_of = datetime.fromtimestamp(state.as_of_s, UTC).isoformat()
+    out = _forecast_geojson(state, rate if fresh else None, as_of, w, first)
+    return out | {"status": "ok" if fresh else "unknown", "as_of": as_of, "data_age_h": round(age_h, 2)}
+
+
+def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
+    import math
+
+    from greyzone.cli import _route_control, _route_rates
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.graph import StreetGraph
+    from greyzone.routing.planner import Planner, best_departure
+
+    with locked() as s:
+        city = s.read_city(body.city)
+    if city is None:
+        raise ApiError(404, "no_city", f"no city {body.city!r}: `greyzone city import` adds one")
+    graph = StreetGraph.from_bytes(city.graph)
+    (origin, d0), (destination, d1) = graph.snap(*body.origin), graph.snap(*body.destination)
+    if max(d0, d1) > 1000:
+        raise ApiError(422, "outside", "a point is over 1 km from the nearest street of the city")
+    depart = _utc(body.depart) or datetime.now(UTC)
+    starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
+    hour0 = depart.replace(minute=0, second=0, microsecond=0)
+    profile = PROFILES[Mode(body.mode)]
+    rates, notes = _route_rates(settings.db_path, None, graph, profile, hour0,
+                                math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6)  # fmt: skip
+    states = _route_control(settings.db_path, graph, depart, notes)
+    planner = Planner(graph, profile, rates, states)
+    best, routes = best_departure(planner, origin, destination, np.array([(t - hour0).total_seconds() for t in starts]))
+    result, when = routes[best], starts[best]
+    line = [p for e in result.edges.tolist()
+            for p in graph.shape_lonlat[graph.shape_offset[e]: graph.shape_offset[e + 1]].tolist()]  # fmt: skip
+    return {"reachable": result.reachable, "reason": result.reason, "depart": when.isoformat(),
+            "length_m": round(result.length_m, 1) if result.reachable else None,
+            "minutes": round(result.seconds / 60, 1) if result.reachable else None, "risk": result.risk,
+            "riskiest": [{"street": sg.name or f"#{sg.edge}", "share": round(sg.share, 3),
+                          "threat": sg.threat.value if sg.threat else None,
+                          "entered": (when + timedelta(minutes=sg.minute)).isoformat()} for sg in result.riskiest],
+            "curve": [{"depart": t.isoformat(), "risk": r.risk} for t, r in zip(starts, routes, strict=True)],
+            "notes": notes + ([result.note] if result.note else []), "assumptions": result.assumptions,
+            "geometry": {"type": "LineString", "coordinates": line}}  # fmt: skip
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the service with uvicorn (one worker; run more behind a proxy)."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
