@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +28,59 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore | MemoryStore]:
-    """Every Store implementation: the same tests must pass on each."""
-    s: SqliteStore | MemoryStore = SqliteStore.open(tmp_path / "t.db") if request.param == "sqlite" else MemoryStore()
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on loopback (Debian's server, which `make test` installs); its URL."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's server is not installed: `make test` installs it (Debian package postgresql)")
+        pytest.skip("PostgreSQL's server is not installed (`make test` installs the Debian package postgresql)")
+    bindir = found[-1].parent
+    folder = Path(tempfile.mkdtemp(prefix="greyzone-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "greyzone",
+                    "--no-sync", "-E", "UTF8"], check=True, capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
+                    "-w", "start"], check=True, capture_output=True)  # fmt: skip
+    try:
+        yield f"postgresql://greyzone@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres: str) -> str:
+    """A new, empty database in the throwaway cluster."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{postgres}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Every Store implementation: the same tests must pass on each (PostgreSQL really started)."""
+    if request.param == "postgres":
+        from greyzone.store.postgres import PostgresStore
+
+        s: Any = PostgresStore.open(request.getfixturevalue("postgres_url"))
+    else:
+        s = SqliteStore.open(tmp_path / "t.db") if request.param == "sqlite" else MemoryStore()
     yield s
     s.close()

@@ -186,3 +186,20 @@ def test_frames_give_the_same_reports_as_columns(store: Any) -> None:
     assert only.kind == ["glide_bomb"] and len(store.read_frame(ReportQuery(limit=2))) == 2
     empty = store.read_frame(ReportQuery(since=T0 + timedelta(days=9)))
     assert len(empty) == 0 and empty.lon.dtype == float
+
+
+def test_users_audit_and_kept_answers(store: Any) -> None:
+    from greyzone.errors import StoreError
+    from greyzone.store.base import AuditEntry
+
+    store.add_user("medic", "reporter", b"h" * 32)
+    assert store.user_of(b"h" * 32).name == "medic" and store.user_of(b"x" * 32) is None
+    with pytest.raises(StoreError):
+        store.add_user("medic", "analyst", b"y" * 32)  # names are unique
+    for i in range(3):
+        store.audit(AuditEntry(1000.0 + i, "medic", "auth.ok", "/api/whoami", "reporter"))
+    assert [e.at for e in store.audit_log(2)] == [1002.0, 1001.0]  # newest first
+    first = store.remember("medic", "k1", '{"ids": ["a"]}', [b"r" * 16])
+    again = store.remember("medic", "k1", '{"ids": ["b"]}', [b"s" * 16])
+    assert first == again == '{"ids": ["a"]}' and store.recall("medic", "k1") == first  # the first answer wins
+    assert store.recall("crew", "k1") is None and store.submitted_by("medic") == {b"r" * 16, b"s" * 16}

@@ -1214,12 +1214,19 @@ def user_add(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000, db: DbOption = None,
+    database_url: Annotated[str | None, typer.Option(help="postgresql://… (or GREYZONE_DATABASE_URL): the server "
+                                                     "store instead of --db")] = None,
 ) -> None:  # fmt: skip
     """Run the API and the web map (FastAPI + uvicorn)."""
+    from dataclasses import replace
+
     from greyzone.service.app import serve
 
-    _out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {_settings(db).db_path}")
-    serve(_settings(db), host, port)
+    settings = _settings(db)
+    settings = replace(settings, database_url=database_url or settings.database_url)
+    where = "PostgreSQL" if settings.database_url else str(settings.db_path)
+    _out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {where}")
+    serve(settings, host, port)
 
 
 def main() -> None:

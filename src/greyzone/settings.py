@@ -19,10 +19,12 @@ class Settings:
     db_path: Path = DEFAULT_DB
     gazetteer_dir: Path | None = None
     reporter_key_path: Path | None = None  # default: the database path + ".key"
+    database_url: str | None = None  # postgresql://…: the server store instead of the SQLite file (the service)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE; explicit overrides win."""
+        """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE, GREYZONE_DATABASE_URL; explicit
+        overrides win."""
         env = os.environ if env is None else env
         values: dict[str, object] = {
             "db_path": Path(env.get("GREYZONE_DB", str(DEFAULT_DB))),
@@ -30,6 +32,7 @@ class Settings:
             "reporter_key_path": Path(env["GREYZONE_REPORTER_KEY_FILE"])
             if env.get("GREYZONE_REPORTER_KEY_FILE")
             else None,
+            "database_url": env.get("GREYZONE_DATABASE_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

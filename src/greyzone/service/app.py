@@ -43,6 +43,16 @@ from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import AuditEntry, ReportQuery, User
 from greyzone.store.sqlite import SqliteStore
 
+
+def open_store(settings: Settings) -> Any:
+    """The server store when a database URL is set (PostgreSQL), else the SQLite file."""
+    if settings.database_url:
+        from greyzone.store.postgres import PostgresStore
+
+        return PostgresStore.open(settings.database_url)
+    return SqliteStore.open(settings.db_path)
+
+
 PUBLIC = User("public", "public")
 
 
@@ -82,12 +92,12 @@ class Gate:
 
     def __init__(self, settings: Settings, limits: Limits) -> None:
         self.settings, self.limits = settings, limits
-        self.store = SqliteStore.open(settings.db_path)
+        self.store: Any = open_store(settings)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(limits.per_minute)
 
     @contextmanager
-    def locked(self) -> Iterator[SqliteStore]:
+    def locked(self) -> Iterator[Any]:
         with self.lock:
             yield self.store
 

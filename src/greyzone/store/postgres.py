@@ -1,0 +1,254 @@
+"""The server store: PostgreSQL (psycopg 3), the same protocol and behaviour as the SQLite store.
+
+Selected by a database URL (``postgresql://…``; ``open_store``). One batch is one transaction; the
+writer takes a lock on the report log for it (readers go on), so that several service workers on
+one database write batches one at a time, each a contiguous range of ``seq`` as on SQLite, and
+the incident links never race. Migrations (``migrations_pg/``) run under an advisory lock: two
+workers starting together migrate once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from greyzone.errors import SchemaError, StoreError
+from greyzone.ingest.records import Reject, rejected_rows
+from greyzone.model.batch import ReportBatch
+from greyzone.model.enums import Kind
+from greyzone.model.report import Report
+from greyzone.store.base import (
+    FRAME_COLUMNS,
+    AuditEntry,
+    BatchResult,
+    City,
+    ReportFrame,
+    ReportQuery,
+    StoreStats,
+    User,
+    frame_from_rows,
+)
+from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, LinkInput, candidate_windows, plan_links, radius_cap_m
+from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
+from greyzone.store.sqlite import _time, _where
+
+_MIGRATION_LOCK = 0x67727A31
+_INSERT = f"INSERT INTO reports (seq, {', '.join(ROW_COLUMNS)}) VALUES ({', '.join(['%s'] * (len(ROW_COLUMNS) + 1))})"
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("greyzone.store").joinpath("migrations_pg")
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            version, _, name = entry.name.removesuffix(".sql").partition("_")
+            out.append((int(version), name, entry.read_text(encoding="utf-8")))
+    return out
+
+
+class PostgresStore:
+    """A greyzone store in a PostgreSQL database. Open with :meth:`open`; close when done."""
+
+    def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
+        self._conn, self.url = conn, url
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        try:
+            conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot reach the PostgreSQL store: {exc}".strip()) from exc
+        store = cls(conn, url)
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        with self._conn.transaction():
+            c = self._conn
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                      " applied_at BIGINT NOT NULL)")  # fmt: skip
+            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+            known = migrations()
+            newest = max(v for v, _, _ in known)
+            if done and max(done) > newest:
+                raise SchemaError(f"the database has schema version {max(done)}, newer than this greyzone ({newest})")
+            for version, name, sql in known:
+                if version not in done:
+                    c.execute(sql.encode())  # several statements: sent as one simple query
+                    c.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)", (version, name, int(time.time())))
+
+    def schema_version(self) -> int:
+        return int(self._one("SELECT max(version) FROM schema_migrations")[0])
+
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        row = self._conn.execute(sql, args).fetchone()
+        assert row is not None
+        return row
+
+    def write_batch(self, batch: ReportBatch | PreparedBatch, rejects: Sequence[Reject], *, origin: str) -> BatchResult:
+        prepared = batch if isinstance(batch, PreparedBatch) else prepare(batch)
+        with self._conn.transaction():
+            self._conn.execute("LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time
+            return self._write(prepared, rejects, origin)
+
+    def _write(self, batch: PreparedBatch, rejects: Sequence[Reject], origin: str) -> BatchResult:
+        c = self._conn
+        first = int(self._one("SELECT coalesce(max(seq), 0) + 1 FROM reports")[0])
+        unique = first_occurrences(batch.ids)
+        ids = [batch.ids[i] for i in unique.tolist()]
+        stored = {bytes(r[0]) for r in c.execute("SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
+        new_index = np.array([i for i in unique.tolist() if batch.ids[i] not in stored], dtype=np.intp)
+        added = len(new_index)
+        with c.cursor() as cur:
+            cur.executemany(_INSERT, [(first + k, *batch.rows[i]) for k, i in enumerate(new_index.tolist())])
+        seqs = np.arange(first, first + added, dtype=np.int64)
+        incidents = self._link(batch.link.take(new_index), seqs, first) if added else 0
+        batch_id = int(self._one(
+            "INSERT INTO batches (origin, committed_at, first_seq, last_seq, accepted, duplicates, rejected)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING batch_id",
+            (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, rejected_rows(rejects)),
+        )[0])  # fmt: skip
+        if rejects:
+            with c.cursor() as cur:
+                cur.executemany("INSERT INTO rejects VALUES (%s, %s, %s, %s, %s, %s)",
+                                [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects])  # fmt: skip
+        return BatchResult(batch_id, added, len(batch) - added, rejected_rows(rejects), incidents)
+
+    def _link(self, new: LinkInput, seqs: np.ndarray[Any, Any], first: int) -> int:
+        plan = plan_links(new, seqs, self._candidates(new, first))
+        moved = [(int(i), int(s)) for i, s in zip(plan.incident_id, seqs, strict=True) if i != s]
+        with self._conn.cursor() as cur:
+            if moved:
+                cur.executemany("UPDATE reports SET incident_id = %s WHERE seq = %s", moved)
+            for old, winner in plan.merges.items():
+                cur.execute("UPDATE reports SET incident_id = %s WHERE incident_id = %s OR seq = %s",
+                            (winner, old, old))  # fmt: skip
+        return plan.incidents
+
+    def _candidates(self, new: LinkInput, first: int) -> Candidates:
+        sql = (f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports WHERE kind = %s AND observed_at BETWEEN %s AND %s"
+               " AND seq < %s AND time_precision = ANY(%s) AND location_precision_m <= %s")  # fmt: skip
+        precisions = [str(p) for p in LINKABLE_PRECISIONS]
+        rows: list[Any] = []
+        for kind, lo, hi in candidate_windows(new):
+            rows.extend(self._conn.execute(sql, (kind, int(lo), int(hi), first, precisions,
+                                                 radius_cap_m(Kind(kind)))).fetchall())  # fmt: skip
+        return Candidates.from_frame(frame_from_rows(rows))
+
+    def _query(self, columns: Sequence[str], query: ReportQuery) -> tuple[str, list[Any]]:
+        where, args = _where(query)
+        sql = f"SELECT {', '.join(columns)} FROM reports {where.replace('?', '%s')} ORDER BY observed_at, seq"
+        return sql + (f" LIMIT {int(query.limit)}" if query.limit is not None else ""), args
+
+    def read_reports(self, query: ReportQuery) -> Iterator[Report]:
+        sql, args = self._query(ROW_COLUMNS, query)
+        for row in self._conn.execute(sql, args).fetchall():
+            yield report_from_row(row)
+
+    def read_frame(self, query: ReportQuery) -> ReportFrame:
+        sql, args = self._query(FRAME_COLUMNS, query)
+        return frame_from_rows(self._conn.execute(sql, args).fetchall())
+
+    def incident_of(self, report_id: bytes) -> int | None:
+        row = self._conn.execute(
+            "SELECT coalesce(incident_id, seq) FROM reports WHERE id = %s", (report_id,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def count_incidents(self, batch_ids: Sequence[int]) -> int:
+        if not batch_ids:
+            return 0
+        sql = ("SELECT count(DISTINCT coalesce(r.incident_id, r.seq)) FROM batches b JOIN reports r"
+               " ON r.seq BETWEEN b.first_seq AND b.last_seq WHERE b.batch_id = ANY(%s)")  # fmt: skip
+        return int(self._one(sql, (list(batch_ids),))[0])
+
+    def write_city(self, city: City) -> None:
+        gates = json.dumps([{"name": n, "lon": x, "lat": y} for n, x, y in city.gates])
+        self._conn.execute(
+            "INSERT INTO cities (name, source, imported_at, nodes, edges, graph, gates) VALUES (%s, %s, %s, %s, %s, %s,"
+            " %s) ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, imported_at = EXCLUDED.imported_at,"
+            " nodes = EXCLUDED.nodes, edges = EXCLUDED.edges, graph = EXCLUDED.graph, gates = EXCLUDED.gates",
+            (city.name, city.source, int(city.imported_at or time.time()), city.nodes, city.edges, city.graph, gates),
+        )  # fmt: skip
+
+    def read_city(self, name: str) -> City | None:
+        row = self._conn.execute("SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities"
+                                 " WHERE name = %s", (name,)).fetchone()  # fmt: skip
+        if row is None:
+            return None
+        gates = tuple((g["name"], float(g["lon"]), float(g["lat"])) for g in json.loads(row[5]))
+        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]))
+
+    def city_names(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
+
+    def stats(self) -> StoreStats:
+        c = self._conn
+        reports, incidents, first, last = self._one(
+            "SELECT count(*), count(DISTINCT coalesce(incident_id, seq)), min(observed_at), max(observed_at)"
+            " FROM reports")  # fmt: skip
+        by_kind = {k: (n, m) for k, n, m in c.execute(
+            "SELECT kind, count(*), count(DISTINCT coalesce(incident_id, seq)) FROM reports GROUP BY kind"
+            " ORDER BY kind")}  # fmt: skip
+        by_source = dict(c.execute("SELECT source, count(*) FROM reports GROUP BY source ORDER BY 2 DESC").fetchall())
+        return StoreStats(reports=reports, incidents=incidents, batches=self._one("SELECT count(*) FROM batches")[0],
+                          rejects=int(self._one("SELECT coalesce(sum(rejected), 0) FROM batches")[0]),
+                          first_observed=_time(first), last_observed=_time(last), by_kind=by_kind,
+                          by_source=by_source)  # fmt: skip
+
+    def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
+        try:
+            self._conn.execute(
+                "INSERT INTO users VALUES (%s, %s, %s, %s)", (name, role, token_sha256, int(time.time()))
+            )
+        except psycopg.errors.IntegrityError as exc:
+            raise StoreError(f"cannot add user {name!r}: {exc}".strip()) from exc
+
+    def user_of(self, token_sha256: bytes) -> User | None:
+        row = self._conn.execute("SELECT name, role FROM users WHERE token_sha256 = %s", (token_sha256,)).fetchone()
+        return User(row[0], row[1]) if row else None
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._conn.execute("INSERT INTO audit (at, actor, action, object, outcome) VALUES (%s, %s, %s, %s, %s)",
+                           (entry.at, entry.actor, entry.action, entry.object, entry.outcome))  # fmt: skip
+
+    def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
+        rows = self._conn.execute("SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT %s",
+                                  (limit,))  # fmt: skip
+        return [AuditEntry(*r) for r in rows]
+
+    def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
+        with self._conn.transaction():
+            c = self._conn
+            c.execute("INSERT INTO idempotency VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                      (actor, key, answer, int(time.time())))  # fmt: skip
+            if report_ids:
+                with c.cursor() as cur:
+                    cur.executemany("INSERT INTO submitted VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                    [(r, actor) for r in report_ids])  # fmt: skip
+            return str(self._one("SELECT answer FROM idempotency WHERE actor = %s AND key = %s", (actor, key))[0])
+
+    def recall(self, actor: str, key: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT answer FROM idempotency WHERE actor = %s AND key = %s", (actor, key)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def submitted_by(self, actor: str) -> set[bytes]:
+        return {bytes(r[0]) for r in self._conn.execute("SELECT report_id FROM submitted WHERE actor = %s", (actor,))}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
