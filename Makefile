@@ -6,14 +6,25 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit bench clean system
 
-# What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests).
-# Installed with apt-get only where missing (as root, or with sudo).
+# What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests) and
+# chromium (the web map's tests drive it with playwright-core). Installed with apt-get where missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "installing Debian's postgresql (the server store the tests start)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian's$$missing (for the tests)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# The web map's MapLibre GL JS, from npm, copied into the Python package (served by the app; no CDN).
+VENDOR := src/greyzone/service/static/vendor
+$(VENDOR)/maplibre-gl.js: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
+	cp web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/MAPLIBRE-LICENSE.txt
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +33,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## demo: set up, generate the SYNTHETIC demo scenario, ingest it into ./greyzone-demo.db, show it
-demo: $(STAMP)
+demo: $(STAMP) $(VENDOR)/maplibre-gl.js
+	rm -f greyzone-demo.db greyzone-demo.db-wal greyzone-demo.db-shm greyzone-demo.db.hazard.json
 	$(BIN)/greyzone demo
+	$(BIN)/greyzone city import demo-scenario/streets.geojson --name demo --gates demo-scenario/gates.geojson \
+		--db greyzone-demo.db
 	$(BIN)/greyzone hazard fit --db greyzone-demo.db --kind shelling --res 8
 	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
 		--geojson demo-scenario/hazard.geojson
+	@echo "the web map of the demo: open http://127.0.0.1:8000/ (Ctrl-C stops the server)"
+	$(BIN)/greyzone serve --db greyzone-demo.db --port 8000
 
 ## test: set up, then lint, type-check and run the whole test suite
-test: system $(STAMP) lint typecheck unit
+test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -51,9 +51,10 @@ def test_time_dependent_search_equals_the_time_expanded_graph(n: int, m: int, ho
     hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf  # closed in some hours
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
     # past the cap the cost no longer depends on the tick; the brute force runs well beyond it
-    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n
+    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
     for s in rng.integers(0, n, 3).tolist():
-        truth = time_expanded_truth(g, router.ticks, hourly, s, depart_s, tick_s, horizon)
+        ticks = np.rint(router.seconds / tick_s).astype(np.int64)  # travel times are whole ticks here
+        truth = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon)
         for t in range(n):
             path = router.path(s, t, depart_s)
             if np.isinf(truth[t]):
@@ -112,8 +113,7 @@ def test_no_route_is_more_exposed_than_the_fastest(n: int, m: int, hours: int, d
         assert chosen.reachable == quick.reachable
         if not quick.reachable:
             continue
-        ticks = planner.timed.ticks[quick.edges] if planner.timed else np.zeros(quick.edges.size)
-        hour = hour_entered(depart_s, np.concatenate(([0], np.cumsum(ticks)[:-1])) * 60.0, hours)
+        hour = hour_entered(depart_s, np.concatenate(([0.0], np.cumsum(planner.seconds[quick.edges])[:-1])), hours)
         assert chosen.exposure is not None and chosen.exposure <= planner.exposure[quick.edges, hour].sum() + 1e-12
         assert chosen.seconds >= quick.cost - 1e-6
 

@@ -79,6 +79,7 @@ class Planner:
         self.rates = rates or {}
         self.timed = TimedRouter(graph, seconds, self.cost, tick_s=tick_s) if hours > 1 else None
         self.static = Router(graph, self.cost[:, 0]) if hours == 1 else None
+        self._quick: Router | None = None
 
     def route(self, origin: int, destination: int, depart_s: float = 0.0, top: int = 5, exact: bool = True,
               _arrival: Floats | None = None) -> RoutePlan:  # fmt: skip
@@ -101,7 +102,7 @@ class Planner:
                 bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
                 path = Router(self.graph, at_hour, bounds=bounds).path(origin, destination)
                 found, edges, nodes = path.reachable, path.edges, path.nodes
-                entered = np.concatenate(([0.0], np.cumsum(self.timed.ticks[edges])[:-1])) * self.timed.tick_s
+                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         else:
             assert self.static is not None
             path = self.static.path(origin, destination)
@@ -109,6 +110,11 @@ class Planner:
             entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         if not found:
             return self._unreachable(origin, destination)
+        if self.timed is not None:  # never worse than the fastest way, charged the hours it is travelled
+            quick = self._fastest().path(origin, destination)
+            if quick.reachable and self.charged(quick.edges, depart_s) < self.charged(edges, depart_s):
+                edges, nodes = quick.edges, quick.nodes
+                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         hour = self.hour_of(depart_s + entered)
         charged = self.exposure[edges, hour]
         total = float(charged.sum()) if self.known else None
@@ -124,6 +130,16 @@ class Planner:
         return RoutePlan(True, "", nodes, edges, float(self.graph.length_m[edges].sum()),
                          float(self.seconds[edges].sum()), total, risk(total) if total is not None else None,
                          riskiest, note=note)  # fmt: skip
+
+    def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
+        """What a route costs, each street charged the hour it is entered."""
+        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        return float(self.cost[edges, self.hour_of(depart_s + entered)].sum())
+
+    def _fastest(self) -> Router:
+        if self._quick is None:
+            self._quick = Router(self.graph, np.where(np.isfinite(self.cost).any(axis=1), self.seconds, np.inf))
+        return self._quick
 
     def hour_of(self, seconds: Floats) -> npt.NDArray[np.int64]:
         """The hour (column of the rates) of moments ``seconds`` after the start of hour 0."""

@@ -1,13 +1,17 @@
 """Least-cost paths when a street's cost depends on the hour one enters it (pure; numba).
 
-The model is the time-expanded graph: time after departure runs in ticks (``tick_s``, 10 s by
-default); a street takes its travel time rounded to whole ticks; entering street e at tick k costs
-``hourly[e, h]`` with h the hour of ``depart_s + k·tick_s`` counted from the start of hour 0
-(the last hour's cost holds for every later hour). A state is (junction, tick); there is no waiting
-on the way (one may wait only before leaving, which is the departure-window search). The cheapest
-path in that graph is found exactly by A* over the states that matter: states are created only when
+The model is the time-expanded graph: time after departure is kept to the second along each path
+(a street takes its travel time), and entering street e after t seconds costs ``hourly[e, h]`` with h
+the hour of ``depart_s + t`` counted from the start of hour 0 (the last hour's cost holds for every
+later hour). A state is (junction, tick) with ticks of ``tick_s`` (a minute by default): of two
+paths reaching a junction within the same tick the cheaper is kept — exact when travel times are
+whole ticks (the test's time-expanded graph), and otherwise off only where an hour changes within
+that tick. There is no waiting on the way (one may wait only before leaving, which is the
+departure-window search). A* runs over the states that matter: states are created only when
 reached, kept in a hash table, and once every later street is charged its last hour's cost (tick ≥
-``cap``) the tick no longer matters and the states of a junction merge into one. The A* bound is the
+``cap``) the tick no longer matters and the states of a junction merge into one. A label is also
+dropped when an expanded one of the same junction is cheaper by more than an hour change could
+ever give back (``_dominated``). The A* bound is the
 ALT landmark bound (as in ``shortest``) on each street's cheapest hour, which never exceeds any hour's
 cost: the bound stays consistent and the answer exact. The test compares it with Dijkstra on the
 explicitly built time-expanded graph.
@@ -49,7 +53,7 @@ class TimedRouter:
     """Exact least-cost paths for costs by street and hour; landmarks are built once (on each street's
     cheapest hour) and serve every departure."""
 
-    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 1.0,
+    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 60.0,
                  landmarks: int = 16, budget: int = 200_000) -> None:  # fmt: skip
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
@@ -61,18 +65,19 @@ class TimedRouter:
         self.graph, self.tick_s, self.budget = graph, float(tick_s), int(budget)
         self.hourly = np.ascontiguousarray(hourly)
         usable = np.isfinite(seconds)
-        whole = np.maximum(np.rint(np.where(usable, seconds, 0.0) / tick_s), 1)  # at least one tick
-        self.ticks = np.where(usable, whole, 0).astype(np.int64)
+        self.seconds = np.where(usable, seconds, 0.0).astype(np.float64)
         lower = np.where(usable, self.hourly.min(axis=1), np.inf)
         self.hourly[~usable] = np.inf
-        # how much an edge's cost can change from one hour to the next, at most and per tick
+        # how much an edge's cost can change from one hour to the next, at most and per second
         steps = self.hourly[usable]
         if steps.shape[1] > 1:
             both = np.isfinite(steps[:, 1:]) & np.isfinite(steps[:, :-1])
             closing = (np.isfinite(steps[:, 1:]) != np.isfinite(steps[:, :-1])).any()
             change = np.where(both, np.abs(np.diff(np.where(np.isfinite(steps), steps, 0.0), axis=1)), 0.0).max(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_second = np.where(change > 0, change / self.seconds[usable], 0.0)
             self.jump = np.inf if closing else float(change.max(initial=0.0))
-            self.slope = np.inf if closing else float((change / self.ticks[usable]).max(initial=0.0))
+            self.slope = np.inf if closing else float(per_second.max(initial=0.0))
         else:
             self.jump = self.slope = 0.0
         self.from_lm, self.to_lm = _landmarks(graph, lower, min(landmarks, graph.n_nodes))
@@ -86,14 +91,14 @@ class TimedRouter:
     def path(self, origin: int, destination: int, depart_s: float = 0.0) -> TimedPath:
         """The cheapest path leaving ``origin`` at ``depart_s`` seconds after the start of hour 0."""
         g = self.graph
-        cost, edges = _timed_astar(g.indptr, g.target, self.ticks, self.hourly, origin, destination,
+        cost, edges = _timed_astar(g.indptr, g.target, self.seconds, self.hourly, origin, destination,
                                    float(depart_s), self.tick_s, self.cap(depart_s), self.from_lm, self.to_lm,
                                    self.budget, self.slope, self.jump)  # fmt: skip
         if not math.isfinite(cost) or cost < 0:
             empty = np.zeros(0, dtype=np.int64)
             return TimedPath(False, math.nan, empty, empty, np.zeros(0), exact=cost >= 0)
         nodes = np.concatenate((np.array([origin], dtype=np.int64), g.target[edges]))
-        entered = np.concatenate(([0], np.cumsum(self.ticks[edges])[:-1])) * self.tick_s
+        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         return TimedPath(True, float(cost), nodes, edges, entered.astype(np.float64))
 
 
@@ -113,19 +118,19 @@ def _find(keys, key):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget, slope, jump):  # type: ignore[no-untyped-def]
+def _timed_astar(indptr, target, seconds, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget, slope, jump):  # type: ignore[no-untyped-def]
     hours = hourly.shape[1]
     first = np.full(len(indptr) - 1, -1, dtype=np.int64)  # per junction, its expanded labels as a linked list
     span = cap + 1
     size = 1 << 12  # labels, grown by doubling
-    node, tick = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    dist = np.empty(size, dtype=np.float64)
+    node, tick = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # tick: the label's bucket
+    dist, secs = np.empty(size, dtype=np.float64), np.empty(size, dtype=np.float64)  # secs: exact time elapsed
     pred, via = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # the label before, the edge from it
     done = np.zeros(size, dtype=np.bool_)
     after = np.empty(size, dtype=np.int64)  # the next expanded label of the same junction
     keys, labels = np.full(2 * size, -1, dtype=np.int64), np.empty(2 * size, dtype=np.int64)
     n = 1
-    node[0], tick[0], dist[0], pred[0], via[0] = s, 0, 0.0, -1, -1
+    node[0], tick[0], dist[0], secs[0], pred[0], via[0] = s, 0, 0.0, 0.0, -1, -1
     slot = _find(keys, s * span)
     keys[slot], labels[slot] = s * span, 0
     heap = [(_bound(s, t, from_lm, to_lm), 0)]
@@ -137,19 +142,20 @@ def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, fro
         u = node[a]
         if u == t:
             return dist[a], _unwind_labels(pred, via, a)
-        hour = min(int((depart_s + tick[a] * tick_s) // 3600.0), hours - 1)
-        if _dominated(a, first[u], after, tick, dist, depart_s, tick_s, hours, slope, jump):
+        hour = min(int((depart_s + secs[a]) // 3600.0), hours - 1)
+        if _dominated(a, first[u], after, secs, dist, depart_s, hours, slope, jump):
             continue
         after[a], first[u] = first[u], a
         for e in range(indptr[u], indptr[u + 1]):
             if hourly[e, hour] == np.inf:
                 continue
-            v, nk, nd = target[e], min(tick[a] + ticks[e], cap), dist[a] + hourly[e, hour]
+            v, ns, nd = target[e], secs[a] + seconds[e], dist[a] + hourly[e, hour]
+            nk = min(int(ns // tick_s), cap)
             slot = _find(keys, v * span + nk)
             if keys[slot] != -1:
                 b = labels[slot]
-                if nd < dist[b] and not done[b]:
-                    dist[b], pred[b], via[b] = nd, a, e
+                if nd < dist[b] and not done[b]:  # the cheaper of two labels of one junction and tick
+                    dist[b], secs[b], pred[b], via[b] = nd, ns, a, e
                     heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), b))
                 continue
             if n == budget:
@@ -157,27 +163,28 @@ def _timed_astar(indptr, target, ticks, hourly, s, t, depart_s, tick_s, cap, fro
             if n == size:  # grow the labels and rebuild the table at twice the size
                 size *= 2
                 node, tick, dist = _grow_i(node, size), _grow_i(tick, size), _grow_f(dist, size)
+                secs = _grow_f(secs, size)
                 pred, via, done = _grow_i(pred, size), _grow_i(via, size), _grow_b(done, size)
                 after = _grow_i(after, size)
                 keys, labels = _rehash(node, tick, n, span, 2 * size)
                 slot = _find(keys, v * span + nk)
             keys[slot], labels[slot] = v * span + nk, n
-            node[n], tick[n], dist[n], pred[n], via[n] = v, nk, nd, a, e
+            node[n], tick[n], dist[n], secs[n], pred[n], via[n] = v, nk, nd, ns, a, e
             heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), n))
             n += 1
     return np.inf, np.zeros(0, dtype=np.int64)
 
 
 @numba.njit(cache=True)
-def _dominated(a, b, after, tick, dist, depart_s, tick_s, hours, slope, jump):  # type: ignore[no-untyped-def]
+def _dominated(a, b, after, secs, dist, depart_s, hours, slope, jump):  # type: ignore[no-untyped-def]
     """Whether an expanded label b of the same junction (never dearer: A* expands them in order) leaves
     nothing for label a to gain. From the same junction at two times the same way on costs at most,
     per hour change still ahead, what the streets entered between the two crossing moments may gain:
-    slope × (ticks apart) + jump (bounded by the hourly costs' largest change per tick and per street)."""
+    slope × (seconds apart) + jump (the hourly costs' largest change per second and per street)."""
     while b != -1:
-        earlier = min(tick[a], tick[b])
-        changes = hours - 1 - min(int((depart_s + earlier * tick_s) // 3600.0), hours - 1)
-        gain = 0.0 if changes == 0 else changes * (slope * abs(tick[a] - tick[b]) + jump)
+        earlier = min(secs[a], secs[b])
+        changes = hours - 1 - min(int((depart_s + earlier) // 3600.0), hours - 1)
+        gain = 0.0 if changes == 0 else changes * (slope * abs(secs[a] - secs[b]) + jump)
         if dist[b] + gain <= dist[a]:
             return True
         b = after[b]

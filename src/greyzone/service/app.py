@@ -32,7 +32,8 @@ import h3
 import numpy as np
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -148,6 +149,13 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     _report_routes(app, gate)
     _layer_routes(app, gate)
     _admin_routes(app, gate)
+    static = Path(__file__).parent / "static"
+    app.mount("/map", StaticFiles(directory=static, html=True), name="map")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/map/")
+
     app.state.gate = gate
     return app
 
@@ -178,8 +186,10 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
     @app.get("/api/health", summary="Liveness and what the store holds")
     def health() -> dict[str, Any]:
         with locked() as s:
-            return {"status": "ok", "schema": s.schema_version(), "reports": s.stats().reports,
-                    "cities": s.city_names()}  # fmt: skip
+            stats = s.stats()
+            return {"status": "ok", "schema": s.schema_version(), "reports": stats.reports, "cities": s.city_names(),
+                    "first": stats.first_observed.isoformat() if stats.first_observed else None,
+                    "last": stats.last_observed.isoformat() if stats.last_observed else None}  # fmt: skip
 
     @app.get("/api/whoami", summary="The caller's name and role")
     def whoami(user: Annotated[User, anyone]) -> dict[str, str]:
@@ -271,6 +281,15 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         return {"cities": [{"name": c.name, "nodes": c.nodes, "edges": c.edges,
                             "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates]}
                            for c in found if c is not None]}  # fmt: skip
+
+    @app.get("/api/cities/{name}/streets", summary="A city's streets as GeoJSON lines (the map's basemap)")
+    def streets(name: str, user: Annotated[User, anyone]) -> Response:
+        return Response(_streets(locked, name), media_type="application/geo+json")
+
+    @app.get("/api/layers/corridors", summary="Each way out of a city: open, risky or cut, with its route")
+    def corridors_layer(user: Annotated[User, anyone], city: str, at: datetime | None = None,
+                        res: Annotated[int, Query(ge=6, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
+        return _corridors(locked, city, _utc(at) or datetime.now(UTC), res)
 
     @app.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
     def route(body: RouteIn, user: Annotated[User, anyone]) -> dict[str, Any]:
@@ -379,6 +398,75 @@ def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
         props = {"state": a.state.value, "area_km2": round(a.area_km2, 2), "as_of": as_of}
         features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)),
                          "properties": props})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
+
+
+def _graph(locked: Any, name: str) -> Any:
+    from greyzone.routing.graph import StreetGraph
+
+    with locked() as s:
+        city = s.read_city(name)
+    if city is None:
+        raise ApiError(404, "no_city", f"no city {name!r}: `greyzone city import` adds one")
+    return city, StreetGraph.from_bytes(city.graph)
+
+
+_STREETS: dict[tuple[str, float], bytes] = {}
+
+
+def _streets(locked: Any, name: str) -> bytes:
+    """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
+    city, graph = _graph(locked, name)
+    key = (name, city.imported_at)
+    if key not in _STREETS:
+        source, target = graph.source(), graph.target
+        keep = source < target  # one of the two directions of a two-way street
+        keep |= ~np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)  # one-way streets
+        features = []
+        for e in np.flatnonzero(keep).tolist():
+            line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
+            features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
+                             "properties": {"class": int(graph.road_class[e]),
+                                            "name": graph.names[graph.name_id[e]]}})  # fmt: skip
+        _STREETS[key] = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    return _STREETS[key]
+
+
+def _corridors(locked: Any, name: str, when: datetime, res: int) -> dict[str, Any]:
+    import shapely
+
+    from greyzone.control.fusion import ControlFusion
+    from greyzone.control.products import observations_from_reports
+    from greyzone.model.grid import Grid
+    from greyzone.routing.corridors import corridors
+    from greyzone.routing.exposure import edge_states
+
+    city, graph = _graph(locked, name)
+    if not city.gates:
+        raise ApiError(404, "not_available", f"city {name!r} has no gates: import it with --gates")
+    with locked() as s:
+        reports = list(s.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
+    observations = observations_from_reports(reports)
+    points = [(o.lon, o.lat) for o in observations if o.area is None]
+    if not points:
+        raise ApiError(404, "not_available", "no control observations stored before that time")
+    lon, lat = np.array(points).T
+    grid = Grid.from_polygon(shapely.box(lon.min() - 0.05, lat.min() - 0.05, lon.max() + 0.05, lat.max() + 0.05), res)
+    fusion = ControlFusion(grid)
+    fusion.fold_all(observations)
+    cell, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    states = edge_states(graph, fusion.states(when.timestamp())[cell])
+    centre = graph.snap(float(np.median(graph.lon)), float(np.median(graph.lat)))[0]
+    found = corridors(graph, graph.length_m, states, centre, [(n, graph.snap(x, y)[0]) for n, x, y in city.gates])
+    features = []
+    for c, (gate, x, y) in zip(found, city.gates, strict=True):
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                         "properties": {"gate": gate, "status": c.status.value}})  # fmt: skip
+        if c.edges.size:
+            line = [p for e in c.edges.tolist()
+                    for p in graph.shape_lonlat[graph.shape_offset[e]: graph.shape_offset[e + 1]].tolist()]  # fmt: skip
+            features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
+                             "properties": {"gate": gate, "status": c.status.value}})  # fmt: skip
     return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
 
 

@@ -1,0 +1,155 @@
+"""The web map in a real browser: Debian's chromium driven by playwright-core (npm) against a real server.
+
+`web/tests/map_check.mjs` loads the map, toggles each layer, moves the time slider, plans a route,
+sends a report, switches to Ukrainian and opens it on a 360-px phone; its screenshots are kept under
+test-artefacts/map/. This test asserts on what it saw: the pixels where MapLibre drew each layer
+change when the layer is switched off, and the place and values there are the API's."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+from shapely.geometry import Point, shape
+from typer.testing import CliRunner
+
+from greyzone.cli import app as cli
+from greyzone.store.base import ReportQuery
+from greyzone.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "test-artefacts" / "map"
+runner = CliRunner()
+FROM, TO = (37.16, 48.29), (37.20, 48.26)
+
+
+def need_browser() -> None:
+    vendor = ROOT / "src/greyzone/service/static/vendor/maplibre-gl.js"
+    missing = [what for what, there in (("/usr/bin/chromium", Path("/usr/bin/chromium").exists()),
+                                        ("node", shutil.which("node") is not None),
+                                        ("web/node_modules", (ROOT / "web/node_modules/playwright-core").exists()),
+                                        ("the bundled MapLibre", vendor.exists()))
+               if not there]  # fmt: skip
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"missing for the browser test: {', '.join(missing)} (`make test` installs them)")
+        pytest.skip(f"missing for the browser test: {', '.join(missing)} (`make test` installs them)")
+
+
+def get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=60) as answer:  # noqa: S310 (loopback only)
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    need_browser()
+    folder = tmp_path_factory.mktemp("map")
+    db = str(folder / "d.db")
+    runner.invoke(cli, ["demo", "--db", db, "--dir", str(folder / "s"), "--json"])
+    runner.invoke(cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--gates",
+                        str(folder / "s" / "gates.geojson"), "--db", db])  # fmt: skip
+    runner.invoke(cli, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
+    added = [runner.invoke(cli, ["user", "add", name, "--role", role, "--db", db, "--json"])
+             for name, role in (("crew", "reporter"), ("desk", "analyst"))]  # fmt: skip
+    tokens = [json.loads(a.stdout)["token"] for a in added]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = (folder / "serve.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db,
+                               "--port", str(port)], stdout=log, stderr=log)  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                get(f"{url}/api/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        shutil.rmtree(ARTEFACTS, ignore_errors=True)
+        ARTEFACTS.mkdir(parents=True)
+        done = subprocess.run(["node", str(ROOT / "web/tests/map_check.mjs"), url, str(ARTEFACTS), *tokens,
+                               ",".join(map(str, FROM)), ",".join(map(str, TO))], capture_output=True, text=True,
+                              timeout=600, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        result["db"], result["url"] = db, url
+        at = urllib.parse.quote(result["layers"]["control"].get("at") or "")
+        result["control_api"] = get(f"{url}/api/layers/control?at={at}")  # what the page was shown
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def test_the_page_loads_offline_with_its_own_streets(seen: dict[str, Any]) -> None:
+    assert seen["errors"] == [] and seen["offsite"] == []  # nothing fetched from anywhere but the app
+    assert seen["streets"] > 30  # the basemap's lines differ from the background
+    assert (ARTEFACTS / "map.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("layer", ["control", "hazard", "incidents", "corridors"])
+def test_each_layer_draws_its_features_where_they_are(seen: dict[str, Any], layer: str) -> None:
+    got = seen["layers"][layer]
+    assert got["features"] > 0 and got.get("change", 0) > 30, got  # on ≠ off at a pixel where it is drawn
+    assert (ARTEFACTS / f"layer-{layer}.png").exists()
+    lon, lat = got["lonlat"]
+    if layer == "hazard":  # the cell under that pixel is a forecast cell with that rate
+        assert got["properties"]["rate"] > 0 and "events per km²" in got["legend"]
+    if layer == "control":
+        assert all(word in got["legend"] for word in ("held", "other side", "contested", "unconfirmed"))
+    if layer == "incidents":
+        assert got["properties"]["kind"] and "precision_m" in got["properties"]
+    if layer == "corridors":
+        assert got["properties"]["status"] in {"open", "risky", "cut"}
+    assert 37.0 < lon < 37.4 and 48.1 < lat < 48.45
+
+
+def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[str, Any]) -> None:
+    got = seen["layers"]["control"]
+    state = got["properties"]["state"]
+    inside = [f for f in seen["control_api"]["features"] if shape(f["geometry"]).buffer(1e-4).contains(
+        Point(*got["lonlat"]))]  # fmt: skip
+    assert [f["properties"]["state"] for f in inside] == [state]
+    assert shapely.is_valid(shape(inside[0]["geometry"]))
+
+
+def test_the_slider_replays_the_control_map(seen: dict[str, Any]) -> None:
+    s = seen["slider"]
+    assert s["changed"] and s["before"] != s["after"] and "2024-11-0" in s["after"]
+
+
+def test_a_route_is_planned_from_taps_and_drawn(seen: dict[str, Any]) -> None:
+    r = seen["route"]
+    assert r["reachable"] and r["risk"] > 0 and r["curve"] == 9 and "risk" in r["text"]
+    red, _, blue = r["pixel"]
+    assert blue > 200 and red < 80  # the route's blue line is where its geometry is
+    assert abs(r["from"][0] - FROM[0]) < 0.01 and abs(r["to"][1] - TO[1]) < 0.01
+    assert "where the risk is" in r["text"] and "shelling" in r["text"]
+
+
+def test_a_reporter_sends_a_report_that_is_stored(seen: dict[str, Any]) -> None:
+    assert seen["report"].startswith("stored, id ")
+    report_id = seen["report"].split()[-1]
+    with SqliteStore.open(seen["db"]) as store:
+        stored = [r for r in store.read_reports(ReportQuery()) if str(r.report_id) == report_id]
+    assert len(stored) == 1 and stored[0].text == "browser test" and stored[0].source == "web"
+
+
+def test_ukrainian_and_a_phone(seen: dict[str, Any]) -> None:
+    assert seen["ukrainian"] == "Шари" and seen["phone"]["label"] == "Шари"
+    assert seen["phone"]["width"] <= 360 and seen["phone"]["map"] > 200 and seen["phone"]["panel"] <= 360
+    assert (ARTEFACTS / "phone.png").exists()
