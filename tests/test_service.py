@@ -202,3 +202,11 @@ def test_layers_and_routes_say_what_is_not_available(demo: dict[str, Any]) -> No
                  422)  # fmt: skip
     invalid = assert_error(api.post("/api/route", json={"city": "demo", "mode": "tank"}), 422)
     assert {d["field"] for d in invalid["details"]} >= {"body.origin", "body.mode"}
+
+
+def test_over_capacity_is_answered_503_never_500(demo: dict[str, Any]) -> None:
+    api = client(demo, in_flight=0)  # no room at all: every request but health is shed
+    busy = api.get("/api/layers/incidents")
+    assert_error(busy, 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert api.get("/api/health").status_code == 200

@@ -1216,17 +1216,19 @@ def serve_cmd(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000, db: DbOption = None,
     database_url: Annotated[str | None, typer.Option(help="postgresql://… (or GREYZONE_DATABASE_URL): the server "
                                                      "store instead of --db")] = None,
+    rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
+    in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
 ) -> None:  # fmt: skip
     """Run the API and the web map (FastAPI + uvicorn)."""
     from dataclasses import replace
 
-    from greyzone.service.app import serve
+    from greyzone.service.app import Limits, serve
 
     settings = _settings(db)
     settings = replace(settings, database_url=database_url or settings.database_url)
     where = "PostgreSQL" if settings.database_url else str(settings.db_path)
     _out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {where}")
-    serve(settings, host, port)
+    serve(settings, host, port, Limits(per_minute=rate, in_flight=in_flight))
 
 
 def main() -> None:

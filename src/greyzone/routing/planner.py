@@ -172,13 +172,13 @@ def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, ra
     return Planner(graph, profile, rates, states, grey_penalty, time_weight).route(origin, destination, depart_s, top)
 
 
-def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 3
+def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 1
                    ) -> tuple[int, list[RoutePlan]]:  # fmt: skip
     """A route for each departure (seconds after the start of hour 0) and the index of the least risky
     (the earliest among equals; the fastest when no hazard is known). Every departure is scanned
     quickly (streets charged the hour one reaches them on the fastest way: one search from the origin
-    serves them all), then the ``refine`` least risky are searched exactly; every risk is that of a
-    real route, counted at the hours it is travelled."""
+    serves them all), then the ``refine`` least risky (by default the best) are searched exactly;
+    every risk is that of a real route, counted at the hours it is travelled."""
     arrival = planner.arrivals(origin) if planner.timed is not None else None
     routes = [planner.route(origin, destination, float(d), exact=False, _arrival=arrival) for d in departures_s]
     ranked = sorted((r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable)

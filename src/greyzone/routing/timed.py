@@ -54,7 +54,7 @@ class TimedRouter:
     cheapest hour) and serve every departure."""
 
     def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 60.0,
-                 landmarks: int = 16, budget: int = 200_000) -> None:  # fmt: skip
+                 landmarks: int = 16, budget: int = 50_000) -> None:  # fmt: skip
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
             raise ValueError("hourly: expected a cost per directed edge and hour (edges × hours)")

@@ -21,7 +21,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from greyzone.errors import GreyzoneError
 from greyzone.model.enums import Kind
-from greyzone.service.guard import RANK, BodyLimit, RateLimiter, error_body, new_token, retry_after, token_hash
+from greyzone.service.guard import (
+    RANK,
+    BodyLimit,
+    InFlightLimit,
+    RateLimiter,
+    error_body,
+    new_token,
+    retry_after,
+    token_hash,
+)
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import AuditEntry, ReportQuery, User
 from greyzone.store.sqlite import SqliteStore
@@ -61,6 +71,7 @@ PUBLIC = User("public", "public")
 class Limits:
     max_body_bytes: int = 2_000_000
     per_minute: int = 1200  # per token (public: per client address)
+    in_flight: int = 64  # requests handled at once; more are answered 503 at once
     max_batch: int = 5000
     public_delay_h: float = 24.0
     min_count: int = 5
@@ -96,6 +107,25 @@ class Gate:
         self.store: Any = open_store(settings)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(limits.per_minute)
+        self._cache: OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]], ttl_s: float = 60.0
+               ) -> dict[str, Any]:  # fmt: skip
+        """A layer computed at most once a minute per question (layers may be a minute behind the store);
+        the 256 most recent questions are kept."""
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < ttl_s:
+                self._cache.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = (now, value)
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return value
 
     @contextmanager
     def locked(self) -> Iterator[Any]:
@@ -145,6 +175,7 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     gate = Gate(settings, limits or Limits())
     app = FastAPI(title="greyzone", version="0.1.0", summary="Situational awareness and safer movement (API)")
     app.add_middleware(BodyLimit, max_bytes=gate.limits.max_body_bytes)
+    app.add_middleware(InFlightLimit, most=gate.limits.in_flight)
     _errors(app)
     _report_routes(app, gate)
     _layer_routes(app, gate)
@@ -233,7 +264,12 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
             reports = [r for r in s.read_reports(query) if own is None or r.report_id.bytes in own][:limit]
         return {"reports": [report_to_dict(r) for r in reports], "count": len(reports)}
 
-    @app.get("/api/export.csv", summary="Every report as CSV (analyst; formula-safe cells)")
+    @app.get(
+        "/api/export.csv",
+        summary="Every report as CSV (analyst; formula-safe cells)",
+        response_class=Response,
+        responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
     def export_csv(user: Annotated[User, analyst], since: datetime | None = None,
                    until: datetime | None = None) -> Response:  # fmt: skip
         from greyzone.cli import write_csv
@@ -258,21 +294,29 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
             end = min(end, datetime.now(UTC) - timedelta(hours=limits.public_delay_h))
         start = _utc(since) or end - timedelta(days=7)
         query = ReportQuery(since=start, until=end, kinds=frozenset({kind}) if kind else frozenset())
-        with locked() as s:
-            frame = s.read_frame(query)
         if full:
-            return _points(frame)
-        return _cells(frame, limits.min_count) | {"delayed_h": limits.public_delay_h, "until": end.isoformat()}
+            with locked() as s:
+                return _points(s.read_frame(query))
+
+        def public() -> dict[str, Any]:
+            with locked() as s:
+                frame = s.read_frame(query)
+            return _cells(frame, limits.min_count) | {"delayed_h": limits.public_delay_h, "until": end.isoformat()}
+
+        return gate.cached(("incidents", start.isoformat(), end.replace(second=0, microsecond=0).isoformat(), kind),
+                           public)  # fmt: skip
 
     @app.get("/api/layers/control", summary="The fused control map as GeoJSON polygons, with its as-of")
     def control_layer(user: Annotated[User, anyone], at: datetime | None = None,
                       res: Annotated[int, Query(ge=5, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
-        return _control(locked, _utc(at) or datetime.now(UTC), res)
+        when = _utc(at) or datetime.now(UTC)
+        return gate.cached(("control", when.isoformat(), res), lambda: _control(locked, when, res))
 
     @app.get("/api/layers/hazard", summary="The hazard forecast by cell and hour as GeoJSON")
     def hazard_layer(user: Annotated[User, anyone], start: datetime | None = None,
                      hours: Annotated[int, Query(ge=1, le=48)] = 6) -> dict[str, Any]:  # fmt: skip
-        return _hazard(settings, _utc(start) or datetime.now(UTC), hours)
+        when = _utc(start) or datetime.now(UTC)
+        return gate.cached(("hazard", when.isoformat(), hours), lambda: _hazard(settings, when, hours))
 
     @app.get("/api/cities", summary="The imported cities and their gates")
     def cities(user: Annotated[User, anyone]) -> dict[str, Any]:
@@ -282,14 +326,25 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
                             "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates]}
                            for c in found if c is not None]}  # fmt: skip
 
-    @app.get("/api/cities/{name}/streets", summary="A city's streets as GeoJSON lines (the map's basemap)")
+    @app.get(
+        "/api/cities/{name}/streets",
+        summary="A city's streets as GeoJSON lines (the map's basemap)",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "GeoJSON FeatureCollection",
+                "content": {"application/geo+json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     def streets(name: str, user: Annotated[User, anyone]) -> Response:
         return Response(_streets(locked, name), media_type="application/geo+json")
 
     @app.get("/api/layers/corridors", summary="Each way out of a city: open, risky or cut, with its route")
     def corridors_layer(user: Annotated[User, anyone], city: str, at: datetime | None = None,
                         res: Annotated[int, Query(ge=6, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
-        return _corridors(locked, city, _utc(at) or datetime.now(UTC), res)
+        when = _utc(at) or datetime.now(UTC)
+        return gate.cached(("corridors", city, when.isoformat(), res), lambda: _corridors(locked, city, when, res))
 
     @app.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
     def route(body: RouteIn, user: Annotated[User, anyone]) -> dict[str, Any]:
@@ -528,8 +583,8 @@ def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
             "geometry": {"type": "LineString", "coordinates": line}}  # fmt: skip
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None) -> None:
     """Run the service with uvicorn (one worker; run more behind a proxy)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, limits), host=host, port=port, log_level="warning")

@@ -117,5 +117,30 @@ async def _too_large(send: Send, max_bytes: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class InFlightLimit:
+    """ASGI middleware: at most ``most`` requests at once; the next are answered 503 with Retry-After at
+    once (shedding load keeps memory and latency bounded instead of queueing without end)."""
+
+    def __init__(self, app: ASGIApp, most: int) -> None:
+        self.app, self.most, self.now = app, most, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.now >= self.most and scope.get("path") != "/api/health":
+            body = json.dumps(error_body(503, "busy", "the service is at capacity: retry shortly")).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                                    (b"content-length", str(len(body)).encode())]})  # fmt: skip
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.now += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
 def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))

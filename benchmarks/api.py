@@ -1,0 +1,180 @@
+"""The API under load, from a second process on loopback, bounded in time; beside it the floor: the same
+GeoJSON served as a static file by the same stack (uvicorn + Starlette, one worker).
+
+Layer queries (public incidents, control, hazard of the demo scenario) at a steady rate (open loop:
+requests are sent on schedule whatever the answers), then at 4× that rate. Prints requests/s
+achieved, p50/p99 latency, answers by status and the server's memory (RSS) before and after.
+
+    python benchmarks/api.py [--rate 300] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+LOOPBACK = "127.0.0.1"  # load goes nowhere else
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_up(url: str) -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 (loopback)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def _load(urls: list[str], rate: float, seconds: float) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    statuses: Counter[int | str] = Counter()
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
+
+        async def one(url: str) -> None:
+            start = time.perf_counter()
+            try:
+                answer = await client.get(url)
+                statuses[answer.status_code] += 1
+            except httpx.HTTPError as exc:
+                statuses[type(exc).__name__] += 1
+            latencies.append(time.perf_counter() - start)
+
+        tasks = []
+        begin = time.perf_counter()
+        n = int(rate * seconds)
+        for i in range(n):
+            delay = begin + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(urls[i % len(urls)])))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begin
+    latencies.sort()
+    ok = statuses.get(200, 0)
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    return {"sent": n, "elapsed": elapsed, "ok_per_s": ok / elapsed, "statuses": dict(statuses),
+            "p50_ms": 1e3 * p50, "p99_ms": 1e3 * p99}  # fmt: skip
+
+
+def _load_process(urls: list[str], rate: float, seconds: float, out: Any) -> None:
+    out.put(asyncio.run(_load(urls, rate, seconds)))
+
+
+def load(urls: list[str], rate: float, seconds: float) -> dict[str, Any]:
+    """The load, from a second process (the server keeps its own core)."""
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_load_process, args=(urls, rate, seconds, queue))
+    process.start()
+    result: dict[str, Any] = queue.get(timeout=seconds * 10 + 120)
+    process.join()
+    return result
+
+
+def show(name: str, r: dict[str, Any], before: float | None = None, after: float | None = None) -> None:
+    memory = f"; server RSS {before:.0f} → {after:.0f} MB" if before is not None and after is not None else ""
+    print(f"  {name:<34} {r['ok_per_s']:7.0f} ok/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+          f"answers {r['statuses']}{memory}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="greyzone-api-bench-"))
+    db = folder / "d.db"
+    greyzone = [sys.executable, "-c", "from greyzone.cli import main; main()"]
+
+    def run(*args: str) -> None:
+        subprocess.run([*greyzone, *args], stdout=subprocess.DEVNULL, check=True)
+
+    run("demo", "--db", str(db), "--dir", str(folder / "s"), "--json")
+    scenario = folder / "s"
+    run(
+        "city",
+        "import",
+        str(scenario / "streets.geojson"),
+        "--name",
+        "demo",
+        "--gates",
+        str(scenario / "gates.geojson"),
+        "--db",
+        str(db),
+    )
+    run("hazard", "fit", "--db", str(db), "--kind", "shelling", "--res", "8")
+    port, static_port = free_port(), free_port()
+    server = subprocess.Popen([*greyzone, "serve", "--db", str(db), "--port", str(port), "--rate", "100000000",
+                               "--in-flight", "64"], stdout=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://{LOOPBACK}:{port}"
+    paths = [
+        "/api/layers/incidents?since=2024-11-20T00:00:00Z&until=2024-11-28T00:00:00Z",
+        "/api/layers/control?at=2024-11-28T12:00:00Z",
+        "/api/layers/hazard?start=2024-11-28T23:00:00Z&hours=6",
+    ]
+    wait_up(f"{base}/api/health")
+    files = folder / "static"
+    files.mkdir()
+    for i, p in enumerate(paths):  # the floor: the same answers as files
+        (files / f"layer{i}.json").write_bytes(urllib.request.urlopen(base + p, timeout=60).read())  # noqa: S310
+    floor_app = ("import sys, uvicorn; from starlette.applications import Starlette; from starlette.routing import "
+                 "Mount; from starlette.staticfiles import StaticFiles; app = Starlette(routes=[Mount('/', "
+                 f"StaticFiles(directory=sys.argv[1]))]); uvicorn.run(app, host='{LOOPBACK}', port={static_port}, "
+                 "log_level='warning')")  # fmt: skip
+    static = subprocess.Popen([sys.executable, "-c", floor_app, str(files)], stdout=subprocess.DEVNULL)
+    try:
+        wait_up(f"http://{LOOPBACK}:{static_port}/layer0.json")
+        sizes = [len(json.loads((files / f"layer{i}.json").read_text())["features"]) for i in range(len(paths))]
+        print(f"layer queries ({', '.join(f'{n} features' for n in sizes)}), one worker, load from a second process, "
+              f"{args.seconds:.0f} s each")  # fmt: skip
+        before = rss_mb(server.pid)
+        ours = load([base + p for p in paths], args.rate, args.seconds)
+        show(f"greyzone at {args.rate:.0f}/s", ours, before, rss_mb(server.pid))
+        floor = load([f"http://{LOOPBACK}:{static_port}/layer{i}.json" for i in range(len(paths))], args.rate,
+                     args.seconds)  # fmt: skip
+        show(f"static files at {args.rate:.0f}/s (the floor)", floor)
+        before = rss_mb(server.pid)
+        over = load([base + p for p in paths], 4 * args.rate, args.seconds)
+        show(f"greyzone at 4× = {4 * args.rate:.0f}/s", over, before, rss_mb(server.pid))
+        errors = {k: v for k, v in over["statuses"].items() if k not in (200, 429, 503)}
+        print(f"  under 4×: {over['statuses'].get(503, 0)} shed with 503, {over['statuses'].get(429, 0)} 429, "
+              f"other answers {errors or 'none'}; ratio greyzone/static p50 at {args.rate:.0f}/s: "
+              f"{ours['p50_ms'] / floor['p50_ms']:.1f}×")  # fmt: skip
+    finally:
+        for p in (server, static):
+            p.terminate()
+            p.wait(timeout=10)
+        os.system(f"rm -rf {folder}")  # noqa: S605 (our own temp folder)
+
+
+if __name__ == "__main__":
+    main()
