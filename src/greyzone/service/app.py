@@ -430,11 +430,12 @@ def _cells(frame: Any, min_count: int) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features, "aggregated": True}
 
 
-def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
+def _fused(locked: Any, when: datetime, res: int) -> Any:
+    """The control map fused from every stored observation before ``when``, on a grid around them."""
     import shapely
 
     from greyzone.control.fusion import ControlFusion
-    from greyzone.control.products import observations_from_reports, state_areas
+    from greyzone.control.products import observations_from_reports
     from greyzone.model.grid import Grid
 
     with locked() as s:
@@ -447,6 +448,15 @@ def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
     grid = Grid.from_polygon(shapely.box(lon.min() - 0.05, lat.min() - 0.05, lon.max() + 0.05, lat.max() + 0.05), res)
     fusion = ControlFusion(grid)
     fusion.fold_all(observations)
+    return fusion
+
+
+def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
+    import shapely
+
+    from greyzone.control.products import state_areas
+
+    fusion = _fused(locked, when, res)
     features = []
     for a in state_areas(fusion, fusion.states(when.timestamp())):
         as_of = datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None
@@ -488,28 +498,15 @@ def _streets(locked: Any, name: str) -> bytes:
 
 
 def _corridors(locked: Any, name: str, when: datetime, res: int) -> dict[str, Any]:
-    import shapely
 
-    from greyzone.control.fusion import ControlFusion
-    from greyzone.control.products import observations_from_reports
-    from greyzone.model.grid import Grid
     from greyzone.routing.corridors import corridors
     from greyzone.routing.exposure import edge_states
 
     city, graph = _graph(locked, name)
     if not city.gates:
         raise ApiError(404, "not_available", f"city {name!r} has no gates: import it with --gates")
-    with locked() as s:
-        reports = list(s.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
-    observations = observations_from_reports(reports)
-    points = [(o.lon, o.lat) for o in observations if o.area is None]
-    if not points:
-        raise ApiError(404, "not_available", "no control observations stored before that time")
-    lon, lat = np.array(points).T
-    grid = Grid.from_polygon(shapely.box(lon.min() - 0.05, lat.min() - 0.05, lon.max() + 0.05, lat.max() + 0.05), res)
-    fusion = ControlFusion(grid)
-    fusion.fold_all(observations)
-    cell, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    fusion = _fused(locked, when, res)
+    cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     states = edge_states(graph, fusion.states(when.timestamp())[cell])
     centre = graph.snap(float(np.median(graph.lon)), float(np.median(graph.lat)))[0]
     found = corridors(graph, graph.length_m, states, centre, [(n, graph.snap(x, y)[0]) for n, x, y in city.gates])
