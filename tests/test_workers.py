@@ -36,9 +36,18 @@ def free_port() -> int:
 
 
 def test_two_workers_on_one_postgres_answer_alike(postgres_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from greyzone.cli import app as cli
+    from greyzone.ingest.osm import read_street_graph
+    from greyzone.store.base import City
+
+    CliRunner().invoke(cli, ["demo", "--db", str(tmp_path / "demo.db"), "--dir", str(tmp_path / "s"), "--days", "2"])
+    graph = read_street_graph(tmp_path / "s" / "streets.geojson")
     with PostgresStore.open(postgres_url) as store:
         store.add_user("crew", "reporter", token_hash(CREW))
         store.add_user("analyst", "analyst", token_hash(ANALYST))
+        store.write_city(City("demo", "streets.geojson", graph.to_bytes(), graph.n_nodes, graph.n_edges))
     env = os.environ | {"GREYZONE_DATABASE_URL": postgres_url, "GREYZONE_DB": str(tmp_path / "shared.db")}
     ports = [free_port(), free_port()]
     logs = [(tmp_path / f"worker{i}.log").open("wb") for i in range(2)]
@@ -65,6 +74,9 @@ def test_two_workers_on_one_postgres_answer_alike(postgres_url: str, tmp_path: P
         assert seen[0] == seen[1] and {r["id"] for r in seen[0]["reports"]} == ids
         own = call(ports[1], "/api/reports", token=CREW)  # submitted through both, listed by either
         assert {r["id"] for r in own["reports"]} == ids
+        routes = [call(p, "/api/route", {"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26],
+                                         "mode": "car", "depart": "2024-11-28T10:00:00Z"}) for p in ports]  # fmt: skip
+        assert routes[0] == routes[1] and routes[0]["reachable"] and routes[0]["risk"] is None  # no model: unknown
     finally:
         for w, log in zip(workers, logs, strict=True):
             w.terminate()

@@ -377,26 +377,20 @@ app.add_typer(control_app, name="control")
 
 def _control_observations(db: Path | None, at: str | None) -> tuple[list[Any], datetime]:
     """The stored control observations up to ``at`` (default now), in time order."""
-    from greyzone.control.products import observations_from_reports
+    from greyzone.products import control_observations
 
     when = _parse_time(at, "--at") or datetime.now(UTC)
     with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        reports = store.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION})))
-        observations = observations_from_reports(reports)
+        observations = control_observations(store, when)
     if not observations:
         raise typer.BadParameter("no control observations stored before that time", param_hint="--at")
     return observations, when
 
 
 def _control_grid(observations: list[Any], res: int) -> Any:
-    """The H3 grid over the observed points (with a margin of ~5 km)."""
-    from shapely.geometry import box
+    from greyzone.products import control_grid
 
-    from greyzone.model.grid import Grid
-
-    lons = [o.lon for o in observations if o.area is None]
-    lats = [o.lat for o in observations if o.area is None]
-    return Grid.from_polygon(box(min(lons) - 0.05, min(lats) - 0.05, max(lons) + 0.05, max(lats) + 0.05), res)
+    return control_grid(observations, res)
 
 
 def _fused_control(db: Path | None, at: str | None, res: int) -> tuple[Any, Any, datetime]:
@@ -623,14 +617,10 @@ def _hazard_kinds(kinds: list[Kind] | None) -> frozenset[Kind]:
 
 def _hazard_columns(db: Path | None, kinds: frozenset[Kind], bbox: str | None, since: datetime | None = None,
                     until: datetime | None = None) -> Any:  # fmt: skip
-    from greyzone.hazard.inputs import COVERING_KINDS, ReportColumns
+    from greyzone.products import hazard_columns
 
-    covering = any(k.value in COVERING_KINDS for k in kinds)  # an alert centred outside may cover the box
     with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        f = store.read_frame(
-            ReportQuery(since=since, until=until, kinds=kinds, bbox=None if covering else _parse_bbox(bbox))
-        )
-    return ReportColumns(f.incident, f.kind, f.observed_s, f.span_s, f.lon, f.lat, f.location_precision_m)
+        return hazard_columns(store, kinds, _parse_bbox(bbox), since, until)
 
 
 def _hazard_grid(columns: Any, bbox: str | None, res: int) -> Any:
@@ -686,33 +676,15 @@ def hazard_fit(
 
 
 def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
-    """The saved state as it stands at ``until``: every stored report since the fit folded in (no
-    refit), or — for a time before the fit's newest data — rebuilt from the reports before it."""
-    from greyzone.hazard.events import Window
-    from greyzone.hazard.forecast import HazardState
-    from greyzone.hazard.inputs import events_of, state_from_dict
+    """The saved state as it stands at ``until`` (``products.hazard_state``)."""
+    from greyzone.errors import NotAvailableError
+    from greyzone.products import hazard_state
 
-    path = _model_path(db, model)
-    if not path.exists():
-        raise typer.BadParameter(f"no fitted model at {path}: run `greyzone hazard fit` first", param_hint="--model")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    state = state_from_dict(data)
-    since = datetime.fromtimestamp(state.as_of_s, UTC)
-    w = state.params.window
-    if until < since:
-        columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, until=until)
-        before = Window(w.t0_s, w.bin_s, max(int(w.bin_of(until.timestamp())), 1))
-        events = events_of(columns, state.grid, before)
-        newest = float(columns.observed_s.max()) if len(columns.lon) else -math.inf
-        return HazardState.after(state.params, state.grid, state.rings, events, newest, state.stale_after_s)
-    if until > since:
-        columns = _hazard_columns(db, frozenset(Kind(k) for k in data["kinds"]), None, since, until)
-        if len(columns.lon):
-            ahead = Window(w.t0_s, w.bin_s, int(w.bin_of(until.timestamp())) + 1)
-            new = events_of(columns, state.grid, ahead)
-            fresh = new.bin > state.now_bin - 1
-            state.fold(new.cell[fresh], new.bin[fresh], new.n[fresh], float(columns.observed_s.max()))
-    return state
+    try:
+        with SqliteStore.open(_settings(db).db_path, create=False) as store:
+            return hazard_state(store, _model_path(db, model), until)
+    except NotAvailableError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model") from None
 
 
 @hazard_app.command("at")
@@ -784,19 +756,9 @@ def hazard_forecast(
 
 
 def _forecast_geojson(state: Any, rate: Any, as_of: str, window: Any, first: int) -> dict[str, Any]:
-    features = []
-    for i, cell in enumerate(state.grid.cells):
-        boundary = [[lon, lat] for lat, lon in h3.api.basic_int.cell_to_boundary(int(cell))]
-        props: dict[str, Any] = {"cell": h3.int_to_str(int(cell)), "as_of": as_of,
-                                 "first": datetime.fromtimestamp(window.t0_s + first * window.bin_s, UTC).isoformat(),
-                                 "bin_s": window.bin_s}  # fmt: skip
-        if rate is None:
-            props |= {"status": "unknown", "events_per_km2_h": None}
-        else:
-            props |= {"status": "ok", "events_per_km2_h": [float(f"{v:.4g}") for v in rate[i]]}
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": {"type": "Polygon", "coordinates": [[*boundary, boundary[0]]]}})  # fmt: skip
-    return {"type": "FeatureCollection", "features": features}
+    from greyzone.products import forecast_geojson
+
+    return forecast_geojson(state, rate, as_of, window, first)
 
 
 @hazard_app.command("backtest")
@@ -1127,57 +1089,17 @@ def _departures(day: Any, window: str, step: int) -> list[datetime]:
 
 def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, hour0: datetime, hours: int
                  ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
-    """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
-    (conservatively as its most harmful kind for this mode); notes say what was left out."""
-    from greyzone.routing.exposure import EFFECT_KM2
+    from greyzone.products import route_rates
 
-    paths = models or [_model_path(db, None)]
-    rates: dict[Any, Any] = {}
-    notes: list[str] = []
-    middle = np.array(
-        [
-            graph.shape_lonlat[a:b].mean(axis=0)
-            for a, b in zip(graph.shape_offset[:-1], graph.shape_offset[1:], strict=True)
-        ]
-    )
-    start = hour0.timestamp()
-    for path in paths:
-        if not path.exists():
-            notes.append(f"no hazard model at {path}: risk unknown (run `greyzone hazard fit`)")
-            continue
-        state = _hazard_state(db, path, hour0)
-        fresh, age_h = state.freshness(start)
-        if not fresh:
-            notes.append(f"hazard model {path.name} is {age_h:.0f} h old: left out, risk unknown")
-            continue
-        kinds = [Kind(k) for k in json.loads(path.read_text(encoding="utf-8"))["kinds"]]
-        kind = max(kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
-        cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
-        window = state.params.window
-        bins = window.bin_of(start + 3600.0 * np.arange(hours))  # the model's bin of each hour
-        first = max(int(bins[0]), state.now_bin + 1)  # the present bin is forecast as the next one
-        by_bin = state.segment_rates(np.asarray(cell, dtype=np.int64), first, max(1, int(bins[-1]) - first + 1))
-        hourly = by_bin[:, np.clip(bins - first, 0, by_bin.shape[1] - 1)]
-        rates[kind] = rates.get(kind, 0.0) + hourly
-    return (rates or None), notes
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        return route_rates(store, models or [_model_path(db, None)], graph, profile, hour0, hours)
 
 
 def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]) -> Any:
-    """Control state per street at ``when`` from the fused map, or None (with a note) when nothing is known."""
-    from greyzone.routing.exposure import edge_states
+    from greyzone.products import route_control
 
-    try:
-        observations, _ = _control_observations(db, when.isoformat())
-    except typer.BadParameter:
-        notes.append("no control observations stored: the route ignores who holds what")
-        return None
-    from greyzone.control.fusion import ControlFusion
-
-    grid = _control_grid(observations, 8)
-    fusion = ControlFusion(grid)
-    fusion.fold_all(observations)
-    cell, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
-    return edge_states(graph, fusion.states(when.timestamp())[cell])
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        return route_control(store, graph, when, notes)
 
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of the service: a role and a token each.")

@@ -8,7 +8,8 @@ The tree::
     ├── IngestError(ValueError)        a whole file cannot be read (unknown format, not text, ...)
     ├── StoreError(RuntimeError)       the store cannot be opened, migrated or written
     │   └── SchemaError                the database was written by a newer greyzone, or is not ours
-    └── SettingsError(ValueError)      a setting is missing or malformed
+    ├── SettingsError(ValueError)      a setting is missing or malformed
+    └── NotAvailableError(LookupError) a product has nothing to be made from yet (no model, no observations)
 
 Callers catch ``GreyzoneError`` at the edge (CLI, API) and turn it into one clear line.
 """
@@ -60,3 +61,7 @@ class SchemaError(StoreError):
 
 class SettingsError(GreyzoneError, ValueError):
     """A setting is missing or malformed."""
+
+
+class NotAvailableError(GreyzoneError, LookupError):
+    """A product has nothing to be made from yet (no hazard model fitted, no observations stored)."""

@@ -316,7 +316,7 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
     def hazard_layer(user: Annotated[User, anyone], start: datetime | None = None,
                      hours: Annotated[int, Query(ge=1, le=48)] = 6) -> dict[str, Any]:  # fmt: skip
         when = _utc(start) or datetime.now(UTC)
-        return gate.cached(("hazard", when.isoformat(), hours), lambda: _hazard(settings, when, hours))
+        return gate.cached(("hazard", when.isoformat(), hours), lambda: _hazard(settings, locked, when, hours))
 
     @app.get("/api/cities", summary="The imported cities and their gates")
     def cities(user: Annotated[User, anyone]) -> dict[str, Any]:
@@ -431,24 +431,14 @@ def _cells(frame: Any, min_count: int) -> dict[str, Any]:
 
 
 def _fused(locked: Any, when: datetime, res: int) -> Any:
-    """The control map fused from every stored observation before ``when``, on a grid around them."""
-    import shapely
+    from greyzone.errors import NotAvailableError
+    from greyzone.products import fused_control
 
-    from greyzone.control.fusion import ControlFusion
-    from greyzone.control.products import observations_from_reports
-    from greyzone.model.grid import Grid
-
-    with locked() as s:
-        reports = list(s.read_reports(ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION}))))
-    observations = observations_from_reports(reports)
-    points = [(o.lon, o.lat) for o in observations if o.area is None]
-    if not points:
-        raise ApiError(404, "not_available", "no control observations stored before that time")
-    lon, lat = np.array(points).T
-    grid = Grid.from_polygon(shapely.box(lon.min() - 0.05, lat.min() - 0.05, lon.max() + 0.05, lat.max() + 0.05), res)
-    fusion = ControlFusion(grid)
-    fusion.fold_all(observations)
-    return fusion
+    try:
+        with locked() as s:
+            return fused_control(s, when, res)
+    except NotAvailableError as exc:
+        raise ApiError(404, "not_available", str(exc)) from None
 
 
 def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
@@ -522,29 +512,35 @@ def _corridors(locked: Any, name: str, when: datetime, res: int) -> dict[str, An
     return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
 
 
-def _hazard(settings: Settings, when: datetime, hours: int) -> dict[str, Any]:
+def _model_file(settings: Settings) -> Path:
+    """The fitted hazard model: beside the SQLite path (GREYZONE_DB) on every backend."""
+    return Path(str(settings.db_path) + ".hazard.json")
+
+
+def _hazard(settings: Settings, locked: Any, when: datetime, hours: int) -> dict[str, Any]:
     import math
 
-    from greyzone.cli import _forecast_geojson, _hazard_state, _model_path
+    from greyzone.products import forecast_geojson, hazard_state
 
-    path = _model_path(settings.db_path, None)
-    if not Path(path).exists():
+    path = _model_file(settings)
+    if not path.exists():
         raise ApiError(404, "not_available", "no hazard model yet: `greyzone hazard fit` makes one")
-    state = _hazard_state(settings.db_path, path, when)
+    with locked() as s:
+        state = hazard_state(s, path, when)
     fresh, age_h = state.freshness(when.timestamp())
     w = state.params.window
     first = max(int(w.bin_of(when.timestamp())), state.now_bin + 1)
     background, triggered = state.expected(first, max(1, math.ceil(hours * 3600 / w.bin_s)))
     rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
     as_of = datetime.fromtimestamp(state.as_of_s, UTC).isoformat()
-    out = _forecast_geojson(state, rate if fresh else None, as_of, w, first)
+    out = forecast_geojson(state, rate if fresh else None, as_of, w, first)
     return out | {"status": "ok" if fresh else "unknown", "as_of": as_of, "data_age_h": round(age_h, 2)}
 
 
 def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
     import math
 
-    from greyzone.cli import _route_control, _route_rates
+    from greyzone.products import route_control, route_rates
     from greyzone.routing.exposure import PROFILES, Mode
     from greyzone.routing.graph import StreetGraph
     from greyzone.routing.planner import Planner, best_departure
@@ -561,9 +557,10 @@ def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
     starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
     hour0 = depart.replace(minute=0, second=0, microsecond=0)
     profile = PROFILES[Mode(body.mode)]
-    rates, notes = _route_rates(settings.db_path, None, graph, profile, hour0,
-                                math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6)  # fmt: skip
-    states = _route_control(settings.db_path, graph, depart, notes)
+    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
+    with locked() as s:
+        rates, notes = route_rates(s, [_model_file(settings)], graph, profile, hour0, hours)
+        states = route_control(s, graph, depart, notes)
     planner = Planner(graph, profile, rates, states)
     best, routes = best_departure(planner, origin, destination, np.array([(t - hour0).total_seconds() for t in starts]))
     result, when = routes[best], starts[best]
