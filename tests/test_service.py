@@ -61,6 +61,7 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [  # method, path, JSON body, least
     ("GET", "/api/whoami", None, "public"),
     ("POST", "/api/reports", REPORT, "reporter"),
     ("GET", "/api/reports", None, "reporter"),
+    ("GET", "/api/incidents", None, "verifier"),
     ("GET", "/api/export.csv", None, "analyst"),
     ("GET", f"/api/layers/incidents?{WINDOW}", None, "public"),
     ("GET", "/api/layers/control?at=2024-11-28T12:00:00Z", None, "public"),
@@ -129,6 +130,9 @@ def test_reporters_see_their_own_reports_and_bad_ones_are_refused_whole(demo: di
                                     headers=headers(demo["tokens"]["reporter"])), 422)  # fmt: skip
     assert {(d["row"], d["field"]) for d in refused["details"]} == {(2, "lat"), (3, "kind")}
     assert api.get("/api/health").json()["reports"] == before  # none of the three stored
+    listed = api.get("/api/incidents?limit=10000", headers=headers(demo["tokens"]["verifier"])).json()["incidents"]
+    assert listed and sum(i["reports"] for i in listed) == everyone["count"]  # every report in one incident
+    assert any(i["reports"] > 1 and i["sources"] > 1 for i in listed)  # the demo's reports of one event merge
     exported = api.get("/api/export.csv", headers=headers(demo["tokens"]["analyst"]))
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert any(r["text"] == '\'=HYPERLINK("http://x")' for r in rows)  # a spreadsheet will not run it

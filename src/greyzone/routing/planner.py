@@ -100,7 +100,7 @@ class Planner:
                 arrival = _arrival if _arrival is not None else self.arrivals(origin)
                 at_hour = self.cost[np.arange(self.graph.n_edges), self.hour_of(depart_s + arrival)]
                 bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
-                path = Router(self.graph, at_hour, bounds=bounds).path(origin, destination)
+                path = self._fastest().reweighted(at_hour, bounds).path(origin, destination)
                 found, edges, nodes = path.reachable, path.edges, path.nodes
                 entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         else:

@@ -42,9 +42,7 @@ class Path:
 class Router:
     """Least-cost paths for one cost per edge; the reversed graph is built once."""
 
-    def __init__(self, graph: StreetGraph, cost: Floats, landmarks: int = 16,
-                 bounds: tuple[Floats, Floats] | None = None) -> None:  # fmt: skip
-        """``bounds``: landmark costs (from, to) computed on costs never above these (kept valid), to reuse."""
+    def __init__(self, graph: StreetGraph, cost: Floats, landmarks: int = 16) -> None:
         if cost.shape != (graph.n_edges,) or np.isnan(cost).any() or (cost < 0).any():
             raise ValueError("cost: expected one non-negative number per directed edge (inf: closed)")
         self.graph, self.cost = graph, np.ascontiguousarray(cost, dtype=np.float64)
@@ -53,7 +51,18 @@ class Router:
         self.r_indptr = np.searchsorted(graph.target[order], np.arange(graph.n_nodes + 1)).astype(np.int64)
         self.r_source = source[order].astype(np.int64)
         self.r_edge = order.astype(np.int64)
-        self.from_lm, self.to_lm = bounds or _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
+        self.from_lm, self.to_lm = _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
+
+    def reweighted(self, cost: Floats, bounds: tuple[Floats, Floats]) -> Router:
+        """The same graph (reversed structure reused) with other costs, never below the ones ``bounds``
+        were computed on: cheap enough to make per departure."""
+        if cost.shape != (self.graph.n_edges,) or np.isnan(cost).any() or (cost < 0).any():
+            raise ValueError("cost: expected one non-negative number per directed edge (inf: closed)")
+        other = object.__new__(Router)
+        other.graph, other.cost, other.source = self.graph, np.ascontiguousarray(cost, dtype=np.float64), self.source
+        other.r_indptr, other.r_source, other.r_edge = self.r_indptr, self.r_source, self.r_edge
+        other.from_lm, other.to_lm = bounds
+        return other
 
     def path(self, origin: int, destination: int) -> Path:
         g = self.graph

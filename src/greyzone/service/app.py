@@ -107,11 +107,11 @@ class Gate:
         self.store: Any = open_store(settings)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(limits.per_minute)
-        self._cache: OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def cached(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]], ttl_s: float = 60.0
-               ) -> dict[str, Any]:  # fmt: skip
+               ) -> Response:  # fmt: skip
         """A layer computed at most once a minute per question (layers may be a minute behind the store);
         the 256 most recent questions are kept."""
         now = time.monotonic()
@@ -119,13 +119,13 @@ class Gate:
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < ttl_s:
                 self._cache.move_to_end(key)
-                return hit[1]
-        value = make()
+                return _json(hit[1])
+        value = json.dumps(make()).encode()  # kept serialised: a hit costs no encoding
         with self._cache_lock:
             self._cache[key] = (now, value)
             while len(self._cache) > 256:
                 self._cache.popitem(last=False)
-        return value
+        return _json(value)
 
     @contextmanager
     def locked(self) -> Iterator[Any]:
@@ -264,6 +264,15 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
             reports = [r for r in s.read_reports(query) if own is None or r.report_id.bytes in own][:limit]
         return {"reports": [report_to_dict(r) for r in reports], "count": len(reports)}
 
+    @app.get("/api/incidents", summary="Incidents (verifier and above): each with its reports, span and place")
+    def incidents(user: Annotated[User, gate.need("verifier")], since: datetime | None = None,
+                  until: datetime | None = None, kind: Kind | None = None,
+                  limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:  # fmt: skip
+        query = ReportQuery(since=_utc(since), until=_utc(until), kinds=frozenset({kind}) if kind else frozenset())
+        with locked() as s:
+            frame = s.read_frame(query)
+        return {"incidents": _incidents(frame)[:limit]}
+
     @app.get(
         "/api/export.csv",
         summary="Every report as CSV (analyst; formula-safe cells)",
@@ -285,9 +294,14 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
 def _layer_routes(app: FastAPI, gate: Gate) -> None:
     anyone, limits, locked, settings = gate.need("public"), gate.limits, gate.locked, gate.settings
 
-    @app.get("/api/layers/incidents", summary="Incidents as GeoJSON: counts per cell and hour (public), or points")
+    @app.get(
+        "/api/layers/incidents",
+        summary="Incidents as GeoJSON: counts per cell and hour (public), or points",
+        response_class=Response,
+        responses=JSON_DOC,
+    )
     def incidents_layer(user: Annotated[User, anyone], since: datetime | None = None, until: datetime | None = None,
-                        kind: Kind | None = None) -> dict[str, Any]:  # fmt: skip
+                        kind: Kind | None = None) -> Response:  # fmt: skip
         full = RANK[user.role] >= RANK["verifier"]
         end = _utc(until) or datetime.now(UTC)
         if not full:
@@ -296,7 +310,7 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         query = ReportQuery(since=start, until=end, kinds=frozenset({kind}) if kind else frozenset())
         if full:
             with locked() as s:
-                return _points(s.read_frame(query))
+                return _json(_points(s.read_frame(query)))
 
         def public() -> dict[str, Any]:
             with locked() as s:
@@ -306,15 +320,25 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         return gate.cached(("incidents", start.isoformat(), end.replace(second=0, microsecond=0).isoformat(), kind),
                            public)  # fmt: skip
 
-    @app.get("/api/layers/control", summary="The fused control map as GeoJSON polygons, with its as-of")
+    @app.get(
+        "/api/layers/control",
+        summary="The fused control map as GeoJSON polygons, with its as-of",
+        response_class=Response,
+        responses=JSON_DOC,
+    )
     def control_layer(user: Annotated[User, anyone], at: datetime | None = None,
-                      res: Annotated[int, Query(ge=5, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
+                      res: Annotated[int, Query(ge=5, le=9)] = 8) -> Response:  # fmt: skip
         when = _utc(at) or datetime.now(UTC)
         return gate.cached(("control", when.isoformat(), res), lambda: _control(locked, when, res))
 
-    @app.get("/api/layers/hazard", summary="The hazard forecast by cell and hour as GeoJSON")
+    @app.get(
+        "/api/layers/hazard",
+        summary="The hazard forecast by cell and hour as GeoJSON",
+        response_class=Response,
+        responses=JSON_DOC,
+    )
     def hazard_layer(user: Annotated[User, anyone], start: datetime | None = None,
-                     hours: Annotated[int, Query(ge=1, le=48)] = 6) -> dict[str, Any]:  # fmt: skip
+                     hours: Annotated[int, Query(ge=1, le=48)] = 6) -> Response:  # fmt: skip
         when = _utc(start) or datetime.now(UTC)
         return gate.cached(("hazard", when.isoformat(), hours), lambda: _hazard(settings, locked, when, hours))
 
@@ -340,9 +364,14 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
     def streets(name: str, user: Annotated[User, anyone]) -> Response:
         return Response(_streets(locked, name), media_type="application/geo+json")
 
-    @app.get("/api/layers/corridors", summary="Each way out of a city: open, risky or cut, with its route")
+    @app.get(
+        "/api/layers/corridors",
+        summary="Each way out of a city: open, risky or cut, with its route",
+        response_class=Response,
+        responses=JSON_DOC,
+    )
     def corridors_layer(user: Annotated[User, anyone], city: str, at: datetime | None = None,
-                        res: Annotated[int, Query(ge=6, le=9)] = 8) -> dict[str, Any]:  # fmt: skip
+                        res: Annotated[int, Query(ge=6, le=9)] = 8) -> Response:  # fmt: skip
         when = _utc(at) or datetime.now(UTC)
         return gate.cached(("corridors", city, when.isoformat(), res), lambda: _corridors(locked, city, when, res))
 
@@ -377,6 +406,15 @@ def _admin_routes(app: FastAPI, gate: Gate) -> None:
                             for e in entries]}  # fmt: skip
 
 
+JSON_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "GeoJSON", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+def _json(body: bytes | dict[str, Any]) -> Response:
+    return Response(body if isinstance(body, bytes) else json.dumps(body).encode(), media_type="application/json")
+
+
 def _utc(t: datetime | None) -> datetime | None:
     return None if t is None else t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
@@ -399,6 +437,25 @@ def _store_reports(settings: Settings, locked: Any, user: User, records: list[di
     with locked() as s:
         result = s.write_batch(prepared, [], origin=f"api:{user.name}")
     return {"ids": ids, "accepted": result.accepted, "duplicates": result.duplicates}, result.batch_id
+
+
+def _incidents(frame: Any) -> list[dict[str, Any]]:
+    """One row per incident: its kind, first and last report, how many reports and sources, where."""
+    if not len(frame):
+        return []
+    order = np.argsort(frame.incident, kind="stable")
+    ids, starts = np.unique(frame.incident[order], return_index=True)
+    out = []
+    for k, (incident, a) in enumerate(zip(ids.tolist(), starts.tolist(), strict=True)):
+        rows = order[a : starts[k + 1] if k + 1 < len(starts) else len(order)]
+        best = rows[np.argmin(frame.location_precision_m[rows])]  # the most precise report places it
+        out.append({"incident": incident, "kind": frame.kind[int(rows[0])], "reports": len(rows),
+                    "sources": len({frame.source[int(r)] for r in rows}),
+                    "first": datetime.fromtimestamp(float(frame.observed_s[rows].min()), UTC).isoformat(),
+                    "last": datetime.fromtimestamp(float(frame.observed_s[rows].max()), UTC).isoformat(),
+                    "lon": float(frame.lon[best]), "lat": float(frame.lat[best]),
+                    "precision_m": float(frame.location_precision_m[best])})  # fmt: skip
+    return sorted(out, key=lambda r: r["first"])
 
 
 def _points(frame: Any) -> dict[str, Any]:
@@ -581,4 +638,4 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, limits:
     """Run the service with uvicorn (one worker; run more behind a proxy)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings, limits), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings, limits), host=host, port=port, log_level="warning", backlog=1024)
