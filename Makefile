@@ -64,6 +64,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/control_accuracy.py
 	$(BIN)/python benchmarks/hazard.py
 	$(BIN)/python benchmarks/hazard_skill.py --out demo-scenario
+	$(BIN)/python benchmarks/routing.py
+	$(BIN)/python benchmarks/api.py    # wrk from Debian (apt-get install wrk) drives the load
 
 clean:
 	rm -rf $(VENV) greyzone-demo.db* demo-scenario .pytest_cache .mypy_cache .ruff_cache
