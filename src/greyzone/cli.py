@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sqlite3
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -30,13 +27,13 @@ from rich.progress import (
 from rich.table import Table
 
 from greyzone.errors import GreyzoneError
+from greyzone.export import write_csv, write_geojson, write_jsonl
 from greyzone.ingest.build import BuildContext
 from greyzone.ingest.formats import Format
 from greyzone.ingest.gazetteer import Gazetteer
 from greyzone.ingest.records import Reject, write_rejects
 from greyzone.ingest.runner import DEFAULT_BATCH_SIZE, ingest_files
 from greyzone.model.enums import INCIDENT_KINDS, Kind
-from greyzone.model.report import Report
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import ReportQuery, StoreStats
 from greyzone.store.sqlite import SqliteStore
@@ -193,88 +190,6 @@ def reports(
             if output:
                 stream.close()
     err.print(f"exported {n} reports as {fmt}" + (f" to {output}" if output else ""))
-
-
-EXPORT_FIELDS = (
-    "id",
-    "kind",
-    "subkind",
-    "observed_at",
-    "time_precision",
-    "lon",
-    "lat",
-    "location_precision_m",
-    "place",
-    "source",
-    "source_record_id",
-    "credibility",
-    "text",
-    "reported_at",
-    "ended_at",
-    "side",
-    "utility",
-    "service",
-    "status",
-    "killed",
-    "injured",
-    "h3_r9",
-)
-
-
-def report_to_dict(r: Report) -> dict[str, Any]:
-    """A report as plain JSON-able values (no reporter hash: it never leaves the store)."""
-    out: dict[str, Any] = {}
-    for name in EXPORT_FIELDS:
-        value = r.cells.block if name == "h3_r9" else getattr(r, name)
-        out[name] = value.isoformat() if isinstance(value, datetime) else str(value) if name == "id" else value
-    if r.area_wkb is not None:
-        import shapely
-
-        out["area"] = json.loads(shapely.to_geojson(shapely.from_wkb(r.area_wkb)))
-    return out
-
-
-def write_csv(items: Iterator[Report], stream: io.TextIOBase | Any) -> int:
-    """CSV export; cells that a spreadsheet would run as formulas are quoted with a leading '."""
-    writer = csv.writer(stream)
-    writer.writerow(EXPORT_FIELDS)
-    n = 0
-    for r in items:
-        d = report_to_dict(r)
-        writer.writerow([_cell(d[f]) for f in EXPORT_FIELDS])
-        n += 1
-    return n
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def write_jsonl(items: Iterator[Report], stream: Any) -> int:
-    n = 0
-    for r in items:
-        stream.write(json.dumps(report_to_dict(r), ensure_ascii=False) + "\n")
-        n += 1
-    return n
-
-
-def write_geojson(items: Iterator[Report], stream: Any) -> int:
-    stream.write('{"type":"FeatureCollection","features":[\n')
-    n = 0
-    for r in items:
-        props = report_to_dict(r)
-        area = props.pop("area", None)
-        geometry = area or {"type": "Point", "coordinates": [r.lon, r.lat]}
-        stream.write(
-            ("," if n else "")
-            + json.dumps({"type": "Feature", "geometry": geometry, "properties": props}, ensure_ascii=False)
-            + "\n"
-        )
-        n += 1
-    stream.write("]}\n")
-    return n
 
 
 @app.command()

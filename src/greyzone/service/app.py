@@ -255,7 +255,7 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
     def list_reports(user: Annotated[User, reporter], since: datetime | None = None, until: datetime | None = None,
                      kind: Kind | None = None, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
                      ) -> dict[str, Any]:  # fmt: skip
-        from greyzone.cli import report_to_dict
+        from greyzone.export import report_to_dict
 
         query = ReportQuery(since=_utc(since), until=_utc(until), kinds=frozenset({kind}) if kind else frozenset(),
                             limit=None if user.role == "reporter" else limit)  # fmt: skip
@@ -281,7 +281,7 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
     )
     def export_csv(user: Annotated[User, analyst], since: datetime | None = None,
                    until: datetime | None = None) -> Response:  # fmt: skip
-        from greyzone.cli import write_csv
+        from greyzone.export import write_csv
 
         stream = io.StringIO()
         with locked() as s:
