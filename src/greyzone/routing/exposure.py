@@ -88,9 +88,10 @@ def edge_seconds(graph: StreetGraph, profile: Profile) -> Floats:
 
 def edge_exposure(seconds: Floats, rates: Mapping[Kind, Floats], profile: Profile) -> tuple[Floats, dict[Kind, Floats]]:
     """Exposure per street (summed over threats) and per threat, from each threat's rate per street
-    (events per km² per hour)."""
+    (events per km² per hour) — or per street and hour (streets × hours): then exposure by hour too."""
     hours = np.where(np.isfinite(seconds), seconds / 3600.0, 0.0)
-    per_kind = {k: r * EFFECT_KM2.get(k, 0.01) * hours * profile.vulnerability.get(k, 1.0) for k, r in rates.items()}
+    per_kind = {k: r * EFFECT_KM2.get(k, 0.01) * (hours[:, None] if r.ndim == 2 else hours)
+                * profile.vulnerability.get(k, 1.0) for k, r in rates.items()}  # fmt: skip
     total = np.sum(list(per_kind.values()), axis=0) if per_kind else np.zeros(len(seconds))
     return np.asarray(total, dtype=np.float64), per_kind
 

@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.model.enums import Kind
-from greyzone.routing.exposure import ASSUMPTIONS, EFFECT_KM2, Profile, edge_seconds, risk, with_control
+from greyzone.routing.exposure import ASSUMPTIONS, Profile, edge_exposure, edge_seconds, risk, with_control
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.shortest import Router
-from greyzone.routing.timed import TimedRouter
+from greyzone.routing.timed import TimedRouter, hour_entered
 
 Floats = npt.NDArray[np.float64]
 
@@ -67,12 +67,10 @@ class Planner:
         self.seconds = seconds = edge_seconds(graph, profile)
         self.known = bool(rates)
         hours = max((r.shape[1] for r in (rates or {}).values() if r.ndim == 2), default=1)
-        self.per_kind = {k: _by_hour(r, hours) for k, r in (rates or {}).items()}
+        by_hour = {k: _by_hour(r, hours) for k, r in (rates or {}).items()}
+        exposure, self.per_kind = edge_exposure(seconds, by_hour, profile)  # streets × hours
+        self.exposure = exposure if self.per_kind else np.zeros((graph.n_edges, 1))
         hold = np.where(np.isfinite(seconds), seconds / 3600.0, 0.0)[:, None]
-        self.per_kind = {k: r * EFFECT_KM2.get(k, 0.01) * hold * profile.vulnerability.get(k, 1.0)
-                         for k, r in self.per_kind.items()}  # fmt: skip
-        self.exposure = (np.sum(list(self.per_kind.values()), axis=0) if self.per_kind
-                         else np.zeros((graph.n_edges, 1)))  # fmt: skip
         cost = self.exposure + time_weight * hold if rates else np.repeat(seconds[:, None], 1, axis=1)
         cost = np.where(np.isfinite(seconds)[:, None], cost, np.inf)
         self.cost = with_control(cost, states, grey_penalty) if states is not None else cost
@@ -143,8 +141,7 @@ class Planner:
 
     def hour_of(self, seconds: Floats) -> npt.NDArray[np.int64]:
         """The hour (column of the rates) of moments ``seconds`` after the start of hour 0."""
-        finite = np.where(np.isfinite(seconds), seconds, 0.0)
-        return np.clip(finite // 3600.0, 0, self.exposure.shape[1] - 1).astype(np.int64)
+        return hour_entered(0.0, np.where(np.isfinite(seconds), seconds, 0.0), self.exposure.shape[1])
 
     def arrivals(self, origin: int) -> Floats:
         """Seconds from ``origin`` to the start of every street on the fastest way (inf: not reachable)."""
