@@ -900,8 +900,8 @@ def route_cmd(
     """The least-exposure route between two points for a mode of travel, its risk and what carries it."""
     from zoneinfo import ZoneInfo
 
+    from greyzone.products import plan_departures, riskiest_rows, route_line
     from greyzone.routing.exposure import PROFILES, Mode
-    from greyzone.routing.planner import Planner, best_departure
 
     if mode not in {m.value for m in Mode}:
         raise typer.BadParameter(
@@ -921,37 +921,30 @@ def route_cmd(
             raise typer.BadParameter(f"the point is {distance / 1000:.1f} km from the nearest street of {city!r}: "
                                      "pick a point inside the city", param_hint=name)  # fmt: skip
     starts = _departures(day, window, step) if window else [when]
-    hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
-    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6  # long walks cross hours
     profile = PROFILES[Mode(mode)]
-    rates, notes = _route_rates(db, hazard, graph, profile, hour0, hours)
-    states = _route_control(db, graph, starts[0], notes)
-    planner = Planner(graph, profile, rates, states, None if grey == "forbid" else 10.0)
-    offsets = np.array([(t - hour0).total_seconds() for t in starts])
-    best, routes = best_departure(planner, origin, destination, offsets)
-    curve = list(zip(starts, routes, strict=True))
-    when, result = curve[best]
-    notes += [result.note] if result.note else []
+    grey_penalty = None if grey == "forbid" else 10.0
+    with SqliteStore.open(_settings(db).db_path, create=False) as store:
+        plans = plan_departures(store, hazard or [_model_path(db, None)], graph, profile, origin, destination, starts,
+                                grey_penalty)  # fmt: skip
+    curve = list(zip(starts, plans.routes, strict=True))
+    when, result = curve[plans.best]
+    notes = plans.notes
     others = []
-    if alternatives and result.reachable and rates:
+    if alternatives and result.reachable and plans.rates:
         from greyzone.routing.planner import alternatives as front
 
-        others = front(graph, profile, origin, destination, rates, states, None if grey == "forbid" else 10.0,
-                       depart_s=float(offsets[best]))  # fmt: skip
+        others = front(graph, profile, origin, destination, plans.rates, plans.states, grey_penalty,
+                       depart_s=float(plans.offsets[plans.best]))  # fmt: skip
     row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
            "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
            "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
-           "riskiest": [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
-                         "threat": s.threat.value if s.threat else None,
-                         "entered": (when + timedelta(minutes=s.minute)).isoformat()} for s in result.riskiest],
-           "notes": notes, "assumptions": result.assumptions,
+           "riskiest": riskiest_rows(result, when), "notes": notes, "assumptions": result.assumptions,
            "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)}
                      for t, r in curve] if window else None,
            "alternatives": [{"km": round(r.length_m / 1000, 3), "minutes": round(r.seconds / 60, 1), "risk": r.risk}
                             for r in others]}  # fmt: skip
     if geojson is not None and result.reachable:
-        coords = [graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist() for e in result.edges]
-        line = {"type": "LineString", "coordinates": [p for part in coords for p in part]}
+        line = {"type": "LineString", "coordinates": route_line(graph, result.edges)}
         feature = {"type": "Feature", "properties": {k: v for k, v in row.items() if k != "riskiest"}, "geometry": line}
         geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     if as_json:
@@ -1000,21 +993,6 @@ def _departures(day: Any, window: str, step: int) -> list[datetime]:
         out.append(start.astimezone(UTC))
         start += timedelta(minutes=step)
     return out
-
-
-def _route_rates(db: Path | None, models: list[Path] | None, graph: Any, profile: Any, hour0: datetime, hours: int
-                 ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
-    from greyzone.products import route_rates
-
-    with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        return route_rates(store, models or [_model_path(db, None)], graph, profile, hour0, hours)
-
-
-def _route_control(db: Path | None, graph: Any, when: datetime, notes: list[str]) -> Any:
-    from greyzone.products import route_control
-
-    with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        return route_control(store, graph, when, notes)
 
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of the service: a role and a token each.")

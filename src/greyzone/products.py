@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,48 @@ def route_control(store: Any, graph: Any, when: datetime, notes: list[str]) -> A
         return None
     cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     return edge_states(graph, fusion.states(when.timestamp())[cell])
+
+
+@dataclass(frozen=True)
+class Departures:
+    """The routes for each departure (UTC), the index of the best, and what they were planned on."""
+
+    starts: list[datetime]
+    routes: list[Any]  # RoutePlan, one per start
+    best: int
+    notes: list[str]
+    rates: dict[Any, Any] | None
+    states: Any
+    offsets: Any  # seconds of each start after the start of its first hour
+
+
+def plan_departures(store: Any, models: list[Path], graph: Any, profile: Any, origin: int, destination: int,
+                    starts: list[datetime], grey_penalty: float | None = 10.0) -> Departures:  # fmt: skip
+    """The least-exposure route for each departure with the stored hazard and control (6 hours of
+    forecast past the last one: long walks cross hours), and the best of them."""
+    from greyzone.routing.planner import Planner, best_departure
+
+    hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
+    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
+    rates, notes = route_rates(store, models, graph, profile, hour0, hours)
+    states = route_control(store, graph, starts[0], notes)
+    offsets = np.array([(t - hour0).total_seconds() for t in starts])
+    best, routes = best_departure(Planner(graph, profile, rates, states, grey_penalty), origin, destination, offsets)
+    notes += [routes[best].note] if routes[best].note else []
+    return Departures(starts, routes, best, notes, rates, states, offsets)
+
+
+def route_line(graph: Any, edges: Any) -> list[list[float]]:
+    """The route's shape: the points of its streets in order (lon, lat)."""
+    return [
+        p
+        for e in edges.tolist()
+        for p in graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist()
+    ]
+
+
+def riskiest_rows(route: Any, depart: datetime) -> list[dict[str, Any]]:
+    """The streets that carry most of a route's risk: share, threat and the time one enters each."""
+    return [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
+             "threat": s.threat.value if s.threat else None,
+             "entered": (depart + timedelta(minutes=s.minute)).isoformat()} for s in route.riskiest]  # fmt: skip

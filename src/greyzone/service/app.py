@@ -595,12 +595,9 @@ def _hazard(settings: Settings, locked: Any, when: datetime, hours: int) -> dict
 
 
 def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
-    import math
-
-    from greyzone.products import route_control, route_rates
+    from greyzone.products import plan_departures, riskiest_rows, route_line
     from greyzone.routing.exposure import PROFILES, Mode
     from greyzone.routing.graph import StreetGraph
-    from greyzone.routing.planner import Planner, best_departure
 
     with locked() as s:
         city = s.read_city(body.city)
@@ -612,26 +609,17 @@ def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
         raise ApiError(422, "outside", "a point is over 1 km from the nearest street of the city")
     depart = _utc(body.depart) or datetime.now(UTC)
     starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
-    hour0 = depart.replace(minute=0, second=0, microsecond=0)
-    profile = PROFILES[Mode(body.mode)]
-    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
     with locked() as s:
-        rates, notes = route_rates(s, [_model_file(settings)], graph, profile, hour0, hours)
-        states = route_control(s, graph, depart, notes)
-    planner = Planner(graph, profile, rates, states)
-    best, routes = best_departure(planner, origin, destination, np.array([(t - hour0).total_seconds() for t in starts]))
-    result, when = routes[best], starts[best]
-    line = [p for e in result.edges.tolist()
-            for p in graph.shape_lonlat[graph.shape_offset[e]: graph.shape_offset[e + 1]].tolist()]  # fmt: skip
+        plans = plan_departures(s, [_model_file(settings)], graph, PROFILES[Mode(body.mode)], origin, destination,
+                                starts)  # fmt: skip
+    result, when = plans.routes[plans.best], starts[plans.best]
     return {"reachable": result.reachable, "reason": result.reason, "depart": when.isoformat(),
             "length_m": round(result.length_m, 1) if result.reachable else None,
             "minutes": round(result.seconds / 60, 1) if result.reachable else None, "risk": result.risk,
-            "riskiest": [{"street": sg.name or f"#{sg.edge}", "share": round(sg.share, 3),
-                          "threat": sg.threat.value if sg.threat else None,
-                          "entered": (when + timedelta(minutes=sg.minute)).isoformat()} for sg in result.riskiest],
-            "curve": [{"depart": t.isoformat(), "risk": r.risk} for t, r in zip(starts, routes, strict=True)],
-            "notes": notes + ([result.note] if result.note else []), "assumptions": result.assumptions,
-            "geometry": {"type": "LineString", "coordinates": line}}  # fmt: skip
+            "riskiest": riskiest_rows(result, when),
+            "curve": [{"depart": t.isoformat(), "risk": r.risk} for t, r in zip(starts, plans.routes, strict=True)],
+            "notes": plans.notes, "assumptions": result.assumptions,
+            "geometry": {"type": "LineString", "coordinates": route_line(graph, result.edges)}}  # fmt: skip
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None) -> None:
