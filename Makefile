@@ -49,6 +49,7 @@ test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -84,8 +84,14 @@ async def _load(urls: list[str], rate: float, seconds: float) -> dict[str, Any]:
     latencies.sort()
     ok = statuses.get(200, 0)
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
-    return {"sent": n, "elapsed": elapsed, "ok_per_s": ok / elapsed, "statuses": dict(statuses),
-            "p50_ms": 1e3 * p50, "p99_ms": 1e3 * p99}  # fmt: skip
+    return {
+        "sent": n,
+        "elapsed": elapsed,
+        "ok_per_s": ok / elapsed,
+        "statuses": dict(statuses),
+        "p50_ms": 1e3 * p50,
+        "p99_ms": 1e3 * p99,
+    }
 
 
 def _load_process(urls: list[str], rate: float, seconds: float, out: Any) -> None:
@@ -135,22 +141,32 @@ def wrk(base: str, paths: list[str], connections: int, seconds: float, folder: P
     """Closed-loop load with wrk (one thread: the server keeps the other core); statuses counted."""
     script = folder / "count.lua"
     script.write_text(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
-    done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s", "-s", str(script),
-                           base], capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     # wrk writes its counters from done(), after its own summary: only one thread, so one such line
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("{"))
     r = json.loads(line)
     statuses = {int(k): v for k, v in r["statuses"].items()}
     if r["errors"]:
         statuses[0] = r["errors"]  # 0: no answer (connect/read/timeout)
-    return {"ok_per_s": statuses.get(200, 0) / r["seconds"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
-            "statuses": statuses}  # fmt: skip
+    return {
+        "ok_per_s": statuses.get(200, 0) / r["seconds"],
+        "p50_ms": r["p50_ms"],
+        "p99_ms": r["p99_ms"],
+        "statuses": statuses,
+    }
 
 
 def show(name: str, r: dict[str, Any], before: float | None = None, after: float | None = None) -> None:
     memory = f"; server RSS {before:.0f} → {after:.0f} MB" if before is not None and after is not None else ""
-    print(f"  {name:<46} {r['ok_per_s']:7.0f} ok/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-          f"answers {r['statuses']}{memory}")  # fmt: skip
+    print(
+        f"  {name:<46} {r['ok_per_s']:7.0f} ok/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+        f"answers {r['statuses']}{memory}"
+    )
 
 
 def main() -> None:
@@ -180,8 +196,10 @@ def main() -> None:
     )
     run("hazard", "fit", "--db", str(db), "--kind", "shelling", "--res", "8")
     port, static_port = free_port(), free_port()
-    server = subprocess.Popen([*greyzone, "serve", "--db", str(db), "--port", str(port), "--rate", "100000000",
-                               "--in-flight", "64"], stdout=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [*greyzone, "serve", "--db", str(db), "--port", str(port), "--rate", "100000000", "--in-flight", "64"],
+        stdout=subprocess.DEVNULL,
+    )
     base = f"http://{LOOPBACK}:{port}"
     paths = [
         "/api/layers/incidents?since=2024-11-20T00:00:00Z&until=2024-11-28T00:00:00Z",
@@ -193,16 +211,20 @@ def main() -> None:
     files.mkdir()
     for i, p in enumerate(paths):  # the floor: the same answers as files
         (files / f"layer{i}.json").write_bytes(urllib.request.urlopen(base + p, timeout=60).read())  # noqa: S310
-    floor_app = ("import sys, uvicorn; from starlette.applications import Starlette; from starlette.routing import "
-                 "Mount; from starlette.staticfiles import StaticFiles; app = Starlette(routes=[Mount('/', "
-                 f"StaticFiles(directory=sys.argv[1]))]); uvicorn.run(app, host='{LOOPBACK}', port={static_port}, "
-                 "log_level='warning')")  # fmt: skip
+    floor_app = (
+        "import sys, uvicorn; from starlette.applications import Starlette; from starlette.routing import "
+        "Mount; from starlette.staticfiles import StaticFiles; app = Starlette(routes=[Mount('/', "
+        f"StaticFiles(directory=sys.argv[1]))]); uvicorn.run(app, host='{LOOPBACK}', port={static_port}, "
+        "log_level='warning')"
+    )
     static = subprocess.Popen([sys.executable, "-c", floor_app, str(files)], stdout=subprocess.DEVNULL)
     try:
         wait_up(f"http://{LOOPBACK}:{static_port}/layer0.json")
         sizes = [len(json.loads((files / f"layer{i}.json").read_text())["features"]) for i in range(len(paths))]
-        print(f"layer queries ({', '.join(f'{n} features' for n in sizes)}), one worker, load from a second process, "
-              f"{args.seconds:.0f} s each")  # fmt: skip
+        print(
+            f"layer queries ({', '.join(f'{n} features' for n in sizes)}), one worker, load from a second process, "
+            f"{args.seconds:.0f} s each"
+        )
         ours_urls = [base + p for p in paths]
         floor_base = f"http://{LOOPBACK}:{static_port}"
         floor_paths = [f"/layer{i}.json" for i in range(len(paths))]
@@ -217,12 +239,16 @@ def main() -> None:
                 if connections == 16:
                     floor = wrk(floor_base, floor_paths, connections, args.seconds, folder)
                     show("static files, 16 connections (the floor)", floor)
-                    print(f"  ratio greyzone / static at p50: {ours['p50_ms'] / floor['p50_ms']:.1f}×, "
-                          f"throughput {ours['ok_per_s'] / max(floor['ok_per_s'], 1e-9):.2f}")  # fmt: skip
+                    print(
+                        f"  ratio greyzone / static at p50: {ours['p50_ms'] / floor['p50_ms']:.1f}×, "
+                        f"throughput {ours['ok_per_s'] / max(floor['ok_per_s'], 1e-9):.2f}"
+                    )
                 else:
                     errors = {k: v for k, v in ours["statuses"].items() if k not in (200, 429, 503)}
-                    print(f"  {ours['statuses'].get(503, 0)} shed with 503, {ours['statuses'].get(429, 0)} 429, "
-                          f"other answers: {errors or 'none'}")  # fmt: skip
+                    print(
+                        f"  {ours['statuses'].get(503, 0)} shed with 503, {ours['statuses'].get(429, 0)} 429, "
+                        f"other answers: {errors or 'none'}"
+                    )
         else:
             print("wrk not found (apt-get install wrk): an httpx client instead, open loop")
             before = rss_mb(server.pid)

@@ -73,8 +73,10 @@ def main() -> None:
     recompute = time.perf_counter() - t
     print(f"{len(observations):,} observations over {args.days} days")
     print(f"{'':<40} {'greyzone':>12} {'recompute all':>14}")
-    print(f"{'fold one observation (median / p99)':<40} {statistics.median(folds) * 1e3:>9.2f} ms "
-          f"{recompute * 1e3:>11.0f} ms   p99 {sorted(folds)[int(0.99 * len(folds))] * 1e3:.2f} ms")  # fmt: skip
+    print(
+        f"{'fold one observation (median / p99)':<40} {statistics.median(folds) * 1e3:>9.2f} ms "
+        f"{recompute * 1e3:>11.0f} ms   p99 {sorted(folds)[int(0.99 * len(folds))] * 1e3:.2f} ms"
+    )
     print(f"{'the whole map (states of every cell)':<40} {whole_map * 1e3:>9.1f} ms")
     print(f"{'replay to the middle of the period':<40} {replay * 1e3:>9.0f} ms {replay_from_start * 1e3:>11.0f} ms")
     c = history.checkpoints[0]

@@ -55,8 +55,10 @@ def main() -> None:
         f"control fusion vs naive map: {len(days)} days, H3 res {args.res} ({len(grid):,} cells), "
         f"{args.obs_per_day} observers/day ({args.road_share:.0%} on the backbone road), {args.noise:.0%} wrong side"
     )
-    print(f"IoU of other side after 7 days: fused mean {f['fused_iou_mean']:.3f} min {f['fused_iou_min']:.3f}; "
-          f"naive mean {f['naive_iou_mean']:.3f} min {f['naive_iou_min']:.3f}")  # fmt: skip
+    print(
+        f"IoU of other side after 7 days: fused mean {f['fused_iou_mean']:.3f} min {f['fused_iou_min']:.3f}; "
+        f"naive mean {f['naive_iou_mean']:.3f} min {f['naive_iou_min']:.3f}"
+    )
     glitches = [days[d] for d in f["glitch_days"]]
     print(
         f"the truth's one-day glitches: {', '.join(glitches) or 'none'}; fused min without them "
@@ -65,8 +67,10 @@ def main() -> None:
     )
     worse = [days[s.day] for s in scores[7:] if s.iou_other <= s.baseline_iou_other]
     print(f"days the naive map is as good or better: {len(worse)}" + (f" ({', '.join(worse[:12])}…)" if worse else ""))
-    print(f"fused better than naive on {f['fused_better_share']:.0%} of days; median lag {f['median_lag_days']:.0f}"
-          f" days; grey IoU (contested + unconfirmed vs unknown status) {f['grey_iou_mean']:.3f}")  # fmt: skip
+    print(
+        f"fused better than naive on {f['fused_better_share']:.0%} of days; median lag {f['median_lag_days']:.0f}"
+        f" days; grey IoU (contested + unconfirmed vs unknown status) {f['grey_iou_mean']:.3f}"
+    )
     months: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for s, day in zip(scores, days, strict=True):
         months[day[:7]].append((s.iou_other, s.baseline_iou_other))

@@ -46,10 +46,14 @@ def main() -> None:
     grid = Grid.from_polygon(REGION, args.res)
     rings = Rings.of(grid, len(SHARE) - 1)
     window = Window(0.0, 3600.0, 24 * 365)
-    print(f"grid: {len(grid):,} cells at H3 res {args.res}; one year of hourly bins; rings 0-{rings.k_max}; "
-          f"true branching ratio {ALPHA}, mean delay {1 / (1 - Q):.0f} h")  # fmt: skip
-    print(f"{'incidents':>10} {'fit':>9} {'iters':>6} {'α (true 0.5)':>13} {'one pass':>9} {'naive pass':>12} "
-          f"{'ratio':>8} {'max rel diff':>13}")  # fmt: skip
+    print(
+        f"grid: {len(grid):,} cells at H3 res {args.res}; one year of hourly bins; rings 0-{rings.k_max}; "
+        f"true branching ratio {ALPHA}, mean delay {1 / (1 - Q):.0f} h"
+    )
+    print(
+        f"{'incidents':>10} {'fit':>9} {'iters':>6} {'α (true 0.5)':>13} {'one pass':>9} {'naive pass':>12} "
+        f"{'ratio':>8} {'max rel diff':>13}"
+    )
     state = None
     for size in (int(s) for s in args.sizes.split(",")):
         per_bin = size * (1 - ALPHA) / window.n_bins
@@ -68,8 +72,10 @@ def main() -> None:
         naive_s = (time.perf_counter() - t) * len(events) / sample.size
         diff = np.abs(ours[:, sample] - theirs).max() / max(np.abs(theirs).max(), 1e-300)
         alpha = f"{fitted.alpha:>6.3f} ± {fitted.se['alpha']:.3f}"
-        print(f"{events.total:>10,.0f} {fit_s:>8.1f}s {fitted.iterations:>6} {alpha}"
-              f" {pass_s * 1e3:>7.0f}ms {naive_s:>11.1f}s {naive_s / pass_s:>7.0f}× {diff:>13.1e}")  # fmt: skip
+        print(
+            f"{events.total:>10,.0f} {fit_s:>8.1f}s {fitted.iterations:>6} {alpha}"
+            f" {pass_s * 1e3:>7.0f}ms {naive_s:>11.1f}s {naive_s / pass_s:>7.0f}× {diff:>13.1e}"
+        )
         state = HazardState.after(fitted, grid, rings, events, window.end_s)
     assert state is not None
     rng = np.random.default_rng(7)
@@ -83,10 +89,14 @@ def main() -> None:
     t = time.perf_counter()
     rates = state.segment_rates(segments, state.now_bin + 1, 24)
     exposure_s = time.perf_counter() - t
-    print(f"fold one report: median {np.median(folds) * 1e3:.3f} ms, p99 {np.percentile(folds, 99) * 1e3:.3f} ms "
-          f"(a refit: {fit_s:.1f} s)")  # fmt: skip
-    print(f"exposure rates for {segments.size:,} segments × 24 hours: {exposure_s * 1e3:.0f} ms "
-          f"(shape {rates.shape}, all finite: {bool(np.isfinite(rates).all())})")  # fmt: skip
+    print(
+        f"fold one report: median {np.median(folds) * 1e3:.3f} ms, p99 {np.percentile(folds, 99) * 1e3:.3f} ms "
+        f"(a refit: {fit_s:.1f} s)"
+    )
+    print(
+        f"exposure rates for {segments.size:,} segments × 24 hours: {exposure_s * 1e3:.0f} ms "
+        f"(shape {rates.shape}, all finite: {bool(np.isfinite(rates).all())})"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def generated_city(side: int, seed: int = 0) -> StreetGraph:
     shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in zip(u.tolist(), v.tolist(), strict=True)]
     lengths = np.array([float(np.hypot((s[1, 0] - s[0, 0]) * 74_400, (s[1, 1] - s[0, 1]) * 111_320)) for s in shapes])
     oneway = rng.random(u.size) < 0.1
-    edges = Edges(u.astype(np.int64), v.astype(np.int64), lengths, np.full(u.size, 6, np.int8), oneway, [""] * u.size,
-                  shapes)  # fmt: skip
+    edges = Edges(
+        u.astype(np.int64), v.astype(np.int64), lengths, np.full(u.size, 6, np.int8), oneway, [""] * u.size, shapes
+    )
     return StreetGraph.from_edges(lon, lat, edges)
 
 
@@ -91,10 +92,14 @@ def run(name: str, g: StreetGraph, pairs: int, peer_pairs: int | None = None) ->
             worst = max(worst, abs(path.cost - theirs_cost) / max(theirs_cost, 1e-12))
     a, b = np.array(ours) * 1e3, np.array(theirs) * 1e3
     print(f"{name}: {g.n_nodes:,} junctions, {g.n_edges:,} directed streets, {pairs} pairs ({unreachable} unreachable)")
-    print(f"  greyzone  p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):7.2f} ms   (landmarks for these costs: "
-          f"{prepare_s:.2f} s, once)")  # fmt: skip
-    print(f"  networkx  p50 {np.median(b):7.2f} ms  p99 {np.percentile(b, 99):7.2f} ms   "
-          f"→ {np.median(b) / np.median(a):.0f}× at p50, {b.sum() / a.sum():.0f}× in total")  # fmt: skip
+    print(
+        f"  greyzone  p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):7.2f} ms   (landmarks for these costs: "
+        f"{prepare_s:.2f} s, once)"
+    )
+    print(
+        f"  networkx  p50 {np.median(b):7.2f} ms  p99 {np.percentile(b, 99):7.2f} ms   "
+        f"→ {np.median(b) / np.median(a):.0f}× at p50, {b.sum() / a.sum():.0f}× in total"
+    )
     print(f"  largest relative cost difference {worst:.1e}")
     return {"st_p50": float(np.median(a)), "st_nx": float(np.median(b))}
 
@@ -139,16 +144,25 @@ def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, f
             theirs_window.append(25 * theirs[-1])
     a, w = np.array(one) * 1e3, np.array(window) * 1e3
     print(f"{name}: time-dependent, {pairs} pairs ({approximate} over the search budget: approximate)")
-    print(f"  greyzone  one route p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):8.2f} ms;  "
-          f"window of 25 p50 {np.median(w):8.2f} ms  p99 {np.percentile(w, 99):8.2f} ms  "
-          f"(costs and landmarks {prepare_s:.2f} s, once per forecast)")  # fmt: skip
-    row = {"nodes": g.n_nodes, "td_p50": float(np.median(a)), "td_p99": float(np.percentile(a, 99)),
-           "win_p50": float(np.median(w)), "nx_p50": float("nan")}  # fmt: skip
+    print(
+        f"  greyzone  one route p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):8.2f} ms;  "
+        f"window of 25 p50 {np.median(w):8.2f} ms  p99 {np.percentile(w, 99):8.2f} ms  "
+        f"(costs and landmarks {prepare_s:.2f} s, once per forecast)"
+    )
+    row = {
+        "nodes": g.n_nodes,
+        "td_p50": float(np.median(a)),
+        "td_p99": float(np.percentile(a, 99)),
+        "win_p50": float(np.median(w)),
+        "nx_p50": float("nan"),
+    }
     if theirs:
         b = np.array(theirs) * 1e3
         row["nx_p50"] = float(np.median(b))
-        print(f"  networkx  one fixed hour p50 {np.median(b):7.2f} ms;  25 departures ≈ {25 * np.median(b):8.2f} ms  "
-              f"→ {np.median(b) / np.median(a):.1f}× at p50 ({len(b)} pairs)")  # fmt: skip
+        print(
+            f"  networkx  one fixed hour p50 {np.median(b):7.2f} ms;  25 departures ≈ {25 * np.median(b):8.2f} ms  "
+            f"→ {np.median(b) / np.median(a):.1f}× at p50 ({len(b)} pairs)"
+        )
     return row
 
 
@@ -161,8 +175,10 @@ def growth(pairs: int) -> None:
     print("\nhow the cost grows (generated cities; p50 in ms; networkx on at most 20 pairs at 10^6)")
     print(f"{'junctions':>10} {'static':>8} {'networkx':>9} {'time-dep':>9} {'td p99':>8} {'window 25':>10}")
     for r in rows:
-        print(f"{r['nodes']:>10,} {r['st_p50']:>8.2f} {r['st_nx']:>9.2f} {r['td_p50']:>9.2f} {r['td_p99']:>8.1f} "
-              f"{r['win_p50']:>10.1f}")  # fmt: skip
+        print(
+            f"{r['nodes']:>10,} {r['st_p50']:>8.2f} {r['st_nx']:>9.2f} {r['td_p50']:>9.2f} {r['td_p99']:>8.1f} "
+            f"{r['win_p50']:>10.1f}"
+        )
 
 
 def main() -> None:

@@ -67,7 +67,14 @@ def random_graph(n: int, m: int, seed: int) -> tuple[StreetGraph, npt.NDArray[np
     u, v = u[keep], v[keep]
     lon, lat = 37 + rng.random(n) * 0.1, 48 + rng.random(n) * 0.1
     shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in zip(u.tolist(), v.tolist(), strict=True)]
-    edges = Edges(u.astype(np.int64), v.astype(np.int64), rng.uniform(10, 500, u.size), np.zeros(u.size, np.int8),
-                  rng.random(u.size) < 0.3, [""] * u.size, shapes)  # fmt: skip
+    edges = Edges(
+        u.astype(np.int64),
+        v.astype(np.int64),
+        rng.uniform(10, 500, u.size),
+        np.zeros(u.size, np.int8),
+        rng.random(u.size) < 0.3,
+        [""] * u.size,
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     return g, rng.uniform(0, 100, g.n_edges) * (rng.random(g.n_edges) > 0.05)  # some free edges

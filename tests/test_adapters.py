@@ -76,7 +76,11 @@ def test_settlement_list_sides_radius_and_rejects() -> None:
     _, rejects, batch = load("settlement_list_sample.csv")
     c = batch.cols  # type: ignore[attr-defined]
     got = sorted(zip(c.place, c.side, c.location_precision_m, strict=True))
-    assert got == [("Hryshyne", Side.HELD, 1_200.0), ("Myrnohrad", Side.HELD, 2_500.0),
-                   ("Myrnohrad", Side.OTHER_SIDE, 2_500.0), ("Selydove", Side.OTHER_SIDE, 1_500.0)]  # fmt: skip
+    assert got == [
+        ("Hryshyne", Side.HELD, 1_200.0),
+        ("Myrnohrad", Side.HELD, 2_500.0),
+        ("Myrnohrad", Side.OTHER_SIDE, 2_500.0),
+        ("Selydove", Side.OTHER_SIDE, 1_500.0),
+    ]
     assert set(c.source) == {"crew-list"}
     assert sorted((r.row, r.field) for r in rejects) == [(4, "place"), (5, "status"), (6, "date")]

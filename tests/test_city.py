@@ -57,8 +57,10 @@ def test_a_real_osm_extract_becomes_a_consistent_graph(helsinki: Path) -> None:
     assert np.allclose(starts, np.column_stack([g.lon[src], g.lat[src]]))  # each shape runs source → target
     assert np.allclose(ends, np.column_stack([g.lon[g.target], g.lat[g.target]]))
     some = range(0, g.n_edges, 97)
-    assert all(abs(g.length_m[e] - path_length_m(g.shape_lonlat[g.shape_offset[e] : g.shape_offset[e + 1]])) < 1e-6
-               for e in some)  # fmt: skip
+    assert all(
+        abs(g.length_m[e] - path_length_m(g.shape_lonlat[g.shape_offset[e] : g.shape_offset[e + 1]])) < 1e-6
+        for e in some
+    )
     classes = {RoadClass(c) for c in np.unique(g.road_class)}
     assert {RoadClass.PRIMARY, RoadClass.RESIDENTIAL, RoadClass.PATH, RoadClass.CYCLEWAY} <= classes
     assert np.bincount(components(g)).max() > 0.9 * g.n_nodes  # one connected city, bar a few cut-off bits
@@ -104,12 +106,21 @@ def test_graphml_and_the_store_round_trip(helsinki: Path, tmp_path: Path) -> Non
 
 
 def test_drawn_lines_are_split_where_they_cross_and_keep_one_way(tmp_path: Path) -> None:
-    lines = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"highway": "primary", "name": "A", "oneway": "yes"},
-         "geometry": {"type": "LineString", "coordinates": [[37.0, 48.0], [37.02, 48.0]]}},
-        {"type": "Feature", "properties": {"highway": "residential", "name": "B"},
-         "geometry": {"type": "LineString", "coordinates": [[37.01, 47.99], [37.01, 48.01]]}},
-    ]}  # fmt: skip
+    lines = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"highway": "primary", "name": "A", "oneway": "yes"},
+                "geometry": {"type": "LineString", "coordinates": [[37.0, 48.0], [37.02, 48.0]]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"highway": "residential", "name": "B"},
+                "geometry": {"type": "LineString", "coordinates": [[37.01, 47.99], [37.01, 48.01]]},
+            },
+        ],
+    }
     path = tmp_path / "streets.geojson"
     path.write_text(json.dumps(lines), encoding="utf-8")
     g = read_street_graph(path)
@@ -128,8 +139,11 @@ def test_bad_network_files_are_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="not a readable OpenStreetMap file"):
         read_street_graph(junk)
     points = tmp_path / "points.geojson"
-    points.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
-                      '"geometry": {"type": "Point", "coordinates": [37, 48]}}]}', encoding="utf-8")  # fmt: skip
+    points.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "Point", "coordinates": [37, 48]}}]}',
+        encoding="utf-8",
+    )
     with pytest.raises(IngestError, match=r"points.geojson:1: geometry: expected a LineString"):
         read_street_graph(points)
     other = tmp_path / "x.csv"
@@ -141,13 +155,27 @@ def test_bad_network_files_are_one_clear_error(tmp_path: Path) -> None:
 def test_city_cli_imports_the_demo_network_with_its_gates(tmp_path: Path) -> None:
     db = str(tmp_path / "d.db")
     runner.invoke(app, ["demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "3", "--json"])
-    result = runner.invoke(app, ["city", "import", str(tmp_path / "s" / "streets.geojson"), "--name", "demo", "--gates",
-                                 str(tmp_path / "s" / "gates.geojson"), "--db", db, "--json"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "city",
+            "import",
+            str(tmp_path / "s" / "streets.geojson"),
+            "--name",
+            "demo",
+            "--gates",
+            str(tmp_path / "s" / "gates.geojson"),
+            "--db",
+            db,
+            "--json",
+        ],
+    )
     summary = json.loads(result.stdout)
     assert result.exit_code == 0 and summary["nodes"] > 300 and len(summary["gates"]) == 5
     assert all(g["snapped_m"] < 500 for g in summary["gates"])
-    snapped = json.loads(runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", "37.18,48.28", "--db", db,
-                                             "--json"]).stdout)  # fmt: skip
+    snapped = json.loads(
+        runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", "37.18,48.28", "--db", db, "--json"]).stdout
+    )
     assert snapped["distance_m"] < 600
     missing = runner.invoke(app, ["city", "snap", "--name", "nowhere", "--lonlat", "37.18,48.28", "--db", db])
     assert missing.exit_code == 2 and "demo" in missing.output  # names the cities it knows
@@ -156,10 +184,23 @@ def test_city_cli_imports_the_demo_network_with_its_gates(tmp_path: Path) -> Non
 def test_corridors_of_the_demo_city_follow_its_advancing_front(tmp_path: Path) -> None:
     db, folder = str(tmp_path / "d.db"), tmp_path / "s"
     runner.invoke(app, ["demo", "--db", db, "--dir", str(folder), "--json"])  # 28 days, the front from the south-east
-    runner.invoke(app, ["city", "import", str(folder / "streets.geojson"), "--name", "demo", "--gates",
-                        str(folder / "gates.geojson"), "--db", db])  # fmt: skip
-    out = runner.invoke(app, ["corridors", "--city", "demo", "--at", "2024-11-28T23:00", "--days", "27", "--db", db,
-                              "--json"])  # fmt: skip
+    runner.invoke(
+        app,
+        [
+            "city",
+            "import",
+            str(folder / "streets.geojson"),
+            "--name",
+            "demo",
+            "--gates",
+            str(folder / "gates.geojson"),
+            "--db",
+            db,
+        ],
+    )
+    out = runner.invoke(
+        app, ["corridors", "--city", "demo", "--at", "2024-11-28T23:00", "--days", "27", "--db", db, "--json"]
+    )
     rows = {r["gate"]: r for r in json.loads(out.stdout)["corridors"]}
     assert out.exit_code == 0 and len(rows) == 5
     assert rows["Selydove road (S)"]["status"] == "cut"  # the road towards the advancing front
@@ -186,14 +227,16 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     assert stale["reachable"] and stale["risk"] is None and "old" in stale["notes"][0]  # unknown, never calm
     car = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
     assert car["minutes"] < fresh["minutes"]
-    windowed = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--window", "08:00-16:00", "--step",
-                                              "60"]).stdout)  # fmt: skip
+    windowed = json.loads(
+        runner.invoke(app, [*common, "--date", "2024-11-28", "--window", "08:00-16:00", "--step", "60"]).stdout
+    )
     curve = windowed["curve"]
     assert len(curve) == 9 and len({round(c["risk"], 12) for c in curve}) > 1  # the hazard changes over the day
     best = min(curve, key=lambda c: c["risk"])
     assert windowed["depart"] == best["depart"] and windowed["risk"] == pytest.approx(best["risk"])
-    front = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--depart", "09:00",
-                                           "--alternatives"]).stdout)["alternatives"]  # fmt: skip
+    front = json.loads(
+        runner.invoke(app, [*common, "--date", "2024-11-28", "--depart", "09:00", "--alternatives"]).stdout
+    )["alternatives"]
     assert 1 <= len(front) <= 5 and [a["minutes"] for a in front] == sorted(a["minutes"] for a in front)
     assert [a["risk"] for a in front] == sorted((a["risk"] for a in front), reverse=True)  # slower is safer
 

@@ -115,10 +115,32 @@ def test_control_map_and_share_on_the_demo(tmp_path: Path, shared_data: Path) ->
     assert states["other_side"]["area_km2"] > 0 and states["held"]["area_km2"] > 0
     features = json.loads(geo.read_text(encoding="utf-8"))["features"]
     assert {f["properties"]["state"] for f in features} == set(states)
-    early = run("control", "share", "--db", db, "--place", "Pokrovsk", "--gazetteer", str(shared_data / "gazetteer"),
-                "--at", "2024-11-08", "--json")  # fmt: skip
-    late = run("control", "share", "--db", db, "--place", "Покровськ", "--gazetteer", str(shared_data / "gazetteer"),
-               "--at", "2024-11-28", "--json")  # fmt: skip
+    early = run(
+        "control",
+        "share",
+        "--db",
+        db,
+        "--place",
+        "Pokrovsk",
+        "--gazetteer",
+        str(shared_data / "gazetteer"),
+        "--at",
+        "2024-11-08",
+        "--json",
+    )
+    late = run(
+        "control",
+        "share",
+        "--db",
+        db,
+        "--place",
+        "Покровськ",
+        "--gazetteer",
+        str(shared_data / "gazetteer"),
+        "--at",
+        "2024-11-28",
+        "--json",
+    )
     before, after = json.loads(early[1])["shares"], json.loads(late[1])["shares"]
     assert before["held"] > 0.9  # the synthetic front starts 6 km away
     assert after["other_side"] + after["contested"] > before["other_side"] + before["contested"]  # and comes closer
@@ -128,8 +150,21 @@ def test_control_map_and_share_on_the_demo(tmp_path: Path, shared_data: Path) ->
 def test_control_evaluate_on_the_real_snapshots(tmp_path: Path, shared_data: Path) -> None:
     truth = shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson"
     plot = tmp_path / "scores.svg"
-    code, out = run("control", "evaluate", "--truth", str(truth), "--res", "6", "--obs-per-day", "100",
-                    "--bbox", "36.6245,47.9136,37.7279,48.65", "--plot", str(plot), "--json")  # fmt: skip
+    code, out = run(
+        "control",
+        "evaluate",
+        "--truth",
+        str(truth),
+        "--res",
+        "6",
+        "--obs-per-day",
+        "100",
+        "--bbox",
+        "36.6245,47.9136,37.7279,48.65",
+        "--plot",
+        str(plot),
+        "--json",
+    )
     assert code == 0
     summary = json.loads(out)
     assert summary["days"] == 456 and summary["res"] == 6  # 434 snapshots; a day without one keeps the last map
@@ -143,8 +178,9 @@ def test_control_history_of_a_place_and_a_cell(tmp_path: Path, shared_data: Path
 
     db = str(tmp_path / "d.db")
     run("demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "21", "--json")
-    code, out = run("control", "history", "--db", db, "--place", "Pokrovsk", "--gazetteer",
-                    str(shared_data / "gazetteer"), "--json")  # fmt: skip
+    code, out = run(
+        "control", "history", "--db", db, "--place", "Pokrovsk", "--gazetteer", str(shared_data / "gazetteer"), "--json"
+    )
     rows = json.loads(out)
     assert code == 0 and len(rows) >= 20
     assert all(abs(sum(v for k, v in r.items() if k != "day") - 1) < 0.01 for r in rows)
@@ -160,8 +196,11 @@ def test_control_history_of_a_place_and_a_cell(tmp_path: Path, shared_data: Path
 def test_a_settlement_list_placed_by_the_gazetteer_feeds_the_control_map(tmp_path: Path, shared_data: Path) -> None:
     db = str(tmp_path / "s.db")
     data = tmp_path / "list.csv"
-    data.write_text("settlement,date,status\nSelydove,2024-11-20,other_side\nМирноград,2024-11-20,contested\n"
-                    "Hryshyne,2024-11-20,held\nШевченко,2024-11-20,held\n", encoding="utf-8")  # fmt: skip
+    data.write_text(
+        "settlement,date,status\nSelydove,2024-11-20,other_side\nМирноград,2024-11-20,contested\n"
+        "Hryshyne,2024-11-20,held\nШевченко,2024-11-20,held\n",
+        encoding="utf-8",
+    )
     code, out = run("ingest", str(data), "--db", db, "--gazetteer", str(shared_data / "gazetteer"), "--json")
     summary = json.loads(out)
     assert code == 0 and summary["accepted"] == 4 and summary["rejected"] == 1  # Шевченко: two villages

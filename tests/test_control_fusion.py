@@ -12,10 +12,16 @@ from greyzone.model.grid import Grid
 
 CITY = box(37.10, 48.24, 37.26, 48.33)
 RAW_OBSERVATIONS = st.lists(  # (lon, lat, side, day, reliability) of observers in the city
-    st.tuples(st.floats(37.11, 37.25), st.floats(48.25, 48.32), st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
-              st.floats(0, 30), st.floats(0.55, 0.99)),
-    min_size=1, max_size=40,
-)  # fmt: skip
+    st.tuples(
+        st.floats(37.11, 37.25),
+        st.floats(48.25, 48.32),
+        st.sampled_from([Side.HELD, Side.OTHER_SIDE]),
+        st.floats(0, 30),
+        st.floats(0.55, 0.99),
+    ),
+    min_size=1,
+    max_size=40,
+)
 T0 = 1_730_000_000.0
 HELD, OTHER = STATE_CODES[ControlState.HELD], STATE_CODES[ControlState.OTHER_SIDE]
 CONTESTED, UNCONFIRMED = STATE_CODES[ControlState.CONTESTED], STATE_CODES[ControlState.UNCONFIRMED]
@@ -119,14 +125,36 @@ def test_products_polygons_shares_changes_and_reports(grid: Grid) -> None:
 
     east = make_box(37.20, 48.24, 37.26, 48.33)
     reports = [
-        Report(kind=Kind.CONTROL_OBSERVATION, side=Side.OTHER_SIDE, observed_at=datetime(2024, 11, 1, tzinfo=UTC),
-               lon=37.23, lat=48.28, location_precision_m=3000.0, source="map", credibility=0.8,
-               area_wkb=east.wkb),
-        Report(kind=Kind.CONTROL_OBSERVATION, side=Side.HELD, observed_at=datetime(2024, 11, 2, tzinfo=UTC),
-               lon=37.12, lat=48.28, location_precision_m=200.0, source="observer", credibility=0.6),
-        Report(kind=Kind.SHELLING, observed_at=datetime(2024, 11, 2, tzinfo=UTC), lon=37.12, lat=48.28,
-               location_precision_m=200.0, source="police"),
-    ]  # fmt: skip
+        Report(
+            kind=Kind.CONTROL_OBSERVATION,
+            side=Side.OTHER_SIDE,
+            observed_at=datetime(2024, 11, 1, tzinfo=UTC),
+            lon=37.23,
+            lat=48.28,
+            location_precision_m=3000.0,
+            source="map",
+            credibility=0.8,
+            area_wkb=east.wkb,
+        ),
+        Report(
+            kind=Kind.CONTROL_OBSERVATION,
+            side=Side.HELD,
+            observed_at=datetime(2024, 11, 2, tzinfo=UTC),
+            lon=37.12,
+            lat=48.28,
+            location_precision_m=200.0,
+            source="observer",
+            credibility=0.6,
+        ),
+        Report(
+            kind=Kind.SHELLING,
+            observed_at=datetime(2024, 11, 2, tzinfo=UTC),
+            lon=37.12,
+            lat=48.28,
+            location_precision_m=200.0,
+            source="police",
+        ),
+    ]
     observations = observations_from_reports(reports)
     assert [o.side for o in observations] == [Side.OTHER_SIDE, Side.HELD]
     assert observations[0].area is not None and observations[0].reliability == pytest.approx(0.9)

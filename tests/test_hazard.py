@@ -32,10 +32,14 @@ def rings(grid: Grid) -> Rings:
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3000), st.floats(0.01, 3.0)), min_size=1, max_size=60,
-             unique_by=lambda e: (e[0], e[1])),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3000), st.floats(0.01, 3.0)),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda e: (e[0], e[1]),
+    ),
     st.floats(0.05, 0.999),
-)  # fmt: skip
+)
 def test_decayed_sums_equal_the_pairwise_sums(entries: list[tuple[int, int, float]], q: float) -> None:
     entries.sort()
     cell = np.array([e[0] for e in entries], dtype=np.int64)
@@ -130,8 +134,16 @@ def test_reports_spread_over_their_precision(grid: Grid) -> None:
     window = Window(0.0, 3600.0, 48)
 
     def one(precision_m: float, t_s: float, span_s: float, covers: bool) -> tuple[Ints, Ints, Floats]:
-        e = to_events(grid, window, np.array([37.2]), np.array([48.3]), np.array([precision_m]), np.array([t_s]),
-                      np.array([span_s]), covers=np.array([covers]))  # fmt: skip
+        e = to_events(
+            grid,
+            window,
+            np.array([37.2]),
+            np.array([48.3]),
+            np.array([precision_m]),
+            np.array([t_s]),
+            np.array([span_s]),
+            covers=np.array([covers]),
+        )
         return e.cell, e.bin, e.n
 
     cell, bins, n = one(100.0, 3600.0, 0.0, False)  # a precise report: one cell, one hour
@@ -173,17 +185,44 @@ def test_real_events_and_alerts_feed_the_fit_without_loss_and_backtest(tmp_path:
     fitted = json.loads(code.stdout)
     assert code.exit_code == 0 and 0.3 < fitted["branching_ratio"] < 1 and fitted["branching_ratio_se"] > 0
     assert fitted["events"] + fitted["background_only_incidents"] > 0.97 * incidents
-    fresh = json.loads(runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time",
-                                           "2022-09-30T12:00", "--json"]).stdout)  # fmt: skip
-    stale = json.loads(runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time",
-                                           "2022-11-30T12:00", "--json"]).stdout)  # fmt: skip
+    fresh = json.loads(
+        runner.invoke(
+            app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time", "2022-09-30T12:00", "--json"]
+        ).stdout
+    )
+    stale = json.loads(
+        runner.invoke(
+            app, ["hazard", "at", "--db", db, "--lonlat", "37.8,48.0", "--time", "2022-11-30T12:00", "--json"]
+        ).stdout
+    )
     assert fresh["status"] == "ok" and fresh["events_per_km2_h"] > 0
     assert stale["status"] == "unknown" and stale["events_per_km2_h"] is None
 
     plot = tmp_path / "alerts.png"
-    code = runner.invoke(app, ["hazard", "backtest", "--db", db, "--kind", "air_raid_alert", "--train-until",
-                               "2023-10-01", "--test-days", "20", "--res", "5", "--bin", "hour", "--bbox",
-                               "36.6245,47.9136,37.7279,48.65", "--plot", str(plot), "--json"])  # fmt: skip
+    code = runner.invoke(
+        app,
+        [
+            "hazard",
+            "backtest",
+            "--db",
+            db,
+            "--kind",
+            "air_raid_alert",
+            "--train-until",
+            "2023-10-01",
+            "--test-days",
+            "20",
+            "--res",
+            "5",
+            "--bin",
+            "hour",
+            "--bbox",
+            "36.6245,47.9136,37.7279,48.65",
+            "--plot",
+            str(plot),
+            "--json",
+        ],
+    )
     result = json.loads(code.stdout)
     assert code.exit_code == 0 and result["cells"] == 28
     assert sum(r["cases"] for r in result["reliability"]) == 28 * 24 * 20  # every cell-hour scored

@@ -36,11 +36,16 @@ FROM, TO = (37.16, 48.29), (37.20, 48.26)
 
 def need_browser() -> None:
     vendor = ROOT / "src/greyzone/service/static/vendor/maplibre-gl.js"
-    missing = [what for what, there in (("/usr/bin/chromium", Path("/usr/bin/chromium").exists()),
-                                        ("node", shutil.which("node") is not None),
-                                        ("web/node_modules", (ROOT / "web/node_modules/playwright-core").exists()),
-                                        ("the bundled MapLibre", vendor.exists()))
-               if not there]  # fmt: skip
+    missing = [
+        what
+        for what, there in (
+            ("/usr/bin/chromium", Path("/usr/bin/chromium").exists()),
+            ("node", shutil.which("node") is not None),
+            ("web/node_modules", (ROOT / "web/node_modules/playwright-core").exists()),
+            ("the bundled MapLibre", vendor.exists()),
+        )
+        if not there
+    ]
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"missing for the browser test: {', '.join(missing)} (`make test` installs them)")
@@ -58,19 +63,36 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("map")
     db = str(folder / "d.db")
     runner.invoke(cli, ["demo", "--db", db, "--dir", str(folder / "s"), "--json"])
-    runner.invoke(cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--gates",
-                        str(folder / "s" / "gates.geojson"), "--db", db])  # fmt: skip
+    runner.invoke(
+        cli,
+        [
+            "city",
+            "import",
+            str(folder / "s" / "streets.geojson"),
+            "--name",
+            "demo",
+            "--gates",
+            str(folder / "s" / "gates.geojson"),
+            "--db",
+            db,
+        ],
+    )
     runner.invoke(cli, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
-    added = [runner.invoke(cli, ["user", "add", name, "--role", role, "--db", db, "--json"])
-             for name, role in (("crew", "reporter"), ("desk", "analyst"))]  # fmt: skip
+    added = [
+        runner.invoke(cli, ["user", "add", name, "--role", role, "--db", db, "--json"])
+        for name, role in (("crew", "reporter"), ("desk", "analyst"))
+    ]
     tokens = [json.loads(a.stdout)["token"] for a in added]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     log = (folder / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db,
-                               "--port", str(port)], stdout=log, stderr=log)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db, "--port", str(port)],
+        stdout=log,
+        stderr=log,
+    )
     try:
         for _ in range(100):
             try:
@@ -80,9 +102,21 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 time.sleep(0.1)
         shutil.rmtree(ARTEFACTS, ignore_errors=True)
         ARTEFACTS.mkdir(parents=True)
-        done = subprocess.run(["node", str(ROOT / "web/tests/map_check.mjs"), url, str(ARTEFACTS), *tokens,
-                               ",".join(map(str, FROM)), ",".join(map(str, TO))], capture_output=True, text=True,
-                              timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [
+                "node",
+                str(ROOT / "web/tests/map_check.mjs"),
+                url,
+                str(ARTEFACTS),
+                *tokens,
+                ",".join(map(str, FROM)),
+                ",".join(map(str, TO)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         result["db"], result["url"] = db, url
@@ -121,8 +155,9 @@ def test_each_layer_draws_its_features_where_they_are(seen: dict[str, Any], laye
 def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[str, Any]) -> None:
     got = seen["layers"]["control"]
     state = got["properties"]["state"]
-    inside = [f for f in seen["control_api"]["features"] if shape(f["geometry"]).buffer(1e-4).contains(
-        Point(*got["lonlat"]))]  # fmt: skip
+    inside = [
+        f for f in seen["control_api"]["features"] if shape(f["geometry"]).buffer(1e-4).contains(Point(*got["lonlat"]))
+    ]
     assert [f["properties"]["state"] for f in inside] == [state]
     assert shapely.is_valid(shape(inside[0]["geometry"]))
 

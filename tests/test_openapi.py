@@ -27,8 +27,20 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     db = folder / "d.db"
     runner = CliRunner()
     runner.invoke(cli, ["demo", "--db", str(db), "--dir", str(folder / "s"), "--days", "3", "--json"])
-    runner.invoke(cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--gates",
-                        str(folder / "s" / "gates.geojson"), "--db", str(db)])  # fmt: skip
+    runner.invoke(
+        cli,
+        [
+            "city",
+            "import",
+            str(folder / "s" / "streets.geojson"),
+            "--name",
+            "demo",
+            "--gates",
+            str(folder / "s" / "gates.geojson"),
+            "--db",
+            str(db),
+        ],
+    )
     added = runner.invoke(cli, ["user", "add", "root", "--role", "admin", "--db", str(db), "--json"])
     app = create_app(Settings(db_path=Path(db)), Limits(per_minute=10**9))
     return schemathesis.openapi.from_asgi("/openapi.json", app), json.loads(added.stdout)["token"]

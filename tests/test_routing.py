@@ -80,9 +80,15 @@ def test_modes_speeds_and_exposure_by_threat() -> None:
 
     lon, lat = np.array([37.0, 37.0135, 37.027]), np.array([48.0, 48.0, 48.0])  # two ~1 km streets
     shapes = [np.array([[37.0, 48.0], [37.0135, 48.0]]), np.array([[37.0135, 48.0], [37.027, 48.0]])]
-    edges = Edges(np.array([0, 1]), np.array([1, 2]), np.array([1000.0, 1000.0]),
-                  np.array([RoadClass.RESIDENTIAL, RoadClass.MOTORWAY], dtype=np.int8), np.ones(2, bool), ["a", "b"],
-                  shapes)  # fmt: skip
+    edges = Edges(
+        np.array([0, 1]),
+        np.array([1, 2]),
+        np.array([1000.0, 1000.0]),
+        np.array([RoadClass.RESIDENTIAL, RoadClass.MOTORWAY], dtype=np.int8),
+        np.ones(2, bool),
+        ["a", "b"],
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     foot = edge_seconds(g, PROFILES[Mode.FOOT])
     assert foot[0] == pytest.approx(800.0) and np.isinf(foot[1])  # 4.5 km/h; no walking on a motorway
@@ -90,8 +96,11 @@ def test_modes_speeds_and_exposure_by_threat() -> None:
     rates = {Kind.SHELLING: np.array([2.0, 2.0]), Kind.FPV_STRIKE: np.array([2.0, 2.0])}
     seconds = np.array([600.0, 600.0])  # the same 10 minutes in each mode
     by_mode = {m: edge_exposure(seconds, rates, PROFILES[m])[1] for m in Mode}
-    assert by_mode[Mode.ARMOURED][Kind.SHELLING][0] < by_mode[Mode.CAR][Kind.SHELLING][0] < by_mode[Mode.FOOT][
-        Kind.SHELLING][0]  # fmt: skip
+    assert (
+        by_mode[Mode.ARMOURED][Kind.SHELLING][0]
+        < by_mode[Mode.CAR][Kind.SHELLING][0]
+        < by_mode[Mode.FOOT][Kind.SHELLING][0]
+    )
     assert by_mode[Mode.CAR][Kind.FPV_STRIKE][0] > by_mode[Mode.FOOT][Kind.FPV_STRIKE][0]  # drones hunt vehicles
     total, per_kind = edge_exposure(seconds, rates, PROFILES[Mode.FOOT])
     assert total[0] == pytest.approx(per_kind[Kind.SHELLING][0] + per_kind[Kind.FPV_STRIKE][0])
@@ -108,8 +117,15 @@ def test_the_other_sides_ground_is_never_entered_and_grey_is_dear() -> None:
     lon, lat = np.array([0.0, 0.01, 0.0, 0.01]) + 37, np.array([0.0, 0.0, 0.02, 0.02]) + 48
     pairs = [(0, 1), (1, 3), (0, 2), (2, 3)]
     shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
-    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), np.array([1.0, 1.0, 2.0, 2.0]),
-                  np.zeros(4, np.int8), np.zeros(4, bool), [""] * 4, shapes)  # fmt: skip
+    edges = Edges(
+        np.array([p[0] for p in pairs]),
+        np.array([p[1] for p in pairs]),
+        np.array([1.0, 1.0, 2.0, 2.0]),
+        np.zeros(4, np.int8),
+        np.zeros(4, bool),
+        [""] * 4,
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     point_state = np.zeros(len(g.shape_lonlat), dtype=np.int8)
     at_1 = np.all(np.isclose(g.shape_lonlat, [lon[1], lat[1]]), axis=1)
@@ -140,8 +156,10 @@ def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
     g = read_street_graph(shared_data / "osm" / "backbone_roads_pokrovsk40km.geojson")
     days = status_by_day(shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson")
     centre = g.snap(37.176, 48.2694)[0]  # Pokrovsk, on the road
-    gates = [("west (towards Pavlohrad)", g.snap(36.6245, 48.4063)[0]), ("east (towards Donetsk)",
-                                                                         g.snap(37.7279, 48.0903)[0])]  # fmt: skip
+    gates = [
+        ("west (towards Pavlohrad)", g.snap(36.6245, 48.4063)[0]),
+        ("east (towards Donetsk)", g.snap(37.7279, 48.0903)[0]),
+    ]
     lines = street_lines(g)
     daily = [(day, street_states(lines, d.get("occupied"), d.get("unknown_status"))) for day, d in days.items()]
     log = history(g, g.length_m, daily, centre, gates)
@@ -173,9 +191,15 @@ def test_the_planner_trades_exposure_for_distance_and_says_why_it_cannot_go() ->
     lon, lat = np.array([37.0, 37.013, 37.0, 37.013]), np.array([48.0, 48.0, 48.018, 48.018])
     pairs = [(0, 1), (1, 3), (0, 2), (2, 3)]
     shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
-    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]),
-                  np.array([1000.0, 1000.0, 2000.0, 2000.0]), np.full(4, RoadClass.RESIDENTIAL, np.int8),
-                  np.zeros(4, bool), ["shelled", "b", "c", "d"], shapes)  # fmt: skip
+    edges = Edges(
+        np.array([p[0] for p in pairs]),
+        np.array([p[1] for p in pairs]),
+        np.array([1000.0, 1000.0, 2000.0, 2000.0]),
+        np.full(4, RoadClass.RESIDENTIAL, np.int8),
+        np.zeros(4, bool),
+        ["shelled", "b", "c", "d"],
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     shelled = np.where(np.array([g.names[i] for i in g.name_id]) == "shelled", 50.0, 0.0)  # events / km² / h
     rates = {Kind.SHELLING: shelled}
@@ -209,9 +233,15 @@ def test_alternatives_are_the_risk_time_front() -> None:
     pairs = [(0, 1), (1, 4), (0, 2), (2, 4), (0, 3), (3, 4)]
     lengths = np.array([1000.0, 1000.0, 1500.0, 1500.0, 3000.0, 3000.0])
     shapes = [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs]
-    edges = Edges(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), lengths,
-                  np.full(6, RoadClass.RESIDENTIAL, np.int8), np.ones(6, bool), [f"s{i}" for i in range(6)],
-                  shapes)  # fmt: skip
+    edges = Edges(
+        np.array([p[0] for p in pairs]),
+        np.array([p[1] for p in pairs]),
+        lengths,
+        np.full(6, RoadClass.RESIDENTIAL, np.int8),
+        np.ones(6, bool),
+        [f"s{i}" for i in range(6)],
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     hazard = {"s0": 40.0, "s1": 40.0, "s2": 10.0, "s3": 10.0, "s4": 0.0, "s5": 0.0}
     rates = {Kind.SHELLING: np.array([hazard[g.names[i]] for i in g.name_id])}
@@ -230,9 +260,15 @@ def test_each_street_is_charged_the_hour_one_reaches_it() -> None:
 
     lon, lat = np.array([37.0, 37.067, 37.134]), np.array([48.0, 48.0, 48.0])
     shapes = [np.array([[lon[0], lat[0]], [lon[1], lat[1]]]), np.array([[lon[1], lat[1]], [lon[2], lat[2]]])]
-    edges = Edges(np.array([0, 1]), np.array([1, 2]), np.array([5000.0, 5000.0]),
-                  np.full(2, RoadClass.RESIDENTIAL, np.int8), np.ones(2, bool), ["first", "second"],
-                  shapes)  # fmt: skip
+    edges = Edges(
+        np.array([0, 1]),
+        np.array([1, 2]),
+        np.array([5000.0, 5000.0]),
+        np.full(2, RoadClass.RESIDENTIAL, np.int8),
+        np.ones(2, bool),
+        ["first", "second"],
+        shapes,
+    )
     g = StreetGraph.from_edges(lon, lat, edges)
     hourly = np.zeros((g.n_edges, 3))
     first, second = (int(np.flatnonzero(np.array(g.names)[g.name_id] == n)[0]) for n in ("first", "second"))

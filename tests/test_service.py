@@ -20,8 +20,14 @@ from greyzone.store.sqlite import SqliteStore
 
 runner = CliRunner()
 ROLES = ("public", "reporter", "verifier", "analyst", "admin")
-REPORT = {"kind": "shelling", "observed_at": "2024-11-27T09:15:00Z", "lon": 37.18, "lat": 48.283,
-          "location_precision_m": 100, "source": "police"}  # fmt: skip
+REPORT = {
+    "kind": "shelling",
+    "observed_at": "2024-11-27T09:15:00Z",
+    "lon": 37.18,
+    "lat": 48.283,
+    "location_precision_m": 100,
+    "source": "police",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +36,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("svc")
     db = str(folder / "d.db")
     runner.invoke(cli, ["demo", "--db", db, "--dir", str(folder / "s"), "--json"])  # 28 days to 2024-11-28
-    runner.invoke(cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--gates",
-                        str(folder / "s" / "gates.geojson"), "--db", db])  # fmt: skip
+    runner.invoke(
+        cli,
+        [
+            "city",
+            "import",
+            str(folder / "s" / "streets.geojson"),
+            "--name",
+            "demo",
+            "--gates",
+            str(folder / "s" / "gates.geojson"),
+            "--db",
+            db,
+        ],
+    )
     tokens: dict[str, str | None] = {"public": None}
     for role in ROLES[1:]:
         out = runner.invoke(cli, ["user", "add", f"{role}1", "--role", role, "--db", db, "--json"])
@@ -66,11 +84,21 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [  # method, path, JSON body, least
     ("GET", f"/api/layers/incidents?{WINDOW}", None, "public"),
     ("GET", "/api/layers/control?at=2024-11-28T12:00:00Z", None, "public"),
     ("GET", "/api/cities", None, "public"),
-    ("POST", "/api/route", {"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26], "mode": "car",
-                            "depart": "2024-11-28T10:00:00Z"}, "public"),
+    (
+        "POST",
+        "/api/route",
+        {
+            "city": "demo",
+            "origin": [37.16, 48.29],
+            "destination": [37.20, 48.26],
+            "mode": "car",
+            "depart": "2024-11-28T10:00:00Z",
+        },
+        "public",
+    ),
     ("POST", "/api/users", {"name": "x", "role": "reporter"}, "admin"),
     ("GET", "/api/audit", None, "admin"),
-]  # fmt: skip
+]
 
 
 def test_every_endpoint_for_every_role(demo: dict[str, Any]) -> None:
@@ -112,7 +140,8 @@ def test_the_public_sees_counts_of_five_or_more_rounded_and_delayed(demo: dict[s
     assert sum(f["properties"]["reports"] for f in public["features"]) < len(full["features"])  # small cells left out
     recent = api.get("/api/layers/incidents").json()  # the newest day is withheld from the public
     assert recent["until"] < api.get("/api/layers/incidents", headers=headers(demo["tokens"]["analyst"])).json().get(
-        "until", "9999")  # fmt: skip
+        "until", "9999"
+    )
 
 
 def test_reporters_see_their_own_reports_and_bad_ones_are_refused_whole(demo: dict[str, Any]) -> None:
@@ -126,8 +155,9 @@ def test_reporters_see_their_own_reports_and_bad_ones_are_refused_whole(demo: di
     assert everyone["count"] > own["count"] >= 1
     before = api.get("/api/health").json()["reports"]
     bad = [REPORT | {"observed_at": "2024-11-27T11:00:00Z"}, REPORT | {"lat": 95}, REPORT | {"kind": "rumour"}]
-    refused = assert_error(api.post("/api/reports", json={"reports": bad},
-                                    headers=headers(demo["tokens"]["reporter"])), 422)  # fmt: skip
+    refused = assert_error(
+        api.post("/api/reports", json={"reports": bad}, headers=headers(demo["tokens"]["reporter"])), 422
+    )
     assert {(d["row"], d["field"]) for d in refused["details"]} == {(2, "lat"), (3, "kind")}
     assert api.get("/api/health").json()["reports"] == before  # none of the three stored
     listed = api.get("/api/incidents?limit=10000", headers=headers(demo["tokens"]["verifier"])).json()["incidents"]
@@ -142,14 +172,17 @@ def test_reporters_see_their_own_reports_and_bad_ones_are_refused_whole(demo: di
 def test_retried_submissions_are_stored_once(demo: dict[str, Any], tmp_path: Path) -> None:
     """1,000 submissions; 30 % of the answers are lost and the client retries with the same key."""
     db = tmp_path / "retry.db"
-    token = json.loads(runner.invoke(cli, ["user", "add", "crew", "--role", "reporter", "--db", str(db), "--json"]
-                                     ).stdout)["token"]  # fmt: skip
+    token = json.loads(
+        runner.invoke(cli, ["user", "add", "crew", "--role", "reporter", "--db", str(db), "--json"]).stdout
+    )["token"]
     api = TestClient(create_app(Settings(db_path=db), Limits(per_minute=100_000)))
     rng = random.Random(7)
     answers = {}
     for i in range(1000):
-        report = REPORT | {"observed_at": f"2024-11-{1 + i % 27:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-                           "lon": 37.1 + i * 1e-4}  # fmt: skip
+        report = REPORT | {
+            "observed_at": f"2024-11-{1 + i % 27:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "lon": 37.1 + i * 1e-4,
+        }
         key = f"crew-{i}"
         first = api.post("/api/reports", json=report, headers=headers(token, **{"Idempotency-Key": key}))
         while rng.random() < 0.3:  # the answer was lost: send again
@@ -181,8 +214,13 @@ def test_the_audit_log_records_authentication_denials_exports_and_admin_actions(
     api.post("/api/users", json={"name": "medic7", "role": "reporter"}, headers=headers(demo["tokens"]["admin"]))
     entries = api.get("/api/audit?limit=10000", headers=headers(demo["tokens"]["admin"])).json()["entries"]
     seen = {(e["actor"], e["action"]) for e in entries}
-    assert {("reporter1", "denied"), ("analyst1", "export.csv"), ("unknown", "auth.denied"), ("admin1", "user.add"),
-            ("analyst1", "auth.ok")} <= seen  # fmt: skip
+    assert {
+        ("reporter1", "denied"),
+        ("analyst1", "export.csv"),
+        ("unknown", "auth.denied"),
+        ("admin1", "user.add"),
+        ("analyst1", "auth.ok"),
+    } <= seen
     assert all(e["at"].endswith("+00:00") for e in entries)
     again = {"name": "medic7", "role": "reporter"}
     assert_error(api.post("/api/users", json=again, headers=headers(demo["tokens"]["admin"])), 409)
@@ -195,15 +233,25 @@ def test_layers_and_routes_say_what_is_not_available(demo: dict[str, Any]) -> No
     control = api.get("/api/layers/control?at=2024-11-28T12:00:00Z").json()
     assert {f["properties"]["state"] for f in control["features"]} >= {"held", "other_side"}
     assert_error(api.get("/api/layers/control?at=2000-01-01T00:00:00Z"), 404)
-    route = api.post("/api/route", json={"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26],
-                                         "mode": "car", "depart": "2024-11-28T10:00:00Z", "window_minutes": 120,
-                                         "step_minutes": 30}).json()  # fmt: skip
+    route = api.post(
+        "/api/route",
+        json={
+            "city": "demo",
+            "origin": [37.16, 48.29],
+            "destination": [37.20, 48.26],
+            "mode": "car",
+            "depart": "2024-11-28T10:00:00Z",
+            "window_minutes": 120,
+            "step_minutes": 30,
+        },
+    ).json()
     assert route["reachable"] and route["minutes"] > 0 and len(route["curve"]) == 5
     assert route["geometry"]["type"] == "LineString" and len(route["geometry"]["coordinates"]) > 2
     assert any("hazard" in n for n in route["notes"])  # no model: the risk is unknown, and it says so
     assert_error(api.post("/api/route", json={"city": "atlantis", "origin": [0, 0], "destination": [1, 1]}), 404)
-    assert_error(api.post("/api/route", json={"city": "demo", "origin": [30.5, 50.4], "destination": [37.2, 48.26]}),
-                 422)  # fmt: skip
+    assert_error(
+        api.post("/api/route", json={"city": "demo", "origin": [30.5, 50.4], "destination": [37.2, 48.26]}), 422
+    )
     invalid = assert_error(api.post("/api/route", json={"city": "demo", "mode": "tank"}), 422)
     assert {d["field"] for d in invalid["details"]} >= {"body.origin", "body.mode"}
 

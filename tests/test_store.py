@@ -171,8 +171,13 @@ def test_sqlite_refuses_foreign_databases_and_missing_files(tmp_path: Path) -> N
 
 
 def test_frames_give_the_same_reports_as_columns(store: Any) -> None:
-    write(store, row(0, source="police"), row(3, lon=37.1803, source="telegram"), row(60, kind="glide_bomb"),
-          row(90, kind="mortar", time_precision="hour"))  # fmt: skip
+    write(
+        store,
+        row(0, source="police"),
+        row(3, lon=37.1803, source="telegram"),
+        row(60, kind="glide_bomb"),
+        row(90, kind="mortar", time_precision="hour"),
+    )
     frame = store.read_frame(ReportQuery())
     reports = list(store.read_reports(ReportQuery()))
     assert len(frame) == len(reports) == 4

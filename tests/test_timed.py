@@ -15,8 +15,15 @@ from greyzone.routing.timed import TimedRouter, hour_entered
 from strategies import random_graph
 
 
-def time_expanded_truth(g: StreetGraph, ticks: npt.NDArray[np.int64], hourly: npt.NDArray[np.float64], s: int,
-                        depart_s: float, tick_s: float, horizon: int) -> npt.NDArray[np.float64]:  # fmt: skip
+def time_expanded_truth(
+    g: StreetGraph,
+    ticks: npt.NDArray[np.int64],
+    hourly: npt.NDArray[np.float64],
+    s: int,
+    depart_s: float,
+    tick_s: float,
+    horizon: int,
+) -> npt.NDArray[np.float64]:
     """Brute force: every (junction, tick) up to ``horizon`` ticks is a vertex; every street entered at
     every tick an arc, charged the hour it is entered. The cheapest cost to each junction, any tick."""
     n, hours = g.n_nodes, hourly.shape[1]
@@ -41,8 +48,9 @@ def time_expanded_truth(g: StreetGraph, ticks: npt.NDArray[np.int64], hourly: np
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(2, 12), st.integers(1, 40), st.integers(1, 4), st.floats(0, 7200), st.integers(0, 10_000))
-def test_time_dependent_search_equals_the_time_expanded_graph(n: int, m: int, hours: int, depart_s: float,
-                                                              seed: int) -> None:  # fmt: skip
+def test_time_dependent_search_equals_the_time_expanded_graph(
+    n: int, m: int, hours: int, depart_s: float, seed: int
+) -> None:
     g, _ = random_graph(n, m, seed)
     rng = np.random.default_rng(seed)
     tick_s = 600.0  # six ticks an hour: paths of a few streets cross hours
@@ -72,9 +80,11 @@ def test_the_hour_decides_the_way() -> None:
 
     u, v = np.array([0, 1, 0, 2]), np.array([1, 3, 2, 3])
     shapes = [np.array([[0.0, 0.0], [0.001, 0.0]])] * 4
-    g = StreetGraph.from_edges(np.array([0.0, 0.001, 0.001, 0.002]), np.zeros(4),
-                               Edges(u, v, np.full(4, 100.0), np.zeros(4, np.int8), np.ones(4, bool), [""] * 4,
-                                     shapes))  # fmt: skip
+    g = StreetGraph.from_edges(
+        np.array([0.0, 0.001, 0.001, 0.002]),
+        np.zeros(4),
+        Edges(u, v, np.full(4, 100.0), np.zeros(4, np.int8), np.ones(4, bool), [""] * 4, shapes),
+    )
     by_pair = {(0, 1): [1.0, 1.0], (1, 3): [5.0, 0.0], (0, 2): [1.0, 1.0], (2, 3): [0.0, 5.0]}  # × hour
     hourly = np.array([by_pair[(a, b)] for a, b in zip(g.source().tolist(), g.target.tolist(), strict=True)])
     seconds = np.full(4, 1800.0)

@@ -16,15 +16,23 @@ from greyzone.service.guard import token_hash
 from greyzone.store.postgres import PostgresStore
 
 CREW, ANALYST = "crew-" + "t" * 40, "analyst-" + "t" * 40  # test tokens of a throwaway database
-REPORT = {"kind": "shelling", "observed_at": "2024-11-27T09:15:00Z", "lon": 37.18, "lat": 48.283,
-          "location_precision_m": 100, "source": "police"}  # fmt: skip
+REPORT = {
+    "kind": "shelling",
+    "observed_at": "2024-11-27T09:15:00Z",
+    "lon": 37.18,
+    "lat": 48.283,
+    "location_precision_m": 100,
+    "source": "police",
+}
 
 
 def call(port: int, path: str, body: Any = None, token: str | None = None) -> Any:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST" if body is not None else "GET",
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"} | (
-                                         {"Authorization": f"Bearer {token}"} if token else {}))  # fmt: skip
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method="POST" if body is not None else "GET",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (http on loopback only)
         return json.loads(answer.read())
 
@@ -51,9 +59,15 @@ def test_two_workers_on_one_postgres_answer_alike(postgres_url: str, tmp_path: P
     env = os.environ | {"GREYZONE_DATABASE_URL": postgres_url, "GREYZONE_DB": str(tmp_path / "shared.db")}
     ports = [free_port(), free_port()]
     logs = [(tmp_path / f"worker{i}.log").open("wb") for i in range(2)]
-    workers = [subprocess.Popen([sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--port",
-                                 str(p)], env=env, stdout=log, stderr=log)
-               for p, log in zip(ports, logs, strict=True)]  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--port", str(p)],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        for p, log in zip(ports, logs, strict=True)
+    ]
     try:
         for port in ports:
             for _ in range(100):
@@ -74,8 +88,20 @@ def test_two_workers_on_one_postgres_answer_alike(postgres_url: str, tmp_path: P
         assert seen[0] == seen[1] and {r["id"] for r in seen[0]["reports"]} == ids
         own = call(ports[1], "/api/reports", token=CREW)  # submitted through both, listed by either
         assert {r["id"] for r in own["reports"]} == ids
-        routes = [call(p, "/api/route", {"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26],
-                                         "mode": "car", "depart": "2024-11-28T10:00:00Z"}) for p in ports]  # fmt: skip
+        routes = [
+            call(
+                p,
+                "/api/route",
+                {
+                    "city": "demo",
+                    "origin": [37.16, 48.29],
+                    "destination": [37.20, 48.26],
+                    "mode": "car",
+                    "depart": "2024-11-28T10:00:00Z",
+                },
+            )
+            for p in ports
+        ]
         assert routes[0] == routes[1] and routes[0]["reachable"] and routes[0]["risk"] is None  # no model: unknown
     finally:
         for w, log in zip(workers, logs, strict=True):

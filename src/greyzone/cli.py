@@ -332,12 +332,19 @@ def control_map(
 
     fusion, states, when = _fused_control(db, at, res)
     areas = state_areas(fusion, states)
-    rows = [{"state": a.state.value, "area_km2": round(a.area_km2, 2),
-             "as_of": datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None}
-            for a in areas]  # fmt: skip
+    rows = [
+        {
+            "state": a.state.value,
+            "area_km2": round(a.area_km2, 2),
+            "as_of": datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None,
+        }
+        for a in areas
+    ]
     if geojson is not None:
-        features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)), "properties": row}
-                    for a, row in zip(areas, rows, strict=True)]  # fmt: skip
+        features = [
+            {"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)), "properties": row}
+            for a, row in zip(areas, rows, strict=True)
+        ]
         geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     if as_json:
         _out(json.dumps({"at": when.isoformat(), "states": rows}))
@@ -460,15 +467,30 @@ def control_evaluate(
     x1, y1 = max(g.bounds[2] for g in shapes), max(g.bounds[3] for g in shapes)
     x0, y0, x1, y1 = _parse_bbox(bbox) or (x0, y0, x1, y1)
     grid = Grid.from_polygon(box(x0, y0, x1, y1), res)
-    dates, truths = fill_days(list(days), [truth_states(grid, d.get("occupied"), d.get("unknown_status"))
-                                           for d in days.values()])  # fmt: skip
+    dates, truths = fill_days(
+        list(days), [truth_states(grid, d.get("occupied"), d.get("unknown_status")) for d in days.values()]
+    )
     start = datetime.fromisoformat(dates[0]).replace(tzinfo=UTC).timestamp()
     on_roads = road_cells(grid, read_lines(roads)) if roads is not None else None
-    result = evaluate(grid, truths, start, obs_per_day, noise, seed=seed, road_cells=on_roads,
-                      road_share=road_share if roads is not None else 0.0)  # fmt: skip
+    result = evaluate(
+        grid,
+        truths,
+        start,
+        obs_per_day,
+        noise,
+        seed=seed,
+        road_cells=on_roads,
+        road_share=road_share if roads is not None else 0.0,
+    )
     scores = result.scores
-    summary: dict[str, Any] = {"days": len(scores), "cells": len(grid), "res": res, "obs_per_day": obs_per_day,
-                               "noise": noise, **result.summary()}  # fmt: skip
+    summary: dict[str, Any] = {
+        "days": len(scores),
+        "cells": len(grid),
+        "res": res,
+        "obs_per_day": obs_per_day,
+        "noise": noise,
+        **result.summary(),
+    }
     summary["glitch_days"] = [dates[d] for d in summary["glitch_days"]]
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
@@ -484,10 +506,12 @@ def control_evaluate(
         if summary["glitch_days"]
         else ""
     )
-    _out(f"fused IoU mean {summary['fused_iou_mean']:.3f} (min {summary['fused_iou_min']:.3f}{glitches}), naive"
-         f" {summary['naive_iou_mean']:.3f} (min {summary['naive_iou_min']:.3f}); fused better on"
-         f" {summary['fused_better_share']:.0%} of {summary['days_scored']} days after a week's warm-up;"
-         f" median lag {summary['median_lag_days']:.0f} days; grey IoU {summary['grey_iou_mean']:.3f}")  # fmt: skip
+    _out(
+        f"fused IoU mean {summary['fused_iou_mean']:.3f} (min {summary['fused_iou_min']:.3f}{glitches}), naive"
+        f" {summary['naive_iou_mean']:.3f} (min {summary['naive_iou_min']:.3f}); fused better on"
+        f" {summary['fused_better_share']:.0%} of {summary['days_scored']} days after a week's warm-up;"
+        f" median lag {summary['median_lag_days']:.0f} days; grey IoU {summary['grey_iou_mean']:.3f}"
+    )
 
 
 def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -> list[dict[str, float]]:
@@ -504,20 +528,26 @@ def _sweep(grid: Any, truths: Any, start: float, seed: int, plot: Path | None) -
                 rows.append({"obs_per_day": n, "noise": noise, **figures})
                 progress.advance(task)
     for row in rows:
-        err.print(f"{row['obs_per_day']:>4} observers/day, {row['noise']:.0%} wrong: fused {row['fused_iou_mean']:.3f},"
-                  f" naive {row['naive_iou_mean']:.3f}, lag {row['median_lag_days']:.0f} d")  # fmt: skip
+        err.print(
+            f"{row['obs_per_day']:>4} observers/day, {row['noise']:.0%} wrong: fused {row['fused_iou_mean']:.3f},"
+            f" naive {row['naive_iou_mean']:.3f}, lag {row['median_lag_days']:.0f} d"
+        )
     if plot is not None:
         path = plot.with_name(plot.stem + "-sweep.svg")
-        path.write_text(sweep_svg(fused_table, "fused IoU (other side) by observers/day; one line per noise"),
-                        encoding="utf-8")  # fmt: skip
+        path.write_text(
+            sweep_svg(fused_table, "fused IoU (other side) by observers/day; one line per noise"), encoding="utf-8"
+        )
     return rows
 
 
-hazard_app = typer.Typer(no_args_is_help=True, help="Danger by place, hour and threat: a self-exciting model of stored "
-                         "incidents.")  # fmt: skip
+hazard_app = typer.Typer(
+    no_args_is_help=True, help="Danger by place, hour and threat: a self-exciting model of stored incidents."
+)
 app.add_typer(hazard_app, name="hazard")
-KindOption = Annotated[list[Kind] | None, typer.Option("--kind", help="Threat kind (repeat it); default: every "
-                       "incident kind except air-raid alerts.")]  # fmt: skip
+KindOption = Annotated[
+    list[Kind] | None,
+    typer.Option("--kind", help="Threat kind (repeat it); default: every incident kind except air-raid alerts."),
+]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="The fitted model file (default: <db>.hazard.json).")]
 
 
@@ -530,8 +560,13 @@ def _hazard_kinds(kinds: list[Kind] | None) -> frozenset[Kind]:
     return frozenset(kinds) if kinds else INCIDENT_KINDS - {Kind.AIR_RAID_ALERT}
 
 
-def _hazard_columns(db: Path | None, kinds: frozenset[Kind], bbox: str | None, since: datetime | None = None,
-                    until: datetime | None = None) -> Any:  # fmt: skip
+def _hazard_columns(
+    db: Path | None,
+    kinds: frozenset[Kind],
+    bbox: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
     from greyzone.products import hazard_columns
 
     with SqliteStore.open(_settings(db).db_path, create=False) as store:
@@ -545,8 +580,12 @@ def _hazard_grid(columns: Any, bbox: str | None, res: int) -> Any:
 
     if len(columns.lon) == 0:
         raise typer.BadParameter("no stored reports of those kinds there and then", param_hint="--kind")
-    x0, y0, x1, y1 = _parse_bbox(bbox) or (columns.lon.min() - 0.02, columns.lat.min() - 0.02,
-                                           columns.lon.max() + 0.02, columns.lat.max() + 0.02)  # fmt: skip
+    x0, y0, x1, y1 = _parse_bbox(bbox) or (
+        columns.lon.min() - 0.02,
+        columns.lat.min() - 0.02,
+        columns.lon.max() + 0.02,
+        columns.lat.max() + 0.02,
+    )
     return Grid.from_polygon(box(x0, y0, x1, y1), res)
 
 
@@ -556,11 +595,14 @@ def _model_path(db: Path | None, model: Path | None) -> Path:
 
 @hazard_app.command("fit")
 def hazard_fit(
-    db: DbOption = None, kind: KindOption = None, res: Annotated[int, typer.Option(min=4, max=9)] = 7,
+    db: DbOption = None,
+    kind: KindOption = None,
+    res: Annotated[int, typer.Option(min=4, max=9)] = 7,
     bin_: Annotated[Bin, typer.Option("--bin", help="Time bins of the model.")] = Bin.HOUR,
     bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the reports').")] = None,
-    model: ModelOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Fit the model on the stored incidents and save it with its state (what `at` and `forecast` read)."""
     from greyzone.hazard.forecast import HazardState
     from greyzone.hazard.inputs import BIN_S, split_events, state_to_dict, window_over
@@ -577,8 +619,13 @@ def hazard_fit(
     state = HazardState.after(params, grid, rings, events, float(columns.observed_s.max()))
     path = _model_path(db, model)
     path.write_text(json.dumps(state_to_dict(state, sorted(k.value for k in kinds))), encoding="utf-8")
-    summary = {"model": str(path), "cells": len(grid), "res": res, **params.summary(),
-               "background_only_incidents": round(vague.total, 2)}  # fmt: skip
+    summary = {
+        "model": str(path),
+        "cells": len(grid),
+        "res": res,
+        **params.summary(),
+        "background_only_incidents": round(vague.total, 2),
+    }
     if as_json:
         _out(json.dumps(summary))
         return
@@ -604,17 +651,24 @@ def _hazard_state(db: Path | None, model: Path | None, until: datetime) -> Any:
 
 @hazard_app.command("at")
 def hazard_at(
-    lonlat: Annotated[str, typer.Option(help="LON,LAT")], time: Annotated[str | None, typer.Option(
-        help="When (ISO 8601; default now).")] = None, db: DbOption = None, model: ModelOption = None,
+    lonlat: Annotated[str, typer.Option(help="LON,LAT")],
+    time: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    db: DbOption = None,
+    model: ModelOption = None,
     as_json: JsonOption = False,
-) -> None:  # fmt: skip
+) -> None:
     """The hazard at a place and time: expected events per km² per hour, or unknown with the reason."""
     lon, lat = _lonlat(lonlat, "--lonlat")
     when = _parse_time(time, "--time") or datetime.now(UTC)
     answer = _hazard_state(db, model, when).at(lon, lat, when.timestamp())
-    row = {"status": answer.status, "reason": answer.reason, "events_per_km2_h": answer.events_per_km2_h,
-           "triggered_share": answer.triggered_share, "as_of": datetime.fromtimestamp(answer.as_of_s, UTC).isoformat(),
-           "data_age_h": round(answer.data_age_h, 2)}  # fmt: skip
+    row = {
+        "status": answer.status,
+        "reason": answer.reason,
+        "events_per_km2_h": answer.events_per_km2_h,
+        "triggered_share": answer.triggered_share,
+        "as_of": datetime.fromtimestamp(answer.as_of_s, UTC).isoformat(),
+        "data_age_h": round(answer.data_age_h, 2),
+    }
     if as_json:
         _out(json.dumps(row))
     elif answer.known:
@@ -628,12 +682,14 @@ def hazard_at(
 
 @hazard_app.command("forecast")
 def hazard_forecast(
-    hours: Annotated[int, typer.Option(min=1, max=168)] = 24, start: Annotated[str | None, typer.Option(
-        help="First hour (ISO 8601; default now).")] = None, geojson: Annotated[Path | None, typer.Option(
-        help="Write the cells with their hourly rates here.")] = None, svg: Annotated[Path | None, typer.Option(
-        help="Draw the map of the forecast here.")] = None, db: DbOption = None,
-    model: ModelOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    hours: Annotated[int, typer.Option(min=1, max=168)] = 24,
+    start: Annotated[str | None, typer.Option(help="First hour (ISO 8601; default now).")] = None,
+    geojson: Annotated[Path | None, typer.Option(help="Write the cells with their hourly rates here.")] = None,
+    svg: Annotated[Path | None, typer.Option(help="Draw the map of the forecast here.")] = None,
+    db: DbOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """The forecast for the next hours by cell: expected events per km² per hour, and the riskiest cells."""
     when = _parse_time(start, "--start") or datetime.now(UTC)
     state = _hazard_state(db, model, when)
@@ -645,19 +701,31 @@ def hazard_forecast(
     rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
     as_of = datetime.fromtimestamp(state.as_of_s, UTC).isoformat()
     if geojson is not None:
-        geojson.write_text(json.dumps(_forecast_geojson(state, rate if fresh else None, as_of, w, first)),
-                           encoding="utf-8")  # fmt: skip
+        geojson.write_text(
+            json.dumps(_forecast_geojson(state, rate if fresh else None, as_of, w, first)), encoding="utf-8"
+        )
     if svg is not None:
         from greyzone.hazard.charts import forecast_svg
 
         title = f"expected events per km² in the {hours} h from {when:%Y-%m-%d %H:%M} UTC (as of {as_of[:16]})"
-        svg.write_text(forecast_svg(state.grid, rate.sum(axis=1) * w.bin_s / 3600 if fresh else None, title),
-                       encoding="utf-8")  # fmt: skip
+        svg.write_text(
+            forecast_svg(state.grid, rate.sum(axis=1) * w.bin_s / 3600 if fresh else None, title), encoding="utf-8"
+        )
     top = np.argsort(-rate.sum(axis=1))[:5]
-    summary = {"status": "ok" if fresh else "unknown", "as_of": as_of, "data_age_h": round(age_h, 2),
-               "bins": n_bins, "bin_s": w.bin_s, "cells": len(state.grid),
-               "riskiest": [{"cell": h3.int_to_str(int(state.grid.cells[i])), "peak_events_per_km2_h":
-                             float(rate[i].max())} for i in top] if fresh else []}  # fmt: skip
+    summary = {
+        "status": "ok" if fresh else "unknown",
+        "as_of": as_of,
+        "data_age_h": round(age_h, 2),
+        "bins": n_bins,
+        "bin_s": w.bin_s,
+        "cells": len(state.grid),
+        "riskiest": [
+            {"cell": h3.int_to_str(int(state.grid.cells[i])), "peak_events_per_km2_h": float(rate[i].max())}
+            for i in top
+        ]
+        if fresh
+        else [],
+    }
     if as_json:
         _out(json.dumps(summary))
     elif not fresh:
@@ -679,14 +747,16 @@ def _forecast_geojson(state: Any, rate: Any, as_of: str, window: Any, first: int
 @hazard_app.command("backtest")
 def hazard_backtest(
     train_until: Annotated[str, typer.Option(help="The first day forecast (ISO date): the model learns from before.")],
-    test_days: Annotated[int, typer.Option(min=1)], db: DbOption = None, kind: KindOption = None,
+    test_days: Annotated[int, typer.Option(min=1)],
+    db: DbOption = None,
+    kind: KindOption = None,
     res: Annotated[int, typer.Option(min=4, max=9)] = 6,
     bin_: Annotated[Bin, typer.Option("--bin", help="Time bins (hour: alerts; day: day-dated events).")] = Bin.DAY,
     bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the reports').")] = None,
     refit_days: Annotated[int, typer.Option(min=1)] = 7,
     plot: Annotated[Path | None, typer.Option(help="Write the reliability diagram (PNG) here.")] = None,
     as_json: JsonOption = False,
-) -> None:  # fmt: skip
+) -> None:
     """Rolling one-day-ahead forecasts scored against what happened, beside two baselines."""
     from greyzone.hazard.backtest import backtest
     from greyzone.hazard.charts import reliability_png
@@ -697,8 +767,9 @@ def hazard_backtest(
     grid = _hazard_grid(columns, bbox, res)
     if split.timestamp() > float(columns.observed_s.max()):
         last = datetime.fromtimestamp(float(columns.observed_s.max()), UTC).date()
-        raise typer.BadParameter(f"the stored reports end on {last}: nothing to test after it",
-                                 param_hint="--train-until")  # fmt: skip
+        raise typer.BadParameter(
+            f"the stored reports end on {last}: nothing to test after it", param_hint="--train-until"
+        )
     window = window_over(float(columns.observed_s.min()), split.timestamp() + test_days * 86_400, BIN_S[bin_.value])
     train_bins = int(window.bin_of(split.timestamp()))
     if train_bins < 14 * 86_400 / window.bin_s:
@@ -706,13 +777,27 @@ def hazard_backtest(
     with _count_progress() as progress:
         task = progress.add_task("backtest", total=test_days)
         precise, vague = split_events(columns, grid, window)
-        result = backtest(grid, precise, events_of(columns, grid, window, as_occurrences=True), train_bins, test_days,
-                          refit_days=refit_days, progress=lambda _: progress.advance(task), vague=vague)  # fmt: skip
-    summary: dict[str, Any] = {"test_days": test_days, "cells": len(grid), "res": res, "bin": bin_.value,
-                               "train_until": split.date().isoformat(), **result.summary(),
-                               "test_events": result.scores["model"].events,
-                               "reliability": [_slots(r) for r in result.scores["model"].reliability_table()],
-                               "fitted": result.params[-1].summary() if result.params else None}  # fmt: skip
+        result = backtest(
+            grid,
+            precise,
+            events_of(columns, grid, window, as_occurrences=True),
+            train_bins,
+            test_days,
+            refit_days=refit_days,
+            progress=lambda _: progress.advance(task),
+            vague=vague,
+        )
+    summary: dict[str, Any] = {
+        "test_days": test_days,
+        "cells": len(grid),
+        "res": res,
+        "bin": bin_.value,
+        "train_until": split.date().isoformat(),
+        **result.summary(),
+        "test_events": result.scores["model"].events,
+        "reliability": [_slots(r) for r in result.scores["model"].reliability_table()],
+        "fitted": result.params[-1].summary() if result.params else None,
+    }
     if plot is not None:
         kinds = ", ".join(sorted(k.value for k in _hazard_kinds(kind)))
         title = f"{kinds}: {len(grid)} cells (res {res}), {bin_.value} bins, {test_days} days from {split.date()}"
@@ -732,8 +817,15 @@ def _slots(obj: Any) -> dict[str, Any]:
 
 
 def _count_progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, disable=not err.is_terminal, transient=True)  # fmt: skip
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )
 
 
 city_app = typer.Typer(no_args_is_help=True, help="A city's street network and its ways out (gates).")
@@ -745,8 +837,9 @@ def city_import(
     file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm, .osm.bz2, .graphml (osmnx) or line .geojson")],
     name: Annotated[str, typer.Option(help="The city's name in the store.")],
     gates: Annotated[Path | None, typer.Option(help="Point GeoJSON of the ways out (property name).")] = None,
-    db: DbOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Import a street network (replacing a city of that name) and its gates."""
     from greyzone.ingest.osm import graph_summary, read_street_graph
     from greyzone.store.base import City
@@ -759,8 +852,11 @@ def city_import(
         raise typer.BadParameter(f"gates more than 500 m from any street: {', '.join(far)}", param_hint="--gates")
     with SqliteStore.open(_settings(db).db_path) as store:
         store.write_city(City(name, str(file), graph.to_bytes(), graph.n_nodes, graph.n_edges, tuple(points)))
-    summary = {"city": name, **graph_summary(graph), "gates": [{"name": n, "snapped_m": round(d, 1)}
-                                                               for n, _, d in snapped]}  # fmt: skip
+    summary = {
+        "city": name,
+        **graph_summary(graph),
+        "gates": [{"name": n, "snapped_m": round(d, 1)} for n, _, d in snapped],
+    }
     if as_json:
         _out(json.dumps(summary))
         return
@@ -791,16 +887,20 @@ def _city(db: Path | None, name: str) -> Any:
         city = store.read_city(name)
         known = store.city_names()
     if city is None:
-        raise typer.BadParameter(f"no city {name!r} in the store (known: {', '.join(known) or 'none'}; "
-                                 "`greyzone city import` adds one)", param_hint="--name")  # fmt: skip
+        raise typer.BadParameter(
+            f"no city {name!r} in the store (known: {', '.join(known) or 'none'}; `greyzone city import` adds one)",
+            param_hint="--name",
+        )
     return city, StreetGraph.from_bytes(city.graph)
 
 
 @city_app.command("snap")
 def city_snap(
-    name: Annotated[str, typer.Option()], lonlat: Annotated[str, typer.Option(help="LON,LAT")],
-    db: DbOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    name: Annotated[str, typer.Option()],
+    lonlat: Annotated[str, typer.Option(help="LON,LAT")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """The street junction nearest a point, and how far it is."""
     lon, lat = _lonlat(lonlat, "--lonlat")
     _, graph = _city(db, name)
@@ -811,17 +911,20 @@ def city_snap(
 
 @city_app.command("fetch")
 def city_fetch(
-    place: Annotated[str, typer.Argument(help="A place name, e.g. \"Pokrovsk, Ukraine\".")],
-    name: Annotated[str, typer.Option(help="The city's name in the store.")], db: DbOption = None,
-) -> None:  # fmt: skip
+    place: Annotated[str, typer.Argument(help='A place name, e.g. "Pokrovsk, Ukraine".')],
+    name: Annotated[str, typer.Option(help="The city's name in the store.")],
+    db: DbOption = None,
+) -> None:
     """Download a city's streets from OpenStreetMap (Overpass, through osmnx) and import them."""
     import tempfile
 
     try:
         import osmnx  # type: ignore[import-not-found]
     except ImportError:
-        raise GreyzoneError(f"city fetch {place!r} needs the network and osmnx (pip install osmnx); offline, export "
-                            "the area as .osm.pbf and use `greyzone city import`") from None  # fmt: skip
+        raise GreyzoneError(
+            f"city fetch {place!r} needs the network and osmnx (pip install osmnx); offline, export "
+            "the area as .osm.pbf and use `greyzone city import`"
+        ) from None
     try:
         g = osmnx.graph_from_place(place, network_type="all", simplify=True)
     except Exception as exc:
@@ -836,12 +939,14 @@ def city_fetch(
 def corridors_cmd(
     city: Annotated[str, typer.Option("--city", help="A city imported with its gates.")],
     at: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
-    centre: Annotated[str | None, typer.Option(help="LON,LAT the routes start from (default: the city's middle).")
-                      ] = None,
+    centre: Annotated[
+        str | None, typer.Option(help="LON,LAT the routes start from (default: the city's middle).")
+    ] = None,
     days: Annotated[int, typer.Option(min=1, max=365, help="How far back to look for since-when.")] = 14,
     res: Annotated[int, typer.Option(min=6, max=9, help="H3 resolution of the control map.")] = 8,
-    db: DbOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """For each way out of the city: open, risky (only through grey ground) or cut, and since when."""
     from greyzone.control.fusion import ControlHistory
     from greyzone.routing.corridors import history
@@ -862,8 +967,15 @@ def corridors_cmd(
         t = when.timestamp() - back * 86_400
         daily.append((_day(t), edge_states(graph, control.at(t).states(t)[cell_of_point])))
     log = history(graph, graph.length_m, daily, start, gates)
-    rows = [{"gate": name, "status": log[name][-1][1].value, "since": log[name][-1][0],
-             "since_is_lower_bound": len(log[name]) == 1} for name, _ in gates]  # fmt: skip
+    rows = [
+        {
+            "gate": name,
+            "status": log[name][-1][1].value,
+            "since": log[name][-1][0],
+            "since_is_lower_bound": len(log[name]) == 1,
+        }
+        for name, _ in gates
+    ]
     if as_json:
         _out(json.dumps({"city": city, "at": when.isoformat(), "corridors": rows}))
         return
@@ -884,19 +996,22 @@ def _lonlat(value: str, name: str) -> tuple[float, float]:
 @app.command("route")
 def route_cmd(
     city: Annotated[str, typer.Option("--city", help="An imported city.")],
-    from_: Annotated[str, typer.Option("--from", help="LON,LAT")], to: Annotated[str, typer.Option(help="LON,LAT")],
+    from_: Annotated[str, typer.Option("--from", help="LON,LAT")],
+    to: Annotated[str, typer.Option(help="LON,LAT")],
     mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
     depart: Annotated[str, typer.Option(help="HH:MM, Kyiv time")] = "12:00",
-    window: Annotated[str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
-                      ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
+    ] = None,
     step: Annotated[int, typer.Option(min=5, max=240, help="Minutes between departures tried in --window.")] = 30,
     alternatives: Annotated[bool, typer.Option(help="Also list up to 5 risk-vs-time alternatives.")] = False,
     date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
     hazard: Annotated[list[Path] | None, typer.Option(help="Fitted hazard model(s); default <db>.hazard.json")] = None,
     grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
     geojson: Annotated[Path | None, typer.Option(help="Write the route here.")] = None,
-    db: DbOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """The least-exposure route between two points for a mode of travel, its risk and what carries it."""
     from zoneinfo import ZoneInfo
 
@@ -918,14 +1033,18 @@ def route_cmd(
     (origin, d0), (destination, d1) = graph.snap(x0, y0), graph.snap(x1, y1)
     for name, distance in (("--from", d0), ("--to", d1)):
         if distance > 1000:
-            raise typer.BadParameter(f"the point is {distance / 1000:.1f} km from the nearest street of {city!r}: "
-                                     "pick a point inside the city", param_hint=name)  # fmt: skip
+            raise typer.BadParameter(
+                f"the point is {distance / 1000:.1f} km from the nearest street of {city!r}: "
+                "pick a point inside the city",
+                param_hint=name,
+            )
     starts = _departures(day, window, step) if window else [when]
     profile = PROFILES[Mode(mode)]
     grey_penalty = None if grey == "forbid" else 10.0
     with SqliteStore.open(_settings(db).db_path, create=False) as store:
-        plans = plan_departures(store, hazard or [_model_path(db, None)], graph, profile, origin, destination, starts,
-                                grey_penalty)  # fmt: skip
+        plans = plan_departures(
+            store, hazard or [_model_path(db, None)], graph, profile, origin, destination, starts, grey_penalty
+        )
     curve = list(zip(starts, plans.routes, strict=True))
     when, result = curve[plans.best]
     notes = plans.notes
@@ -933,16 +1052,36 @@ def route_cmd(
     if alternatives and result.reachable and plans.rates:
         from greyzone.routing.planner import alternatives as front
 
-        others = front(graph, profile, origin, destination, plans.rates, plans.states, grey_penalty,
-                       depart_s=float(plans.offsets[plans.best]))  # fmt: skip
-    row = {"reachable": result.reachable, "reason": result.reason, "mode": mode, "depart": when.isoformat(),
-           "length_m": round(result.length_m, 1), "minutes": round(result.seconds / 60, 1),
-           "exposure": result.exposure, "risk": result.risk, "snapped_m": [round(d0, 1), round(d1, 1)],
-           "riskiest": riskiest_rows(result, when), "notes": notes, "assumptions": result.assumptions,
-           "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)}
-                     for t, r in curve] if window else None,
-           "alternatives": [{"km": round(r.length_m / 1000, 3), "minutes": round(r.seconds / 60, 1), "risk": r.risk}
-                            for r in others]}  # fmt: skip
+        others = front(
+            graph,
+            profile,
+            origin,
+            destination,
+            plans.rates,
+            plans.states,
+            grey_penalty,
+            depart_s=float(plans.offsets[plans.best]),
+        )
+    row = {
+        "reachable": result.reachable,
+        "reason": result.reason,
+        "mode": mode,
+        "depart": when.isoformat(),
+        "length_m": round(result.length_m, 1),
+        "minutes": round(result.seconds / 60, 1),
+        "exposure": result.exposure,
+        "risk": result.risk,
+        "snapped_m": [round(d0, 1), round(d1, 1)],
+        "riskiest": riskiest_rows(result, when),
+        "notes": notes,
+        "assumptions": result.assumptions,
+        "curve": [{"depart": t.isoformat(), "risk": r.risk, "minutes": round(r.seconds / 60, 1)} for t, r in curve]
+        if window
+        else None,
+        "alternatives": [
+            {"km": round(r.length_m / 1000, 3), "minutes": round(r.seconds / 60, 1), "risk": r.risk} for r in others
+        ],
+    }
     if geojson is not None and result.reachable:
         line = {"type": "LineString", "coordinates": route_line(graph, result.edges)}
         feature = {"type": "Feature", "properties": {k: v for k, v in row.items() if k != "riskiest"}, "geometry": line}
@@ -953,8 +1092,15 @@ def route_cmd(
         _print_route(result, when, mode, bool(window), notes, others, curve)
 
 
-def _print_route(result: Any, when: datetime, mode: str, windowed: bool, notes: list[str], others: list[Any],
-                 curve: list[tuple[datetime, Any]]) -> None:  # fmt: skip
+def _print_route(
+    result: Any,
+    when: datetime,
+    mode: str,
+    windowed: bool,
+    notes: list[str],
+    others: list[Any],
+    curve: list[tuple[datetime, Any]],
+) -> None:
     from zoneinfo import ZoneInfo
 
     if not result.reachable:
@@ -962,12 +1108,17 @@ def _print_route(result: Any, when: datetime, mode: str, windowed: bool, notes: 
         return
     risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
     kyiv = ZoneInfo("Europe/Kyiv")
-    top = "; ".join(f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
-                    f"{(when + timedelta(minutes=s.minute)).astimezone(kyiv):%H:%M})"
-                    for s in result.riskiest)  # fmt: skip
+    top = "; ".join(
+        f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
+        f"{(when + timedelta(minutes=s.minute)).astimezone(kyiv):%H:%M})"
+        for s in result.riskiest
+    )
     lead = f"best departure {when.astimezone(kyiv):%H:%M} (Kyiv) — " if windowed else ""
-    _out(f"{lead}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
-         + (f"; riskiest: {top}" if top else "") + "".join(f"\nnote: {n}" for n in notes))  # fmt: skip
+    _out(
+        f"{lead}{mode}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+        + (f"; riskiest: {top}" if top else "")
+        + "".join(f"\nnote: {n}" for n in notes)
+    )
     for r in others:
         _out(f"  alternative: {r.length_m / 1000:.2f} km, {r.seconds / 60:.0f} min, risk {r.risk or 0.0:.3%}")
     peak = max((r.risk or 0.0) for _, r in curve) or 1.0
@@ -1003,8 +1154,9 @@ app.add_typer(user_app, name="user")
 def user_add(
     name: Annotated[str, typer.Argument(help="A name (letters, digits, _.@-).")],
     role: Annotated[str, typer.Option(help="reporter, verifier, analyst or admin")],
-    db: DbOption = None, as_json: JsonOption = False,
-) -> None:  # fmt: skip
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Add a user and print their token once (only its SHA-256 is stored)."""
     import re
 
@@ -1028,12 +1180,14 @@ def user_add(
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000, db: DbOption = None,
-    database_url: Annotated[str | None, typer.Option(help="postgresql://… (or GREYZONE_DATABASE_URL): the server "
-                                                     "store instead of --db")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: DbOption = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="postgresql://… (or GREYZONE_DATABASE_URL): the server store instead of --db")
+    ] = None,
     rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
     in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
-) -> None:  # fmt: skip
+) -> None:
     """Run the API and the web map (FastAPI + uvicorn)."""
     from dataclasses import replace
 
@@ -1054,6 +1208,9 @@ def main() -> None:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except sqlite3.DatabaseError as exc:  # a damaged or foreign store file, met after it opened
-        err.print(f"[bold red]error:[/] the store failed: {exc} (is --db a greyzone store of this version?)",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+        err.print(
+            f"[bold red]error:[/] the store failed: {exc} (is --db a greyzone store of this version?)",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(1)

@@ -19,8 +19,13 @@ from greyzone.model.enums import Kind
 from greyzone.store.base import ReportQuery
 
 
-def hazard_columns(store: Any, kinds: frozenset[Kind], bbox: tuple[float, float, float, float] | None,
-                   since: datetime | None = None, until: datetime | None = None) -> Any:  # fmt: skip
+def hazard_columns(
+    store: Any,
+    kinds: frozenset[Kind],
+    bbox: tuple[float, float, float, float] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
     """The stored reports of these kinds as the hazard model's columns (one row per report)."""
     from greyzone.hazard.inputs import COVERING_KINDS, ReportColumns
 
@@ -64,15 +69,23 @@ def forecast_geojson(state: Any, rate: Any, as_of: str, window: Any, first: int)
     features = []
     for i, cell in enumerate(state.grid.cells):
         boundary = [[lon, lat] for lat, lon in h3.api.basic_int.cell_to_boundary(int(cell))]
-        props: dict[str, Any] = {"cell": h3.int_to_str(int(cell)), "as_of": as_of,
-                                 "first": datetime.fromtimestamp(window.t0_s + first * window.bin_s, UTC).isoformat(),
-                                 "bin_s": window.bin_s}  # fmt: skip
+        props: dict[str, Any] = {
+            "cell": h3.int_to_str(int(cell)),
+            "as_of": as_of,
+            "first": datetime.fromtimestamp(window.t0_s + first * window.bin_s, UTC).isoformat(),
+            "bin_s": window.bin_s,
+        }
         if rate is None:
             props |= {"status": "unknown", "events_per_km2_h": None}
         else:
             props |= {"status": "ok", "events_per_km2_h": [float(f"{v:.4g}") for v in rate[i]]}
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": {"type": "Polygon", "coordinates": [[*boundary, boundary[0]]]}})  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Polygon", "coordinates": [[*boundary, boundary[0]]]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -109,16 +122,21 @@ def fused_control(store: Any, when: datetime, res: int) -> Any:
     return fusion
 
 
-def route_rates(store: Any, paths: list[Path], graph: Any, profile: Any, hour0: datetime, hours: int
-                ) -> tuple[dict[Any, Any] | None, list[str]]:  # fmt: skip
+def route_rates(
+    store: Any, paths: list[Path], graph: Any, profile: Any, hour0: datetime, hours: int
+) -> tuple[dict[Any, Any] | None, list[str]]:
     """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
     (conservatively as its most harmful kind for this mode); notes say what was left out."""
     from greyzone.routing.exposure import EFFECT_KM2
 
     rates: dict[Any, Any] = {}
     notes: list[str] = []
-    middle = np.array([graph.shape_lonlat[a:b].mean(axis=0)
-                       for a, b in zip(graph.shape_offset[:-1], graph.shape_offset[1:], strict=True)])  # fmt: skip
+    middle = np.array(
+        [
+            graph.shape_lonlat[a:b].mean(axis=0)
+            for a, b in zip(graph.shape_offset[:-1], graph.shape_offset[1:], strict=True)
+        ]
+    )
     start = hour0.timestamp()
     for path in paths:
         if not path.exists():
@@ -167,8 +185,16 @@ class Departures:
     offsets: Any  # seconds of each start after the start of its first hour
 
 
-def plan_departures(store: Any, models: list[Path], graph: Any, profile: Any, origin: int, destination: int,
-                    starts: list[datetime], grey_penalty: float | None = 10.0) -> Departures:  # fmt: skip
+def plan_departures(
+    store: Any,
+    models: list[Path],
+    graph: Any,
+    profile: Any,
+    origin: int,
+    destination: int,
+    starts: list[datetime],
+    grey_penalty: float | None = 10.0,
+) -> Departures:
     """The least-exposure route for each departure with the stored hazard and control (6 hours of
     forecast past the last one: long walks cross hours), and the best of them."""
     from greyzone.routing.planner import Planner, best_departure
@@ -194,6 +220,12 @@ def route_line(graph: Any, edges: Any) -> list[list[float]]:
 
 def riskiest_rows(route: Any, depart: datetime) -> list[dict[str, Any]]:
     """The streets that carry most of a route's risk: share, threat and the time one enters each."""
-    return [{"street": s.name or f"#{s.edge}", "share": round(s.share, 3),
-             "threat": s.threat.value if s.threat else None,
-             "entered": (depart + timedelta(minutes=s.minute)).isoformat()} for s in route.riskiest]  # fmt: skip
+    return [
+        {
+            "street": s.name or f"#{s.edge}",
+            "share": round(s.share, 3),
+            "threat": s.threat.value if s.threat else None,
+            "entered": (depart + timedelta(minutes=s.minute)).isoformat(),
+        }
+        for s in route.riskiest
+    ]

@@ -61,14 +61,16 @@ class Evaluation:
         clean = np.array([s.iou_other for s in after if s.day not in self.glitches] or [np.nan])
         return {
             "days_scored": len(after),
-            "fused_iou_mean": round(float(fused.mean()), 4), "fused_iou_min": round(float(fused.min()), 4),
+            "fused_iou_mean": round(float(fused.mean()), 4),
+            "fused_iou_min": round(float(fused.min()), 4),
             "fused_iou_min_without_glitches": round(float(clean.min()), 4),
             "glitch_days": [s.day for s in after if s.day in self.glitches],
-            "naive_iou_mean": round(float(naive.mean()), 4), "naive_iou_min": round(float(naive.min()), 4),
+            "naive_iou_mean": round(float(naive.mean()), 4),
+            "naive_iou_min": round(float(naive.min()), 4),
             "fused_better_share": round(float(np.mean(fused > naive)), 4),
             "median_lag_days": self.median_lag_days,
             "grey_iou_mean": round(float(np.mean([s.iou_grey for s in after])), 4),
-        }  # fmt: skip
+        }
 
 
 def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: npt.NDArray[np.float64]) -> float:
@@ -77,10 +79,17 @@ def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: np
 
 
 def simulate_day(
-    grid: Grid, truth: npt.NDArray[np.int8], t_s: float, n: int, noise: float, rng: np.random.Generator,
-    location_error_m: float = 200.0, reliability: float = 0.85,
-    road_cells: npt.NDArray[np.intp] | None = None, road_share: float = 0.0,
-) -> list[Observation]:  # fmt: skip
+    grid: Grid,
+    truth: npt.NDArray[np.int8],
+    t_s: float,
+    n: int,
+    noise: float,
+    rng: np.random.Generator,
+    location_error_m: float = 200.0,
+    reliability: float = 0.85,
+    road_cells: npt.NDArray[np.intp] | None = None,
+    road_share: float = 0.0,
+) -> list[Observation]:
     """``n`` observers at random cells (a ``road_share`` of them on roads), each reporting its cell's
     true side (wrong with rate ``noise``)."""
     at = rng.integers(0, len(grid), n)
@@ -116,10 +125,17 @@ def baseline_other(grid: Grid, recent: list[Observation], k: int = 7) -> npt.NDA
 
 
 def evaluate(
-    grid: Grid, truths: list[npt.NDArray[np.int8]], start_s: float, per_day: int, noise: float, seed: int = 0,
-    params: FusionParams | None = None, window_days: int = 14,
-    road_cells: npt.NDArray[np.intp] | None = None, road_share: float = 0.0,
-) -> Evaluation:  # fmt: skip
+    grid: Grid,
+    truths: list[npt.NDArray[np.int8]],
+    start_s: float,
+    per_day: int,
+    noise: float,
+    seed: int = 0,
+    params: FusionParams | None = None,
+    window_days: int = 14,
+    road_cells: npt.NDArray[np.intp] | None = None,
+    road_share: float = 0.0,
+) -> Evaluation:
     """Score the fused map and the baseline on each day of ``truths`` (one truth per consecutive day)."""
     rng = np.random.default_rng(seed)
     fusion = ControlFusion(grid, params)
@@ -145,24 +161,30 @@ def evaluate(
         turned[shown] = -1
         previous = truth
         recent = [o for obs in history[-window_days:] for o in obs]
-        scores.append(DayScore(
-            day, iou(predicted, truth_other, grid.area_km2),
-            iou(baseline_other(grid, recent), truth_other, grid.area_km2),
-            float(grid.area_km2[predicted].sum()) / total, float(grid.area_km2[truth_other].sum()) / total,
-            iou(np.isin(states, grey_codes), truth == TRUTH_GREY, grid.area_km2),
-        ))  # fmt: skip
+        scores.append(
+            DayScore(
+                day,
+                iou(predicted, truth_other, grid.area_km2),
+                iou(baseline_other(grid, recent), truth_other, grid.area_km2),
+                float(grid.area_km2[predicted].sum()) / total,
+                float(grid.area_km2[truth_other].sum()) / total,
+                iou(np.isin(states, grey_codes), truth == TRUTH_GREY, grid.area_km2),
+            )
+        )
     return Evaluation(scores, np.array(lags, dtype=np.int64), glitch_days(truths, grid.area_km2))
 
 
-def glitch_days(truths: list[npt.NDArray[np.int8]], area: npt.NDArray[np.float64], jump: float = 0.1,
-                agree: float = 0.99) -> tuple[int, ...]:  # fmt: skip
+def glitch_days(
+    truths: list[npt.NDArray[np.int8]], area: npt.NDArray[np.float64], jump: float = 0.1, agree: float = 0.99
+) -> tuple[int, ...]:
     """Days whose other-side ground differs from the day before by more than ``jump`` (1 − IoU)
     while the days before and after agree (IoU ≥ ``agree``): a map that flickered, not a change."""
     other = [t == TRUTH_OTHER for t in truths]
     return tuple(
-        d for d in range(1, len(truths) - 1)
+        d
+        for d in range(1, len(truths) - 1)
         if iou(other[d - 1], other[d + 1], area) >= agree and iou(other[d], other[d - 1], area) < 1 - jump
-    )  # fmt: skip
+    )
 
 
 def fill_days(days: list[str], truths: list[npt.NDArray[np.int8]]) -> tuple[list[str], list[npt.NDArray[np.int8]]]:
@@ -207,8 +229,9 @@ def truth_states(grid: Grid, other: object | None, grey: object | None) -> npt.N
     return t
 
 
-def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int = 360,
-               dates: list[str] | None = None) -> str:  # fmt: skip
+def scores_svg(
+    scores: list[DayScore], title: str, width: int = 900, height: int = 360, dates: list[str] | None = None
+) -> str:
     """A line chart of the daily IoU of the fused map and of the naive baseline (plain SVG), with the
     first day of every other month marked when ``dates`` (ISO, one per score) are given."""
     pad, n = 40, max(len(scores) - 1, 1)
@@ -216,12 +239,15 @@ def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int
         f'<line x1="{pad + i * (width - 2 * pad) / n:.1f}" x2="{pad + i * (width - 2 * pad) / n:.1f}" y1="{pad}" '
         f'y2="{height - pad}" stroke="#eee"/><text x="{pad + i * (width - 2 * pad) / n:.1f}" y="{height - pad + 14}" '
         f'font-size="10" text-anchor="middle">{d[:7]}</text>'
-        for i, d in enumerate(dates or []) if d.endswith("-01") and int(d[5:7]) % 2 == 1
-    )  # fmt: skip
+        for i, d in enumerate(dates or [])
+        if d.endswith("-01") and int(d[5:7]) % 2 == 1
+    )
 
     def line(values: list[float], colour: str) -> str:
-        points = " ".join(f"{pad + i * (width - 2 * pad) / n:.1f},{height - pad - v * (height - 2 * pad):.1f}"
-                          for i, v in enumerate(values))  # fmt: skip
+        points = " ".join(
+            f"{pad + i * (width - 2 * pad) / n:.1f},{height - pad - v * (height - 2 * pad):.1f}"
+            for i, v in enumerate(values)
+        )
         return f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
 
     grid_lines = "".join(
@@ -229,7 +255,7 @@ def scores_svg(scores: list[DayScore], title: str, width: int = 900, height: int
         f'y2="{height - pad - y * (height - 2 * pad):.1f}" stroke="#ddd"/>'
         f'<text x="4" y="{height - pad - y * (height - 2 * pad) + 4:.1f}" font-size="10">{y:.1f}</text>'
         for y in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    )  # fmt: skip
+    )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
         f'<rect width="{width}" height="{height}" fill="#fff"/>{grid_lines}{ticks}'
@@ -253,9 +279,11 @@ def sweep_svg(table: dict[tuple[int, float], float], title: str, width: int = 52
         return f"{x:.1f},{height - pad - (v - 0.4) / 0.6 * (height - 2 * pad):.1f}"
 
     colours = ["#1a9850", "#fc8d59", "#d73027", "#4575b4"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
-             f'<rect width="{width}" height="{height}" fill="#fff"/>',
-             f'<text x="{pad}" y="20" font-size="12">{title}</text>']  # fmt: skip
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+        f'<text x="{pad}" y="20" font-size="12">{title}</text>',
+    ]
     for i, noise in enumerate(noises):
         points = " ".join(xy(n, table[(n, noise)]) for n in observers)
         colour = colours[i % len(colours)]

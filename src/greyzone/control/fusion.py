@@ -184,8 +184,9 @@ class ControlFusion:
         return out.astype(np.int8)
 
     @staticmethod
-    def replay(grid: Grid, observations: Sequence[Observation], t_s: float, params: FusionParams | None = None
-               ) -> ControlFusion:  # fmt: skip
+    def replay(
+        grid: Grid, observations: Sequence[Observation], t_s: float, params: FusionParams | None = None
+    ) -> ControlFusion:
         """The filter as it stood at ``t_s``: every observation up to then, folded in order."""
         fusion = ControlFusion(grid, params)
         fusion.fold_all(o for o in observations if o.t_s <= t_s)
@@ -212,13 +213,19 @@ def _footprint(grid: Grid, obs: Observation, smoothing_m: float) -> tuple[npt.ND
 
 def _context_grid(grid: Grid, res: int) -> tuple[Grid, npt.NDArray[np.intp]]:
     """The coarse grid of the cells holding ``grid``'s centres, and each fine cell's coarse index."""
-    parents = np.array([h3.api.basic_int.latlng_to_cell(y, x, res) for x, y in zip(grid.lon, grid.lat, strict=True)],
-                       dtype=np.int64)  # fmt: skip
+    parents = np.array(
+        [h3.api.basic_int.latlng_to_cell(y, x, res) for x, y in zip(grid.lon, grid.lat, strict=True)], dtype=np.int64
+    )
     cells, of = np.unique(parents, return_inverse=True)
     centres = [h3.api.basic_int.cell_to_latlng(int(c)) for c in cells]
-    coarse = Grid(res, cells, np.array([c[1] for c in centres]), np.array([c[0] for c in centres]),
-                  np.array([h3.api.basic_int.cell_area(int(c), unit="km^2") for c in cells]),
-                  {int(c): i for i, c in enumerate(cells)})  # fmt: skip
+    coarse = Grid(
+        res,
+        cells,
+        np.array([c[1] for c in centres]),
+        np.array([c[0] for c in centres]),
+        np.array([h3.api.basic_int.cell_area(int(c), unit="km^2") for c in cells]),
+        {int(c): i for i, c in enumerate(cells)},
+    )
     return coarse, np.asarray(of, dtype=np.intp)
 
 
@@ -240,8 +247,13 @@ class ControlHistory:
     it repeats exactly the arithmetic of a full replay: the result is identical, not approximate.
     """
 
-    def __init__(self, grid: Grid, observations: Sequence[Observation], params: FusionParams | None = None,
-                 every_days: float = 4.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        grid: Grid,
+        observations: Sequence[Observation],
+        params: FusionParams | None = None,
+        every_days: float = 4.0,
+    ) -> None:
         self.grid, self.params = grid, params or FusionParams()
         self.observations = sorted(observations, key=lambda o: o.t_s)
         self.checkpoints: list[_Checkpoint] = []
@@ -250,8 +262,11 @@ class ControlHistory:
         boundary = self.observations[0].t_s + step if self.observations else math.inf
         for i, obs in enumerate(self.observations):
             while obs.t_s > boundary:
-                self.checkpoints.append(_Checkpoint(boundary, i, fusion.t_s, fusion.evidence.copy(),
-                                                    fusion.context.copy(), fusion.as_of.copy()))  # fmt: skip
+                self.checkpoints.append(
+                    _Checkpoint(
+                        boundary, i, fusion.t_s, fusion.evidence.copy(), fusion.context.copy(), fusion.as_of.copy()
+                    )
+                )
                 boundary += step
             fusion.fold(obs)
         self.latest = fusion

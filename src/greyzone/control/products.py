@@ -80,7 +80,12 @@ def changes(
     """The cells whose state differs between two maps of the same grid."""
     idx = np.flatnonzero(before != after)
     return [
-        Change(int(fusion.grid.cells[i]), CODE_STATES[int(before[i])], CODE_STATES[int(after[i])], at_s,
-               float(fusion.as_of[i]))
+        Change(
+            int(fusion.grid.cells[i]),
+            CODE_STATES[int(before[i])],
+            CODE_STATES[int(after[i])],
+            at_s,
+            float(fusion.as_of[i]),
+        )
         for i in idx.tolist()
-    ]  # fmt: skip
+    ]

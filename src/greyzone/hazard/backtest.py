@@ -103,10 +103,18 @@ class Backtest:
 
 
 def backtest(
-    grid: Grid, fit_events: Events, score_events: Events, train_bins: int, test_days: int,
-    options: FitOptions | None = None, refit_days: int = 7, floor_share: float = 0.01,
-    progress: Callable[[int], None] | None = None, known: HawkesParams | None = None, vague: Events | None = None,
-) -> Backtest:  # fmt: skip
+    grid: Grid,
+    fit_events: Events,
+    score_events: Events,
+    train_bins: int,
+    test_days: int,
+    options: FitOptions | None = None,
+    refit_days: int = 7,
+    floor_share: float = 0.01,
+    progress: Callable[[int], None] | None = None,
+    known: HawkesParams | None = None,
+    vague: Events | None = None,
+) -> Backtest:
     """Forecast each of ``test_days`` days after the first ``train_bins`` bins of the window.
 
     ``fit_events`` is what the model learns from (reports spread over their precision);
@@ -151,8 +159,16 @@ def backtest(
     return Backtest(scores, fitted, test_days, per_day)
 
 
-def _clumping(params: HawkesParams, grid: Grid, rings: Rings, fit_events: Events, score_events: Events, start: int,
-              per_day: int, days: int = 30) -> float:  # fmt: skip
+def _clumping(
+    params: HawkesParams,
+    grid: Grid,
+    rings: Rings,
+    fit_events: Events,
+    score_events: Events,
+    start: int,
+    per_day: int,
+    days: int = 30,
+) -> float:
     """The clumping k of the day-ahead forecasts of the last ``days`` days before ``start``."""
     expected, occurred = [], []
     for day in range(max(start - days * per_day, per_day), start, per_day):
@@ -171,8 +187,7 @@ def _dense(events: Events, n_cells: int, start: int, n_bins: int) -> Floats:
     return out
 
 
-def _historical(history: Events, n_cells: int, start: int, per_day: int, phase_all: npt.NDArray[np.int64]
-                ) -> Floats:  # fmt: skip
+def _historical(history: Events, n_cells: int, start: int, per_day: int, phase_all: npt.NDArray[np.int64]) -> Floats:
     """The cell's mean count in each hour of the day (or per day) over all days before."""
     n_phase = per_day
     by = np.zeros((n_cells, n_phase))

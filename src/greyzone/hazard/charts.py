@@ -29,16 +29,30 @@ def reliability_png(result: Backtest, title: str) -> bytes:
     for name, score in result.scores.items():
         rows = score.reliability_table()
         s = score.summary()
-        label = (f"{name}: log-lik/event {s['mean_loglik_per_event']:.3f}, Brier {s['brier']:.4f}, "
-                 f"hits@5% {s['hit_rate_5pct_area']:.2f}")  # fmt: skip
-        ax.plot([r.forecast for r in rows], [r.observed for r in rows], "o-", color=COLOURS.get(name), label=label,
-                ms=4)  # fmt: skip
+        label = (
+            f"{name}: log-lik/event {s['mean_loglik_per_event']:.3f}, Brier {s['brier']:.4f}, "
+            f"hits@5% {s['hit_rate_5pct_area']:.2f}"
+        )
+        ax.plot(
+            [r.forecast for r in rows], [r.observed for r in rows], "o-", color=COLOURS.get(name), label=label, ms=4
+        )
         if name == "model":
             for r in rows:
-                ax.annotate(f"{r.cases:,}", (r.forecast, r.observed), fontsize=7, xytext=(4, -10),
-                            textcoords="offset points", color=COLOURS["model"])  # fmt: skip
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="forecast probability of at least one event (cell × bin)",
-           ylabel="observed frequency", title=title)  # fmt: skip
+                ax.annotate(
+                    f"{r.cases:,}",
+                    (r.forecast, r.observed),
+                    fontsize=7,
+                    xytext=(4, -10),
+                    textcoords="offset points",
+                    color=COLOURS["model"],
+                )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="forecast probability of at least one event (cell × bin)",
+        ylabel="observed frequency",
+        title=title,
+    )
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     out = io.BytesIO()
@@ -68,15 +82,22 @@ def forecast_svg(grid: Grid, per_km2: Floats | None, title: str, width: int = 72
     else:
         edges = np.unique(np.quantile(per_km2, np.linspace(0, 1, len(_RAMP) + 1)[1:-1])).tolist()
         fills = [_RAMP[min(int(np.searchsorted(edges, v, side="right")), len(_RAMP) - 1)] for v in per_km2]
-    cells = "".join(f'<polygon points="{" ".join(xy(a, o) for a, o in b)}" fill="{f}" stroke="#fff" '
-                    'stroke-width="0.3"/>' for b, f in zip(boundaries, fills, strict=True))  # fmt: skip
-    legend = ("unknown: the data behind the forecast is stale" if per_km2 is None else
-              f"events per km² expected: {float(np.min(per_km2)):.3g} (palest) to {float(np.max(per_km2)):.3g} "
-              "(darkest), in classes of equal cell counts")  # fmt: skip
+    cells = "".join(
+        f'<polygon points="{" ".join(xy(a, o) for a, o in b)}" fill="{f}" stroke="#fff" stroke-width="0.3"/>'
+        for b, f in zip(boundaries, fills, strict=True)
+    )
+    legend = (
+        "unknown: the data behind the forecast is stale"
+        if per_km2 is None
+        else f"events per km² expected: {float(np.min(per_km2)):.3g} (palest) to {float(np.max(per_km2)):.3g} "
+        "(darkest), in classes of equal cell counts"
+    )
     swatches = "".join(
         f'<rect x="{20 + 22 * i}" y="38" width="20" height="10" fill="{c}"/>' for i, c in enumerate(_RAMP)
     )
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
-            f'<rect width="100%" height="100%" fill="#fff"/><text x="20" y="22" font-size="14">{title}</text>'
-            f'{swatches if per_km2 is not None else ""}<text x="{200 if per_km2 is not None else 20}" y="47" '
-            f'font-size="10">{legend}</text>{cells}</svg>')  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+        f'<rect width="100%" height="100%" fill="#fff"/><text x="20" y="22" font-size="14">{title}</text>'
+        f'{swatches if per_km2 is not None else ""}<text x="{200 if per_km2 is not None else 20}" y="47" '
+        f'font-size="10">{legend}</text>{cells}</svg>'
+    )

@@ -87,9 +87,15 @@ def projector(grid: Grid) -> tuple[float, cKDTree]:
 
 
 def to_events(
-    grid: Grid, window: Window, lon: Floats, lat: Floats, precision_m: Floats, t_s: Floats, span_s: Floats,
+    grid: Grid,
+    window: Window,
+    lon: Floats,
+    lat: Floats,
+    precision_m: Floats,
+    t_s: Floats,
+    span_s: Floats,
     covers: npt.NDArray[np.bool_] | None = None,
-) -> Events:  # fmt: skip
+) -> Events:
     """Spread reports (arrays of equal length) over the grid and the window's bins."""
     n = len(lon)
     covers = np.zeros(n, dtype=bool) if covers is None else covers
@@ -122,8 +128,9 @@ def to_events(
     cell = np.concatenate(cells)
     weight = np.concatenate(weights)
     owner = np.concatenate(owners)
-    return _over_time(cell, weight, owner, np.asarray(t_s, dtype=np.float64), np.asarray(span_s, dtype=np.float64),
-                      window)  # fmt: skip
+    return _over_time(
+        cell, weight, owner, np.asarray(t_s, dtype=np.float64), np.asarray(span_s, dtype=np.float64), window
+    )
 
 
 def _over_time(cell: Ints, weight: Floats, owner: Ints, t_s: Floats, span_s: Floats, window: Window) -> Events:

@@ -52,8 +52,14 @@ class HazardState:
     _matrix: sp.csr_matrix | None = field(default=None, repr=False)
 
     @staticmethod
-    def after(params: HawkesParams, grid: Grid, rings: Rings, events: Events, as_of_s: float,
-              stale_after_s: float | None = None) -> HazardState:  # fmt: skip
+    def after(
+        params: HawkesParams,
+        grid: Grid,
+        rings: Rings,
+        events: Events,
+        as_of_s: float,
+        stale_after_s: float | None = None,
+    ) -> HazardState:
         """The state at the end of ``events``' window: all of them folded in."""
         now = events.window.n_bins - 1
         y = np.zeros(len(grid))
@@ -111,8 +117,14 @@ class HazardState:
         """The hazard at a place and time: events per km² per hour, or unknown with the reason."""
         fresh, age_h = self.freshness(t_s)
         if not fresh:
-            return HazardAnswer("unknown", f"the newest data is {age_h:.0f} h old (stale after "
-                                f"{self.stale_after_s / 3600:.0f} h)", None, None, self.as_of_s, age_h)  # fmt: skip
+            return HazardAnswer(
+                "unknown",
+                f"the newest data is {age_h:.0f} h old (stale after {self.stale_after_s / 3600:.0f} h)",
+                None,
+                None,
+                self.as_of_s,
+                age_h,
+            )
         idx, distance = self.grid.near(lon, lat, 1.5 * math.sqrt(float(self.grid.area_km2.mean())) * 1000)
         if idx.size == 0:
             return HazardAnswer("unknown", "outside the area the hazard was fitted on", None, None, self.as_of_s, age_h)

@@ -56,8 +56,9 @@ def window_over(first_s: float, last_s: float, bin_s: float) -> Window:
     return Window(t0, bin_s, max(1, math.floor((last_s - t0) / bin_s) + 1))
 
 
-def events_of(columns: ReportColumns, grid: Grid, window: Window, *, as_occurrences: bool = False,
-              max_spread: float = math.inf) -> Events:  # fmt: skip
+def events_of(
+    columns: ReportColumns, grid: Grid, window: Window, *, as_occurrences: bool = False, max_spread: float = math.inf
+) -> Events:
     """One event per incident spread over its precision (``as_occurrences``: at its time and its own
     cell, or over the cells it covers — what a forecast is scored against). Incidents that would
     spread over more than ``max_spread`` cell-bins are left out (see :func:`split_events`)."""
@@ -69,12 +70,19 @@ def events_of(columns: ReportColumns, grid: Grid, window: Window, *, as_occurren
         precision = np.where(covers, precision, 0.0)
         span = np.zeros(rows.size)
     keep = spread_of(grid, window, precision, span) <= max_spread
-    return to_events(grid, window, columns.lon[rows][keep], columns.lat[rows][keep], precision[keep],
-                     columns.observed_s[rows][keep], span[keep], covers[keep])  # fmt: skip
+    return to_events(
+        grid,
+        window,
+        columns.lon[rows][keep],
+        columns.lat[rows][keep],
+        precision[keep],
+        columns.observed_s[rows][keep],
+        span[keep],
+        covers[keep],
+    )
 
 
-def split_events(columns: ReportColumns, grid: Grid, window: Window, max_spread: float = 64.0
-                 ) -> tuple[Events, Events]:  # fmt: skip
+def split_events(columns: ReportColumns, grid: Grid, window: Window, max_spread: float = 64.0) -> tuple[Events, Events]:
     """(precise, vague): incidents spread over at most ``max_spread`` cell-bins, and the others —
     an oblast-wide or month-long report, which the fit uses for the background only."""
     precise = events_of(columns, grid, window, max_spread=max_spread)
@@ -82,10 +90,15 @@ def split_events(columns: ReportColumns, grid: Grid, window: Window, max_spread:
     vague_rows = spread_of(grid, window, columns.location_precision_m[rows], columns.span_s[rows]) > max_spread
     if not vague_rows.any():
         return precise, Events(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), window)
-    sub = ReportColumns(columns.incident[rows][vague_rows], [columns.kind[i] for i in rows[vague_rows]],
-                        columns.observed_s[rows][vague_rows], columns.span_s[rows][vague_rows],
-                        columns.lon[rows][vague_rows], columns.lat[rows][vague_rows],
-                        columns.location_precision_m[rows][vague_rows])  # fmt: skip
+    sub = ReportColumns(
+        columns.incident[rows][vague_rows],
+        [columns.kind[i] for i in rows[vague_rows]],
+        columns.observed_s[rows][vague_rows],
+        columns.span_s[rows][vague_rows],
+        columns.lon[rows][vague_rows],
+        columns.lat[rows][vague_rows],
+        columns.location_precision_m[rows][vague_rows],
+    )
     return precise, events_of(sub, grid, window)
 
 
@@ -100,14 +113,27 @@ def state_to_dict(state: HazardState, kinds: Sequence[str]) -> dict[str, Any]:
     """Everything needed to answer from a fitted state later, as JSON-ready data."""
     p = state.params
     return {
-        "format": "greyzone-hazard/1", "kinds": list(kinds), "res": state.grid.res,
-        "cells": [int(c) for c in state.grid.cells], "rings": state.rings.k_max,
-        "window": [p.window.t0_s, p.window.bin_s, p.window.n_bins], "n_phase": p.n_phase,
-        "mu": p.mu.tolist(), "profile": p.profile.tolist(), "trend": p.trend.tolist(), "theta": p.theta.tolist(),
-        "q": p.q, "loglik": p.loglik, "n_events": p.n_events, "iterations": p.iterations, "se": p.se,
-        "excitation": state.excitation.tolist(), "now_bin": state.now_bin, "as_of_s": state.as_of_s,
+        "format": "greyzone-hazard/1",
+        "kinds": list(kinds),
+        "res": state.grid.res,
+        "cells": [int(c) for c in state.grid.cells],
+        "rings": state.rings.k_max,
+        "window": [p.window.t0_s, p.window.bin_s, p.window.n_bins],
+        "n_phase": p.n_phase,
+        "mu": p.mu.tolist(),
+        "profile": p.profile.tolist(),
+        "trend": p.trend.tolist(),
+        "theta": p.theta.tolist(),
+        "q": p.q,
+        "loglik": p.loglik,
+        "n_events": p.n_events,
+        "iterations": p.iterations,
+        "se": p.se,
+        "excitation": state.excitation.tolist(),
+        "now_bin": state.now_bin,
+        "as_of_s": state.as_of_s,
         "stale_after_s": state.stale_after_s,
-    }  # fmt: skip
+    }
 
 
 def state_from_dict(data: dict[str, Any]) -> HazardState:
@@ -115,9 +141,24 @@ def state_from_dict(data: dict[str, Any]) -> HazardState:
     grid = Grid.from_cells(np.array(data["cells"], dtype=np.int64), int(data["res"]))
     window = Window(float(data["window"][0]), float(data["window"][1]), int(data["window"][2]))
     params = HawkesParams(
-        np.array(data["mu"]), np.array(data["profile"]), np.array(data["trend"]), np.array(data["theta"]),
-        float(data["q"]), window, int(data["n_phase"]), float(data["loglik"]), float(data["n_events"]),
-        int(data["iterations"]), dict(data["se"]),
-    )  # fmt: skip
-    return HazardState(params, grid, Rings.of(grid, int(data["rings"])), np.array(data["excitation"]),
-                       int(data["now_bin"]), float(data["as_of_s"]), float(data["stale_after_s"]))  # fmt: skip
+        np.array(data["mu"]),
+        np.array(data["profile"]),
+        np.array(data["trend"]),
+        np.array(data["theta"]),
+        float(data["q"]),
+        window,
+        int(data["n_phase"]),
+        float(data["loglik"]),
+        float(data["n_events"]),
+        int(data["iterations"]),
+        dict(data["se"]),
+    )
+    return HazardState(
+        params,
+        grid,
+        Rings.of(grid, int(data["rings"])),
+        np.array(data["excitation"]),
+        int(data["now_bin"]),
+        float(data["as_of_s"]),
+        float(data["stale_after_s"]),
+    )

@@ -112,19 +112,24 @@ class HawkesParams:
     def summary(self) -> dict[str, float | int | list[float]]:
         """The fitted parameters with their standard errors, for people."""
         return {
-            "events": round(self.n_events, 2), "bins": self.window.n_bins, "bin_s": self.window.bin_s,
-            "branching_ratio": round(self.alpha, 4), "branching_ratio_se": round(self.se.get("alpha", math.nan), 4),
+            "events": round(self.n_events, 2),
+            "bins": self.window.n_bins,
+            "bin_s": self.window.bin_s,
+            "branching_ratio": round(self.alpha, 4),
+            "branching_ratio_se": round(self.se.get("alpha", math.nan), 4),
             "mean_delay_bins": round(self.mean_delay_bins, 3),
             "mean_delay_bins_se": round(self.se.get("mean_delay_bins", math.nan), 3),
-            "ring_share": [round(float(t * f) / max(self.alpha, 1e-12), 4)
-                           for t, f in zip(self.theta, [1.0] + [6.0 * k for k in range(1, len(self.theta))],
-                                           strict=True)],
+            "ring_share": [
+                round(float(t * f) / max(self.alpha, 1e-12), 4)
+                for t, f in zip(self.theta, [1.0] + [6.0 * k for k in range(1, len(self.theta))], strict=True)
+            ],
             "background_per_day": round(self.background_per_bin() * 86_400 / self.window.bin_s, 3),
             "background_per_day_se": round(self.se.get("background_per_day", math.nan), 3),
             "hour_profile": [round(float(v), 3) for v in self.profile],
             "trend_last": round(float(self.trend[-1]), 3),
-            "loglik": round(self.loglik, 3), "iterations": self.iterations,
-        }  # fmt: skip
+            "loglik": round(self.loglik, 3),
+            "iterations": self.iterations,
+        }
 
 
 @dataclass(frozen=True)
@@ -262,8 +267,14 @@ class _Background:
         self.trend = raw / float(raw @ per_week / per_week.sum())
 
 
-def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Rings | None = None,
-        start: HawkesParams | None = None, vague: Events | None = None) -> HawkesParams:  # fmt: skip
+def fit(
+    events: Events,
+    grid: Grid,
+    options: FitOptions | None = None,
+    rings: Rings | None = None,
+    start: HawkesParams | None = None,
+    vague: Events | None = None,
+) -> HawkesParams:
     """Maximum-likelihood parameters for ``events`` (one threat kind) on ``grid`` by EM, from
     ``start`` when given (a refit on a little more data converges in a few iterations).
 
@@ -293,13 +304,15 @@ def fit(events: Events, grid: Grid, options: FitOptions | None = None, rings: Ri
             q = min(max(mean_gap / (1 + mean_gap), 1e-6), 1 - 1e-6)
         theta = resp_k.sum(axis=1) / np.maximum(parents, 1e-12)
         bg.update(background * w)
-    params = HawkesParams(bg.mu, bg.profile, bg.trend, theta, q, events.window, len(bg.profile), loglik, events.total,
-                          iterations)  # fmt: skip
+    params = HawkesParams(
+        bg.mu, bg.profile, bg.trend, theta, q, events.window, len(bg.profile), loglik, events.total, iterations
+    )
     return replace(params, se=_standard_errors(structure, params, bg.exposure, events))
 
 
-def _initial(events: Events, grid: Grid, rings: Rings, o: FitOptions, start: HawkesParams | None,
-             vague: Events | None) -> tuple[_Background, Floats, float]:  # fmt: skip
+def _initial(
+    events: Events, grid: Grid, rings: Rings, o: FitOptions, start: HawkesParams | None, vague: Events | None
+) -> tuple[_Background, Floats, float]:
     """The starting point: ``start``'s parameters, or a third of events triggered within ~3 bins."""
     window = events.window
     n_phase = 24 if window.bin_s == 3600.0 else 1
@@ -307,11 +320,23 @@ def _initial(events: Events, grid: Grid, rings: Rings, o: FitOptions, start: Haw
     n_weeks = counts.shape[1]
     v = vague if vague is not None else Events(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), window)
     v = v.first(window.n_bins)
-    fixed = (weighted_count(v.cell, v.n, len(grid)), weighted_count(window.phases(v.bin, n_phase), v.n, n_phase),
-             weighted_count(week_of_bin[v.bin], v.n, n_weeks))  # fmt: skip
-    bg = _Background(np.zeros(len(grid)), np.ones(n_phase), np.ones(n_weeks), counts, events.cell,
-                     window.phases(events.bin, n_phase), week_of_bin[events.bin],
-                     _smoother(rings, o.smooth_background, len(grid)), o, fixed)  # fmt: skip
+    fixed = (
+        weighted_count(v.cell, v.n, len(grid)),
+        weighted_count(window.phases(v.bin, n_phase), v.n, n_phase),
+        weighted_count(week_of_bin[v.bin], v.n, n_weeks),
+    )
+    bg = _Background(
+        np.zeros(len(grid)),
+        np.ones(n_phase),
+        np.ones(n_weeks),
+        counts,
+        events.cell,
+        window.phases(events.bin, n_phase),
+        week_of_bin[events.bin],
+        _smoother(rings, o.smooth_background, len(grid)),
+        o,
+        fixed,
+    )
     if start is not None and len(start.theta) == rings.k_max + 1 and len(start.mu) == len(grid):
         bg.profile = start.profile.copy()
         bg.trend = np.concatenate([start.trend, np.full(max(n_weeks - len(start.trend), 0), start.trend[-1])])[:n_weeks]
@@ -346,8 +371,14 @@ def _smoother(rings: Rings, weights: tuple[float, ...], n: int) -> sp.csr_matrix
     return sp.csr_matrix(m @ sp.diags(1.0 / np.maximum(column_sums, 1e-12)))
 
 
-def loglik(structure: _Structure, params: HawkesParams, exposure: float, events: Events, alpha_scale: float = 1.0,
-           q: float | None = None) -> float:  # fmt: skip
+def loglik(
+    structure: _Structure,
+    params: HawkesParams,
+    exposure: float,
+    events: Events,
+    alpha_scale: float = 1.0,
+    q: float | None = None,
+) -> float:
     """The log-likelihood at ``params`` with θ scaled by ``alpha_scale`` and the delay ratio ``q``."""
     q = params.q if q is None else q
     theta = params.theta * alpha_scale
@@ -381,8 +412,10 @@ def _standard_errors(structure: _Structure, params: HawkesParams, exposure: floa
                 hess[i, j] = hess[j, i] = (f(x0 + ei + ej) - f(x0 + ei - ej) - f(x0 - ei + ej) + f(x0 - ei - ej)) / (
                     4 * h**2
                 )
-    out = {"background_per_day": math.sqrt(max(params.n_events * (1 - min(params.alpha, 0.999)), 0.0))
-           / (params.window.n_bins * params.window.bin_s / 86_400)}  # fmt: skip
+    out = {
+        "background_per_day": math.sqrt(max(params.n_events * (1 - min(params.alpha, 0.999)), 0.0))
+        / (params.window.n_bins * params.window.bin_s / 86_400)
+    }
     try:
         cov = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:

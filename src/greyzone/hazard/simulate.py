@@ -48,8 +48,9 @@ def _neighbours(rings: Rings, k: int, n: int) -> tuple[Ints, Ints, Ints]:
     return start, stop, dst[order]
 
 
-def params_for_test(n_cells: int, window: Window, alpha: float, q: float, ring_share: list[float],
-                    per_bin: float, n_phase: int = 24) -> HawkesParams:  # fmt: skip
+def params_for_test(
+    n_cells: int, window: Window, alpha: float, q: float, ring_share: list[float], per_bin: float, n_phase: int = 24
+) -> HawkesParams:
     """Parameters with a daytime-heavy hour profile and a background that grows west to east."""
     full = np.array([1.0] + [6.0 * k for k in range(1, len(ring_share))])
     theta = alpha * np.asarray(ring_share) / full

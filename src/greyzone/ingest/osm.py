@@ -55,8 +55,9 @@ def _osm_ways(path: Path) -> list[Way]:
             one, backwards = _oneway(w.tags.get("oneway"))
             name = w.tags.get("name") or ""
             for ids, points in _located_runs(w.nodes):  # a way cut by the extract's edge keeps its inside runs
-                ways.append((ids[::-1], points[::-1], highway, one, name) if backwards else
-                            (ids, points, highway, one, name))  # fmt: skip
+                ways.append(
+                    (ids[::-1], points[::-1], highway, one, name) if backwards else (ids, points, highway, one, name)
+                )
 
     try:
         Handler().apply_file(str(path), locations=True)
@@ -99,8 +100,9 @@ def _geojson_ways(path: Path) -> list[Way]:
         return []
     pieces = shapely.get_parts(shapely.node(shapely.multilinestrings(lines)))
     tree = shapely.STRtree(lines)
-    owner_piece, owner_line = tree.query(shapely.line_interpolate_point(pieces, 0.5, normalized=True),
-                                         predicate="dwithin", distance=1e-9)  # fmt: skip
+    owner_piece, owner_line = tree.query(
+        shapely.line_interpolate_point(pieces, 0.5, normalized=True), predicate="dwithin", distance=1e-9
+    )
     owner = np.full(len(pieces), -1)
     owner[owner_piece[::-1]] = owner_line[::-1]  # the first line that holds each piece's midpoint
     ids: dict[tuple[float, float], int] = {}
@@ -150,16 +152,26 @@ def _graphml(path: Path) -> StreetGraph:
         src.append(nodes[u])
         dst.append(nodes[v])
         geometry = data.get("geometry")
-        shape = (np.array(shapely.from_wkt(geometry).coords)[:, :2] if geometry else
-                 np.array([[lon[nodes[u]], lat[nodes[u]]], [lon[nodes[v]], lat[nodes[v]]]]))  # fmt: skip
+        shape = (
+            np.array(shapely.from_wkt(geometry).coords)[:, :2]
+            if geometry
+            else np.array([[lon[nodes[u]], lat[nodes[u]]], [lon[nodes[v]], lat[nodes[v]]]])
+        )
         length.append(float(data.get("length") or path_length_m(shape)))
         highway = str(data.get("highway") or "").strip("[]'\" ").split("'")[0]
         classes.append(int(RoadClass.of(highway)))
         names.append(str(data.get("name") or ""))
         shapes.append(shape)
     # osmnx stores each direction as its own edge: every edge here is one-way
-    edges = Edges(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(length),
-                  np.array(classes, dtype=np.int8), np.ones(len(src), dtype=bool), names, shapes)  # fmt: skip
+    edges = Edges(
+        np.array(src, dtype=np.int64),
+        np.array(dst, dtype=np.int64),
+        np.array(length),
+        np.array(classes, dtype=np.int8),
+        np.ones(len(src), dtype=bool),
+        names,
+        shapes,
+    )
     return StreetGraph.from_edges(lon, lat, edges)
 
 

@@ -38,11 +38,15 @@ RADIUS_M = 1_500.0
 KYIV = ZoneInfo("Europe/Kyiv")
 _DAY_COLUMN = re.compile(r"^ch_(\d{8})$")
 _STATUS = {
-    "ua": (Side.HELD,), "held": (Side.HELD,), "ukr": (Side.HELD,),
-    "ru": (Side.OTHER_SIDE,), "other_side": (Side.OTHER_SIDE,), "rus": (Side.OTHER_SIDE,),
+    "ua": (Side.HELD,),
+    "held": (Side.HELD,),
+    "ukr": (Side.HELD,),
+    "ru": (Side.OTHER_SIDE,),
+    "other_side": (Side.OTHER_SIDE,),
+    "rus": (Side.OTHER_SIDE,),
     "contested": (Side.HELD, Side.OTHER_SIDE),
     "unknown": (Side.UNKNOWN,),
-}  # fmt: skip
+}
 
 
 def is_wide(columns: set[str]) -> bool:
@@ -83,13 +87,18 @@ def _long(items: Iterator[Item]) -> Iterator[Item]:
         source = (f.get("source") or "settlement-list").strip()
         for side in sides:
             key = f"{name or f.get('lon')},{f.get('lat')}:{day:%Y-%m-%d}:{side.value}"
-            yield RawRecord(item.file, item.row, {
-                "id": stable_id(source, key),
-                "lon": f.get("lon") or None, "lat": f.get("lat") or None,
-                "location_precision_m": f.get("radius_m") or RADIUS_M,
-                "place": name or None,
-                **_observation(day, side, source, key, f.get("credibility") or 0.6),
-            })  # fmt: skip
+            yield RawRecord(
+                item.file,
+                item.row,
+                {
+                    "id": stable_id(source, key),
+                    "lon": f.get("lon") or None,
+                    "lat": f.get("lat") or None,
+                    "location_precision_m": f.get("radius_m") or RADIUS_M,
+                    "place": name or None,
+                    **_observation(day, side, source, key, f.get("credibility") or 0.6),
+                },
+            )
 
 
 def _wide(items: Iterator[Item]) -> Iterator[Item]:
@@ -115,12 +124,18 @@ def _wide(items: Iterator[Item]) -> Iterator[Item]:
             last = (status, day)
             for side in sides:
                 key = f"{settlement}:{day:%Y%m%d}:{side.value}"
-                yield RawRecord(item.file, item.row, {
-                    "id": stable_id("viina-control", key),
-                    "lon": f.get("longitude"), "lat": f.get("latitude"), "location_precision_m": RADIUS_M,
-                    "place": name[:200] or None,
-                    **_observation(day, side, "viina-control", key, 0.6),
-                })  # fmt: skip
+                yield RawRecord(
+                    item.file,
+                    item.row,
+                    {
+                        "id": stable_id("viina-control", key),
+                        "lon": f.get("longitude"),
+                        "lat": f.get("latitude"),
+                        "location_precision_m": RADIUS_M,
+                        "place": name[:200] or None,
+                        **_observation(day, side, "viina-control", key, 0.6),
+                    },
+                )
 
 
 def _observation(day: datetime, side: Side, source: str, key: str, credibility: Any) -> dict[str, Any]:

@@ -31,9 +31,13 @@ class Grid:
         cells = sorted(h3.api.basic_int.geo_to_cells(polygon.__geo_interface__, res))
         centres = [h3.api.basic_int.cell_to_latlng(c) for c in cells]
         return Grid(
-            res, np.array(cells, dtype=np.int64), np.array([c[1] for c in centres]), np.array([c[0] for c in centres]),
-            np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in cells]), {c: i for i, c in enumerate(cells)},
-        )  # fmt: skip
+            res,
+            np.array(cells, dtype=np.int64),
+            np.array([c[1] for c in centres]),
+            np.array([c[0] for c in centres]),
+            np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in cells]),
+            {c: i for i, c in enumerate(cells)},
+        )
 
     @staticmethod
     def from_cells(cells: npt.NDArray[np.int64], res: int) -> Grid:
@@ -41,10 +45,13 @@ class Grid:
         ordered = sorted(int(c) for c in cells)
         centres = [h3.api.basic_int.cell_to_latlng(c) for c in ordered]
         return Grid(
-            res, np.array(ordered, dtype=np.int64), np.array([c[1] for c in centres]),
-            np.array([c[0] for c in centres]), np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in ordered]),
+            res,
+            np.array(ordered, dtype=np.int64),
+            np.array([c[1] for c in centres]),
+            np.array([c[0] for c in centres]),
+            np.array([h3.api.basic_int.cell_area(c, unit="km^2") for c in ordered]),
             {c: i for i, c in enumerate(ordered)},
-        )  # fmt: skip
+        )
 
     def __len__(self) -> int:
         return len(self.cells)

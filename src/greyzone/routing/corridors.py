@@ -43,8 +43,9 @@ def street_lines(graph: StreetGraph) -> npt.NDArray[np.object_]:
     return np.asarray(shapely.linestrings(graph.shape_lonlat, indices=parts), dtype=object)
 
 
-def street_states(lines: npt.NDArray[np.object_], other: shapely.Geometry | None, grey: shapely.Geometry | None
-                  ) -> npt.NDArray[np.int8]:  # fmt: skip
+def street_states(
+    lines: npt.NDArray[np.object_], other: shapely.Geometry | None, grey: shapely.Geometry | None
+) -> npt.NDArray[np.int8]:
     """Control state per street: other side if the other side's area touches it, grey (contested) if a
     grey area does, else held."""
     states = np.full(len(lines), HELD, dtype=np.int8)
@@ -55,8 +56,14 @@ def street_states(lines: npt.NDArray[np.object_], other: shapely.Geometry | None
     return states
 
 
-def corridors(graph: StreetGraph, cost: Floats, states: npt.NDArray[np.int8], centre: int,
-              gates: Sequence[tuple[str, int]], grey_penalty: float = 10.0) -> list[Corridor]:  # fmt: skip
+def corridors(
+    graph: StreetGraph,
+    cost: Floats,
+    states: npt.NDArray[np.int8],
+    centre: int,
+    gates: Sequence[tuple[str, int]],
+    grey_penalty: float = 10.0,
+) -> list[Corridor]:
     """The status of each gate's way out from ``centre`` (node) under these street states."""
     held_only = Router(graph, with_control(cost, states, None))
     through_grey = Router(graph, with_control(cost, states, grey_penalty))
@@ -74,8 +81,13 @@ def corridors(graph: StreetGraph, cost: Floats, states: npt.NDArray[np.int8], ce
     return out
 
 
-def history(graph: StreetGraph, cost: Floats, days: Iterable[tuple[str, npt.NDArray[np.int8]]], centre: int,
-            gates: Sequence[tuple[str, int]]) -> dict[str, list[tuple[str, Status]]]:  # fmt: skip
+def history(
+    graph: StreetGraph,
+    cost: Floats,
+    days: Iterable[tuple[str, npt.NDArray[np.int8]]],
+    centre: int,
+    gates: Sequence[tuple[str, int]],
+) -> dict[str, list[tuple[str, Status]]]:
     """For each gate, the days its status changed (the first day included) and the new status."""
     changes: dict[str, list[tuple[str, Status]]] = {name: [] for name, _ in gates}
     for day, states in days:

@@ -42,17 +42,38 @@ class Mode(StrEnum):
 
 #: km² around one event within which a person in the open is likely hurt (assumed).
 EFFECT_KM2: dict[Kind, float] = {
-    Kind.SHELLING: 0.003, Kind.GLIDE_BOMB: 0.02, Kind.MISSILE: 0.01, Kind.AIR_STRIKE: 0.01,
-    Kind.FPV_STRIKE: 0.0005, Kind.DRONE_DROP: 0.0003, Kind.MINE_UXO: 0.00005, Kind.CLASH: 0.01,
-}  # fmt: skip
+    Kind.SHELLING: 0.003,
+    Kind.GLIDE_BOMB: 0.02,
+    Kind.MISSILE: 0.01,
+    Kind.AIR_STRIKE: 0.01,
+    Kind.FPV_STRIKE: 0.0005,
+    Kind.DRONE_DROP: 0.0003,
+    Kind.MINE_UXO: 0.00005,
+    Kind.CLASH: 0.01,
+}
 
-_ROAD = {RoadClass.MOTORWAY: 70.0, RoadClass.TRUNK: 60.0, RoadClass.PRIMARY: 50.0, RoadClass.SECONDARY: 45.0,
-         RoadClass.TERTIARY: 40.0, RoadClass.UNCLASSIFIED: 30.0, RoadClass.RESIDENTIAL: 25.0, RoadClass.SERVICE: 15.0,
-         RoadClass.LIVING_STREET: 10.0, RoadClass.TRACK: 15.0, RoadClass.OTHER: 20.0}  # fmt: skip
+_ROAD = {
+    RoadClass.MOTORWAY: 70.0,
+    RoadClass.TRUNK: 60.0,
+    RoadClass.PRIMARY: 50.0,
+    RoadClass.SECONDARY: 45.0,
+    RoadClass.TERTIARY: 40.0,
+    RoadClass.UNCLASSIFIED: 30.0,
+    RoadClass.RESIDENTIAL: 25.0,
+    RoadClass.SERVICE: 15.0,
+    RoadClass.LIVING_STREET: 10.0,
+    RoadClass.TRACK: 15.0,
+    RoadClass.OTHER: 20.0,
+}
 _WALK: dict[RoadClass, float] = dict.fromkeys(set(RoadClass) - {RoadClass.MOTORWAY}, 4.5) | {
-    RoadClass.STEPS: 2.0, RoadClass.TRACK: 4.0}  # fmt: skip
+    RoadClass.STEPS: 2.0,
+    RoadClass.TRACK: 4.0,
+}
 _CYCLE: dict[RoadClass, float] = dict.fromkeys(set(RoadClass) - {RoadClass.MOTORWAY, RoadClass.STEPS}, 14.0) | {
-    RoadClass.PATH: 10.0, RoadClass.TRACK: 10.0, RoadClass.CYCLEWAY: 16.0}  # fmt: skip
+    RoadClass.PATH: 10.0,
+    RoadClass.TRACK: 10.0,
+    RoadClass.CYCLEWAY: 16.0,
+}
 
 
 @dataclass(frozen=True)
@@ -65,12 +86,26 @@ class Profile:
 PROFILES: dict[Mode, Profile] = {
     Mode.FOOT: Profile(Mode.FOOT, _WALK, {Kind.FPV_STRIKE: 0.3, Kind.DRONE_DROP: 0.6}),
     Mode.BICYCLE: Profile(Mode.BICYCLE, _CYCLE, {Kind.FPV_STRIKE: 0.5, Kind.DRONE_DROP: 0.6}),
-    Mode.CAR: Profile(Mode.CAR, _ROAD, {Kind.SHELLING: 0.8, Kind.GLIDE_BOMB: 0.9, Kind.MISSILE: 0.9,
-                                        Kind.AIR_STRIKE: 0.9, Kind.DRONE_DROP: 0.8}),
-    Mode.ARMOURED: Profile(Mode.ARMOURED, {c: 0.8 * v for c, v in _ROAD.items()} | {RoadClass.TRACK: 25.0},
-                           {Kind.SHELLING: 0.15, Kind.GLIDE_BOMB: 0.4, Kind.MISSILE: 0.4, Kind.AIR_STRIKE: 0.4,
-                            Kind.FPV_STRIKE: 0.3, Kind.DRONE_DROP: 0.1, Kind.MINE_UXO: 0.4, Kind.CLASH: 0.3}),
-}  # fmt: skip
+    Mode.CAR: Profile(
+        Mode.CAR,
+        _ROAD,
+        {Kind.SHELLING: 0.8, Kind.GLIDE_BOMB: 0.9, Kind.MISSILE: 0.9, Kind.AIR_STRIKE: 0.9, Kind.DRONE_DROP: 0.8},
+    ),
+    Mode.ARMOURED: Profile(
+        Mode.ARMOURED,
+        {c: 0.8 * v for c, v in _ROAD.items()} | {RoadClass.TRACK: 25.0},
+        {
+            Kind.SHELLING: 0.15,
+            Kind.GLIDE_BOMB: 0.4,
+            Kind.MISSILE: 0.4,
+            Kind.AIR_STRIKE: 0.4,
+            Kind.FPV_STRIKE: 0.3,
+            Kind.DRONE_DROP: 0.1,
+            Kind.MINE_UXO: 0.4,
+            Kind.CLASH: 0.3,
+        },
+    ),
+}
 
 ASSUMPTIONS = (
     "risk = 1 − exp(−exposure): harmful events independent (Poisson); exposure = hazard rate × effect area × time on "
@@ -90,8 +125,10 @@ def edge_exposure(seconds: Floats, rates: Mapping[Kind, Floats], profile: Profil
     """Exposure per street (summed over threats) and per threat, from each threat's rate per street
     (events per km² per hour) — or per street and hour (streets × hours): then exposure by hour too."""
     hours = np.where(np.isfinite(seconds), seconds / 3600.0, 0.0)
-    per_kind = {k: r * EFFECT_KM2.get(k, 0.01) * (hours[:, None] if r.ndim == 2 else hours)
-                * profile.vulnerability.get(k, 1.0) for k, r in rates.items()}  # fmt: skip
+    per_kind = {
+        k: r * EFFECT_KM2.get(k, 0.01) * (hours[:, None] if r.ndim == 2 else hours) * profile.vulnerability.get(k, 1.0)
+        for k, r in rates.items()
+    }
     total = np.sum(list(per_kind.values()), axis=0) if per_kind else np.zeros(len(seconds))
     return np.asarray(total, dtype=np.float64), per_kind
 

@@ -52,8 +52,21 @@ class RoadClass(IntEnum):
 
 
 #: ``highway`` values that are not ways anyone moves along (planned, closed, areas of other use).
-NOT_ROADS = frozenset({"proposed", "construction", "abandoned", "platform", "raceway", "bus_stop", "elevator",
-                       "rest_area", "services", "razed", "disused"})  # fmt: skip
+NOT_ROADS = frozenset(
+    {
+        "proposed",
+        "construction",
+        "abandoned",
+        "platform",
+        "raceway",
+        "bus_stop",
+        "elevator",
+        "rest_area",
+        "services",
+        "razed",
+        "disused",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -108,17 +121,22 @@ class StreetGraph:
         src, dst, which, reverse = src[order], dst[order], which[order], reverse[order]
         names = sorted(set(edges.name))
         name_index = {n: i for i, n in enumerate(names)}
-        shapes = [edges.shape[w][::-1] if r else edges.shape[w] for w, r in zip(which.tolist(), reverse.tolist(),
-                                                                                strict=True)]  # fmt: skip
+        shapes = [
+            edges.shape[w][::-1] if r else edges.shape[w] for w, r in zip(which.tolist(), reverse.tolist(), strict=True)
+        ]
         sizes = np.array([len(s) for s in shapes], dtype=np.int64)
         return StreetGraph(
-            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64),
-            np.searchsorted(src, np.arange(len(lon) + 1)).astype(np.int64), dst.astype(np.int64),
-            edges.length_m[which], edges.road_class[which],
-            np.array([name_index[edges.name[w]] for w in which.tolist()], dtype=np.int64), names,
+            np.asarray(lon, dtype=np.float64),
+            np.asarray(lat, dtype=np.float64),
+            np.searchsorted(src, np.arange(len(lon) + 1)).astype(np.int64),
+            dst.astype(np.int64),
+            edges.length_m[which],
+            edges.road_class[which],
+            np.array([name_index[edges.name[w]] for w in which.tolist()], dtype=np.int64),
+            names,
             np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
             np.concatenate(shapes) if shapes else np.zeros((0, 2)),
-        )  # fmt: skip
+        )
 
     def snap(self, lon: float, lat: float) -> tuple[int, float]:
         """(nearest node, its distance in metres) of a point."""
@@ -134,17 +152,35 @@ class StreetGraph:
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
         np.savez_compressed(
-            out, lon=self.lon, lat=self.lat, indptr=self.indptr, target=self.target, length_m=self.length_m,
-            road_class=self.road_class, name_id=self.name_id, names=np.array(self.names, dtype=np.str_),
-            shape_offset=self.shape_offset, shape_lonlat=self.shape_lonlat,
-        )  # fmt: skip
+            out,
+            lon=self.lon,
+            lat=self.lat,
+            indptr=self.indptr,
+            target=self.target,
+            length_m=self.length_m,
+            road_class=self.road_class,
+            name_id=self.name_id,
+            names=np.array(self.names, dtype=np.str_),
+            shape_offset=self.shape_offset,
+            shape_lonlat=self.shape_lonlat,
+        )
         return out.getvalue()
 
     @staticmethod
     def from_bytes(data: bytes) -> StreetGraph:
         z = np.load(io.BytesIO(data), allow_pickle=False)
-        return StreetGraph(z["lon"], z["lat"], z["indptr"], z["target"], z["length_m"], z["road_class"], z["name_id"],
-                           [str(n) for n in z["names"]], z["shape_offset"], z["shape_lonlat"])  # fmt: skip
+        return StreetGraph(
+            z["lon"],
+            z["lat"],
+            z["indptr"],
+            z["target"],
+            z["length_m"],
+            z["road_class"],
+            z["name_id"],
+            [str(n) for n in z["names"]],
+            z["shape_offset"],
+            z["shape_lonlat"],
+        )
 
 
 def path_length_m(points: Floats) -> float:
@@ -189,6 +225,13 @@ def split_ways(ways: list[tuple[list[int], Floats, str | None, bool, str]]) -> t
                 names.append(name)
                 shapes.append(piece)
             start = j
-    edges = Edges(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(lengths),
-                  np.array(classes, dtype=np.int8), np.array(oneway, dtype=bool), names, shapes)  # fmt: skip
+    edges = Edges(
+        np.array(src, dtype=np.int64),
+        np.array(dst, dtype=np.int64),
+        np.array(lengths),
+        np.array(classes, dtype=np.int8),
+        np.array(oneway, dtype=bool),
+        names,
+        shapes,
+    )
     return np.array(lons), np.array(lats), edges

@@ -60,9 +60,16 @@ class Planner:
     route is exact in the time-expanded graph (``timed``): each street is charged the hour one enters
     it on *that* route. The costs, and the landmarks of the search, are built once for every departure."""
 
-    def __init__(self, graph: StreetGraph, profile: Profile, rates: Mapping[Kind, Floats] | None,
-                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0,
-                 time_weight: float = 0.001, tick_s: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: StreetGraph,
+        profile: Profile,
+        rates: Mapping[Kind, Floats] | None,
+        states: npt.NDArray[np.int8] | None = None,
+        grey_penalty: float | None = 10.0,
+        time_weight: float = 0.001,
+        tick_s: float = 60.0,
+    ) -> None:
         self.graph, self.profile, self.states, self.grey_penalty = graph, profile, states, grey_penalty
         self.seconds = seconds = edge_seconds(graph, profile)
         self.known = bool(rates)
@@ -79,8 +86,15 @@ class Planner:
         self.static = Router(graph, self.cost[:, 0]) if hours == 1 else None
         self._quick: Router | None = None
 
-    def route(self, origin: int, destination: int, depart_s: float = 0.0, top: int = 5, exact: bool = True,
-              _arrival: Floats | None = None) -> RoutePlan:  # fmt: skip
+    def route(
+        self,
+        origin: int,
+        destination: int,
+        depart_s: float = 0.0,
+        top: int = 5,
+        exact: bool = True,
+        _arrival: Floats | None = None,
+    ) -> RoutePlan:
         """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is
         none. ``exact`` False (or an exact search over its budget): each street charged the hour one
         reaches it on the fastest way — quick, and the route's risk is still counted at the hours it is
@@ -93,8 +107,10 @@ class Planner:
                 nodes = timed.nodes
             else:
                 if exact:
-                    note = ("approximate: each street is charged the hour one reaches it on the fastest way (the "
-                            "exact time-dependent search met its budget)")  # fmt: skip
+                    note = (
+                        "approximate: each street is charged the hour one reaches it on the fastest way (the "
+                        "exact time-dependent search met its budget)"
+                    )
                 arrival = _arrival if _arrival is not None else self.arrivals(origin)
                 at_hour = self.cost[np.arange(self.graph.n_edges), self.hour_of(depart_s + arrival)]
                 bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
@@ -123,11 +139,28 @@ class Planner:
                     break
                 edge = int(edges[i])
                 threat = max(self.per_kind, key=lambda k: float(self.per_kind[k][edge, hour[i]]))
-                riskiest.append(Segment(edge, self.graph.names[self.graph.name_id[edge]], float(charged[i]),
-                                        float(charged[i]) / total, threat, float(entered[i]) / 60.0))  # fmt: skip
-        return RoutePlan(True, "", nodes, edges, float(self.graph.length_m[edges].sum()),
-                         float(self.seconds[edges].sum()), total, risk(total) if total is not None else None,
-                         riskiest, note=note)  # fmt: skip
+                riskiest.append(
+                    Segment(
+                        edge,
+                        self.graph.names[self.graph.name_id[edge]],
+                        float(charged[i]),
+                        float(charged[i]) / total,
+                        threat,
+                        float(entered[i]) / 60.0,
+                    )
+                )
+        return RoutePlan(
+            True,
+            "",
+            nodes,
+            edges,
+            float(self.graph.length_m[edges].sum()),
+            float(self.seconds[edges].sum()),
+            total,
+            risk(total) if total is not None else None,
+            riskiest,
+            note=note,
+        )
 
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""
@@ -149,28 +182,42 @@ class Planner:
         from scipy.sparse.csgraph import dijkstra
 
         g, usable = self.graph, np.isfinite(self.seconds)
-        matrix = csr_matrix((self.seconds[usable] + 1e-9, (g.source()[usable], g.target[usable])),
-                            shape=(g.n_nodes, g.n_nodes))  # fmt: skip
+        matrix = csr_matrix(
+            (self.seconds[usable] + 1e-9, (g.source()[usable], g.target[usable])), shape=(g.n_nodes, g.n_nodes)
+        )
         return np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[g.source()]
 
     def _unreachable(self, origin: int, destination: int) -> RoutePlan:
         free = self.states is not None and Router(self.graph, self.seconds).path(origin, destination).reachable
         crossed = "the other side's ground" + (" or grey ground" if self.grey_penalty is None else "")
-        reason = (f"cut by control: every way crosses {crossed}" if free else
-                  f"no road for {self.profile.mode.value} between these points")  # fmt: skip
+        reason = (
+            f"cut by control: every way crosses {crossed}"
+            if free
+            else f"no road for {self.profile.mode.value} between these points"
+        )
         empty = np.zeros(0, dtype=np.int64)
         return RoutePlan(False, reason, empty, empty, math.nan, math.nan, None, None, [])
 
 
-def plan(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats] | None,
-         states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, time_weight: float = 0.001,
-         top: int = 5, depart_s: float = 0.0) -> RoutePlan:  # fmt: skip
+def plan(
+    graph: StreetGraph,
+    profile: Profile,
+    origin: int,
+    destination: int,
+    rates: Mapping[Kind, Floats] | None,
+    states: npt.NDArray[np.int8] | None = None,
+    grey_penalty: float | None = 10.0,
+    time_weight: float = 0.001,
+    top: int = 5,
+    depart_s: float = 0.0,
+) -> RoutePlan:
     """The least-exposure route from ``origin`` to ``destination`` (nodes), or why there is none."""
     return Planner(graph, profile, rates, states, grey_penalty, time_weight).route(origin, destination, depart_s, top)
 
 
-def best_departure(planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 1
-                   ) -> tuple[int, list[RoutePlan]]:  # fmt: skip
+def best_departure(
+    planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 1
+) -> tuple[int, list[RoutePlan]]:
     """A route for each departure (seconds after the start of hour 0) and the index of the least risky
     (the earliest among equals; the fastest when no hazard is known). Every departure is scanned
     quickly (streets charged the hour one reaches them on the fastest way: one search from the origin
@@ -193,9 +240,17 @@ def _by_hour(rates: Floats, hours: int) -> Floats:
     return np.concatenate([r, np.repeat(r[:, -1:], hours - r.shape[1], axis=1)], axis=1) if r.shape[1] < hours else r
 
 
-def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination: int, rates: Mapping[Kind, Floats],
-                 states: npt.NDArray[np.int8] | None = None, grey_penalty: float | None = 10.0, most: int = 5,
-                 depart_s: float = 0.0) -> list[RoutePlan]:  # fmt: skip
+def alternatives(
+    graph: StreetGraph,
+    profile: Profile,
+    origin: int,
+    destination: int,
+    rates: Mapping[Kind, Floats],
+    states: npt.NDArray[np.int8] | None = None,
+    grey_penalty: float | None = 10.0,
+    most: int = 5,
+    depart_s: float = 0.0,
+) -> list[RoutePlan]:
     """Up to ``most`` routes none of which is both riskier and slower than another: the least-exposure
     route under weights of travel time from none to overwhelming (weighted sums find the supported
     points of the risk–time front), fastest first."""
@@ -205,8 +260,17 @@ def alternatives(graph: StreetGraph, profile: Profile, origin: int, destination:
         if route.reachable:
             found.setdefault(route.edges.tobytes(), route)
     routes = sorted(found.values(), key=lambda r: (r.seconds, r.risk or 0.0))
-    front = [r for r in routes if not any(o is not r and o.seconds <= r.seconds and (o.risk or 0) <= (r.risk or 0)
-                                          and (o.seconds, o.risk) != (r.seconds, r.risk) for o in routes)]  # fmt: skip
+    front = [
+        r
+        for r in routes
+        if not any(
+            o is not r
+            and o.seconds <= r.seconds
+            and (o.risk or 0) <= (r.risk or 0)
+            and (o.seconds, o.risk) != (r.seconds, r.risk)
+            for o in routes
+        )
+    ]
     if len(front) <= most:
         return front
     keep = np.unique(np.linspace(0, len(front) - 1, most).round().astype(int))  # spread along the front

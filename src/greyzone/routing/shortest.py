@@ -66,9 +66,18 @@ class Router:
 
     def path(self, origin: int, destination: int) -> Path:
         g = self.graph
-        cost, meet, pred_f, pred_b = _bidirectional(g.indptr, g.target, self.cost, self.r_indptr, self.r_source,
-                                                    self.r_edge, origin, destination, self.from_lm,
-                                                    self.to_lm)  # fmt: skip
+        cost, meet, pred_f, pred_b = _bidirectional(
+            g.indptr,
+            g.target,
+            self.cost,
+            self.r_indptr,
+            self.r_source,
+            self.r_edge,
+            origin,
+            destination,
+            self.from_lm,
+            self.to_lm,
+        )
         if not math.isfinite(cost):
             return Path(False, math.nan, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         edges = _unwind(pred_f, pred_b, self.source, g.target, origin, destination, meet)

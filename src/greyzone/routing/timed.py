@@ -53,8 +53,15 @@ class TimedRouter:
     """Exact least-cost paths for costs by street and hour; landmarks are built once (on each street's
     cheapest hour) and serve every departure."""
 
-    def __init__(self, graph: StreetGraph, seconds: Floats, hourly: Floats, tick_s: float = 60.0,
-                 landmarks: int = 16, budget: int = 50_000) -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: StreetGraph,
+        seconds: Floats,
+        hourly: Floats,
+        tick_s: float = 60.0,
+        landmarks: int = 16,
+        budget: int = 50_000,
+    ) -> None:
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
             raise ValueError("hourly: expected a cost per directed edge and hour (edges × hours)")
@@ -91,9 +98,22 @@ class TimedRouter:
     def path(self, origin: int, destination: int, depart_s: float = 0.0) -> TimedPath:
         """The cheapest path leaving ``origin`` at ``depart_s`` seconds after the start of hour 0."""
         g = self.graph
-        cost, edges = _timed_astar(g.indptr, g.target, self.seconds, self.hourly, origin, destination,
-                                   float(depart_s), self.tick_s, self.cap(depart_s), self.from_lm, self.to_lm,
-                                   self.budget, self.slope, self.jump)  # fmt: skip
+        cost, edges = _timed_astar(
+            g.indptr,
+            g.target,
+            self.seconds,
+            self.hourly,
+            origin,
+            destination,
+            float(depart_s),
+            self.tick_s,
+            self.cap(depart_s),
+            self.from_lm,
+            self.to_lm,
+            self.budget,
+            self.slope,
+            self.jump,
+        )
         if not math.isfinite(cost) or cost < 0:
             empty = np.zeros(0, dtype=np.int64)
             return TimedPath(False, math.nan, empty, empty, np.zeros(0), exact=cost >= 0)

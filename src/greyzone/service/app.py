@@ -78,8 +78,14 @@ class Limits:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details, self.headers = status, code, message, details, headers
 
@@ -110,8 +116,7 @@ class Gate:
         self._cache: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def cached(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]], ttl_s: float = 60.0
-               ) -> Response:  # fmt: skip
+    def cached(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]], ttl_s: float = 60.0) -> Response:
         """A layer computed at most once a minute per question (layers may be a minute behind the store);
         the 256 most recent questions are kept."""
         now = time.monotonic()
@@ -145,14 +150,21 @@ class Gate:
                 found = s.user_of(token_hash(token.strip())) if scheme.lower() == "bearer" else None
             if found is None:
                 self.audit("unknown", "auth.denied", request.url.path, "401")
-                raise ApiError(401, "unauthenticated", "unknown or malformed token (send 'Authorization: Bearer "
-                               "TOKEN'; `greyzone user add` makes one)")  # fmt: skip
+                raise ApiError(
+                    401,
+                    "unauthenticated",
+                    "unknown or malformed token (send 'Authorization: Bearer TOKEN'; `greyzone user add` makes one)",
+                )
             self.audit(found.name, "auth.ok", request.url.path, found.role)
             user, client = found, f"user:{found.name}"
         wait = self.limiter.take(client)
         if wait > 0:
-            raise ApiError(429, "rate_limited", f"too many requests: {self.limits.per_minute} a minute",
-                           headers={"Retry-After": retry_after(wait)})  # fmt: skip
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests: {self.limits.per_minute} a minute",
+                headers={"Retry-After": retry_after(wait)},
+            )
         return user
 
     def need(self, role: str) -> Any:
@@ -163,8 +175,11 @@ class Gate:
             if RANK[user.role] < RANK[role]:
                 self.audit(user.name, "denied", request.url.path, f"needs {role}")
                 status = 401 if user.role == "public" else 403
-                raise ApiError(status, "forbidden" if status == 403 else "unauthenticated",
-                               f"this needs the role {role} or above (you are {user.role})")  # fmt: skip
+                raise ApiError(
+                    status,
+                    "forbidden" if status == 403 else "unauthenticated",
+                    f"this needs the role {role} or above (you are {user.role})",
+                )
             return user
 
         return Depends(check)
@@ -218,18 +233,25 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
     def health() -> dict[str, Any]:
         with locked() as s:
             stats = s.stats()
-            return {"status": "ok", "schema": s.schema_version(), "reports": stats.reports, "cities": s.city_names(),
-                    "first": stats.first_observed.isoformat() if stats.first_observed else None,
-                    "last": stats.last_observed.isoformat() if stats.last_observed else None}  # fmt: skip
+            return {
+                "status": "ok",
+                "schema": s.schema_version(),
+                "reports": stats.reports,
+                "cities": s.city_names(),
+                "first": stats.first_observed.isoformat() if stats.first_observed else None,
+                "last": stats.last_observed.isoformat() if stats.last_observed else None,
+            }
 
     @app.get("/api/whoami", summary="The caller's name and role")
     def whoami(user: Annotated[User, anyone]) -> dict[str, str]:
         return {"name": user.name, "role": user.role}
 
     @app.post("/api/reports", status_code=201, summary="Submit one report or a batch (all or nothing)")
-    async def submit(request: Request, user: Annotated[User, reporter],
-                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None
-                     ) -> JSONResponse:  # fmt: skip
+    async def submit(
+        request: Request,
+        user: Annotated[User, reporter],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
         if idempotency_key:
             with locked() as s:
                 kept = s.recall(user.name, idempotency_key)
@@ -247,27 +269,43 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
             raise ApiError(413, "too_large", f"at most {limits.max_batch} reports a request; send the rest next")
         answer, batch_id = _store_reports(gate.settings, locked, user, records)
         with locked() as s:  # every answer is kept, under its key or its batch; the reports as the user's
-            text = s.remember(user.name, idempotency_key or f"batch:{batch_id}", json.dumps(answer),
-                              [uuid.UUID(i).bytes for i in answer["ids"]])  # fmt: skip
+            text = s.remember(
+                user.name,
+                idempotency_key or f"batch:{batch_id}",
+                json.dumps(answer),
+                [uuid.UUID(i).bytes for i in answer["ids"]],
+            )
         return JSONResponse(json.loads(text), 201)
 
     @app.get("/api/reports", summary="Reports: a reporter's own, or all (verifier and above)")
-    def list_reports(user: Annotated[User, reporter], since: datetime | None = None, until: datetime | None = None,
-                     kind: Kind | None = None, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
-                     ) -> dict[str, Any]:  # fmt: skip
+    def list_reports(
+        user: Annotated[User, reporter],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: Kind | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> dict[str, Any]:
         from greyzone.export import report_to_dict
 
-        query = ReportQuery(since=_utc(since), until=_utc(until), kinds=frozenset({kind}) if kind else frozenset(),
-                            limit=None if user.role == "reporter" else limit)  # fmt: skip
+        query = ReportQuery(
+            since=_utc(since),
+            until=_utc(until),
+            kinds=frozenset({kind}) if kind else frozenset(),
+            limit=None if user.role == "reporter" else limit,
+        )
         with locked() as s:
             own = s.submitted_by(user.name) if user.role == "reporter" else None
             reports = [r for r in s.read_reports(query) if own is None or r.report_id.bytes in own][:limit]
         return {"reports": [report_to_dict(r) for r in reports], "count": len(reports)}
 
     @app.get("/api/incidents", summary="Incidents (verifier and above): each with its reports, span and place")
-    def incidents(user: Annotated[User, gate.need("verifier")], since: datetime | None = None,
-                  until: datetime | None = None, kind: Kind | None = None,
-                  limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:  # fmt: skip
+    def incidents(
+        user: Annotated[User, gate.need("verifier")],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: Kind | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> dict[str, Any]:
         query = ReportQuery(since=_utc(since), until=_utc(until), kinds=frozenset({kind}) if kind else frozenset())
         with locked() as s:
             frame = s.read_frame(query)
@@ -279,16 +317,20 @@ def _report_routes(app: FastAPI, gate: Gate) -> None:
         response_class=Response,
         responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
     )
-    def export_csv(user: Annotated[User, analyst], since: datetime | None = None,
-                   until: datetime | None = None) -> Response:  # fmt: skip
+    def export_csv(
+        user: Annotated[User, analyst], since: datetime | None = None, until: datetime | None = None
+    ) -> Response:
         from greyzone.export import write_csv
 
         stream = io.StringIO()
         with locked() as s:
             n = write_csv(s.read_reports(ReportQuery(since=_utc(since), until=_utc(until))), stream)
         gate.audit(user.name, "export.csv", f"{n} reports", "ok")
-        return Response(stream.getvalue(), media_type="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=greyzone-reports.csv"})  # fmt: skip
+        return Response(
+            stream.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": "attachment; filename=greyzone-reports.csv"},
+        )
 
 
 def _layer_routes(app: FastAPI, gate: Gate) -> None:
@@ -300,8 +342,12 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         response_class=Response,
         responses=JSON_DOC,
     )
-    def incidents_layer(user: Annotated[User, anyone], since: datetime | None = None, until: datetime | None = None,
-                        kind: Kind | None = None) -> Response:  # fmt: skip
+    def incidents_layer(
+        user: Annotated[User, anyone],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: Kind | None = None,
+    ) -> Response:
         full = RANK[user.role] >= RANK["verifier"]
         end = _utc(until) or datetime.now(UTC)
         if not full:
@@ -317,8 +363,9 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
                 frame = s.read_frame(query)
             return _cells(frame, limits.min_count) | {"delayed_h": limits.public_delay_h, "until": end.isoformat()}
 
-        return gate.cached(("incidents", start.isoformat(), end.replace(second=0, microsecond=0).isoformat(), kind),
-                           public)  # fmt: skip
+        return gate.cached(
+            ("incidents", start.isoformat(), end.replace(second=0, microsecond=0).isoformat(), kind), public
+        )
 
     @app.get(
         "/api/layers/control",
@@ -326,8 +373,9 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         response_class=Response,
         responses=JSON_DOC,
     )
-    def control_layer(user: Annotated[User, anyone], at: datetime | None = None,
-                      res: Annotated[int, Query(ge=5, le=9)] = 8) -> Response:  # fmt: skip
+    def control_layer(
+        user: Annotated[User, anyone], at: datetime | None = None, res: Annotated[int, Query(ge=5, le=9)] = 8
+    ) -> Response:
         when = _utc(at) or datetime.now(UTC)
         return gate.cached(("control", when.isoformat(), res), lambda: _control(locked, when, res))
 
@@ -337,8 +385,9 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         response_class=Response,
         responses=JSON_DOC,
     )
-    def hazard_layer(user: Annotated[User, anyone], start: datetime | None = None,
-                     hours: Annotated[int, Query(ge=1, le=48)] = 6) -> Response:  # fmt: skip
+    def hazard_layer(
+        user: Annotated[User, anyone], start: datetime | None = None, hours: Annotated[int, Query(ge=1, le=48)] = 6
+    ) -> Response:
         when = _utc(start) or datetime.now(UTC)
         return gate.cached(("hazard", when.isoformat(), hours), lambda: _hazard(settings, locked, when, hours))
 
@@ -346,9 +395,18 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
     def cities(user: Annotated[User, anyone]) -> dict[str, Any]:
         with locked() as s:
             found = [s.read_city(n) for n in s.city_names()]
-        return {"cities": [{"name": c.name, "nodes": c.nodes, "edges": c.edges,
-                            "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates]}
-                           for c in found if c is not None]}  # fmt: skip
+        return {
+            "cities": [
+                {
+                    "name": c.name,
+                    "nodes": c.nodes,
+                    "edges": c.edges,
+                    "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates],
+                }
+                for c in found
+                if c is not None
+            ]
+        }
 
     @app.get(
         "/api/cities/{name}/streets",
@@ -370,8 +428,9 @@ def _layer_routes(app: FastAPI, gate: Gate) -> None:
         response_class=Response,
         responses=JSON_DOC,
     )
-    def corridors_layer(user: Annotated[User, anyone], city: str, at: datetime | None = None,
-                        res: Annotated[int, Query(ge=6, le=9)] = 8) -> Response:  # fmt: skip
+    def corridors_layer(
+        user: Annotated[User, anyone], city: str, at: datetime | None = None, res: Annotated[int, Query(ge=6, le=9)] = 8
+    ) -> Response:
         when = _utc(at) or datetime.now(UTC)
         return gate.cached(("corridors", city, when.isoformat(), res), lambda: _corridors(locked, city, when, res))
 
@@ -396,14 +455,22 @@ def _admin_routes(app: FastAPI, gate: Gate) -> None:
         return {"name": body.name, "role": body.role, "token": token}
 
     @app.get("/api/audit", summary="The audit log, newest first (admin)")
-    def audit_log(user: Annotated[User, admin], limit: Annotated[int, Query(ge=1, le=10_000)] = 200
-                  ) -> dict[str, Any]:  # fmt: skip
+    def audit_log(user: Annotated[User, admin], limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> dict[str, Any]:
         with gate.locked() as s:
             entries = s.audit_log(limit)
         gate.audit(user.name, "audit.read", f"{len(entries)} entries", "ok")
-        return {"entries": [{"at": datetime.fromtimestamp(e.at, UTC).isoformat(), "actor": e.actor,
-                             "action": e.action, "object": e.object, "outcome": e.outcome}
-                            for e in entries]}  # fmt: skip
+        return {
+            "entries": [
+                {
+                    "at": datetime.fromtimestamp(e.at, UTC).isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "object": e.object,
+                    "outcome": e.outcome,
+                }
+                for e in entries
+            ]
+        }
 
 
 JSON_DOC: dict[int | str, dict[str, Any]] = {
@@ -419,8 +486,9 @@ def _utc(t: datetime | None) -> datetime | None:
     return None if t is None else t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
-def _store_reports(settings: Settings, locked: Any, user: User, records: list[dict[str, Any]]
-                   ) -> tuple[dict[str, Any], int]:  # fmt: skip
+def _store_reports(
+    settings: Settings, locked: Any, user: User, records: list[dict[str, Any]]
+) -> tuple[dict[str, Any], int]:
     """Validate every record; store all of them in one transaction, or none with every reason."""
     from greyzone.ingest.build import BuildContext, build_batch
     from greyzone.ingest.records import RawRecord
@@ -430,8 +498,9 @@ def _store_reports(settings: Settings, locked: Any, user: User, records: list[di
     batch, rejects = build_batch([RawRecord("request", i + 1, r) for i, r in enumerate(records)], ctx)
     if rejects:
         details = [{"row": r.row, "field": r.field, "reason": r.reason} for r in rejects]
-        raise ApiError(422, "invalid_reports", f"{len(rejects)} of {len(records)} reports are not valid; "
-                       "none was stored", details)  # fmt: skip
+        raise ApiError(
+            422, "invalid_reports", f"{len(rejects)} of {len(records)} reports are not valid; none was stored", details
+        )
     prepared = prepare(batch)
     ids = [str(uuid.UUID(bytes=i)) for i in batch.ids]
     with locked() as s:
@@ -449,21 +518,38 @@ def _incidents(frame: Any) -> list[dict[str, Any]]:
     for k, (incident, a) in enumerate(zip(ids.tolist(), starts.tolist(), strict=True)):
         rows = order[a : starts[k + 1] if k + 1 < len(starts) else len(order)]
         best = rows[np.argmin(frame.location_precision_m[rows])]  # the most precise report places it
-        out.append({"incident": incident, "kind": frame.kind[int(rows[0])], "reports": len(rows),
-                    "sources": len({frame.source[int(r)] for r in rows}),
-                    "first": datetime.fromtimestamp(float(frame.observed_s[rows].min()), UTC).isoformat(),
-                    "last": datetime.fromtimestamp(float(frame.observed_s[rows].max()), UTC).isoformat(),
-                    "lon": float(frame.lon[best]), "lat": float(frame.lat[best]),
-                    "precision_m": float(frame.location_precision_m[best])})  # fmt: skip
+        out.append(
+            {
+                "incident": incident,
+                "kind": frame.kind[int(rows[0])],
+                "reports": len(rows),
+                "sources": len({frame.source[int(r)] for r in rows}),
+                "first": datetime.fromtimestamp(float(frame.observed_s[rows].min()), UTC).isoformat(),
+                "last": datetime.fromtimestamp(float(frame.observed_s[rows].max()), UTC).isoformat(),
+                "lon": float(frame.lon[best]),
+                "lat": float(frame.lat[best]),
+                "precision_m": float(frame.location_precision_m[best]),
+            }
+        )
     return sorted(out, key=lambda r: r["first"])
 
 
 def _points(frame: Any) -> dict[str, Any]:
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
-                 "properties": {"kind": k, "observed_at": datetime.fromtimestamp(float(t), UTC).isoformat(),
-                                "incident": int(i), "precision_m": float(p)}}
-                for x, y, k, t, i, p in zip(frame.lon, frame.lat, frame.kind, frame.observed_s, frame.incident,
-                                            frame.location_precision_m, strict=True)]  # fmt: skip
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+            "properties": {
+                "kind": k,
+                "observed_at": datetime.fromtimestamp(float(t), UTC).isoformat(),
+                "incident": int(i),
+                "precision_m": float(p),
+            },
+        }
+        for x, y, k, t, i, p in zip(
+            frame.lon, frame.lat, frame.kind, frame.observed_s, frame.incident, frame.location_precision_m, strict=True
+        )
+    ]
     return {"type": "FeatureCollection", "features": features, "aggregated": False}
 
 
@@ -480,10 +566,15 @@ def _cells(frame: Any, min_count: int) -> dict[str, Any]:
             continue
         lat, lon = h3.cell_to_latlng(h3.int_to_str(cell))
         ring = [[round(x, 3), round(y, 3)] for y, x in h3.cell_to_boundary(h3.int_to_str(cell))]
-        props = {"cell": h3.int_to_str(cell), "hour": datetime.fromtimestamp(hour * 3600, UTC).isoformat(),
-                 "reports": n, "centre": [round(lon, 3), round(lat, 3)]}  # fmt: skip
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-                         "properties": props})  # fmt: skip
+        props = {
+            "cell": h3.int_to_str(cell),
+            "hour": datetime.fromtimestamp(hour * 3600, UTC).isoformat(),
+            "reports": n,
+            "centre": [round(lon, 3), round(lat, 3)],
+        }
+        features.append(
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, "properties": props}
+        )
     return {"type": "FeatureCollection", "features": features, "aggregated": True}
 
 
@@ -508,8 +599,9 @@ def _control(locked: Any, when: datetime, res: int) -> dict[str, Any]:
     for a in state_areas(fusion, fusion.states(when.timestamp())):
         as_of = datetime.fromtimestamp(a.as_of_s, UTC).isoformat() if a.as_of_s > -1e300 else None
         props = {"state": a.state.value, "area_km2": round(a.area_km2, 2), "as_of": as_of}
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)),
-                         "properties": props})  # fmt: skip
+        features.append(
+            {"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geometry)), "properties": props}
+        )
     return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
 
 
@@ -537,9 +629,13 @@ def _streets(locked: Any, name: str) -> bytes:
         features = []
         for e in np.flatnonzero(keep).tolist():
             line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
-            features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
-                             "properties": {"class": int(graph.road_class[e]),
-                                            "name": graph.names[graph.name_id[e]]}})  # fmt: skip
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": line},
+                    "properties": {"class": int(graph.road_class[e]), "name": graph.names[graph.name_id[e]]},
+                }
+            )
         _STREETS[key] = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     return _STREETS[key]
 
@@ -559,13 +655,26 @@ def _corridors(locked: Any, name: str, when: datetime, res: int) -> dict[str, An
     found = corridors(graph, graph.length_m, states, centre, [(n, graph.snap(x, y)[0]) for n, x, y in city.gates])
     features = []
     for c, (gate, x, y) in zip(found, city.gates, strict=True):
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-                         "properties": {"gate": gate, "status": c.status.value}})  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {"gate": gate, "status": c.status.value},
+            }
+        )
         if c.edges.size:
-            line = [p for e in c.edges.tolist()
-                    for p in graph.shape_lonlat[graph.shape_offset[e]: graph.shape_offset[e + 1]].tolist()]  # fmt: skip
-            features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
-                             "properties": {"gate": gate, "status": c.status.value}})  # fmt: skip
+            line = [
+                p
+                for e in c.edges.tolist()
+                for p in graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]].tolist()
+            ]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": line},
+                    "properties": {"gate": gate, "status": c.status.value},
+                }
+            )
     return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
 
 
@@ -610,16 +719,23 @@ def _route(settings: Settings, locked: Any, body: RouteIn) -> dict[str, Any]:
     depart = _utc(body.depart) or datetime.now(UTC)
     starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
     with locked() as s:
-        plans = plan_departures(s, [_model_file(settings)], graph, PROFILES[Mode(body.mode)], origin, destination,
-                                starts)  # fmt: skip
+        plans = plan_departures(
+            s, [_model_file(settings)], graph, PROFILES[Mode(body.mode)], origin, destination, starts
+        )
     result, when = plans.routes[plans.best], starts[plans.best]
-    return {"reachable": result.reachable, "reason": result.reason, "depart": when.isoformat(),
-            "length_m": round(result.length_m, 1) if result.reachable else None,
-            "minutes": round(result.seconds / 60, 1) if result.reachable else None, "risk": result.risk,
-            "riskiest": riskiest_rows(result, when),
-            "curve": [{"depart": t.isoformat(), "risk": r.risk} for t, r in zip(starts, plans.routes, strict=True)],
-            "notes": plans.notes, "assumptions": result.assumptions,
-            "geometry": {"type": "LineString", "coordinates": route_line(graph, result.edges)}}  # fmt: skip
+    return {
+        "reachable": result.reachable,
+        "reason": result.reason,
+        "depart": when.isoformat(),
+        "length_m": round(result.length_m, 1) if result.reachable else None,
+        "minutes": round(result.seconds / 60, 1) if result.reachable else None,
+        "risk": result.risk,
+        "riskiest": riskiest_rows(result, when),
+        "curve": [{"depart": t.isoformat(), "risk": r.risk} for t, r in zip(starts, plans.routes, strict=True)],
+        "notes": plans.notes,
+        "assumptions": result.assumptions,
+        "geometry": {"type": "LineString", "coordinates": route_line(graph, result.edges)},
+    }
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None) -> None:

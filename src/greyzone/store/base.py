@@ -55,8 +55,19 @@ class ReportFrame:
         return len(self.seq)
 
 
-FRAME_COLUMNS = ("seq", "coalesce(incident_id, seq)", "kind", "source", "observed_at", "time_precision", "lon", "lat",
-                 "location_precision_m", "credibility", "h3_r9")  # fmt: skip
+FRAME_COLUMNS = (
+    "seq",
+    "coalesce(incident_id, seq)",
+    "kind",
+    "source",
+    "observed_at",
+    "time_precision",
+    "lon",
+    "lat",
+    "location_precision_m",
+    "credibility",
+    "h3_r9",
+)
 
 
 def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
@@ -64,11 +75,18 @@ def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(FRAME_COLUMNS)
     seq, incident, kind, source, observed, precision, lon, lat, radius, credibility, cell = columns
     return ReportFrame(
-        np.array(seq, dtype=np.int64), np.array(incident, dtype=np.int64), list(kind), list(source),
-        np.array(observed, dtype=np.float64), np.array([SPAN_S[p] for p in precision], dtype=np.float64),
-        np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64), np.array(radius, dtype=np.float64),
-        np.array(credibility, dtype=np.float64), np.array(cell, dtype=np.int64),
-    )  # fmt: skip
+        np.array(seq, dtype=np.int64),
+        np.array(incident, dtype=np.int64),
+        list(kind),
+        list(source),
+        np.array(observed, dtype=np.float64),
+        np.array([SPAN_S[p] for p in precision], dtype=np.float64),
+        np.array(lon, dtype=np.float64),
+        np.array(lat, dtype=np.float64),
+        np.array(radius, dtype=np.float64),
+        np.array(credibility, dtype=np.float64),
+        np.array(cell, dtype=np.int64),
+    )
 
 
 @dataclass(frozen=True, slots=True)

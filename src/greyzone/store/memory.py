@@ -28,8 +28,17 @@ from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windo
 from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
 
 _COL = {name: i for i, name in enumerate(ROW_COLUMNS)}
-_FRAME_NAMES = ("kind", "source", "observed_at", "time_precision", "lon", "lat", "location_precision_m", "credibility",
-                "h3_r9")  # FRAME_COLUMNS after seq and incident  # fmt: skip
+_FRAME_NAMES = (
+    "kind",
+    "source",
+    "observed_at",
+    "time_precision",
+    "lon",
+    "lat",
+    "location_precision_m",
+    "credibility",
+    "h3_r9",
+)  # FRAME_COLUMNS after seq and incident
 
 
 class MemoryStore:
@@ -109,8 +118,10 @@ class MemoryStore:
             yield report_from_row(row)
 
     def read_frame(self, query: ReportQuery) -> ReportFrame:
-        picked = sorted(((r[_COL["observed_at"]], seq, r) for seq, r in enumerate(self._rows, 1) if _matches(r, query)),
-                        key=lambda t: (t[0], t[1]))[: query.limit]  # fmt: skip
+        picked = sorted(
+            ((r[_COL["observed_at"]], seq, r) for seq, r in enumerate(self._rows, 1) if _matches(r, query)),
+            key=lambda t: (t[0], t[1]),
+        )[: query.limit]
         return frame_from_rows([self._frame_row(seq, r) for _, seq, r in picked])
 
     def incident_of(self, report_id: bytes) -> int | None:

@@ -105,9 +105,14 @@ class Candidates:
     def from_frame(frame: ReportFrame) -> Candidates:
         """The linking view of stored reports read as a frame."""
         link = LinkInput(
-            np.array([KIND_CODES[k] for k in frame.kind], dtype=np.int64), frame.source, frame.observed_s,
-            frame.span_s, frame.lon, frame.lat, frame.location_precision_m,
-        )  # fmt: skip
+            np.array([KIND_CODES[k] for k in frame.kind], dtype=np.int64),
+            frame.source,
+            frame.observed_s,
+            frame.span_s,
+            frame.lon,
+            frame.lat,
+            frame.location_precision_m,
+        )
         return Candidates(frame.seq, frame.incident, link)
 
 

@@ -72,8 +72,10 @@ class PostgresStore:
         with self._conn.transaction():
             c = self._conn
             c.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                      " applied_at BIGINT NOT NULL)")  # fmt: skip
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at BIGINT NOT NULL)"
+            )
             done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
             known = migrations()
             newest = max(v for v, _, _ in known)
@@ -110,15 +112,19 @@ class PostgresStore:
             cur.executemany(_INSERT, [(first + k, *batch.rows[i]) for k, i in enumerate(new_index.tolist())])
         seqs = np.arange(first, first + added, dtype=np.int64)
         incidents = self._link(batch.link.take(new_index), seqs, first) if added else 0
-        batch_id = int(self._one(
-            "INSERT INTO batches (origin, committed_at, first_seq, last_seq, accepted, duplicates, rejected)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING batch_id",
-            (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, rejected_rows(rejects)),
-        )[0])  # fmt: skip
+        batch_id = int(
+            self._one(
+                "INSERT INTO batches (origin, committed_at, first_seq, last_seq, accepted, duplicates, rejected)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING batch_id",
+                (origin, int(time.time()), first, first + added - 1, added, len(batch) - added, rejected_rows(rejects)),
+            )[0]
+        )
         if rejects:
             with c.cursor() as cur:
-                cur.executemany("INSERT INTO rejects VALUES (%s, %s, %s, %s, %s, %s)",
-                                [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects])  # fmt: skip
+                cur.executemany(
+                    "INSERT INTO rejects VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(batch_id, r.file, r.row, r.field, r.reason, r.value) for r in rejects],
+                )
         return BatchResult(batch_id, added, len(batch) - added, rejected_rows(rejects), incidents)
 
     def _link(self, new: LinkInput, seqs: np.ndarray[Any, Any], first: int) -> int:
@@ -128,18 +134,24 @@ class PostgresStore:
             if moved:
                 cur.executemany("UPDATE reports SET incident_id = %s WHERE seq = %s", moved)
             for old, winner in plan.merges.items():
-                cur.execute("UPDATE reports SET incident_id = %s WHERE incident_id = %s OR seq = %s",
-                            (winner, old, old))  # fmt: skip
+                cur.execute(
+                    "UPDATE reports SET incident_id = %s WHERE incident_id = %s OR seq = %s", (winner, old, old)
+                )
         return plan.incidents
 
     def _candidates(self, new: LinkInput, first: int) -> Candidates:
-        sql = (f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports WHERE kind = %s AND observed_at BETWEEN %s AND %s"
-               " AND seq < %s AND time_precision = ANY(%s) AND location_precision_m <= %s")  # fmt: skip
+        sql = (
+            f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports WHERE kind = %s AND observed_at BETWEEN %s AND %s"
+            " AND seq < %s AND time_precision = ANY(%s) AND location_precision_m <= %s"
+        )
         precisions = [str(p) for p in LINKABLE_PRECISIONS]
         rows: list[Any] = []
         for kind, lo, hi in candidate_windows(new):
-            rows.extend(self._conn.execute(sql, (kind, int(lo), int(hi), first, precisions,
-                                                 radius_cap_m(Kind(kind)))).fetchall())  # fmt: skip
+            rows.extend(
+                self._conn.execute(
+                    sql, (kind, int(lo), int(hi), first, precisions, radius_cap_m(Kind(kind)))
+                ).fetchall()
+            )
         return Candidates.from_frame(frame_from_rows(rows))
 
     def _query(self, columns: Sequence[str], query: ReportQuery) -> tuple[str, list[Any]]:
@@ -165,8 +177,10 @@ class PostgresStore:
     def count_incidents(self, batch_ids: Sequence[int]) -> int:
         if not batch_ids:
             return 0
-        sql = ("SELECT count(DISTINCT coalesce(r.incident_id, r.seq)) FROM batches b JOIN reports r"
-               " ON r.seq BETWEEN b.first_seq AND b.last_seq WHERE b.batch_id = ANY(%s)")  # fmt: skip
+        sql = (
+            "SELECT count(DISTINCT coalesce(r.incident_id, r.seq)) FROM batches b JOIN reports r"
+            " ON r.seq BETWEEN b.first_seq AND b.last_seq WHERE b.batch_id = ANY(%s)"
+        )
         return int(self._one(sql, (list(batch_ids),))[0])
 
     def write_city(self, city: City) -> None:
@@ -176,11 +190,12 @@ class PostgresStore:
             " %s) ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, imported_at = EXCLUDED.imported_at,"
             " nodes = EXCLUDED.nodes, edges = EXCLUDED.edges, graph = EXCLUDED.graph, gates = EXCLUDED.gates",
             (city.name, city.source, int(city.imported_at or time.time()), city.nodes, city.edges, city.graph, gates),
-        )  # fmt: skip
+        )
 
     def read_city(self, name: str) -> City | None:
-        row = self._conn.execute("SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities"
-                                 " WHERE name = %s", (name,)).fetchone()  # fmt: skip
+        row = self._conn.execute(
+            "SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities WHERE name = %s", (name,)
+        ).fetchone()
         if row is None:
             return None
         gates = tuple((g["name"], float(g["lon"]), float(g["lat"])) for g in json.loads(row[5]))
@@ -193,15 +208,26 @@ class PostgresStore:
         c = self._conn
         reports, incidents, first, last = self._one(
             "SELECT count(*), count(DISTINCT coalesce(incident_id, seq)), min(observed_at), max(observed_at)"
-            " FROM reports")  # fmt: skip
-        by_kind = {k: (n, m) for k, n, m in c.execute(
-            "SELECT kind, count(*), count(DISTINCT coalesce(incident_id, seq)) FROM reports GROUP BY kind"
-            " ORDER BY kind")}  # fmt: skip
+            " FROM reports"
+        )
+        by_kind = {
+            k: (n, m)
+            for k, n, m in c.execute(
+                "SELECT kind, count(*), count(DISTINCT coalesce(incident_id, seq)) FROM reports GROUP BY kind"
+                " ORDER BY kind"
+            )
+        }
         by_source = dict(c.execute("SELECT source, count(*) FROM reports GROUP BY source ORDER BY 2 DESC").fetchall())
-        return StoreStats(reports=reports, incidents=incidents, batches=self._one("SELECT count(*) FROM batches")[0],
-                          rejects=int(self._one("SELECT coalesce(sum(rejected), 0) FROM batches")[0]),
-                          first_observed=_time(first), last_observed=_time(last), by_kind=by_kind,
-                          by_source=by_source)  # fmt: skip
+        return StoreStats(
+            reports=reports,
+            incidents=incidents,
+            batches=self._one("SELECT count(*) FROM batches")[0],
+            rejects=int(self._one("SELECT coalesce(sum(rejected), 0) FROM batches")[0]),
+            first_observed=_time(first),
+            last_observed=_time(last),
+            by_kind=by_kind,
+            by_source=by_source,
+        )
 
     def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
         try:
@@ -216,23 +242,29 @@ class PostgresStore:
         return User(row[0], row[1]) if row else None
 
     def audit(self, entry: AuditEntry) -> None:
-        self._conn.execute("INSERT INTO audit (at, actor, action, object, outcome) VALUES (%s, %s, %s, %s, %s)",
-                           (entry.at, entry.actor, entry.action, entry.object, entry.outcome))  # fmt: skip
+        self._conn.execute(
+            "INSERT INTO audit (at, actor, action, object, outcome) VALUES (%s, %s, %s, %s, %s)",
+            (entry.at, entry.actor, entry.action, entry.object, entry.outcome),
+        )
 
     def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
-        rows = self._conn.execute("SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT %s",
-                                  (limit,))  # fmt: skip
+        rows = self._conn.execute(
+            "SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT %s", (limit,)
+        )
         return [AuditEntry(*r) for r in rows]
 
     def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
         with self._conn.transaction():
             c = self._conn
-            c.execute("INSERT INTO idempotency VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                      (actor, key, answer, int(time.time())))  # fmt: skip
+            c.execute(
+                "INSERT INTO idempotency VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (actor, key, answer, int(time.time())),
+            )
             if report_ids:
                 with c.cursor() as cur:
-                    cur.executemany("INSERT INTO submitted VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                                    [(r, actor) for r in report_ids])  # fmt: skip
+                    cur.executemany(
+                        "INSERT INTO submitted VALUES (%s, %s) ON CONFLICT DO NOTHING", [(r, actor) for r in report_ids]
+                    )
             return str(self._one("SELECT answer FROM idempotency WHERE actor = %s AND key = %s", (actor, key))[0])
 
     def recall(self, actor: str, key: str) -> str | None:

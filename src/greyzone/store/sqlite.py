@@ -258,20 +258,24 @@ class SqliteStore:
                     "INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, token_sha256, int(time.time()))
                 )
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"cannot add user {name!r}: {exc} (names are unique; roles: reporter, verifier, "
-                             "analyst, admin)") from exc  # fmt: skip
+            raise StoreError(
+                f"cannot add user {name!r}: {exc} (names are unique; roles: reporter, verifier, analyst, admin)"
+            ) from exc
 
     def user_of(self, token_sha256: bytes) -> User | None:
         row = self._conn.execute("SELECT name, role FROM users WHERE token_sha256 = ?", (token_sha256,)).fetchone()
         return User(row[0], row[1]) if row else None
 
     def audit(self, entry: AuditEntry) -> None:
-        self._conn.execute("INSERT INTO audit (at, actor, action, object, outcome) VALUES (?, ?, ?, ?, ?)",
-                           (entry.at, entry.actor, entry.action, entry.object, entry.outcome))  # fmt: skip
+        self._conn.execute(
+            "INSERT INTO audit (at, actor, action, object, outcome) VALUES (?, ?, ?, ?, ?)",
+            (entry.at, entry.actor, entry.action, entry.object, entry.outcome),
+        )
 
     def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
-        rows = self._conn.execute("SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT ?",
-                                  (limit,))  # fmt: skip
+        rows = self._conn.execute(
+            "SELECT at, actor, action, object, outcome FROM audit ORDER BY seq DESC LIMIT ?", (limit,)
+        )
         return [AuditEntry(*r) for r in rows]
 
     def remember(self, actor: str, key: str, answer: str, report_ids: Sequence[bytes]) -> str:
