@@ -37,19 +37,25 @@ def test_demo_has_the_rhythm_of_the_city(tmp_path: Path) -> None:
 
 
 def test_overview_map_draws_every_point_report(tmp_path: Path) -> None:
-    import re
-
-    from greyzone.demo.overview import overview_svg
+    import svgtools
+    from greyzone.application.demo import street_shapes
+    from greyzone.plotting import overview_map
     from greyzone.store.base import ReportQuery
 
     files = write_scenario(tmp_path / "s", seed=2, days=3)
     with SqliteStore.open(tmp_path / "d.db") as store:
         ingest_files(files.report_files(), store)
         reports = list(store.read_reports(ReportQuery()))
-    svg = overview_svg(files.streets, reports, "SYNTHETIC DEMO test")
-    drawn = re.findall(r'<circle class="report (\w+)" cx="([\d.]+)" cy="([\d.]+)"', svg)
+    svg = overview_map(street_shapes(files.streets), reports, "SYNTHETIC DEMO test")
+    root = svgtools.parse(svg)
     points = [r for r in reports if r.area_wkb is None]
-    assert len(drawn) == len(points)
-    assert {k for k, _, _ in drawn} == {r.kind.value for r in points}
-    assert all(0 <= float(x) <= 900 for _, x, _ in drawn)  # the city and its roads fit the frame
-    assert "SYNTHETIC DEMO" in svg and svg.count('fill-opacity="0.18"') >= 2  # other side and grey areas
+    drawn = {
+        gid.removeprefix("report-"): svgtools.marks(svgtools.group(root, gid)) for gid in svgtools.ids(root, "report-")
+    }
+    assert sum(len(v) for v in drawn.values()) == len(points)
+    assert {k: len(v) for k, v in drawn.items()} == {
+        k.value: sum(r.kind is k for r in points) for k in {r.kind for r in points}
+    }
+    width, height = svgtools.size(root)
+    assert all(0 <= x <= width and 0 <= y <= height for v in drawn.values() for x, y in v)  # the city fits the frame
+    assert "SYNTHETIC DEMO" in svg and len(svgtools.ids(root, "area-")) >= 2  # other side and grey areas

@@ -9,6 +9,8 @@ The tree::
     ├── StoreError(RuntimeError)       the store cannot be opened, migrated or written
     │   └── SchemaError                the database was written by a newer greyzone, or is not ours
     ├── SettingsError(ValueError)      a setting is missing or malformed
+    ├── InputError(ValueError)         one input of a question is wrong (names the input: CLI option, API field)
+    │   └── RejectedReportsError       reports sent at once were not valid (every reject listed; none stored)
     └── NotAvailableError(LookupError) a product has nothing to be made from yet (no model, no observations)
 
 Callers catch ``GreyzoneError`` at the edge (CLI, API) and turn it into one clear line.
@@ -61,6 +63,24 @@ class SchemaError(StoreError):
 
 class SettingsError(GreyzoneError, ValueError):
     """A setting is missing or malformed."""
+
+
+class InputError(GreyzoneError, ValueError):
+    """One input of a question is wrong. ``param`` names it as the application layer knows it
+    (``from``, ``window``, ``cell``): the CLI shows it as ``--from``, the API as a field."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(message)
+
+
+class RejectedReportsError(InputError):
+    """Reports sent together failed validation; ``rejects`` holds (row, field, reason) for each, and none was
+    stored (a request lands whole or not at all)."""
+
+    def __init__(self, message: str, rejects: Sequence[tuple[int, str, str]]) -> None:
+        self.rejects = tuple(rejects)
+        super().__init__("reports", message)
 
 
 class NotAvailableError(GreyzoneError, LookupError):

@@ -7,31 +7,22 @@ verifier < analyst < admin, and each endpoint names the least role it needs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-ROLES = ("public", "reporter", "verifier", "analyst", "admin")
-RANK = {r: i for i, r in enumerate(ROLES)}
+from greyzone.application.access import RANK, new_token, token_hash
+
+__all__ = ["RANK", "BodyLimit", "InFlightLimit", "RateLimiter", "error_body", "new_token", "retry_after", "token_hash"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8")).digest()
 
 
 def error_body(status: int, code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:

@@ -103,6 +103,23 @@ class City:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A fitted model kept in the store: its family (``hazard``), the report kinds it was fitted on,
+    its state's format (and version), when it was fitted, the span of the data it learnt from, the
+    fit's figures (JSON) and its state (JSON). ``model_id`` is set by the store."""
+
+    family: str
+    kinds: tuple[str, ...]
+    format: str
+    fitted_at: float
+    data_from: float
+    data_until: float
+    summary: str
+    state: str
+    model_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
     """What one committed batch did. ``incidents``: distinct incidents its new reports belong to."""
 
@@ -160,6 +177,14 @@ class Store(Protocol):
         ...
 
     def city_names(self) -> list[str]: ...
+
+    def write_model(self, model: ModelRecord) -> int:
+        """Keep a fitted model (a new row: earlier fits stay); its id."""
+        ...
+
+    def read_models(self, family: str) -> list[ModelRecord]:
+        """The newest model of the family for each set of kinds, newest first."""
+        ...
 
     def close(self) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from greyzone.store.base import (
     AuditEntry,
     BatchResult,
     City,
+    ModelRecord,
     ReportFrame,
     ReportQuery,
     StoreStats,
@@ -49,6 +51,7 @@ class MemoryStore:
         self._incident: dict[int, int] = {}  # seq -> incident, for reports that joined another's
         self._by_id: dict[bytes, int] = {}
         self._cities: dict[str, City] = {}
+        self._models: list[ModelRecord] = []
         self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
         self._rejects: list[Reject] = []
         self._rejected_rows = 0
@@ -160,6 +163,17 @@ class MemoryStore:
 
     def city_names(self) -> list[str]:
         return sorted(self._cities)
+
+    def write_model(self, model: ModelRecord) -> int:
+        self._models.append(replace(model, model_id=len(self._models) + 1))
+        return len(self._models)
+
+    def read_models(self, family: str) -> list[ModelRecord]:
+        newest: dict[tuple[str, ...], ModelRecord] = {}
+        for m in self._models:
+            if m.family == family and (m.kinds not in newest or m.fitted_at >= newest[m.kinds].fitted_at):
+                newest[m.kinds] = m
+        return sorted(newest.values(), key=lambda m: (-m.fitted_at, -m.model_id))
 
     def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
         if name in self._users or any(t == token_sha256 for t, _ in self._users.values()):

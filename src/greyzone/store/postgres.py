@@ -28,6 +28,7 @@ from greyzone.store.base import (
     AuditEntry,
     BatchResult,
     City,
+    ModelRecord,
     ReportFrame,
     ReportQuery,
     StoreStats,
@@ -35,7 +36,17 @@ from greyzone.store.base import (
     frame_from_rows,
 )
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, LinkInput, candidate_windows, plan_links, radius_cap_m
-from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
+from greyzone.store.rows import (
+    MODEL_INSERT,
+    NEWEST_MODELS,
+    ROW_COLUMNS,
+    PreparedBatch,
+    first_occurrences,
+    model_from_row,
+    model_row,
+    prepare,
+    report_from_row,
+)
 from greyzone.store.sqlite import _time, _where
 
 _MIGRATION_LOCK = 0x67727A31
@@ -203,6 +214,12 @@ class PostgresStore:
 
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
+
+    def write_model(self, model: ModelRecord) -> int:
+        return int(self._one(MODEL_INSERT + " RETURNING id", model_row(model))[0])
+
+    def read_models(self, family: str) -> list[ModelRecord]:
+        return [model_from_row(r) for r in self._conn.execute(NEWEST_MODELS, (family,)).fetchall()]
 
     def stats(self) -> StoreStats:
         c = self._conn

@@ -25,6 +25,7 @@ from greyzone.model.cells import cells_of_block
 from greyzone.model.columns import ReportColumns
 from greyzone.model.enums import InfraStatus, Kind, Service, ServiceStatus, ShellingKind, Side, TimePrecision, Utility
 from greyzone.model.report import Report, report_from_trusted
+from greyzone.store.base import ModelRecord
 from greyzone.store.plan import LinkInput, link_input
 
 #: The columns a report is written with; the store adds ``seq`` (append order) and ``incident_id``.
@@ -166,4 +167,37 @@ def report_from_row(row: Sequence[Any]) -> Report:
         status=_status(kind, a.get("status")),
         killed=a.get("killed"),
         injured=a.get("injured"),
+    )
+
+
+#: A model row (both SQL backends; SQLite swaps the placeholders for ``?``).
+MODEL_INSERT = (
+    "INSERT INTO models (family, kinds, format, fitted_at, data_from, data_until, summary, state)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+#: The newest model of a family per set of kinds (ties: the later row), newest first.
+NEWEST_MODELS = (
+    "SELECT id, family, kinds, format, fitted_at, data_from, data_until, summary, state FROM models m"
+    " WHERE family = %s AND NOT EXISTS (SELECT 1 FROM models n WHERE n.family = m.family AND n.kinds = m.kinds"
+    " AND (n.fitted_at > m.fitted_at OR (n.fitted_at = m.fitted_at AND n.id > m.id)))"
+    " ORDER BY fitted_at DESC, id DESC"
+)
+
+
+def model_row(m: ModelRecord) -> tuple[Any, ...]:
+    return (m.family, ",".join(m.kinds), m.format, m.fitted_at, m.data_from, m.data_until, m.summary, m.state)
+
+
+def model_from_row(row: Sequence[Any]) -> ModelRecord:
+    model_id, family, kinds, fmt, fitted_at, data_from, data_until, summary, state = row
+    return ModelRecord(
+        family,
+        tuple(kinds.split(",")) if kinds else (),
+        fmt,
+        float(fitted_at),
+        float(data_from),
+        float(data_until),
+        summary,
+        state,
+        int(model_id),
     )

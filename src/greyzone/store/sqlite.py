@@ -29,6 +29,7 @@ from greyzone.store.base import (
     AuditEntry,
     BatchResult,
     City,
+    ModelRecord,
     ReportFrame,
     ReportQuery,
     StoreStats,
@@ -44,9 +45,13 @@ from greyzone.store.plan import (
     radius_cap_m,
 )
 from greyzone.store.rows import (
+    MODEL_INSERT,
+    NEWEST_MODELS,
     ROW_COLUMNS,
     PreparedBatch,
     first_occurrences,
+    model_from_row,
+    model_row,
     prepare,
     report_from_row,
 )
@@ -250,6 +255,15 @@ class SqliteStore:
 
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
+
+    def write_model(self, model: ModelRecord) -> int:
+        with self._conn:
+            cursor = self._conn.execute(MODEL_INSERT.replace("%s", "?"), model_row(model))
+        return int(cursor.lastrowid or 0)
+
+    def read_models(self, family: str) -> list[ModelRecord]:
+        rows = self._conn.execute(NEWEST_MODELS.replace("%s", "?"), (family,)).fetchall()
+        return [model_from_row(r) for r in rows]
 
     def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
         try:

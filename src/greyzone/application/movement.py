@@ -1,0 +1,304 @@
+"""Cities and movement: street networks with their ways out, the least-exposure route over a departure
+window (with every fresh hazard model and the fused control map), and the status of each way out."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from greyzone.application.control import control_grid, day_text, fused_control, observations_or_refuse
+from greyzone.application.hazard import HazardModel, hazard_state, stored_models
+from greyzone.application.reports import Json
+from greyzone.control.fusion import ControlHistory
+from greyzone.errors import InputError, NotAvailableError
+from greyzone.ingest.geojson import iter_features
+from greyzone.ingest.osm import graph_summary, read_street_graph
+from greyzone.model.enums import Kind
+from greyzone.routing.corridors import Corridor, Status, corridors, history
+from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode, Profile, edge_states
+from greyzone.routing.graph import StreetGraph
+from greyzone.routing.planner import Planner, RoutePlan, alternatives, best_departure
+from greyzone.store.base import City, Store
+
+KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
+Floats = npt.NDArray[np.float64]
+Gate = tuple[str, float, float]  # name, lon, lat
+MAX_SNAP_M = 1000.0  # a point farther from every street is outside the city
+MAX_GATE_SNAP_M = 500.0
+
+
+@dataclass(frozen=True)
+class CityGraph:
+    city: City
+    graph: StreetGraph
+
+
+def city_graph(store: Store, name: str) -> CityGraph:
+    """The city of that name and its street graph; NotAvailableError naming the known ones."""
+    city = store.read_city(name)
+    if city is None:
+        known = ", ".join(store.city_names()) or "none"
+        raise NotAvailableError(f"no city {name!r} in the store (known: {known}; `greyzone city import` adds one)")
+    return CityGraph(city, StreetGraph.from_bytes(city.graph))
+
+
+def read_gates(path: Path) -> list[Gate]:
+    """Named points (a Point GeoJSON with a ``name`` property per feature)."""
+    out = []
+    for n, feature in iter_features(path):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point" or not props.get("name"):
+            raise InputError("gates", f"{path}:{n}: expected a Point feature with a name")
+        x, y = geometry["coordinates"][:2]
+        out.append((str(props["name"]), float(x), float(y)))
+    return out
+
+
+def import_city(store: Store, file: Path, name: str, gates: Path | None) -> Json:
+    """Import a street network (replacing a city of that name) and its gates; what was imported."""
+    graph = read_street_graph(file)
+    points = read_gates(gates) if gates is not None else []
+    snapped = [(n, *graph.snap(x, y)) for n, x, y in points]
+    far = [f"{n} ({d:.0f} m)" for n, _, d in snapped if d > MAX_GATE_SNAP_M]
+    if far:
+        raise InputError("gates", f"gates more than {MAX_GATE_SNAP_M:.0f} m from any street: {', '.join(far)}")
+    store.write_city(City(name, str(file), graph.to_bytes(), graph.n_nodes, graph.n_edges, tuple(points)))
+    gate_rows = [{"name": n, "snapped_m": round(d, 1)} for n, _, d in snapped]
+    return {"city": name, **graph_summary(graph), "gates": gate_rows}
+
+
+def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
+    """The street junction nearest a point, and how far it is."""
+    graph = city_graph(store, city).graph
+    node, distance = graph.snap(lon, lat)
+    return {
+        "node": node,
+        "lon": float(graph.lon[node]),
+        "lat": float(graph.lat[node]),
+        "distance_m": round(distance, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the clock
+
+
+def kyiv_time(day: date, clock: str, param: str = "depart") -> datetime:
+    """HH:MM on ``day`` in Kyiv time, as UTC."""
+    try:
+        t = datetime.strptime(clock.strip(), "%H:%M").time()
+    except ValueError:
+        raise InputError(param, f"expected HH:MM (24-hour, Kyiv time); got {clock!r}") from None
+    return datetime.combine(day, t, KYIV).astimezone(UTC)
+
+
+def window_departures(day: date, window: str, step_min: int) -> list[datetime]:
+    """The departures (UTC) every ``step_min`` minutes across a Kyiv-time window HH:MM-HH:MM of ``day``."""
+    parts = window.split("-")
+    if len(parts) != 2:
+        raise InputError("window", f"expected HH:MM-HH:MM; got {window!r}")
+    start, end = (kyiv_time(day, p, "window") for p in parts)
+    if end <= start:
+        raise InputError("window", "the window must end after it starts")
+    out = []
+    while start <= end:
+        out.append(start)
+        start += timedelta(minutes=step_min)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- routes
+
+
+def street_middles(graph: StreetGraph) -> Floats:
+    """The mean point of each street's shape (lon, lat)."""
+    offsets = graph.shape_offset
+    return np.array([graph.shape_lonlat[a:b].mean(axis=0) for a, b in itertools.pairwise(offsets)])
+
+
+def route_rates(
+    store: Store, models: Sequence[HazardModel], graph: StreetGraph, profile: Profile, hour0: datetime, hours: int
+) -> tuple[dict[Kind, Floats] | None, list[str]]:
+    """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
+    (conservatively as its most harmful kind for this mode); notes say what was left out."""
+    rates: dict[Kind, Floats] = {}
+    notes: list[str] = []
+    if not models:
+        notes.append("no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)")
+    middle = street_middles(graph)
+    start = hour0.timestamp()
+    for model in models:
+        state = hazard_state(store, model, hour0)
+        fresh, age_h = state.freshness(start)
+        if not fresh:
+            notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
+            continue
+        kind = max(model.kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
+        cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
+        window = state.params.window
+        bins = window.bin_of(start + 3600.0 * np.arange(hours, dtype=np.float64))  # the model's bin of each hour
+        first = max(int(bins[0]), state.now_bin + 1)  # the present bin is forecast as the next one
+        by_bin = state.segment_rates(np.asarray(cell, dtype=np.int64), first, max(1, int(bins[-1]) - first + 1))
+        hourly = by_bin[:, np.clip(bins - first, 0, by_bin.shape[1] - 1)]
+        rates[kind] = rates.get(kind, 0.0) + hourly
+    return (rates or None), notes
+
+
+def route_control(store: Store, graph: StreetGraph, when: datetime, notes: list[str]) -> npt.NDArray[np.int8] | None:
+    """Control state per street at ``when`` from the fused map, or None (with a note) when nothing is known."""
+    try:
+        fusion = fused_control(store, when, 8)
+    except NotAvailableError:
+        notes.append("no control observations stored: the route ignores who holds what")
+        return None
+    cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    return edge_states(graph, fusion.states(when.timestamp())[cell])
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    city: str
+    origin: tuple[float, float]  # lon, lat
+    destination: tuple[float, float]
+    mode: Mode
+    starts: list[datetime]  # departures tried (UTC), the first being the earliest
+    grey_penalty: float | None = 10.0  # None: grey ground is closed
+    alternatives: bool = False
+    models: list[HazardModel] | None = None  # default: the newest stored model per set of kinds
+
+
+@dataclass(frozen=True)
+class RouteAnswer:
+    """The route of each departure, the best one, its alternatives and what it was planned on."""
+
+    request: RouteRequest
+    graph: StreetGraph
+    snapped_m: tuple[float, float]
+    routes: list[RoutePlan]
+    best: int
+    notes: list[str]
+    others: list[RoutePlan] = field(default_factory=list)
+
+    @property
+    def route(self) -> RoutePlan:
+        return self.routes[self.best]
+
+    @property
+    def depart(self) -> datetime:
+        return self.request.starts[self.best]
+
+    def line(self) -> list[list[float]]:
+        """The best route's shape: the points of its streets in order (lon, lat)."""
+        return route_line(self.graph, self.route.edges)
+
+    def riskiest(self) -> list[Json]:
+        """The streets that carry most of the route's risk: share, threat and the time one enters each."""
+        return [
+            {
+                "street": s.name or f"#{s.edge}",
+                "share": round(s.share, 3),
+                "threat": s.threat.value if s.threat else None,
+                "entered": (self.depart + timedelta(minutes=s.minute)).isoformat(),
+            }
+            for s in self.route.riskiest
+        ]
+
+
+def route_line(graph: StreetGraph, edges: npt.NDArray[np.int64]) -> list[list[float]]:
+    offsets = graph.shape_offset
+    return [p for e in edges.tolist() for p in graph.shape_lonlat[offsets[e] : offsets[e + 1]].tolist()]
+
+
+def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
+    """The least-exposure route for each departure with the stored hazard and control (6 hours of
+    forecast past the last one: long walks cross hours), the best of them, and its alternatives."""
+    graph = city_graph(store, req.city).graph
+    (origin, d0), (destination, d1) = graph.snap(*req.origin), graph.snap(*req.destination)
+    for param, distance in (("from", d0), ("to", d1)):
+        if not distance <= MAX_SNAP_M:
+            raise InputError(
+                param,
+                f"the point is {distance / 1000:.1f} km from the nearest street of {req.city!r}: "
+                "pick a point inside the city",
+            )
+    profile = PROFILES[req.mode]
+    hour0 = req.starts[0].replace(minute=0, second=0, microsecond=0)
+    hours = math.ceil((req.starts[-1] - hour0).total_seconds() / 3600) + 6
+    models = stored_models(store) if req.models is None else req.models
+    rates, notes = route_rates(store, models, graph, profile, hour0, hours)
+    states = route_control(store, graph, req.starts[0], notes)
+    offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
+    planner = Planner(graph, profile, rates, states, req.grey_penalty)
+    best, routes = best_departure(planner, origin, destination, offsets)
+    notes += [routes[best].note] if routes[best].note else []
+    others: list[RoutePlan] = []
+    if req.alternatives and routes[best].reachable and rates:
+        others = alternatives(
+            graph, profile, origin, destination, rates, states, req.grey_penalty, depart_s=float(offsets[best])
+        )
+    return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others)
+
+
+# -------------------------------------------------------------------------------------------- ways out
+
+
+def corridor_layer(store: Store, city: str, when: datetime, res: int) -> Json:
+    """Each way out at ``when`` (open / risky / cut) as GeoJSON: the gate's point and the route it would take."""
+    found = city_graph(store, city)
+    graph, gates = found.graph, found.city.gates
+    if not gates:
+        raise NotAvailableError(f"city {city!r} has no gates: import it with --gates")
+    fusion = fused_control(store, when, res)
+    cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    states = edge_states(graph, fusion.states(when.timestamp())[cell])
+    centre = graph.snap(float(np.median(graph.lon)), float(np.median(graph.lat)))[0]
+    ways: list[Corridor] = corridors(
+        graph, graph.length_m, states, centre, [(n, graph.snap(x, y)[0]) for n, x, y in gates]
+    )
+    features: list[Json] = []
+    for c, (gate, x, y) in zip(ways, gates, strict=True):
+        props = {"gate": gate, "status": c.status.value}
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]}, "properties": props})
+        if c.edges.size:
+            line = {"type": "LineString", "coordinates": route_line(graph, c.edges)}
+            features.append({"type": "Feature", "geometry": line, "properties": dict(props)})
+    return {"type": "FeatureCollection", "features": features, "at": when.isoformat()}
+
+
+def corridor_history(
+    store: Store, city: str, when: datetime, days: int, res: int, centre: tuple[float, float] | None
+) -> list[Json]:
+    """For each way out: its status at ``when`` and since when (day by day over the last ``days`` days)."""
+    found = city_graph(store, city)
+    graph = found.graph
+    if not found.city.gates:
+        raise InputError("city", f"city {city!r} has no gates: import it with --gates")
+    observations = observations_or_refuse(store, when)
+    grid = control_grid(observations, res)
+    control = ControlHistory(grid, observations)
+    cell_of_point, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    x, y = centre or (float(np.median(graph.lon)), float(np.median(graph.lat)))
+    start = graph.snap(x, y)[0]
+    gates = [(name, graph.snap(lon, lat)[0]) for name, lon, lat in found.city.gates]
+    daily = []
+    for back in range(days, -1, -1):
+        t = when.timestamp() - back * 86_400
+        daily.append((day_text(t), edge_states(graph, control.at(t).states(t)[cell_of_point])))
+    log: dict[str, list[tuple[str, Status]]] = history(graph, graph.length_m, daily, start, gates)
+    return [
+        {
+            "gate": name,
+            "status": log[name][-1][1].value,
+            "since": log[name][-1][0],
+            "since_is_lower_bound": len(log[name]) == 1,
+        }
+        for name, _ in gates
+    ]

@@ -1,0 +1,11 @@
+"""The greyzone command line: thin; every command reads its options, asks the application layer,
+and prints the answer, ending with a one-line summary (or JSON with ``--json``).
+
+One module per command group; the options and parsers they share (store, time, bounding box,
+LON,LAT, city) are in ``common``.
+"""
+
+from greyzone.cli import control, hazard, movement, reports, users
+from greyzone.cli.common import app, main
+
+__all__ = ["app", "control", "hazard", "main", "movement", "reports", "users"]

@@ -1,0 +1,236 @@
+"""Cities and movement: ``greyzone city``, ``corridors`` and ``route``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from greyzone.application.hazard import model_from_file
+from greyzone.application.movement import (
+    KYIV,
+    RouteAnswer,
+    RouteRequest,
+    corridor_history,
+    import_city,
+    kyiv_time,
+    plan_route,
+    snap_point,
+    window_departures,
+)
+from greyzone.cli.common import (
+    DbOption,
+    JsonOption,
+    UrlOption,
+    app,
+    out,
+    parse_lonlat,
+    parse_time,
+    refusing,
+    store_of,
+)
+from greyzone.errors import GreyzoneError
+from greyzone.routing.exposure import Mode
+
+city_app = typer.Typer(no_args_is_help=True, help="A city's street network and its ways out (gates).")
+app.add_typer(city_app, name="city")
+CityOption = Annotated[str, typer.Option("--city", help="An imported city (`greyzone city import`).")]
+
+
+@city_app.command("import")
+def city_import(
+    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm, .osm.bz2, .graphml (osmnx) or line .geojson")],
+    name: Annotated[str, typer.Option(help="The city's name in the store.")],
+    gates: Annotated[Path | None, typer.Option(help="Point GeoJSON of the ways out (property name).")] = None,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a street network (replacing a city of that name) and its gates."""
+    with store_of(db, database_url, create=True) as store, refusing():
+        s = import_city(store, file, name, gates)
+    if as_json:
+        out(json.dumps(s))
+        return
+    out(
+        f"city {name}: {s['nodes']:,} junctions, {s['edges']:,} directed streets, {s['km']:,} km,"
+        f" {len(s['gates']):,} gates; from {file}"  # type: ignore[arg-type]
+    )
+
+
+@city_app.command("snap")
+def city_snap(
+    name: Annotated[str, typer.Option()],
+    lonlat: Annotated[str, typer.Option(help="LON,LAT")],
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The street junction nearest a point, and how far it is."""
+    lon, lat = parse_lonlat(lonlat, "--lonlat")
+    with store_of(db, database_url) as store, refusing(missing="--name"):
+        row = snap_point(store, name, lon, lat)
+    text = f"junction {row['node']} at {row['lon']:.6f},{row['lat']:.6f}, {row['distance_m']:.0f} m away"
+    out(json.dumps(row) if as_json else text)
+
+
+@city_app.command("fetch")
+def city_fetch(
+    place: Annotated[str, typer.Argument(help='A place name, e.g. "Pokrovsk, Ukraine".')],
+    name: Annotated[str, typer.Option(help="The city's name in the store.")],
+    db: DbOption = None,
+) -> None:
+    """Download a city's streets from OpenStreetMap (Overpass, through osmnx) and import them."""
+    try:
+        import osmnx  # type: ignore[import-not-found]
+    except ImportError:
+        raise GreyzoneError(
+            f"city fetch {place!r} needs the network and osmnx (pip install osmnx); offline, export "
+            "the area as .osm.pbf and use `greyzone city import`"
+        ) from None
+    try:
+        g = osmnx.graph_from_place(place, network_type="all", simplify=True)
+    except Exception as exc:
+        raise GreyzoneError(f"city fetch {place!r} failed (is the network reachable?): {exc}") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "city.graphml"
+        osmnx.save_graphml(g, path)
+        city_import(path, name, None, db, None, False)
+
+
+@app.command("corridors")
+def corridors_cmd(
+    city: CityOption,
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    centre: Annotated[
+        str | None, typer.Option(help="LON,LAT the routes start from (default: the city's middle).")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=365, help="How far back to look for since-when.")] = 14,
+    res: Annotated[int, typer.Option(min=6, max=9, help="H3 resolution of the control map.")] = 8,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """For each way out of the city: open, risky (only through grey ground) or cut, and since when."""
+    when = parse_time(at, "--at") or datetime.now(UTC)
+    start = parse_lonlat(centre, "--centre") if centre is not None else None
+    with store_of(db, database_url) as store, refusing(missing="--city"):
+        rows = corridor_history(store, city, when, days, res, start)
+    if as_json:
+        out(json.dumps({"city": city, "at": when.isoformat(), "corridors": rows}))
+        return
+    for r in rows:
+        since = f"since {'at least ' if r['since_is_lower_bound'] else ''}{r['since']}"
+        out(f"{r['gate']:<28} {r['status']:<6} {since}")
+    out(f"{len(rows)} ways out of {city} on {when:%Y-%m-%d %H:%M} UTC, from the fused control map (res {res})")
+
+
+@app.command("route")
+def route_cmd(
+    city: CityOption,
+    from_: Annotated[str, typer.Option("--from", help="LON,LAT")],
+    to: Annotated[str, typer.Option(help="LON,LAT")],
+    mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
+    depart: Annotated[str, typer.Option(help="HH:MM, Kyiv time (24-hour)")] = "12:00",
+    window: Annotated[
+        str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
+    ] = None,
+    step: Annotated[int, typer.Option(min=5, max=240, help="Minutes between departures tried in --window.")] = 30,
+    alternatives: Annotated[bool, typer.Option(help="Also list up to 5 risk-vs-time alternatives.")] = False,
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    hazard: Annotated[
+        list[Path] | None, typer.Option(help="Exported hazard model file(s); default: the newest in the store")
+    ] = None,
+    grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
+    geojson: Annotated[Path | None, typer.Option(help="Write the route here.")] = None,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The least-exposure route between two points for a mode of travel, its risk and what carries it."""
+    if mode not in {m.value for m in Mode}:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(m.value for m in Mode)}; got {mode!r}", param_hint="--mode"
+        )
+    try:
+        day = datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
+    except ValueError:
+        raise typer.BadParameter("expected --date YYYY-MM-DD and --depart HH:MM", param_hint="--depart") from None
+    origin, destination = parse_lonlat(from_, "--from"), parse_lonlat(to, "--to")
+    with refusing(missing="--hazard"):
+        starts = window_departures(day, window, step) if window else [kyiv_time(day, depart)]
+        models = [model_from_file(p) for p in hazard] if hazard else None
+    request = RouteRequest(
+        city, origin, destination, Mode(mode), starts, None if grey == "forbid" else 10.0, alternatives, models
+    )
+    with store_of(db, database_url) as store, refusing(missing="--city"):
+        answer = plan_route(store, request)
+    row = route_row(answer, bool(window))
+    if geojson is not None and answer.route.reachable:
+        line = {"type": "LineString", "coordinates": answer.line()}
+        feature = {"type": "Feature", "properties": {k: v for k, v in row.items() if k != "riskiest"}, "geometry": line}
+        geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    if as_json:
+        out(json.dumps(row))
+    else:
+        print_route(answer, bool(window))
+
+
+def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:
+    r = a.route
+    curve = [
+        {"depart": t.isoformat(), "risk": p.risk, "minutes": round(p.seconds / 60, 1)}
+        for t, p in zip(a.request.starts, a.routes, strict=True)
+    ]
+    others = [
+        {"km": round(o.length_m / 1000, 3), "minutes": round(o.seconds / 60, 1), "risk": o.risk} for o in a.others
+    ]
+    return {
+        "reachable": r.reachable,
+        "reason": r.reason,
+        "mode": a.request.mode.value,
+        "depart": a.depart.isoformat(),
+        "length_m": round(r.length_m, 1),
+        "minutes": round(r.seconds / 60, 1),
+        "exposure": r.exposure,
+        "risk": r.risk,
+        "snapped_m": [round(d, 1) for d in a.snapped_m],
+        "riskiest": a.riskiest(),
+        "notes": a.notes,
+        "assumptions": r.assumptions,
+        "curve": curve if windowed else None,
+        "alternatives": others,
+    }
+
+
+def print_route(a: RouteAnswer, windowed: bool) -> None:
+    result, when = a.route, a.depart
+    if not result.reachable:
+        out(f"no route: {result.reason}")
+        return
+    risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
+    top = "; ".join(
+        f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
+        f"{(when + timedelta(minutes=s.minute)).astimezone(KYIV):%H:%M})"
+        for s in result.riskiest
+    )
+    lead = f"best departure {when.astimezone(KYIV):%H:%M} (Kyiv) — " if windowed else ""
+    out(
+        f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+        + (f"; riskiest: {top}" if top else "")
+        + "".join(f"\nnote: {n}" for n in a.notes)
+    )
+    for r in a.others:
+        out(f"  alternative: {r.length_m / 1000:.2f} km, {r.seconds / 60:.0f} min, risk {r.risk or 0.0:.3%}")
+    if not windowed:
+        return
+    peak = max((p.risk or 0.0) for p in a.routes) or 1.0
+    for t, p in zip(a.request.starts, a.routes, strict=True):
+        level = "unknown" if p.risk is None else f"{p.risk:.3%}"
+        bar = "█" * int(np.round(40 * (p.risk or 0.0) / peak))
+        out(f"  {t.astimezone(KYIV):%H:%M}  {level:>8}  {bar}")

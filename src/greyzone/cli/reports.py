@@ -1,0 +1,179 @@
+"""Reports in and out: ``init``, ``ingest``, ``reports``, ``stats``, ``demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from greyzone.application.demo import make_demo
+from greyzone.application.reports import ExportFormat, export_reports, ingest_reports, stats_to_dict
+from greyzone.application.stores import store_name
+from greyzone.cli.common import (
+    DbOption,
+    JsonOption,
+    TimeHelp,
+    UrlOption,
+    app,
+    byte_progress,
+    cli_settings,
+    err,
+    out,
+    parse_bbox,
+    parse_time,
+    print_stats,
+    store_of,
+)
+from greyzone.ingest.formats import Format
+from greyzone.ingest.records import Reject, write_rejects
+from greyzone.ingest.runner import DEFAULT_BATCH_SIZE
+from greyzone.model.enums import Kind
+from greyzone.settings import reporter_key
+from greyzone.store.base import BatchResult, ReportQuery, StoreStats
+
+
+@app.command()
+def init(db: DbOption = None, database_url: UrlOption = None) -> None:
+    """Create (or migrate) the store and its reporter key."""
+    settings = cli_settings(db, database_url)
+    with store_of(db, database_url, create=True) as store:
+        version = store.schema_version()
+    reporter_key(settings)
+    out(f"store ready: {store_name(settings)} (schema version {version}); reporter key: {settings.key_path}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to ingest.", exists=True, dir_okay=False)],
+    db: DbOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="The files' format; auto recognises it.")] = Format.AUTO,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write every rejected row here (CSV).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Source for rows that name none.")] = None,
+    gazetteer: Annotated[
+        Path | None, typer.Option("--gazetteer", help="Folder of gazetteer files for place names.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Reports per transaction.")] = DEFAULT_BATCH_SIZE,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest report files; each batch lands whole or not at all, rejects are reported with reasons."""
+    settings = cli_settings(db, database_url, gazetteer)
+    kept: list[Reject] = []
+    with store_of(db, database_url, create=True) as store, byte_progress(as_json) as progress:
+        task = progress.add_task("ingest", total=sum(f.stat().st_size for f in files))
+        done_before: dict[Path, int] = {}
+
+        def on_batch(path: Path, _: BatchResult, position: int) -> None:
+            progress.update(task, advance=position - done_before.get(path, 0), description=path.name)
+            done_before[path] = position
+
+        s = ingest_reports(
+            store,
+            settings,
+            files,
+            fmt=fmt,
+            source=source,
+            batch_size=batch_size,
+            on_rejects=kept.extend,
+            on_batch=on_batch,
+        )
+    if rejects is not None:
+        write_rejects(kept, rejects)
+    if as_json:
+        out(json.dumps(s.as_dict()))
+        return
+    for r in kept[:10]:
+        err.print(f"[yellow]rejected[/] {r}", highlight=False, soft_wrap=True)
+    if len(kept) > 10:
+        where = f" (all in {rejects})" if rejects else " (use --rejects PATH)"
+        err.print(f"… and {len(kept) - 10} more rejects{where}")
+    out(
+        f"ingested {len(files)} file(s): {s.accepted} accepted, {s.duplicates} duplicates, {s.rejected} rejected,"
+        f" {s.incidents} incidents"
+    )
+
+
+@app.command()
+def reports(
+    db: DbOption = None,
+    since: Annotated[str | None, typer.Option(help=f"From this time ({TimeHelp}).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (exclusive).")] = None,
+    kind: Annotated[list[Kind] | None, typer.Option(help="Only these kinds (repeat for several).")] = None,
+    bbox: Annotated[str | None, typer.Option(help="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv, geojson or jsonl")] = ExportFormat.CSV,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Export stored reports (ordered by time)."""
+    query = ReportQuery(
+        since=parse_time(since, "--since"),
+        until=parse_time(until, "--until"),
+        kinds=frozenset(kind or ()),
+        bbox=parse_bbox(bbox),
+        limit=limit,
+    )
+    with store_of(db, database_url) as store:
+        if output is None:
+            n = export_reports(store, query, fmt, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                n = export_reports(store, query, fmt, stream)
+    err.print(f"exported {n} reports as {fmt.value}" + (f" to {output}" if output else ""))
+
+
+@app.command()
+def stats(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """What the store holds: reports and incidents by kind, sources, time span."""
+    with store_of(db, database_url) as store:
+        s = store.stats()
+    if as_json:
+        out(json.dumps(stats_to_dict(s)))
+        return
+    print_stats(s)
+    out(f"{s.reports} reports, {s.incidents} incidents, {s.batches} batches, {s.rejects} rejects ({span(s)})")
+
+
+def span(s: StoreStats) -> str:
+    if s.first_observed is None or s.last_observed is None:
+        return "empty"
+    return f"{s.first_observed:%Y-%m-%d %H:%M} to {s.last_observed:%Y-%m-%d %H:%M} UTC"
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="The demo store (created anew).")] = Path("greyzone-demo.db"),
+    folder: Annotated[Path, typer.Option("--dir", help="Where the scenario's files are written.")] = Path(
+        "demo-scenario"
+    ),
+    seed: Annotated[int, typer.Option(help="Same seed, same scenario.")] = 7,
+    days: Annotated[int, typer.Option(min=1, max=365)] = 28,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the SYNTHETIC demo scenario (a Pokrovsk-like city), ingest it, show what is stored."""
+    d = make_demo(cli_settings(db), folder, seed=seed, days=days)
+    if as_json:
+        answer = {
+            "ingest": d.summary.as_dict(),
+            "store": stats_to_dict(d.stats),
+            "map": str(d.picture),
+            "synthetic": True,
+        }
+        out(json.dumps(answer))
+        return
+    err.print(
+        "[bold red]SYNTHETIC DEMO DATA[/] — generated, not real reports. Streets and gates for routing: "
+        f"{d.files.streets}, {d.files.gates}"
+    )
+    for r in d.rejects:
+        err.print(f"[yellow]rejected on purpose[/] {r}", highlight=False, soft_wrap=True)
+    print_stats(d.stats)
+    out(
+        f"demo: {d.summary.accepted} reports accepted ({d.summary.incidents} incidents), {d.summary.rejected} rejects"
+        f" (see {d.rejects_file}), store {db}, map {d.picture}"
+    )

@@ -1,0 +1,50 @@
+"""The service: ``greyzone user`` (a role and a token each) and ``greyzone serve``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from greyzone.application.access import add_user
+from greyzone.application.stores import store_name
+from greyzone.cli.common import DbOption, JsonOption, UrlOption, app, cli_settings, out, refusing, store_of
+
+user_app = typer.Typer(no_args_is_help=True, help="Users of the service: a role and a token each.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="A name (letters, digits, _.@-).")],
+    role: Annotated[str, typer.Option(help="reporter, verifier, analyst or admin")],
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a user and print their token once (only its SHA-256 is stored)."""
+    with store_of(db, database_url, create=True) as store, refusing(name="NAME", role="--role"):
+        user = add_user(store, name, role, actor="cli")
+    if as_json:
+        out(json.dumps({"name": user.name, "role": user.role, "token": user.token}))
+    else:
+        out(f"{user.name} ({user.role}); token, shown only now: {user.token}")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
+    in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
+) -> None:
+    """Run the API and the web map (FastAPI + uvicorn)."""
+    from greyzone.service.app import serve
+    from greyzone.service.deps import Limits
+
+    settings = cli_settings(db, database_url)
+    out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")
+    serve(settings, host, port, Limits(per_minute=rate, in_flight=in_flight))

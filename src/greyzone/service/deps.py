@@ -1,0 +1,169 @@
+"""What every router shares, from one place: the gate (the store behind one lock, the rate limiter,
+the layer cache), the caller and their role, the limits, the one error type and its shape."""
+
+# no "from __future__ import annotations": FastAPI reads these annotations at run time
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+
+from greyzone.application.access import RANK, user_of_token
+from greyzone.application.reports import Json, PublicRule
+from greyzone.application.stores import AppStore, open_store
+from greyzone.service.guard import RateLimiter, retry_after
+from greyzone.settings import Settings
+from greyzone.store.base import AuditEntry, User
+
+PUBLIC = User("public", "public")
+JSON_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "GeoJSON", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 2_000_000
+    per_minute: int = 1200  # per token (public: per client address)
+    in_flight: int = 64  # requests handled at once; more are answered 503 at once
+    max_batch: int = 5000
+    public_delay_h: float = 24.0
+    min_count: int = 5
+    layer_ttl_s: float = 60.0
+
+    @property
+    def public(self) -> PublicRule:
+        """What the public may see of incidents."""
+        return PublicRule(self.public_delay_h, self.min_count)
+
+
+class ApiError(Exception):
+    """An answer other than success: status, a code, a message for people, details (field, reason)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details, self.headers = status, code, message, details, headers
+
+
+class Gate:
+    """The store (one connection, one request at a time), the audit log, who may pass, and the cache."""
+
+    def __init__(self, settings: Settings, limits: Limits) -> None:
+        self.settings, self.limits = settings, limits
+        self.store: AppStore = open_store(settings)
+        self.lock = threading.Lock()
+        self.limiter = RateLimiter(limits.per_minute)
+        self._cache: OrderedDict[tuple[object, ...], tuple[float, bytes]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    @contextmanager
+    def locked(self) -> Iterator[AppStore]:
+        with self.lock:
+            yield self.store
+
+    def cached_bytes(self, key: tuple[object, ...], make: Callable[[], bytes], ttl_s: float) -> bytes:
+        """``make()`` at most once per ``ttl_s`` per key; the 256 most recent keys are kept."""
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < ttl_s:
+                self._cache.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = (now, value)
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return value
+
+    def cached(self, key: tuple[object, ...], make: Callable[[], Json]) -> Response:
+        """A layer computed at most once per ``layer_ttl_s`` per question (layers may be that far behind
+        the store), kept serialised: a hit costs no encoding."""
+        return json_response(self.cached_bytes(key, lambda: json.dumps(make()).encode(), self.limits.layer_ttl_s))
+
+    def audit(self, actor: str, action: str, obj: str, outcome: str) -> None:
+        with self.locked() as s:
+            s.audit(AuditEntry(time.time(), actor, action, obj, outcome))
+
+    def caller(self, request: Request, authorization: str | None) -> User:
+        if authorization is None:
+            user, client = PUBLIC, f"ip:{request.client.host if request.client else '?'}"
+        else:
+            scheme, _, token = authorization.partition(" ")
+            with self.locked() as s:
+                found = user_of_token(s, token.strip()) if scheme.lower() == "bearer" else None
+            if found is None:
+                self.audit("unknown", "auth.denied", request.url.path, "401")
+                raise ApiError(
+                    401,
+                    "unauthenticated",
+                    "unknown or malformed token (send 'Authorization: Bearer TOKEN'; `greyzone user add` makes one)",
+                )
+            self.audit(found.name, "auth.ok", request.url.path, found.role)
+            user, client = found, f"user:{found.name}"
+        wait = self.limiter.take(client)
+        if wait > 0:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests: {self.limits.per_minute} a minute",
+                headers={"Retry-After": retry_after(wait)},
+            )
+        return user
+
+
+def gate_of(request: Request) -> Gate:
+    gate: Gate = request.app.state.gate
+    return gate
+
+
+GateDep = Annotated[Gate, Depends(gate_of)]
+
+
+def need(role: str) -> Callable[..., User]:
+    """A dependency: the caller, when their role is ``role`` or above."""
+
+    def check(request: Request, gate: GateDep, authorization: Annotated[str | None, Header()] = None) -> User:
+        user = gate.caller(request, authorization)
+        if RANK[user.role] < RANK[role]:
+            gate.audit(user.name, "denied", request.url.path, f"needs {role}")
+            status = 401 if user.role == "public" else 403
+            raise ApiError(
+                status,
+                "forbidden" if status == 403 else "unauthenticated",
+                f"this needs the role {role} or above (you are {user.role})",
+            )
+        return user
+
+    return check
+
+
+Anyone = Annotated[User, Depends(need("public"))]
+Reporter = Annotated[User, Depends(need("reporter"))]
+Verifier = Annotated[User, Depends(need("verifier"))]
+Analyst = Annotated[User, Depends(need("analyst"))]
+Admin = Annotated[User, Depends(need("admin"))]
+
+
+def json_response(body: bytes | Json) -> Response:
+    return Response(body if isinstance(body, bytes) else json.dumps(body).encode(), media_type="application/json")
+
+
+def utc(t: datetime | None) -> datetime | None:
+    """A time from a query, as UTC-aware (a time without an offset is taken as UTC)."""
+    return None if t is None else t.replace(tzinfo=UTC) if t.tzinfo is None else t

@@ -1,0 +1,94 @@
+"""Map layers as GeoJSON: incidents (by role), the fused control map, the hazard forecast, ways out."""
+
+# no "from __future__ import annotations": FastAPI reads these annotations at run time
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from greyzone.application.control import control_map
+from greyzone.application.hazard import hazard_forecast, newest_model
+from greyzone.application.movement import corridor_layer
+from greyzone.application.reports import Json, incident_layer, incident_window
+from greyzone.model.enums import Kind
+from greyzone.service.deps import JSON_DOC, Anyone, GateDep, json_response, utc
+
+router = APIRouter()
+
+
+@router.get(
+    "/api/layers/incidents",
+    summary="Incidents as GeoJSON: counts per cell and hour (public), or points",
+    response_class=Response,
+    responses=JSON_DOC,
+)
+def incidents_layer(
+    user: Anyone, gate: GateDep, since: datetime | None = None, until: datetime | None = None, kind: Kind | None = None
+) -> Response:
+    rule = gate.limits.public
+    window = incident_window(user.role, utc(since), utc(until), rule, datetime.now(UTC))
+
+    def make() -> Json:
+        with gate.locked() as s:
+            return incident_layer(s, window, kind, rule)
+
+    if window.full:
+        return json_response(make())
+    key = ("incidents", window.start.isoformat(), window.end.replace(second=0, microsecond=0).isoformat(), kind)
+    return gate.cached(key, make)
+
+
+@router.get(
+    "/api/layers/control",
+    summary="The fused control map as GeoJSON polygons, with its as-of",
+    response_class=Response,
+    responses=JSON_DOC,
+)
+def control_layer(
+    user: Anyone, gate: GateDep, at: datetime | None = None, res: Annotated[int, Query(ge=5, le=9)] = 8
+) -> Response:
+    when = utc(at) or datetime.now(UTC)
+
+    def make() -> Json:
+        with gate.locked() as s:
+            return control_map(s, when, res).to_geojson()
+
+    return gate.cached(("control", when.isoformat(), res), make)
+
+
+@router.get(
+    "/api/layers/hazard",
+    summary="The hazard forecast by cell and hour as GeoJSON",
+    response_class=Response,
+    responses=JSON_DOC,
+)
+def hazard_layer(
+    user: Anyone, gate: GateDep, start: datetime | None = None, hours: Annotated[int, Query(ge=1, le=48)] = 6
+) -> Response:
+    when = utc(start) or datetime.now(UTC)
+
+    def make() -> Json:
+        with gate.locked() as s:
+            return hazard_forecast(s, newest_model(s), when, hours).to_geojson()
+
+    return gate.cached(("hazard", when.isoformat(), hours), make)
+
+
+@router.get(
+    "/api/layers/corridors",
+    summary="Each way out of a city: open, risky or cut, with its route",
+    response_class=Response,
+    responses=JSON_DOC,
+)
+def corridors_layer(
+    user: Anyone, gate: GateDep, city: str, at: datetime | None = None, res: Annotated[int, Query(ge=6, le=9)] = 8
+) -> Response:
+    when = utc(at) or datetime.now(UTC)
+
+    def make() -> Json:
+        with gate.locked() as s:
+            return corridor_layer(s, city, when, res)
+
+    return gate.cached(("corridors", city, when.isoformat(), res), make)

@@ -1,0 +1,103 @@
+"""Cities (and their streets, the map's basemap) and route planning."""
+
+# no "from __future__ import annotations": FastAPI reads these annotations at run time
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from greyzone.application.movement import RouteRequest, city_graph, plan_route
+from greyzone.routing.exposure import Mode
+from greyzone.routing.graph import StreetGraph
+from greyzone.service.deps import Anyone, GateDep, utc
+
+router = APIRouter()
+
+
+class RouteIn(BaseModel):
+    city: str
+    origin: tuple[float, float] = Field(description="[lon, lat]")
+    destination: tuple[float, float] = Field(description="[lon, lat]")
+    mode: str = Field("foot", pattern=r"^(foot|bicycle|car|armoured)$")
+    depart: datetime | None = Field(None, description="ISO 8601 (default now)")
+    window_minutes: int = Field(0, ge=0, le=12 * 60, description="try departures every step over this long")
+    step_minutes: int = Field(30, ge=5, le=240)
+
+
+@router.get("/api/cities", summary="The imported cities and their gates")
+def cities(user: Anyone, gate: GateDep) -> dict[str, Any]:
+    with gate.locked() as s:
+        found = [s.read_city(n) for n in s.city_names()]
+    rows = [
+        {
+            "name": c.name,
+            "nodes": c.nodes,
+            "edges": c.edges,
+            "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates],
+        }
+        for c in found
+        if c is not None
+    ]
+    return {"cities": rows}
+
+
+def streets_geojson(graph: StreetGraph) -> bytes:
+    """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
+    source, target = graph.source(), graph.target
+    keep = source < target  # one of the two directions of a two-way street
+    keep |= ~np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)  # one-way streets
+    features = []
+    for e in np.flatnonzero(keep).tolist():
+        line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
+        props = {"class": int(graph.road_class[e]), "name": graph.names[graph.name_id[e]]}
+        features.append(
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
+        )
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+@router.get(
+    "/api/cities/{name}/streets",
+    summary="A city's streets as GeoJSON lines (the map's basemap)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "GeoJSON FeatureCollection",
+            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+def streets(name: str, user: Anyone, gate: GateDep) -> Response:
+    with gate.locked() as s:
+        found = city_graph(s, name)
+    key = ("streets", name, found.city.imported_at)
+    body = gate.cached_bytes(key, lambda: streets_geojson(found.graph), float("inf"))  # keyed by its import
+    return Response(body, media_type="application/geo+json")
+
+
+@router.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
+def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
+    depart = utc(body.depart) or datetime.now(UTC)
+    starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
+    request = RouteRequest(body.city, body.origin, body.destination, Mode(body.mode), starts)
+    with gate.locked() as s:
+        a = plan_route(s, request)
+    r = a.route
+    return {
+        "reachable": r.reachable,
+        "reason": r.reason,
+        "depart": a.depart.isoformat(),
+        "length_m": round(r.length_m, 1) if r.reachable else None,
+        "minutes": round(r.seconds / 60, 1) if r.reachable else None,
+        "risk": r.risk,
+        "riskiest": a.riskiest(),
+        "curve": [{"depart": t.isoformat(), "risk": p.risk} for t, p in zip(starts, a.routes, strict=True)],
+        "notes": a.notes,
+        "assumptions": r.assumptions,
+        "geometry": {"type": "LineString", "coordinates": a.line()},
+    }

@@ -1,0 +1,133 @@
+"""Reports in and out: health, whoami, submissions, the caller's reports, incidents, the CSV export."""
+
+# no "from __future__ import annotations": FastAPI reads these annotations at run time
+
+import io
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from greyzone.application.reports import ExportFormat, export_reports, incidents, reports_of, submit_reports
+from greyzone.errors import RejectedReportsError
+from greyzone.export import report_to_dict
+from greyzone.model.enums import Kind
+from greyzone.service.deps import Analyst, Anyone, ApiError, GateDep, Reporter, Verifier, utc
+from greyzone.store.base import ReportQuery
+
+router = APIRouter()
+
+
+def _kinds(kind: Kind | None) -> frozenset[Kind]:
+    return frozenset({kind}) if kind else frozenset()
+
+
+@router.get("/api/health", summary="Liveness and what the store holds")
+def health(gate: GateDep) -> dict[str, Any]:
+    with gate.locked() as s:
+        stats = s.stats()
+        return {
+            "status": "ok",
+            "schema": s.schema_version(),
+            "reports": stats.reports,
+            "cities": s.city_names(),
+            "first": stats.first_observed.isoformat() if stats.first_observed else None,
+            "last": stats.last_observed.isoformat() if stats.last_observed else None,
+        }
+
+
+@router.get("/api/whoami", summary="The caller's name and role")
+def whoami(user: Anyone) -> dict[str, str]:
+    return {"name": user.name, "role": user.role}
+
+
+def _records(raw: bytes, most: int) -> list[dict[str, object]]:
+    """The reports of a body: one object, a list of them, or {"reports": [...]}."""
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "not_json", f"the body is not JSON: {exc}") from None
+    records = body.get("reports") if isinstance(body, dict) and "reports" in body else body
+    records = [records] if isinstance(records, dict) else records
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        raise ApiError(422, "invalid", 'expected a report object, a list of them, or {"reports": [...]}')
+    if len(records) > most:
+        raise ApiError(413, "too_large", f"at most {most} reports a request; send the rest next")
+    return records
+
+
+@router.post("/api/reports", status_code=201, summary="Submit one report or a batch (all or nothing)")
+async def submit(
+    request: Request,
+    user: Reporter,
+    gate: GateDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    raw = await request.body()
+
+    def store_them() -> JSONResponse:  # validation, linking and the write leave the event loop
+        with gate.locked() as s:
+            kept = s.recall(user.name, idempotency_key) if idempotency_key else None
+        if kept is not None:
+            return JSONResponse(json.loads(kept), 201, {"Idempotent-Replay": "true"})
+        records = _records(raw, gate.limits.max_batch)
+        try:
+            with gate.locked() as s:
+                done = submit_reports(s, gate.settings, user, records)
+        except RejectedReportsError as exc:
+            details = [{"row": row, "field": f, "reason": reason} for row, f, reason in exc.rejects]
+            raise ApiError(422, "invalid_reports", str(exc), details) from None
+        with gate.locked() as s:  # every answer is kept, under its key or its batch; the reports as the user's
+            key = idempotency_key or f"batch:{done.batch_id}"
+            ids = [uuid.UUID(i).bytes for i in done.ids]
+            text = s.remember(user.name, key, json.dumps(done.answer()), ids)
+        return JSONResponse(json.loads(text), 201)
+
+    return await run_in_threadpool(store_them)
+
+
+@router.get("/api/reports", summary="Reports: a reporter's own, or all (verifier and above)")
+def list_reports(
+    user: Reporter,
+    gate: GateDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: Kind | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    query = ReportQuery(since=utc(since), until=utc(until), kinds=_kinds(kind))
+    with gate.locked() as s:
+        found = reports_of(s, user, query, limit)
+    return {"reports": [report_to_dict(r) for r in found], "count": len(found)}
+
+
+@router.get("/api/incidents", summary="Incidents (verifier and above): each with its reports, span and place")
+def incident_list(
+    user: Verifier,
+    gate: GateDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: Kind | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    with gate.locked() as s:
+        return {"incidents": incidents(s, ReportQuery(since=utc(since), until=utc(until), kinds=_kinds(kind)), limit)}
+
+
+@router.get(
+    "/api/export.csv",
+    summary="Every report as CSV (analyst; formula-safe cells)",
+    response_class=Response,
+    responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_csv(user: Analyst, gate: GateDep, since: datetime | None = None, until: datetime | None = None) -> Response:
+    stream = io.StringIO()
+    with gate.locked() as s:
+        n = export_reports(s, ReportQuery(since=utc(since), until=utc(until)), ExportFormat.CSV, stream)
+    gate.audit(user.name, "export.csv", f"{n} reports", "ok")
+    headers = {"Content-Disposition": "attachment; filename=greyzone-reports.csv"}
+    return Response(stream.getvalue(), media_type="text/csv", headers=headers)
