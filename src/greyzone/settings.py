@@ -37,6 +37,13 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
+    def to_env(self) -> dict[str, str]:
+        """The environment :meth:`from_env` reads back to these settings (for a server started by name)."""
+        env = {"GREYZONE_DB": str(self.db_path), "GREYZONE_DATABASE_URL": self.database_url or ""}
+        env["GREYZONE_GAZETTEER"] = str(self.gazetteer_dir) if self.gazetteer_dir else ""
+        env["GREYZONE_REPORTER_KEY_FILE"] = str(self.reporter_key_path) if self.reporter_key_path else ""
+        return env
+
     @property
     def key_path(self) -> Path:
         return self.reporter_key_path or self.db_path.with_name(self.db_path.name + ".key")

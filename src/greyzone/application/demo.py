@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from greyzone.application.stores import opened
 from greyzone.demo.scenario import ScenarioFiles, write_scenario
 from greyzone.ingest.build import BuildContext
 from greyzone.ingest.records import Reject, write_rejects
@@ -15,7 +17,6 @@ from greyzone.ingest.runner import IngestSummary, ingest_files
 from greyzone.plotting import Floats, overview_map
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import ReportQuery, StoreStats
-from greyzone.store.sqlite import SqliteStore
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def make_demo(settings: Settings, folder: Path, *, seed: int, days: int) -> Demo
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     files = write_scenario(folder, seed=seed, days=days)
     kept: list[Reject] = []
-    with SqliteStore.open(db) as store:
+    with opened(dataclasses.replace(settings, database_url=None)) as store:  # the demo is the embedded store
         summary = ingest_files(
             files.report_files(), store, ctx=BuildContext(reporter_key=reporter_key(settings)), on_rejects=kept.extend
         )

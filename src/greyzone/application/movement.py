@@ -28,6 +28,32 @@ from greyzone.routing.graph import StreetGraph
 from greyzone.routing.planner import Planner, RoutePlan, alternatives, best_departure
 from greyzone.store.base import City, Store
 
+__all__ = [
+    "KYIV",
+    "MAX_GATE_SNAP_M",
+    "MAX_SNAP_M",
+    "CityGraph",
+    "Floats",
+    "Gate",
+    "Mode",
+    "RouteAnswer",
+    "RouteRequest",
+    "city_graph",
+    "corridor_history",
+    "corridor_layer",
+    "import_city",
+    "kyiv_time",
+    "plan_route",
+    "read_gates",
+    "route_control",
+    "route_line",
+    "route_rates",
+    "snap_point",
+    "street_middles",
+    "streets_layer",
+    "window_departures",
+]
+
 KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
 Floats = npt.NDArray[np.float64]
 Gate = tuple[str, float, float]  # name, lon, lat
@@ -86,6 +112,21 @@ def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
         "lat": float(graph.lat[node]),
         "distance_m": round(distance, 1),
     }
+
+
+def streets_layer(graph: StreetGraph) -> Json:
+    """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
+    source, target = graph.source(), graph.target
+    keep = source < target  # one of the two directions of a two-way street
+    keep |= ~np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)  # one-way streets
+    features = []
+    for e in np.flatnonzero(keep).tolist():
+        line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
+        props = {"class": int(graph.road_class[e]), "name": graph.names[graph.name_id[e]]}
+        features.append(
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 # ---------------------------------------------------------------------------------------------- the clock

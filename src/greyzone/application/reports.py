@@ -17,17 +17,42 @@ import numpy as np
 from greyzone.application.access import RANK
 from greyzone.application.stores import AppStore
 from greyzone.errors import RejectedReportsError
-from greyzone.export import write_csv, write_geojson, write_jsonl
+from greyzone.export import report_to_dict, write_csv, write_geojson, write_jsonl
 from greyzone.ingest.build import BuildContext, build_batch
 from greyzone.ingest.formats import Format
 from greyzone.ingest.gazetteer import Gazetteer
-from greyzone.ingest.records import RawRecord, Reject
+from greyzone.ingest.records import RawRecord, Reject, write_rejects
 from greyzone.ingest.runner import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import BatchResult, ReportFrame, ReportQuery, Store, StoreStats, User
-from greyzone.store.rows import prepare
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ExportFormat",
+    "Format",
+    "IncidentWindow",
+    "Json",
+    "PublicRule",
+    "Reject",
+    "Submission",
+    "build_context",
+    "export_reports",
+    "incident_cells",
+    "incident_layer",
+    "incident_points",
+    "incident_rows",
+    "incident_window",
+    "incidents",
+    "ingest_reports",
+    "iso",
+    "report_to_dict",
+    "reports_of",
+    "stats_to_dict",
+    "submit_reports",
+    "write_rejects",
+]
 
 #: A GeoJSON object or another JSON answer, as plain values.
 Json = dict[str, object]
@@ -105,7 +130,7 @@ def submit_reports(store: Store, settings: Settings, user: User, records: Sequen
             [(r.row, r.field, r.reason) for r in rejects],
         )
     ids = [str(uuid.UUID(bytes=i)) for i in batch.ids]
-    result = store.write_batch(prepare(batch), [], origin=f"api:{user.name}")
+    result = store.write_batch(batch, [], origin=f"api:{user.name}")
     return Submission(ids, result.accepted, result.duplicates, result.batch_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol, Self
@@ -9,6 +10,10 @@ from typing import Protocol, Self
 from greyzone.errors import SettingsError
 from greyzone.settings import Settings
 from greyzone.store.base import AccessStore, Store
+
+#: What a store raises when its file or server fails after it opened (a damaged or foreign file, a lost
+#: connection): the edges say so in one line.
+STORE_FAILURES: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
 
 
 class AppStore(Store, AccessStore, Protocol):

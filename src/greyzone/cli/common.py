@@ -3,7 +3,6 @@ points, output, progress bars, and the one translation of application errors int
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from greyzone.application.stores import AppStore, opened
+from greyzone.application.stores import STORE_FAILURES, AppStore, opened
 from greyzone.errors import GreyzoneError, InputError, NotAvailableError
 from greyzone.settings import Settings
 from greyzone.store.base import StoreStats
@@ -157,7 +156,7 @@ def main() -> None:
     except GreyzoneError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except sqlite3.DatabaseError as exc:  # a damaged or foreign store file, met after it opened
+    except STORE_FAILURES as exc:  # a damaged or foreign store file, met after it opened
         err.print(
             f"[bold red]error:[/] the store failed: {exc} (is --db a greyzone store of this version?)",
             highlight=False,

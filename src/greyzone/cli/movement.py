@@ -14,6 +14,7 @@ import typer
 from greyzone.application.hazard import model_from_file
 from greyzone.application.movement import (
     KYIV,
+    Mode,
     RouteAnswer,
     RouteRequest,
     corridor_history,
@@ -35,7 +36,6 @@ from greyzone.cli.common import (
     store_of,
 )
 from greyzone.errors import GreyzoneError
-from greyzone.routing.exposure import Mode
 
 city_app = typer.Typer(no_args_is_help=True, help="A city's street network and its ways out (gates).")
 app.add_typer(city_app, name="city")

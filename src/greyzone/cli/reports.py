@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from greyzone.application.demo import make_demo
-from greyzone.application.reports import ExportFormat, export_reports, ingest_reports, stats_to_dict
+from greyzone.application.reports import (
+    DEFAULT_BATCH_SIZE,
+    ExportFormat,
+    Format,
+    Reject,
+    export_reports,
+    ingest_reports,
+    stats_to_dict,
+    write_rejects,
+)
 from greyzone.application.stores import store_name
 from greyzone.cli.common import (
     DbOption,
@@ -27,9 +36,6 @@ from greyzone.cli.common import (
     print_stats,
     store_of,
 )
-from greyzone.ingest.formats import Format
-from greyzone.ingest.records import Reject, write_rejects
-from greyzone.ingest.runner import DEFAULT_BATCH_SIZE
 from greyzone.model.enums import Kind
 from greyzone.settings import reporter_key
 from greyzone.store.base import BatchResult, ReportQuery, StoreStats

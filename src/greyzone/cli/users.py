@@ -11,6 +11,7 @@ from greyzone.application.access import add_user
 from greyzone.application.stores import store_name
 from greyzone.cli.common import DbOption, JsonOption, UrlOption, app, cli_settings, out, refusing, store_of
 
+APP_FACTORY = "greyzone.service.app:app_from_env"  # started by name: the CLI does not import the service
 user_app = typer.Typer(no_args_is_help=True, help="Users of the service: a role and a token each.")
 app.add_typer(user_app, name="user")
 
@@ -41,10 +42,13 @@ def serve_cmd(
     rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
     in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
 ) -> None:
-    """Run the API and the web map (FastAPI + uvicorn)."""
-    from greyzone.service.app import serve
-    from greyzone.service.deps import Limits
+    """Run the API and the web map (FastAPI + uvicorn; one worker — for several, run
+    `uvicorn --factory greyzone.service.app:app_from_env --workers N` with the same GREYZONE_* settings)."""
+    import os
+
+    import uvicorn
 
     settings = cli_settings(db, database_url)
+    os.environ.update(settings.to_env() | {"GREYZONE_RATE": str(rate), "GREYZONE_IN_FLIGHT": str(in_flight)})
     out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")
-    serve(settings, host, port, Limits(per_minute=rate, in_flight=in_flight))
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="warning", backlog=1024)

@@ -17,6 +17,7 @@ has one shape: ``{"error": {"status", "code", "message", "details"}}``. The rout
 
 # no "from __future__ import annotations": FastAPI reads these annotations at run time
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from greyzone.service.guard import BodyLimit, InFlightLimit, error_body
 from greyzone.service.routers import admin, layers, movement, reports
 from greyzone.settings import Settings
 
-__all__ = ["Limits", "create_app", "serve"]
+__all__ = ["Limits", "app_from_env", "create_app"]
 
 
 def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
@@ -87,8 +88,12 @@ def add_error_handlers(app: FastAPI) -> None:
         return _answer(500, "internal", f"internal error: {type(exc).__name__}")
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None) -> None:
-    """Run the service with uvicorn (one worker; run more behind a proxy)."""
-    import uvicorn
-
-    uvicorn.run(create_app(settings, limits), host=host, port=port, log_level="warning", backlog=1024)
+def app_from_env() -> FastAPI:
+    """The service as ``uvicorn --factory greyzone.service.app:app_from_env`` starts it (``greyzone serve``
+    does): settings from GREYZONE_DB / GREYZONE_DATABASE_URL / …, limits from GREYZONE_RATE (requests a
+    minute per caller) and GREYZONE_IN_FLIGHT (requests at once)."""
+    env = os.environ
+    limits = Limits(
+        per_minute=int(env.get("GREYZONE_RATE", "1200")), in_flight=int(env.get("GREYZONE_IN_FLIGHT", "64"))
+    )
+    return create_app(Settings.from_env(), limits)

@@ -6,14 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from greyzone.application.movement import RouteRequest, city_graph, plan_route
-from greyzone.routing.exposure import Mode
-from greyzone.routing.graph import StreetGraph
+from greyzone.application.movement import Mode, RouteRequest, city_graph, plan_route, streets_layer
 from greyzone.service.deps import Anyone, GateDep, utc
 
 router = APIRouter()
@@ -46,21 +43,6 @@ def cities(user: Anyone, gate: GateDep) -> dict[str, Any]:
     return {"cities": rows}
 
 
-def streets_geojson(graph: StreetGraph) -> bytes:
-    """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
-    source, target = graph.source(), graph.target
-    keep = source < target  # one of the two directions of a two-way street
-    keep |= ~np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)  # one-way streets
-    features = []
-    for e in np.flatnonzero(keep).tolist():
-        line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
-        props = {"class": int(graph.road_class[e]), "name": graph.names[graph.name_id[e]]}
-        features.append(
-            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
-        )
-    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
-
-
 @router.get(
     "/api/cities/{name}/streets",
     summary="A city's streets as GeoJSON lines (the map's basemap)",
@@ -76,7 +58,7 @@ def streets(name: str, user: Anyone, gate: GateDep) -> Response:
     with gate.locked() as s:
         found = city_graph(s, name)
     key = ("streets", name, found.city.imported_at)
-    body = gate.cached_bytes(key, lambda: streets_geojson(found.graph), float("inf"))  # keyed by its import
+    body = gate.cached_bytes(key, lambda: json.dumps(streets_layer(found.graph)).encode(), float("inf"))  # by import
     return Response(body, media_type="application/geo+json")
 
 

@@ -12,9 +12,15 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from greyzone.application.reports import ExportFormat, export_reports, incidents, reports_of, submit_reports
+from greyzone.application.reports import (
+    ExportFormat,
+    export_reports,
+    incidents,
+    report_to_dict,
+    reports_of,
+    submit_reports,
+)
 from greyzone.errors import RejectedReportsError
-from greyzone.export import report_to_dict
 from greyzone.model.enums import Kind
 from greyzone.service.deps import Analyst, Anyone, ApiError, GateDep, Reporter, Verifier, utc
 from greyzone.store.base import ReportQuery
