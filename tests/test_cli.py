@@ -221,3 +221,40 @@ def test_hazard_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "hazard fit" in result.output  # says what to run first
     result = runner.invoke(app, ["hazard", "at", "--db", db, "--lonlat", "37.18"])
     assert result.exit_code == 2 and "LON,LAT" in result.output
+
+
+def test_models_live_in_the_store_and_export_to_a_file_that_answers_the_same(tmp_path: Path) -> None:
+    db = str(tmp_path / "m.db")
+    run("demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "10", "--json")
+    code, out = run("hazard", "fit", "--db", db, "--kind", "shelling", "--res", "7", "--json")
+    assert code == 0 and json.loads(out)["model"] == "hazard model #1 (shelling)"
+    code, _ = run("hazard", "fit", "--db", db, "--kind", "fpv_strike", "--res", "7", "--json")
+    assert code == 0 and not list(tmp_path.glob("*.hazard.json"))  # kept in the store, not beside it
+    exported = tmp_path / "shelling.json"
+    code, out = run("hazard", "export", str(exported), "--db", db, "--kind", "shelling")
+    assert code == 0 and "#1" in out
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    assert data["kinds"] == ["shelling"] and data["fit"]["model_id"] == 1 and data["fit"]["summary"]["events"] > 0
+    at = ["hazard", "at", "--db", db, "--lonlat", "37.18,48.28", "--time", "2024-11-10T12:00Z", "--json"]
+    newest, stored, from_file = (
+        json.loads(run(*at, *more)[1]) for more in ([], ["--kind", "shelling"], ["--model", str(exported)])
+    )
+    assert newest["model"] == "hazard model #2 (fpv_strike)" and stored["model"] == "hazard model #1 (shelling)"
+    assert from_file["model"] == str(exported)  # each answer names the model it came from
+    assert {k: v for k, v in from_file.items() if k != "model"} == {k: v for k, v in stored.items() if k != "model"}
+    assert stored["status"] == "ok" and stored["events_per_km2_h"] > 0 and stored != newest
+    code, _ = run("hazard", "export", str(tmp_path / "x.json"), "--db", db, "--kind", "glide_bomb")
+    assert code == 2  # no model of that kind: a usage error that says so
+
+
+def test_control_map_draws_a_legend_entry_for_each_state_it_reports(tmp_path: Path) -> None:
+    db = str(tmp_path / "c.db")
+    run("demo", "--db", db, "--dir", str(tmp_path / "s"), "--days", "10", "--json")
+    picture = tmp_path / "control.svg"
+    code, out = run("control", "map", "--db", db, "--at", "2024-11-10", "--svg", str(picture), "--json")
+    states = [s["state"] for s in json.loads(out)["states"]]
+    root = svgtools.parse(picture.read_text(encoding="utf-8"))
+    assert code == 0 and len(states) >= 2
+    assert svgtools.texts(svgtools.group(root, "legend")) == [s.replace("_", " ") for s in states]
+    assert svgtools.ids(root, "state-") == [f"state-{s}" for s in states]
+    assert svgtools.texts(svgtools.group(root, "scale-bar-label"))[0].endswith(" km")

@@ -208,3 +208,23 @@ def test_users_audit_and_kept_answers(store: Any) -> None:
     again = store.remember("medic", "k1", '{"ids": ["b"]}', [b"s" * 16])
     assert first == again == '{"ids": ["a"]}' and store.recall("medic", "k1") == first  # the first answer wins
     assert store.recall("crew", "k1") is None and store.submitted_by("medic") == {b"r" * 16, b"s" * 16}
+
+
+def test_fitted_models_are_kept_and_the_newest_per_kinds_read(store: Any) -> None:
+    from greyzone.store.base import ModelRecord
+
+    def model(kinds: tuple[str, ...], fitted_at: float, state: str) -> ModelRecord:
+        return ModelRecord("hazard", kinds, "greyzone-hazard/1", fitted_at, 1.0e9, 1.1e9, '{"events": 3}', state)
+
+    assert store.read_models("hazard") == []
+    first = store.write_model(model(("shelling",), 100.0, '{"v": 1}'))
+    second = store.write_model(model(("shelling",), 200.0, '{"v": 2}'))
+    drones = store.write_model(model(("drone_drop", "fpv_strike"), 150.0, '{"v": 3}'))
+    assert len({first, second, drones}) == 3
+    newest = store.read_models("hazard")
+    assert [(m.kinds, m.state, m.model_id) for m in newest] == [
+        (("shelling",), '{"v": 2}', second),
+        (("drone_drop", "fpv_strike"), '{"v": 3}', drones),
+    ]  # newest first, one per set of kinds; the earlier fit stays stored but is not read
+    assert newest[0].data_from == 1.0e9 and newest[0].summary == '{"events": 3}' and newest[0].fitted_at == 200.0
+    assert store.read_models("other") == []

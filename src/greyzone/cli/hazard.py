@@ -49,6 +49,9 @@ KindOption = Annotated[
     list[Kind] | None,
     typer.Option("--kind", help="Threat kind (repeat it); default: every incident kind except air-raid alerts."),
 ]
+WhichOption = Annotated[
+    list[Kind] | None, typer.Option("--kind", help="Answer from the newest model of exactly these kinds (repeat it).")
+]
 ModelOption = Annotated[
     Path | None,
     typer.Option("--model", help="An exported model file (`hazard export`); default: the newest model in the store."),
@@ -60,9 +63,10 @@ def _kinds(kinds: list[Kind] | None) -> frozenset[Kind]:
     return hazard_kinds(frozenset(kinds) if kinds else None)
 
 
-def _model(store: AppStore, model: Path | None) -> HazardModel:
+def _model(store: AppStore, model: Path | None, kinds: list[Kind] | None) -> HazardModel:
+    """The model a question names: a file, the newest of exactly these kinds, or the newest of all."""
     with refusing(missing="--model"):
-        return model_from_file(model) if model is not None else newest_model(store)
+        return model_from_file(model) if model is not None else newest_model(store, frozenset(kinds) if kinds else None)
 
 
 @hazard_app.command("fit")
@@ -110,6 +114,7 @@ def hazard_at_cmd(
     lonlat: Annotated[str, typer.Option(help="LON,LAT")],
     time: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
     db: DbOption = None,
+    kind: WhichOption = None,
     model: ModelOption = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
@@ -118,7 +123,8 @@ def hazard_at_cmd(
     lon, lat = parse_lonlat(lonlat, "--lonlat")
     when = parse_time(time, "--time") or datetime.now(UTC)
     with store_of(db, database_url) as store:
-        answer = hazard_at(store, _model(store, model), lon, lat, when)
+        chosen = _model(store, model, kind)
+        answer = hazard_at(store, chosen, lon, lat, when)
     as_of = datetime.fromtimestamp(answer.as_of_s, UTC).isoformat()
     row = {
         "status": answer.status,
@@ -127,13 +133,14 @@ def hazard_at_cmd(
         "triggered_share": answer.triggered_share,
         "as_of": as_of,
         "data_age_h": round(answer.data_age_h, 2),
+        "model": chosen.name,
     }
     if as_json:
         out(json.dumps(row))
     elif answer.known:
         out(
             f"{answer.events_per_km2_h:.4g} events per km² per hour at {lon},{lat} on {when.isoformat()}"
-            f" ({answer.triggered_share:.0%} from recent events nearby); as of {as_of}"
+            f" ({answer.triggered_share:.0%} from recent events nearby); as of {as_of}; {chosen.name}"
         )
     else:
         out(f"unknown: {answer.reason} (as of {as_of})")
@@ -146,6 +153,7 @@ def hazard_forecast_cmd(
     geojson: Annotated[Path | None, typer.Option(help="Write the cells with their hourly rates here.")] = None,
     svg: Annotated[Path | None, typer.Option(help="Draw the map of the forecast here.")] = None,
     db: DbOption = None,
+    kind: WhichOption = None,
     model: ModelOption = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
@@ -153,7 +161,8 @@ def hazard_forecast_cmd(
     """The forecast for the next hours by cell: expected events per km² per hour, and the riskiest cells."""
     when = parse_time(start, "--start") or datetime.now(UTC)
     with store_of(db, database_url) as store:
-        f = hazard_forecast(store, _model(store, model), when, hours)
+        chosen = _model(store, model, kind)
+        f = hazard_forecast(store, chosen, when, hours)
     if geojson is not None:
         geojson.write_text(json.dumps(f.to_geojson()), encoding="utf-8")
     if svg is not None:
@@ -168,6 +177,7 @@ def hazard_forecast_cmd(
         "bin_s": w.bin_s,
         "cells": len(f.state.grid),
         "riskiest": f.riskiest(),
+        "model": chosen.name,
     }
     if as_json:
         out(json.dumps(summary))
