@@ -96,6 +96,15 @@ class Gate:
         the store), kept serialised: a hit costs no encoding."""
         return json_response(self.cached_bytes(key, lambda: json.dumps(make()).encode(), self.limits.layer_ttl_s))
 
+    def layer(self, key: tuple[object, ...], answer: Callable[[AppStore], Json]) -> Response:
+        """``answer(store)`` under the store's lock, cached as :meth:`cached` does."""
+
+        def make() -> Json:
+            with self.locked() as s:
+                return answer(s)
+
+        return self.cached(key, make)
+
     def audit(self, actor: str, action: str, obj: str, outcome: str) -> None:
         with self.locked() as s:
             s.audit(AuditEntry(time.time(), actor, action, obj, outcome))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -47,20 +46,10 @@ from greyzone.store.rows import (
     prepare,
     report_from_row,
 )
-from greyzone.store.sqlite import _time, _where
+from greyzone.store.sqlite import _time, _where, migrations
 
 _MIGRATION_LOCK = 0x67727A31
 _INSERT = f"INSERT INTO reports (seq, {', '.join(ROW_COLUMNS)}) VALUES ({', '.join(['%s'] * (len(ROW_COLUMNS) + 1))})"
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("greyzone.store").joinpath("migrations_pg")
-    out = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".sql"):
-            version, _, name = entry.name.removesuffix(".sql").partition("_")
-            out.append((int(version), name, entry.read_text(encoding="utf-8")))
-    return out
 
 
 class PostgresStore:
@@ -88,7 +77,7 @@ class PostgresStore:
                 " applied_at BIGINT NOT NULL)"
             )
             done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
-            known = migrations()
+            known = migrations("migrations_pg")
             newest = max(v for v, _, _ in known)
             if done and max(done) > newest:
                 raise SchemaError(f"the database has schema version {max(done)}, newer than this greyzone ({newest})")

@@ -66,11 +66,10 @@ _INSERT = (
 )
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration shipped with this greyzone, in order."""
-    folder = resources.files("greyzone.store").joinpath("migrations")
+def migrations(folder: str = "migrations") -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration in a folder of the package (SQLite's, or ``migrations_pg``)."""
     out = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+    for entry in sorted(resources.files("greyzone.store").joinpath(folder).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".sql"):
             version, _, name = entry.name.removesuffix(".sql").partition("_")
             out.append((int(version), name, entry.read_text(encoding="utf-8")))

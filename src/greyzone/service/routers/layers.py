@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from greyzone.application.control import control_map
 from greyzone.application.hazard import hazard_forecast, newest_model
 from greyzone.application.movement import corridor_layer
-from greyzone.application.reports import Json, incident_layer, incident_window
+from greyzone.application.reports import incident_layer, incident_window
 from greyzone.model.enums import Kind
 from greyzone.service.deps import JSON_DOC, Anyone, GateDep, json_response, utc
 
@@ -30,14 +30,11 @@ def incidents_layer(
     rule = gate.limits.public
     window = incident_window(user.role, utc(since), utc(until), rule, datetime.now(UTC))
 
-    def make() -> Json:
-        with gate.locked() as s:
-            return incident_layer(s, window, kind, rule)
-
     if window.full:
-        return json_response(make())
+        with gate.locked() as s:
+            return json_response(incident_layer(s, window, kind, rule))
     key = ("incidents", window.start.isoformat(), window.end.replace(second=0, microsecond=0).isoformat(), kind)
-    return gate.cached(key, make)
+    return gate.layer(key, lambda s: incident_layer(s, window, kind, rule))
 
 
 @router.get(
@@ -51,11 +48,7 @@ def control_layer(
 ) -> Response:
     when = utc(at) or datetime.now(UTC)
 
-    def make() -> Json:
-        with gate.locked() as s:
-            return control_map(s, when, res).to_geojson()
-
-    return gate.cached(("control", when.isoformat(), res), make)
+    return gate.layer(("control", when.isoformat(), res), lambda s: control_map(s, when, res).to_geojson())
 
 
 @router.get(
@@ -69,11 +62,9 @@ def hazard_layer(
 ) -> Response:
     when = utc(start) or datetime.now(UTC)
 
-    def make() -> Json:
-        with gate.locked() as s:
-            return hazard_forecast(s, newest_model(s), when, hours).to_geojson()
-
-    return gate.cached(("hazard", when.isoformat(), hours), make)
+    return gate.layer(
+        ("hazard", when.isoformat(), hours), lambda s: hazard_forecast(s, newest_model(s), when, hours).to_geojson()
+    )
 
 
 @router.get(
@@ -87,8 +78,4 @@ def corridors_layer(
 ) -> Response:
     when = utc(at) or datetime.now(UTC)
 
-    def make() -> Json:
-        with gate.locked() as s:
-            return corridor_layer(s, city, when, res)
-
-    return gate.cached(("corridors", city, when.isoformat(), res), make)
+    return gate.layer(("corridors", city, when.isoformat(), res), lambda s: corridor_layer(s, city, when, res))

@@ -5,10 +5,11 @@
 import io
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -96,32 +97,37 @@ async def submit(
     return await run_in_threadpool(store_them)
 
 
-@router.get("/api/reports", summary="Reports: a reporter's own, or all (verifier and above)")
-def list_reports(
-    user: Reporter,
-    gate: GateDep,
+@dataclass(frozen=True)
+class Listing:
+    """Which reports a list asks for, and how many at most."""
+
+    query: ReportQuery
+    limit: int
+
+
+def listing(
     since: datetime | None = None,
     until: datetime | None = None,
     kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:
-    query = ReportQuery(since=utc(since), until=utc(until), kinds=_kinds(kind))
+) -> Listing:
+    return Listing(ReportQuery(since=utc(since), until=utc(until), kinds=_kinds(kind)), limit)
+
+
+ListingDep = Annotated[Listing, Depends(listing)]
+
+
+@router.get("/api/reports", summary="Reports: a reporter's own, or all (verifier and above)")
+def list_reports(user: Reporter, gate: GateDep, asked: ListingDep) -> dict[str, Any]:
     with gate.locked() as s:
-        found = reports_of(s, user, query, limit)
+        found = reports_of(s, user, asked.query, asked.limit)
     return {"reports": [report_to_dict(r) for r in found], "count": len(found)}
 
 
 @router.get("/api/incidents", summary="Incidents (verifier and above): each with its reports, span and place")
-def incident_list(
-    user: Verifier,
-    gate: GateDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    kind: Kind | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:
+def incident_list(user: Verifier, gate: GateDep, asked: ListingDep) -> dict[str, Any]:
     with gate.locked() as s:
-        return {"incidents": incidents(s, ReportQuery(since=utc(since), until=utc(until), kinds=_kinds(kind)), limit)}
+        return {"incidents": incidents(s, asked.query, asked.limit)}
 
 
 @router.get(
