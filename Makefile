@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean system
+.PHONY: demo test lint typecheck unit audit bench clean system
 
 # What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests) and
 # chromium (the web map's tests drive it with playwright-core). Installed with apt-get where missing.
@@ -45,17 +45,21 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	$(BIN)/greyzone serve --db greyzone-demo.db --port 8000
 
 ## test: set up, then lint, type-check and run the whole test suite
-test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit
+test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit audit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+## audit: known vulnerabilities in the Python and web packages (skipped, saying why, where no advisory data)
+audit: $(STAMP)
+	$(BIN)/python tools/audit.py
 
 ## bench: the headline figures (see benchmarks/)
 bench: $(STAMP)

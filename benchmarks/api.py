@@ -195,6 +195,14 @@ def main() -> None:
         str(db),
     )
     run("hazard", "fit", "--db", str(db), "--kind", "shelling", "--res", "8")
+    verifier = json.loads(
+        subprocess.run(
+            [*greyzone, "user", "add", "bench", "--role", "verifier", "--db", str(db), "--json"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    )["token"]
     port, static_port = free_port(), free_port()
     server = subprocess.Popen(
         [*greyzone, "serve", "--db", str(db), "--port", str(port), "--rate", "100000000", "--in-flight", "64"],
@@ -256,11 +264,93 @@ def main() -> None:
             show(f"greyzone at {args.rate:.0f}/s", ours, before, rss_mb(server.pid))
             floor = load([floor_base + p for p in floor_paths], args.rate, args.seconds)
             show(f"static files at {args.rate:.0f}/s (the floor)", floor)
+        worst_case(base, verifier, server.pid)
     finally:
         for p in (server, static):
             p.terminate()
             p.wait(timeout=10)
         os.system(f"rm -rf {folder}")  # noqa: S605 (our own temp folder)
+
+
+FLOOD = 5000  # the largest batch one request may hold
+
+
+def flood_reports(n: int, minute: int = 0) -> list[dict[str, Any]]:
+    """n reports of one place and minute, each from its own source: the worst case for incident linking."""
+    spot = {"kind": "shelling", "lon": 37.25, "lat": 48.31, "location_precision_m": 50}
+    return [spot | {"observed_at": f"2024-11-20T10:{minute:02d}:00Z", "source": f"src-{i}"} for i in range(n)]
+
+
+def worst_case(base: str, token: str, pid: int) -> None:
+    """A maximal batch at one spot while /api/health is asked every 20 ms; then the same linking in process
+    against the unbounded linker (every pair: the peer) on the same flood."""
+    import threading
+
+    body = json.dumps(flood_reports(FLOOD)).encode()
+    done: dict[str, float] = {}
+    peak = [rss_mb(pid)]
+
+    def send() -> None:
+        started = time.perf_counter()
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{base}/api/reports",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=300).read()  # noqa: S310
+        done["seconds"] = time.perf_counter() - started
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    waits = []
+    while sender.is_alive():
+        t0 = time.perf_counter()
+        urllib.request.urlopen(f"{base}/api/health", timeout=30).read()  # noqa: S310
+        waits.append((time.perf_counter() - t0) * 1000)
+        peak.append(rss_mb(pid))
+        time.sleep(0.02)
+    sender.join()
+    waits.sort()
+    p99 = waits[min(len(waits) - 1, int(0.99 * len(waits)))] if waits else float("nan")
+    print(f"worst-case request: {FLOOD:,} reports at one spot from {FLOOD:,} sources, one POST")
+    print(
+        f"  greyzone  stored and linked in {done['seconds']:.2f} s; /api/health meanwhile: {len(waits)} answers, "
+        f"p50 {waits[len(waits) // 2]:.1f} ms, p99 {p99:.1f} ms, max {waits[-1]:.1f} ms; server RSS peak "
+        f"{max(peak):.0f} MB"
+    )
+    linking_peer()
+
+
+def linking_peer() -> None:
+    """The bounded linker against every pair (the linker before the bound) on floods of 1,000–3,000."""
+    import numpy as np
+
+    from greyzone.incidents import MAX_CANDIDATES, LinkFrame, incident_components, link_pairs
+
+    for n in (1000, 3000):
+        f = LinkFrame(
+            kind=np.zeros(n, np.int64),
+            source=np.arange(n),
+            start_s=np.full(n, 1.7e9),
+            span_s=np.zeros(n),
+            lon=np.full(n, 37.25),
+            lat=np.full(n, 48.31),
+            radius_m=np.full(n, 50.0),
+            linkable=np.ones(n, bool),
+            max_radius_m=np.full(n, 25_000.0),
+        )
+        timings = {}
+        for name, most in (("bounded", MAX_CANDIDATES), ("every pair", None)):
+            t0 = time.perf_counter()
+            pairs = link_pairs(f, None, most)
+            incidents = len(set(incident_components(f, pairs).tolist()))
+            timings[name] = (time.perf_counter() - t0, len(pairs), incidents)
+        (tb, pb, ib), (tp, pp, ip) = timings["bounded"], timings["every pair"]
+        print(
+            f"  linking {n:,} at one spot in process: bounded {tb:.2f} s ({pb:,} pairs, {ib} incidents); every "
+            f"pair (the peer) {tp:.2f} s ({pp:,} pairs, {ip} incidents) → {tp / tb:.0f}×"
+        )
 
 
 if __name__ == "__main__":

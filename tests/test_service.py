@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
 WINDOW = "since=2024-11-20T00:00:00Z&until=2024-12-01T00:00:00Z"
 ENDPOINTS: list[tuple[str, str, Any, str]] = [  # method, path, JSON body, least role
     ("GET", "/api/health", None, "public"),
+    ("GET", "/api/span", None, "public"),
     ("GET", "/api/whoami", None, "public"),
     ("POST", "/api/reports", REPORT, "reporter"),
     ("GET", "/api/reports", None, "reporter"),
@@ -118,13 +120,14 @@ def test_every_endpoint_for_every_role(demo: dict[str, Any]) -> None:
 
 
 def test_the_public_sees_counts_of_five_or_more_rounded_and_delayed(demo: dict[str, Any]) -> None:
-    api = client(demo)
+    """Vetted reports (a verifier's), seen a day and more after they were received (the clock moved on)."""
+    api = client(demo, clock=lambda: time.time() + 25 * 3600)
     crowd = [
         REPORT | {"observed_at": f"2024-11-26T14:{m:02d}:00Z", "lon": 37.2001 + m * 1e-5, "source": f"s{m}"}
         for m in range(6)
     ]  # six reports in one cell and hour: shown, as a count
     few = [REPORT | {"observed_at": f"2024-11-26T15:{m:02d}:00Z", "lon": 37.3001, "source": f"t{m}"} for m in range(4)]
-    assert api.post("/api/reports", json=crowd + few, headers=headers(demo["tokens"]["reporter"])).status_code == 201
+    assert api.post("/api/reports", json=crowd + few, headers=headers(demo["tokens"]["verifier"])).status_code == 201
     public = api.get(f"/api/layers/incidents?{WINDOW}").json()
     full = api.get(f"/api/layers/incidents?{WINDOW}", headers=headers(demo["tokens"]["analyst"])).json()
     assert public["aggregated"] and not full["aggregated"] and public["delayed_h"] == 24
@@ -153,13 +156,14 @@ def test_reporters_see_their_own_reports_and_bad_ones_are_refused_whole(demo: di
     assert stored.json()["ids"][0] in {r["id"] for r in own["reports"]}
     everyone = api.get("/api/reports?limit=10000", headers=headers(demo["tokens"]["analyst"])).json()
     assert everyone["count"] > own["count"] >= 1
-    before = api.get("/api/health").json()["reports"]
+    analyst = headers(demo["tokens"]["analyst"])
+    before = api.get("/api/health", headers=analyst).json()["reports"]
     bad = [REPORT | {"observed_at": "2024-11-27T11:00:00Z"}, REPORT | {"lat": 95}, REPORT | {"kind": "rumour"}]
     refused = assert_error(
         api.post("/api/reports", json={"reports": bad}, headers=headers(demo["tokens"]["reporter"])), 422
     )
     assert {(d["row"], d["field"]) for d in refused["details"]} == {(2, "lat"), (3, "kind")}
-    assert api.get("/api/health").json()["reports"] == before  # none of the three stored
+    assert api.get("/api/health", headers=analyst).json()["reports"] == before  # none of the three stored
     listed = api.get("/api/incidents?limit=10000", headers=headers(demo["tokens"]["verifier"])).json()["incidents"]
     assert listed and sum(i["reports"] for i in listed) == everyone["count"]  # every report in one incident
     assert any(i["reports"] > 1 and i["sources"] > 1 for i in listed)  # the demo's reports of one event merge

@@ -228,3 +228,50 @@ def test_fitted_models_are_kept_and_the_newest_per_kinds_read(store: Any) -> Non
     ]  # newest first, one per set of kinds; the earlier fit stays stored but is not read
     assert newest[0].data_from == 1.0e9 and newest[0].summary == '{"events": 3}' and newest[0].fitted_at == 200.0
     assert store.read_models("other") == []
+
+
+def test_tokens_rotate_and_users_are_revoked(store: Any) -> None:
+    store.add_user("medic", "reporter", b"a" * 32)
+    assert store.set_token("medic", b"b" * 32) and store.user_of(b"a" * 32) is None
+    assert store.user_of(b"b" * 32).name == "medic"
+    assert store.set_token("medic", None) and store.user_of(b"b" * 32) is None
+    assert not store.set_token("medic", b"c" * 32) and not store.set_token("nobody", None)
+
+
+def test_sqlite_files_are_private_and_a_full_disk_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+    import stat
+
+    from greyzone.errors import StoreError
+    from greyzone.ingest.build import BuildContext, build_batch
+    from greyzone.ingest.records import RawRecord
+
+    path = tmp_path / "private.db"
+    batch, _ = build_batch(
+        [
+            RawRecord(
+                "t",
+                1,
+                {
+                    "kind": "shelling",
+                    "observed_at": "2024-11-03T09:15:00Z",
+                    "lon": 37.18,
+                    "lat": 48.28,
+                    "source": "police",
+                },
+            )
+        ],
+        BuildContext(),
+    )
+    with SqliteStore.open(path) as s:
+        s.write_batch(batch, [], origin="t")
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        assert modes == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+        def full(*_: Any) -> Any:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(SqliteStore, "_write", full)
+        with pytest.raises(StoreError, match="is full: this batch was not stored, and the store is intact"):
+            s.write_batch(batch, [], origin="t")
+        assert s.stats().reports == 1 and s.integrity_check() == "ok"

@@ -65,7 +65,7 @@ def test_two_workers_on_one_postgres_answer_alike(postgres_url: str, tmp_path: P
             answer = call(ports[i % 2], "/api/reports", report, CREW)
             ids.add(answer["ids"][0])
         assert len(ids) == 40
-        health = [call(p, "/api/health") for p in ports]
+        health = [call(p, "/api/health", token=ANALYST) for p in ports]
         assert health[0] == health[1] and health[0]["reports"] == 40
         seen = [call(p, "/api/reports?limit=100", token=ANALYST) for p in ports]
         assert seen[0] == seen[1] and {r["id"] for r in seen[0]["reports"]} == ids

@@ -10,6 +10,7 @@ The tree::
     │   └── SchemaError                the database was written by a newer greyzone, or is not ours
     ├── SettingsError(ValueError)      a setting is missing or malformed
     ├── InputError(ValueError)         one input of a question is wrong (names the input: CLI option, API field)
+    ├── ConflictError(ValueError)      a request contradicts an earlier one (an idempotency key reused)
     │   └── RejectedReportsError       reports sent at once were not valid (every reject listed; none stored)
     └── NotAvailableError(LookupError) a product has nothing to be made from yet (no model, no observations)
 
@@ -81,6 +82,10 @@ class RejectedReportsError(InputError):
     def __init__(self, message: str, rejects: Sequence[tuple[int, str, str]]) -> None:
         self.rejects = tuple(rejects)
         super().__init__("reports", message)
+
+
+class ConflictError(GreyzoneError, ValueError):
+    """A request contradicts an earlier one (an Idempotency-Key sent again with another body)."""
 
 
 class NotAvailableError(GreyzoneError, LookupError):

@@ -20,6 +20,14 @@ Candidates come from k-d trees, so the work grows with the number of reports tha
 space and time, not with the square of the batch: the common case (exact time, point good to
 ``FINE_RADIUS_M``) is one 4-D tree over (x, y, z, scaled time); every other report is looked up
 by a ball query in 3-D trees, then every candidate is confirmed exactly.
+
+Bounded work (``most``): a store links each *new* report against at most ``most`` nearest candidates
+(in space and time, of its kind), found by a k-nearest query, so that n reports at one spot cost
+O(n · most · log n), not n²/2 pairs — one request with thousands of reports at one place cannot
+stall the service, nor make every later report near it slow. Where no report has more than
+``most`` candidates (everywhere in real data) the pairs are exactly the unbounded ones (a property
+test checks it). And an incident holds at most ``MAX_INCIDENT_REPORTS`` reports: a merge beyond
+it is refused, so a flood at one spot becomes a few large incidents rather than one unbounded one.
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ REGION_RADIUS_M = 200_000.0
 MAX_LINK_SPAN_S = 86_400.0  # day precision is the coarsest that links
 EARTH_RADIUS_M = 6_371_008.8
 FINE_RADIUS_M = 250.0
+MAX_CANDIDATES = 32  # the bound a store links with (see the docstring)
+MAX_INCIDENT_REPORTS = 200
+KIND_GAP_M = 1e9  # a kind's coordinate offset in the bounded search: other kinds are never near
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -64,9 +75,32 @@ SPAN_CLASSES = (0.0, 3600.0, MAX_LINK_SPAN_S)
 RADIUS_CLASSES = (FINE_RADIUS_M, MAX_RADIUS_M, REGION_RADIUS_M)
 
 
-def link_pairs(frame: LinkFrame) -> npt.NDArray[np.int64]:
-    """All unordered pairs (i, j), i < j, of reports of one incident; shape (m, 2)."""
+def link_pairs(
+    frame: LinkFrame, fresh: npt.NDArray[np.bool_] | None = None, most: int | None = None
+) -> npt.NDArray[np.int64]:
+    """Unordered pairs (i, j), i < j, of reports of one incident, at least one of them ``fresh`` (all are
+    by default); shape (m, 2). ``most``: each fresh report compared with at most that many nearest
+    candidates (None: every pair)."""
     ok = frame.linkable & (frame.span_s <= MAX_LINK_SPAN_S) & (frame.radius_m <= frame.max_radius_m)
+    asking = ok if fresh is None else ok & fresh
+    if most is not None:
+        pairs = _bounded_pairs(frame, ok, asking, most)
+        return _confirm(frame, np.maximum(frame.radius_m, MIN_RADIUS_M), pairs) if pairs.size else pairs
+    pairs = _all_pairs(frame, ok)
+    return pairs if fresh is None else pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Space:
+    """Reports on the sphere (metres) and in time (seconds from the first), by class of span and radius."""
+
+    radius: Floats
+    xyz: Floats
+    centre: Floats
+    classes: list[Ints]
+
+
+def _space(frame: LinkFrame, ok: npt.NDArray[np.bool_]) -> _Space:
     radius = np.maximum(frame.radius_m, MIN_RADIUS_M)
     xyz = _xyz(frame.lon, frame.lat)
     centre = frame.start_s + frame.span_s / 2
@@ -78,12 +112,67 @@ def link_pairs(frame: LinkFrame) -> npt.NDArray[np.int64]:
         for s in range(len(SPAN_CLASSES))
         for r in range(len(RADIUS_CLASSES))
     ]
+    return _Space(radius, xyz, centre, classes)
+
+
+def _all_pairs(frame: LinkFrame, ok: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    sp = _space(frame, ok)
+    radius, xyz, centre, classes = sp.radius, sp.xyz, sp.centre, sp.classes
     found = [_fast_pairs(xyz, centre, classes[0])]
     for members in classes:
         for queries in classes[1:]:  # every pair with a report outside the fast class, from its side
             found.append(_class_pairs(frame, xyz, centre, radius, queries, members))
     pairs = np.concatenate(found)
     return _confirm(frame, radius, pairs) if pairs.size else pairs
+
+
+def _bounded_pairs(
+    frame: LinkFrame, ok: npt.NDArray[np.bool_], asking: npt.NDArray[np.bool_], most: int
+) -> npt.NDArray[np.int64]:
+    """Candidate pairs (fresh report, one of its ``most`` nearest linkable reports) per class pair."""
+    sp = _space(frame, ok)
+    radius, xyz, centre, classes = sp.radius, sp.xyz, sp.centre, sp.classes
+    found = [_same_spot_chain(frame, asking)]
+    for i, members in enumerate(classes):
+        for queries in classes[i:]:
+            if members.size == 0 or queries.size == 0:
+                continue
+            max_d = float(radius[queries].max() + radius[members].max())
+            max_dt = float((frame.span_s[queries].max() + frame.span_s[members].max()) / 2 + 2 * TIME_SLACK_S)
+            v = max_d / max_dt  # metres per second: distance and time gap weigh alike
+            reach = max_d * np.sqrt(2.0) * 1.0001
+            for source, target in ((queries, members), (members, queries)):
+                found.append(_nearest(xyz, centre * v, frame.kind, source[asking[source]], target, reach, most))
+    return np.concatenate(found)
+
+
+def _same_spot_chain(frame: LinkFrame, asking: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Pairs of consecutive reports among those with the very same kind, time and place (ties a nearest
+    query breaks arbitrarily: a flood of copies at one spot would all name the same few)."""
+    idx = np.flatnonzero(asking)
+    keys = (frame.radius_m[idx], frame.lat[idx], frame.lon[idx], frame.span_s[idx], frame.start_s[idx], frame.kind[idx])
+    order = idx[np.lexsort(keys)]
+    same = np.ones(max(order.size - 1, 0), dtype=bool)
+    for column in (frame.kind, frame.start_s, frame.span_s, frame.lon, frame.lat, frame.radius_m):
+        same &= column[order[1:]] == column[order[:-1]]
+    return np.column_stack([order[:-1][same], order[1:][same]]).astype(np.int64)
+
+
+def _nearest(
+    xyz: Floats, scaled_t: Floats, kind: Ints, source: Ints, target: Ints, reach: float, most: int
+) -> npt.NDArray[np.int64]:
+    """(s, t): each report of ``source`` with its ``most`` nearest of ``target`` of its kind within ``reach``."""
+    if source.size == 0 or target.size == 0:
+        return np.empty((0, 2), dtype=np.int64)
+
+    def points(idx: Ints) -> Floats:
+        return np.column_stack([xyz[idx], scaled_t[idx], kind[idx] * KIND_GAP_M])
+
+    k = min(most + 1, target.size)  # + 1: a report may find itself
+    dist, near = cKDTree(points(target)).query(points(source), k=k, distance_upper_bound=reach)
+    dist, near = dist.reshape(source.size, k), near.reshape(source.size, k)
+    hit = np.isfinite(dist)
+    return np.column_stack([np.repeat(source, k)[hit.ravel()], target[near[hit]]]).astype(np.int64)
 
 
 def _xyz(lon: Floats, lat: Floats) -> Floats:
@@ -119,12 +208,15 @@ def _class_pairs(
     return np.column_stack([queries[found["i"]], members[found["j"]]]).astype(np.int64)
 
 
-def incident_components(frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: Ints | None = None) -> Ints:
+def incident_components(
+    frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: Ints | None = None, most: int = MAX_INCIDENT_REPORTS
+) -> Ints:
     """A label per report: the incident it belongs to (reports of one incident share one label).
 
     ``groups`` gives reports already known to be one incident the same number (stored reports);
-    every other report starts alone. Pairs merge closest first, one report per source per incident.
-    Only the groups that some pair touches are looked at: the rest keep their label as they are.
+    every other report starts alone. Pairs merge closest first, one report per source per incident,
+    at most ``most`` reports per incident. Only the groups that some pair touches are looked at: the
+    rest keep their label as they are.
     """
     n = len(frame)
     start = np.arange(n) if groups is None else groups
@@ -145,11 +237,15 @@ def incident_components(frame: LinkFrame, pairs: npt.NDArray[np.int64], groups: 
             g = parent[g]
         return g
 
+    groups_of, counts = np.unique(label[members], return_counts=True)
+    size = dict(zip(groups_of.tolist(), counts.tolist(), strict=True))
     for a, b in label[pairs[np.argsort(_closeness(frame, pairs), kind="stable")]].tolist():
         ra, rb = find(a), find(b)
-        if ra != rb and not (sources[ra] & sources[rb]):
-            parent[rb] = ra
-            sources[ra] |= sources[rb]
+        if ra == rb or size[ra] + size[rb] > most or sources[ra] & sources[rb]:
+            continue
+        parent[rb] = ra
+        sources[ra] |= sources[rb]
+        size[ra] += size[rb]
     root = {g: find(g) for g in parent}
     label[members] = [root[g] for g in label[members].tolist()]
     return label
@@ -178,7 +274,10 @@ def _confirm(frame: LinkFrame, radius: Floats, pairs: npt.NDArray[np.int64]) -> 
     keep = (s0a <= e_b) & (s0b <= e_a)
     keep &= haversine_m(frame.lon[a], frame.lat[a], frame.lon[b], frame.lat[b]) <= radius[a] + radius[b]
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    return np.unique(np.stack([lo, hi], axis=1), axis=0) if lo.size else np.empty((0, 2), dtype=np.int64)
+    if not lo.size:
+        return np.empty((0, 2), dtype=np.int64)
+    code = np.unique(lo * np.int64(len(frame)) + hi)  # one integer per pair: a 1-D sort, ordered as (lo, hi)
+    return np.column_stack([code // len(frame), code % len(frame)]).astype(np.int64)
 
 
 def haversine_m(lon1: Floats, lat1: Floats, lon2: Floats, lat2: Floats) -> Floats:

@@ -62,7 +62,10 @@ def reporter_key(settings: Settings, *, create: bool = True) -> bytes:
     if not create:
         raise SettingsError(f"{path}: no reporter key; run 'greyzone init'")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it a moment ago: use theirs
+        return reporter_key(settings, create=False)
     key = secrets.token_bytes(KEY_BYTES)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)

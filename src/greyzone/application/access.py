@@ -54,5 +54,22 @@ def add_user(store: AccessStore, name: str, role: str, *, actor: str) -> NewUser
     return NewUser(name, role, token)
 
 
+def rotate_token(store: AccessStore, name: str, *, actor: str) -> NewUser:
+    """A new token for a user (the old one stops working at once); audited."""
+    token = new_token()
+    if not store.set_token(name, token_hash(token)):
+        raise InputError("name", f"no user {name!r}")
+    store.audit(AuditEntry(time.time(), actor, "user.rotate", name, "ok"))
+    found = store.user_of(token_hash(token))
+    return NewUser(name, found.role if found else "?", token)
+
+
+def revoke_user(store: AccessStore, name: str, *, actor: str) -> None:
+    """Remove a user: their token stops working at once (what they sent stays, as their keyed name); audited."""
+    if not store.set_token(name, None):
+        raise InputError("name", f"no user {name!r}")
+    store.audit(AuditEntry(time.time(), actor, "user.revoke", name, "ok"))
+
+
 def user_of_token(store: AccessStore, token: str) -> User | None:
     return store.user_of(token_hash(token))

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from greyzone.application.stores import opened
 from greyzone.demo.scenario import ScenarioFiles, write_scenario
 from greyzone.ingest.build import BuildContext
 from greyzone.ingest.records import Reject, write_rejects
 from greyzone.ingest.runner import IngestSummary, ingest_files
-from greyzone.plotting import Floats, overview_map
 from greyzone.settings import Settings, reporter_key
 from greyzone.store.base import ReportQuery, StoreStats
 
@@ -29,7 +29,7 @@ class Demo:
     rejects_file: Path
 
 
-def street_shapes(path: Path) -> list[tuple[Floats, bool]]:
+def street_shapes(path: Path) -> list[tuple[npt.NDArray[np.float64], bool]]:
     """The lines of a street GeoJSON, each with whether it is a major road (primary)."""
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     return [
@@ -41,6 +41,8 @@ def street_shapes(path: Path) -> list[tuple[Floats, bool]]:
 def make_demo(settings: Settings, folder: Path, *, seed: int, days: int) -> Demo:
     """Generate the scenario into ``folder``, ingest it into a new SQLite store at ``settings.db_path``
     and draw its overview map (``folder/overview.svg``)."""
+    from greyzone.plotting import overview_map  # matplotlib: imported when a picture is drawn
+
     db = settings.db_path
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)

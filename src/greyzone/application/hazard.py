@@ -198,8 +198,12 @@ def export_model(model: HazardModel) -> Json:
 
 def hazard_state(store: Store, model: HazardModel, until: datetime) -> HazardState:
     """The model's state as it stands at ``until``: every stored report since the fit folded in (no
-    refit), or — for a time before the fit's newest data — rebuilt from the reports before it."""
+    refit), or — for a time before the fit's newest data — rebuilt from the reports before it. A time
+    before the model's first data is an InputError (there is nothing to answer from)."""
     state = model.state()
+    first = state.params.window.t0_s
+    if until.timestamp() < first:
+        raise InputError("start", f"{until.isoformat()} is before the model's first data ({iso(first)})")
     since = datetime.fromtimestamp(state.as_of_s, UTC)
     w = state.params.window
     kinds = frozenset(model.kinds)

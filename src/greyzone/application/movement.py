@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,10 +23,8 @@ from greyzone.errors import InputError, NotAvailableError
 from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
 from greyzone.model.enums import Kind
-from greyzone.routing.corridors import Corridor, Status, corridors, history
 from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode, Profile, edge_states
 from greyzone.routing.graph import StreetGraph
-from greyzone.routing.planner import Planner, RoutePlan, alternatives, best_departure
 from greyzone.store.base import City, Store
 
 __all__ = [
@@ -53,6 +52,10 @@ __all__ = [
     "streets_layer",
     "window_departures",
 ]
+
+if TYPE_CHECKING:  # the searches compile with numba: imported when a route is asked for, not at start-up
+    from greyzone.routing.corridors import Corridor, Status
+    from greyzone.routing.planner import RoutePlan
 
 KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
 Floats = npt.NDArray[np.float64]
@@ -177,7 +180,11 @@ def route_rates(
     middle = street_middles(graph)
     start = hour0.timestamp()
     for model in models:
-        state = hazard_state(store, model, hour0)
+        try:
+            state = hazard_state(store, model, hour0)
+        except InputError:
+            notes.append(f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown")
+            continue
         fresh, age_h = state.freshness(start)
         if not fresh:
             notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
@@ -270,6 +277,8 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
                 f"the point is {distance / 1000:.1f} km from the nearest street of {req.city!r}: "
                 "pick a point inside the city",
             )
+    from greyzone.routing.planner import Planner, alternatives, best_departure
+
     profile = PROFILES[req.mode]
     hour0 = req.starts[0].replace(minute=0, second=0, microsecond=0)
     hours = math.ceil((req.starts[-1] - hour0).total_seconds() / 3600) + 6
@@ -293,6 +302,8 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
 
 def corridor_layer(store: Store, city: str, when: datetime, res: int) -> Json:
     """Each way out at ``when`` (open / risky / cut) as GeoJSON: the gate's point and the route it would take."""
+    from greyzone.routing.corridors import corridors
+
     found = city_graph(store, city)
     graph, gates = found.graph, found.city.gates
     if not gates:
@@ -318,6 +329,8 @@ def corridor_history(
     store: Store, city: str, when: datetime, days: int, res: int, centre: tuple[float, float] | None
 ) -> list[Json]:
     """For each way out: its status at ``when`` and since when (day by day over the last ``days`` days)."""
+    from greyzone.routing.corridors import history
+
     found = city_graph(store, city)
     graph = found.graph
     if not found.city.gates:

@@ -31,8 +31,6 @@ from greyzone.cli.common import (
     refusing,
     store_of,
 )
-from greyzone.plotting import control_map as control_picture
-from greyzone.plotting import scores_chart, sweep_chart
 
 control_app = typer.Typer(no_args_is_help=True, help="Who holds what: control observations fused per H3 cell.")
 app.add_typer(control_app, name="control")
@@ -57,6 +55,8 @@ def control_map_cmd(
     if geojson is not None:
         geojson.write_text(json.dumps(m.to_geojson()), encoding="utf-8")
     if svg is not None:
+        from greyzone.plotting import control_map as control_picture  # matplotlib: only when drawing
+
         newest = max((str(r["as_of"]) for r in rows if r["as_of"]), default=None)
         title = f"Control at {when:%Y-%m-%d %H:%M} UTC, H3 res {res}"
         svg.write_text(control_picture([(a.state.value, a.geometry) for a in m.areas], title, newest), "utf-8")
@@ -137,6 +137,8 @@ def control_evaluate(
     options = EvaluationOptions(obs_per_day, noise, res, seed, parse_bbox(bbox), roads, road_share)
     with refusing():
         run = evaluate_control(truth, options)
+    from greyzone.plotting import scores_chart, sweep_chart
+
     summary = dict(run.summary)
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"

@@ -39,7 +39,6 @@ from greyzone.cli.common import (
     store_of,
 )
 from greyzone.model.enums import Kind
-from greyzone.plotting import forecast_map, reliability_png
 
 hazard_app = typer.Typer(
     no_args_is_help=True, help="Danger by place, hour and threat: a self-exciting model of stored incidents."
@@ -122,7 +121,7 @@ def hazard_at_cmd(
     """The hazard at a place and time: expected events per km² per hour, or unknown with the reason."""
     lon, lat = parse_lonlat(lonlat, "--lonlat")
     when = parse_time(time, "--time") or datetime.now(UTC)
-    with store_of(db, database_url) as store:
+    with store_of(db, database_url) as store, refusing(start="--time"):
         chosen = _model(store, model, kind)
         answer = hazard_at(store, chosen, lon, lat, when)
     as_of = datetime.fromtimestamp(answer.as_of_s, UTC).isoformat()
@@ -160,12 +159,14 @@ def hazard_forecast_cmd(
 ) -> None:
     """The forecast for the next hours by cell: expected events per km² per hour, and the riskiest cells."""
     when = parse_time(start, "--start") or datetime.now(UTC)
-    with store_of(db, database_url) as store:
+    with store_of(db, database_url) as store, refusing():
         chosen = _model(store, model, kind)
         f = hazard_forecast(store, chosen, when, hours)
     if geojson is not None:
         geojson.write_text(json.dumps(f.to_geojson()), encoding="utf-8")
     if svg is not None:
+        from greyzone.plotting import forecast_map  # matplotlib: only when drawing
+
         title = f"Expected events per km² in the {hours} h from {when:%Y-%m-%d %H:%M} UTC"
         svg.write_text(forecast_map(f.state.grid, f.per_km2(), title, f.as_of[:16]), encoding="utf-8")
     w = f.state.params.window
@@ -214,6 +215,8 @@ def hazard_backtest(
             store, kinds, split, test_days, res, bin_, parse_bbox(bbox), refit_days, lambda _: progress.advance(task)
         )
     if plot is not None:
+        from greyzone.plotting import reliability_png
+
         names = ", ".join(sorted(k.value for k in kinds))
         title = f"{names}: {len(run.grid)} cells (res {res}), {bin_.value} bins, {test_days} days from {split.date()}"
         plot.write_bytes(reliability_png(run.result, title if len(title) < 90 else title[-90:]))

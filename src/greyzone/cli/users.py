@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from greyzone.application.access import add_user
+from greyzone.application.access import add_user, revoke_user, rotate_token
 from greyzone.application.stores import store_name
 from greyzone.cli.common import DbOption, JsonOption, UrlOption, app, cli_settings, out, refusing, store_of
 
@@ -33,6 +33,29 @@ def user_add(
         out(f"{user.name} ({user.role}); token, shown only now: {user.token}")
 
 
+@user_app.command("rotate")
+def user_rotate(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a user a new token (printed once); the old one stops working at once."""
+    with store_of(db, database_url) as store, refusing(name="NAME"):
+        user = rotate_token(store, name, actor="cli")
+    out(json.dumps({"name": user.name, "token": user.token}) if as_json else f"{user.name}: new token {user.token}")
+
+
+@user_app.command("revoke")
+def user_revoke(
+    name: Annotated[str, typer.Argument(help="The user.")], db: DbOption = None, database_url: UrlOption = None
+) -> None:
+    """Remove a user: their token stops working at once."""
+    with store_of(db, database_url) as store, refusing(name="NAME"):
+        revoke_user(store, name, actor="cli")
+    out(f"{name} revoked")
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -41,6 +64,10 @@ def serve_cmd(
     database_url: UrlOption = None,
     rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
     in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
+    proxy: Annotated[
+        list[str] | None,
+        typer.Option(help="A reverse proxy's address whose X-Forwarded-For is believed (repeat it); none by default."),
+    ] = None,
 ) -> None:
     """Run the API and the web map (FastAPI + uvicorn; one worker — for several, run
     `uvicorn --factory greyzone.service.app:app_from_env --workers N` with the same GREYZONE_* settings)."""
@@ -51,4 +78,14 @@ def serve_cmd(
     settings = cli_settings(db, database_url)
     os.environ.update(settings.to_env() | {"GREYZONE_RATE": str(rate), "GREYZONE_IN_FLIGHT": str(in_flight)})
     out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="warning", backlog=1024)
+    trusted = ",".join(proxy or [])  # X-Forwarded-For from anyone else is ignored: it would dodge the limits
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        backlog=1024,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )

@@ -44,6 +44,9 @@ UKRAINE_BBOX = (22.0, 44.0, 40.5, 52.5)
 DEFAULT_CREDIBILITY = 0.5
 DEFAULT_PRECISION_M = 1000.0  # a point without a stated precision is taken to be good to 1 km
 METRES_PER_DEGREE = 111_320.0
+AREA_TYPES = frozenset({"Polygon", "MultiPolygon"})
+MIN_AREA_KM2 = 1e-6  # 1 m²: below it an "area" is a point or a line drawn as a polygon
+MAX_AREA_KM2 = 60_000.0  # the largest oblast of Ukraine is ~33,000 km²
 
 
 class PlaceResolver(Protocol):
@@ -67,8 +70,28 @@ _KIND_ALIASES = {s.value: (Kind.SHELLING, s) for s in ShellingKind}
 
 
 def build_batch(records: Sequence[RawRecord] | RecordBlock, ctx: BuildContext) -> tuple[ReportBatch, list[Reject]]:
-    """Validate ``records``; the batch holds the valid ones, in order, the rejects the rest."""
+    """Validate ``records``; the batch holds the valid ones, in order, the rejects the rest.
+
+    A record that makes the builder fail in a way no rule foresaw (a number too large to convert, a
+    geometry the geometry library refuses) is rejected with the failure named, and never stops the
+    others: the block is split in halves until each failing record stands alone (k bad records of n
+    cost O(k log n) rebuilds; the common, clean block is built once)."""
     block = records if isinstance(records, RecordBlock) else RecordBlock.from_records(records)
+    try:
+        return _build_block(block, ctx)
+    except Exception as exc:
+        if len(block) == 0:
+            raise
+        if len(block) == 1:
+            reason = f"unreadable record ({type(exc).__name__}: {str(exc)[:200]})"
+            return _build_block(block.part(0, 0), ctx)[0], [block.reject(0, "(record)", reason)]
+    half = len(block) // 2
+    first, first_rejects = build_batch(block.part(0, half), ctx)
+    second, second_rejects = build_batch(block.part(half, len(block)), ctx)
+    return ReportBatch.concat(first, second), [*first_rejects, *second_rejects]
+
+
+def _build_block(block: RecordBlock, ctx: BuildContext) -> tuple[ReportBatch, list[Reject]]:
     problems: dict[int, list[Problem]] = {}
     cols, extra = _parse_columns(block, ctx, problems)
     for i, found in column_problems(cols, ctx.now_s).items():
@@ -104,7 +127,7 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 def _reporter_hash(reporter: str | None, key: bytes | None) -> bytes | None:
     if not reporter or key is None:
         return None
-    return hmac.new(key, reporter.strip().encode(), hashlib.sha256).digest()[:16]
+    return hmac.new(key, reporter.strip().encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:16]
 
 
 Problems = dict[int, list[Problem]]
@@ -377,21 +400,53 @@ def _check_swap(lon: float, lat: float, ctx: BuildContext, problems: Problems, i
 
 
 def _parse_area(geometry: Any) -> tuple[float, float, float, bytes | None] | Problem:
+    """A report's place as a geometry. The rules: a Point is a place; a Polygon or MultiPolygon is an area
+    (a line, or a polygon of no area — all its points on one spot or one line — is refused: it says
+    nothing about where); a self-intersecting area is repaired (``make_valid``, its polygons kept); an
+    area over ``MAX_AREA_KM2`` (larger than any oblast: a whole-world box) is refused."""
+    geom = _geometry(geometry)
+    if isinstance(geom, Problem) or geom.geom_type == "Point":
+        return geom if isinstance(geom, Problem) else (geom.x, geom.y, DEFAULT_PRECISION_M, None)
+    area = _area(geom)
+    if isinstance(area, Problem):
+        return area
+    point = area.representative_point()
+    return point.x, point.y, max(_radius_m(area, point), 1.0), shapely.to_wkb(area)
+
+
+def _geometry(geometry: Any) -> Any:
+    """A shapely geometry of lon/lat coordinates, or the Problem with it."""
     try:
         geom = geometry if isinstance(geometry, shapely.Geometry) else shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
         return Problem("geometry", f"expected a GeoJSON geometry; {exc}")
     if geom.is_empty:
         return Problem("geometry", "expected a non-empty geometry; got an empty one")
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         return Problem("geometry", f"coordinates outside lon/lat ranges: bounds {geom.bounds}")
+    return geom
+
+
+def _area(geom: Any) -> Any:
+    """The area the rules of :func:`_parse_area` accept (repaired when it crosses itself), or the Problem."""
+    if geom.geom_type not in AREA_TYPES:
+        return Problem("geometry", f"expected a Point, Polygon or MultiPolygon; got {geom.geom_type}")
     if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    if geom.geom_type == "Point":
-        return geom.x, geom.y, DEFAULT_PRECISION_M, None
-    point = geom.representative_point()
-    return point.x, point.y, max(_radius_m(geom, point), 1.0), shapely.to_wkb(geom)
+        parts = shapely.get_parts(shapely.make_valid(geom))
+        geom = shapely.unary_union([p for p in parts if p.geom_type in AREA_TYPES])
+    km2 = _area_km2(geom)
+    if not km2 > MIN_AREA_KM2:
+        return Problem("geometry", "expected an area; got a polygon of no area (its points on one spot or line)")
+    if km2 > MAX_AREA_KM2:
+        return Problem("geometry", f"expected an area of at most {MAX_AREA_KM2:,.0f} km²; got {km2:,.0f} km²")
+    return geom
+
+
+def _area_km2(geom: Any) -> float:
+    """The area in km², near enough for its rules (degrees scaled at the area's middle latitude)."""
+    middle = (geom.bounds[1] + geom.bounds[3]) / 2
+    return float(geom.area) * (METRES_PER_DEGREE / 1000) ** 2 * math.cos(math.radians(middle))
 
 
 def _radius_m(geom: Any, point: Any) -> float:

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from greyzone.errors import IngestError
-from greyzone.ingest.records import RawRecord, Reject
+from greyzone.ingest.mapped import unreadable
+from greyzone.ingest.records import JSON_DECODER, RawRecord, Reject
 
 Item = RawRecord | Reject
 _FEATURES = re.compile(r'"features"\s*:\s*\[')
-_DECODER = json.JSONDecoder()
+_NEXT_FEATURE = re.compile(r'[,\[]\s*\{\s*"type"\s*:\s*"Feature"\s*[,}]')
 
 
 def iter_features(path: Path) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
@@ -41,10 +42,17 @@ def iter_features(path: Path) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
             return
         n += 1
         try:
-            feature, pos = _DECODER.raw_decode(text, pos)
+            feature, pos = JSON_DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             yield n, Reject(name, n, "(feature)", f"not JSON (file cut short?): {exc.msg}")
             return
+        except RecursionError:
+            yield n, Reject(name, n, "(feature)", "JSON nested too deeply to read")
+            resync = _NEXT_FEATURE.search(text, pos + 1)
+            if resync is None:
+                return
+            pos = resync.start() + 1  # at the next feature's opening brace
+            continue
         yield n, feature if isinstance(feature, dict) else Reject(name, n, "(feature)", "expected a JSON object")
 
 
@@ -60,6 +68,8 @@ def read_geojson(path: Path, *, progress: Any = None) -> Iterator[Item]:
 
 
 def features_to_records(path: Path, to_fields: Callable[[dict[str, Any]], dict[str, Any]]) -> Iterator[Item]:
+    """Each feature as a record of ``to_fields(properties + geometry)``; a feature that is not one, or whose
+    translation fails, is that feature's reject."""
     name = str(path)
     for n, feature in iter_features(path):
         if isinstance(feature, Reject):
@@ -70,7 +80,10 @@ def features_to_records(path: Path, to_fields: Callable[[dict[str, Any]], dict[s
         if not isinstance(geometry, dict) or not isinstance(props, dict):
             yield Reject(name, n, "geometry", "expected a Feature with a geometry object and properties")
             continue
-        yield RawRecord(name, n, to_fields({**props, "geometry": geometry}))
+        try:
+            yield RawRecord(name, n, to_fields({**props, "geometry": geometry}))
+        except Exception as exc:
+            yield Reject(name, n, "(record)", unreadable(exc))
 
 
 def _native_fields(props: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from greyzone.errors import IngestError
-from greyzone.ingest.records import RawRecord, RecordBlock, Reject
+from greyzone.ingest.records import RawRecord, RecordBlock, Reject, decode_json
 
 MAX_FIELD_BYTES = 1_000_000  # larger fields are a broken file, not a report; the validator caps text at 10k
 csv.field_size_limit(MAX_FIELD_BYTES)
@@ -161,10 +161,12 @@ def read_jsonl(path: Path, *, progress: Any = None) -> Iterator[Item]:
 
 def _json_record(name: str, n: int, text: str) -> Item:
     try:
-        value = json.loads(text)
+        value = decode_json(text)
     except json.JSONDecodeError as exc:
         cut = " (file cut short?)" if not text.endswith("\n") else ""
         return Reject(name, n, "(line)", f"not JSON{cut}: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Reject(name, n, "(line)", "JSON nested too deeply to read")
     if not isinstance(value, dict):
         return Reject(name, n, "(line)", f"expected a JSON object per line; got {type(value).__name__}")
     return RawRecord(name, n, value)

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 MAX_VALUE_CHARS_IN_REJECT = 120
+MAX_INT_DIGITS = 300  # a JSON integer longer than this is read as a float (infinite), which the rules refuse
+
+
+def _bounded_int(text: str) -> int | float:
+    """A JSON integer; one of more than MAX_INT_DIGITS digits as a float (Python refuses to convert an
+    integer of over 4,300 digits at all: one such number must not fail the whole file)."""
+    return int(text) if len(text) <= MAX_INT_DIGITS else float(text)
+
+
+#: The JSON decoder of every input (files and the API): numbers of any length decode.
+JSON_DECODER = json.JSONDecoder(parse_int=_bounded_int)
+#: What decoding a JSON text can raise besides a syntax error: nesting too deep for the parser.
+JSON_FAILURES = (ValueError, RecursionError)
+
+
+def decode_json(text: str) -> Any:
+    """JSON text → value with :data:`JSON_DECODER`; raises ``json.JSONDecodeError`` (a ValueError) on a
+    syntax error and RecursionError on nesting too deep."""
+    return JSON_DECODER.decode(text)
 
 
 class RawRecord(NamedTuple):
@@ -45,6 +65,11 @@ class RecordBlock:
             names.update(dict.fromkeys(r.fields))
         columns = {name: [r.fields.get(name) for r in records] for name in names}
         return RecordBlock(records[0].file if records else "", [r.row for r in records], columns)
+
+    def part(self, start: int, stop: int) -> RecordBlock:
+        """Rows ``start`` to ``stop`` (exclusive)."""
+        columns = {name: values[start:stop] for name, values in self.columns.items()}
+        return RecordBlock(self.file, self.rows[start:stop], columns)
 
     def column(self, name: str) -> list[Any]:
         found = self.columns.get(name)

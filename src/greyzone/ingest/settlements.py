@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from greyzone.ingest.mapped import Item, stable_id
+from greyzone.ingest.mapped import Item, each_record, stable_id
 from greyzone.ingest.native import read_csv
 from greyzone.ingest.records import RawRecord, Reject
 from greyzone.model.enums import Kind, Side, TimePrecision
@@ -65,77 +65,77 @@ def read_settlements(path: Path, *, progress: Any = None) -> Iterator[Item]:
 
 
 def _long(items: Iterator[Item]) -> Iterator[Item]:
-    for item in items:
-        if isinstance(item, Reject):
-            yield item
+    return each_record(items, _long_record)
+
+
+def _long_record(item: RawRecord) -> Iterator[Item]:
+    f = item.fields
+    name = (f.get("settlement") or f.get("place") or "").strip()
+    status = (f.get("status") or "").strip().lower()
+    sides = _STATUS.get(status)
+    if sides is None:
+        yield Reject(item.file, item.row, "status", f"expected one of {', '.join(sorted(_STATUS))}", status)
+        return
+    try:
+        day = datetime.strptime((f.get("date") or "").strip(), "%Y-%m-%d").replace(tzinfo=KYIV)
+    except ValueError:
+        yield Reject(item.file, item.row, "date", "expected YYYY-MM-DD", str(f.get("date")))
+        return
+    if not name and not (f.get("lon") and f.get("lat")):
+        yield Reject(item.file, item.row, "settlement", "required: a settlement name, or lon and lat")
+        return
+    source = (f.get("source") or "settlement-list").strip()
+    for side in sides:
+        key = f"{name or f.get('lon')},{f.get('lat')}:{day:%Y-%m-%d}:{side.value}"
+        yield RawRecord(
+            item.file,
+            item.row,
+            {
+                "id": stable_id(source, key),
+                "lon": f.get("lon") or None,
+                "lat": f.get("lat") or None,
+                "location_precision_m": f.get("radius_m") or RADIUS_M,
+                "place": name or None,
+                **_observation(day, side, source, key, f.get("credibility") or 0.6),
+            },
+        )
+
+
+def _wide(items: Iterator[Item]) -> Iterator[Item]:
+    return each_record(items, _wide_record)
+
+
+def _wide_record(item: RawRecord) -> Iterator[Item]:
+    f = item.fields
+    settlement = str(f.get("geonameid") or "").strip()
+    name = str(f.get("name") or f.get("asciiname") or settlement).strip()
+    last: tuple[str, datetime] | None = None
+    for column in sorted(c for c in f if _DAY_COLUMN.match(c)):
+        status = str(f.get(column) or "").strip().lower()
+        if not status:
             continue
-        f = item.fields
-        name = (f.get("settlement") or f.get("place") or "").strip()
-        status = (f.get("status") or "").strip().lower()
         sides = _STATUS.get(status)
         if sides is None:
-            yield Reject(item.file, item.row, "status", f"expected one of {', '.join(sorted(_STATUS))}", status)
+            yield Reject(item.file, item.row, column, f"expected UA, RU or CONTESTED; got {status!r}", status)
             continue
-        try:
-            day = datetime.strptime((f.get("date") or "").strip(), "%Y-%m-%d").replace(tzinfo=KYIV)
-        except ValueError:
-            yield Reject(item.file, item.row, "date", "expected YYYY-MM-DD", str(f.get("date")))
+        day = datetime.strptime(column[3:], "%Y%m%d").replace(tzinfo=KYIV)
+        if last is not None and last[0] == status and (day - last[1]).days < RECONFIRM_DAYS:
             continue
-        if not name and not (f.get("lon") and f.get("lat")):
-            yield Reject(item.file, item.row, "settlement", "required: a settlement name, or lon and lat")
-            continue
-        source = (f.get("source") or "settlement-list").strip()
+        last = (status, day)
         for side in sides:
-            key = f"{name or f.get('lon')},{f.get('lat')}:{day:%Y-%m-%d}:{side.value}"
+            key = f"{settlement}:{day:%Y%m%d}:{side.value}"
             yield RawRecord(
                 item.file,
                 item.row,
                 {
-                    "id": stable_id(source, key),
-                    "lon": f.get("lon") or None,
-                    "lat": f.get("lat") or None,
-                    "location_precision_m": f.get("radius_m") or RADIUS_M,
-                    "place": name or None,
-                    **_observation(day, side, source, key, f.get("credibility") or 0.6),
+                    "id": stable_id("viina-control", key),
+                    "lon": f.get("longitude"),
+                    "lat": f.get("latitude"),
+                    "location_precision_m": RADIUS_M,
+                    "place": name[:200] or None,
+                    **_observation(day, side, "viina-control", key, 0.6),
                 },
             )
-
-
-def _wide(items: Iterator[Item]) -> Iterator[Item]:
-    for item in items:
-        if isinstance(item, Reject):
-            yield item
-            continue
-        f = item.fields
-        settlement = str(f.get("geonameid") or "").strip()
-        name = str(f.get("name") or f.get("asciiname") or settlement).strip()
-        last: tuple[str, datetime] | None = None
-        for column in sorted(c for c in f if _DAY_COLUMN.match(c)):
-            status = str(f.get(column) or "").strip().lower()
-            if not status:
-                continue
-            sides = _STATUS.get(status)
-            if sides is None:
-                yield Reject(item.file, item.row, column, f"expected UA, RU or CONTESTED; got {status!r}", status)
-                continue
-            day = datetime.strptime(column[3:], "%Y%m%d").replace(tzinfo=KYIV)
-            if last is not None and last[0] == status and (day - last[1]).days < RECONFIRM_DAYS:
-                continue
-            last = (status, day)
-            for side in sides:
-                key = f"{settlement}:{day:%Y%m%d}:{side.value}"
-                yield RawRecord(
-                    item.file,
-                    item.row,
-                    {
-                        "id": stable_id("viina-control", key),
-                        "lon": f.get("longitude"),
-                        "lat": f.get("latitude"),
-                        "location_precision_m": RADIUS_M,
-                        "place": name[:200] or None,
-                        **_observation(day, side, "viina-control", key, 0.6),
-                    },
-                )
 
 
 def _observation(day: datetime, side: Side, source: str, key: str, credibility: Any) -> dict[str, Any]:

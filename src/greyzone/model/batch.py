@@ -22,6 +22,15 @@ class ReportBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @staticmethod
+    def concat(a: ReportBatch, b: ReportBatch) -> ReportBatch:
+        return ReportBatch(
+            ReportColumns.concat(a.cols, b.cols),
+            [*a.ids, *b.ids],
+            np.concatenate([a.cells, b.cells]),
+            [*a.reporter_hash, *b.reporter_hash],
+        )
+
     def take(self, index: npt.NDArray[np.intp]) -> ReportBatch:
         if is_identity(index, len(self)):
             return self

@@ -79,6 +79,15 @@ class ReportColumns:
             picked[f.name] = col[idx] if isinstance(col, np.ndarray) else [col[i] for i in idx]
         return ReportColumns(**picked)
 
+    @staticmethod
+    def concat(a: ReportColumns, b: ReportColumns) -> ReportColumns:
+        """The rows of ``a`` then those of ``b``."""
+        joined: dict[str, Any] = {}
+        for f in fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            joined[f.name] = np.concatenate([x, y]) if isinstance(x, np.ndarray) else [*x, *y]
+        return ReportColumns(**joined)
+
 
 def is_identity(index: npt.NDArray[np.intp], n: int) -> bool:
     """Whether ``index`` selects all n rows in order (then a selection can be the thing itself)."""
@@ -237,6 +246,9 @@ def _text_rules(cols: ReportColumns, out: dict[int, list[Problem]]) -> None:
     )
     for name, limit in limits:
         values = getattr(cols, name)
+        for i, value in enumerate(values):
+            if value is not None and not value.isascii() and not _is_unicode(value):
+                out.setdefault(i, []).append(Problem(name, "not valid Unicode text (a lone surrogate such as \\ud800)"))
         lengths = [len(v) for v in values if v is not None]
         if not lengths or max(lengths) <= limit:
             continue
@@ -244,6 +256,15 @@ def _text_rules(cols: ReportColumns, out: dict[int, list[Problem]]) -> None:
             if value is not None and len(value) > limit:
                 reason = f"expected at most {limit} characters; got {len(value)}"
                 out.setdefault(i, []).append(Problem(name, reason))
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether the text can be written as UTF-8 (JSON lets a lone surrogate through; no store takes one)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def content_keys(cols: ReportColumns) -> list[str]:

@@ -33,11 +33,14 @@ JSON_DOC: dict[int | str, dict[str, Any]] = {
 class Limits:
     max_body_bytes: int = 2_000_000
     per_minute: int = 1200  # per token (public: per client address)
+    per_address: int = 2400  # per client address, before its token is looked at (floods of bogus tokens)
+    denials_per_minute: int = 30  # failed authentications a minute per address; more are answered 429
     in_flight: int = 64  # requests handled at once; more are answered 503 at once
     max_batch: int = 5000
     public_delay_h: float = 24.0
     min_count: int = 5
     layer_ttl_s: float = 60.0
+    clock: Callable[[], float] = time.time  # what "now" is for the public's delay (tests move it)
 
     @property
     def public(self) -> PublicRule:
@@ -68,6 +71,10 @@ class Gate:
         self.store: AppStore = open_store(settings)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(limits.per_minute)
+        self.addresses = RateLimiter(limits.per_address)
+        self.denials = RateLimiter(limits.denials_per_minute)
+        self._denied: dict[str, tuple[int, int]] = {}  # address -> (minute, denials not yet audited)
+        self._denied_lock = threading.Lock()
         self._cache: OrderedDict[tuple[object, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -96,6 +103,9 @@ class Gate:
         the store), kept serialised: a hit costs no encoding."""
         return json_response(self.cached_bytes(key, lambda: json.dumps(make()).encode(), self.limits.layer_ttl_s))
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.limits.clock(), UTC)
+
     def layer(self, key: tuple[object, ...], answer: Callable[[AppStore], Json]) -> Response:
         """``answer(store)`` under the store's lock, cached as :meth:`cached` does."""
 
@@ -110,14 +120,19 @@ class Gate:
             s.audit(AuditEntry(time.time(), actor, action, obj, outcome))
 
     def caller(self, request: Request, authorization: str | None) -> User:
+        """Who is asking. Every address is rate-limited before its token is even looked at, and failed
+        authentications more tightly still; then each user (the public: each address) has its own limit."""
+        address = f"ip:{request.client.host if request.client else '?'}"
+        self._limit(self.addresses, address, self.limits.per_address)
         if authorization is None:
-            user, client = PUBLIC, f"ip:{request.client.host if request.client else '?'}"
+            user, client = PUBLIC, address
         else:
             scheme, _, token = authorization.partition(" ")
             with self.locked() as s:
                 found = user_of_token(s, token.strip()) if scheme.lower() == "bearer" else None
             if found is None:
-                self.audit("unknown", "auth.denied", request.url.path, "401")
+                self._denied_once(address, request.url.path)
+                self._limit(self.denials, address, self.limits.denials_per_minute)
                 raise ApiError(
                     401,
                     "unauthenticated",
@@ -125,15 +140,34 @@ class Gate:
                 )
             self.audit(found.name, "auth.ok", request.url.path, found.role)
             user, client = found, f"user:{found.name}"
-        wait = self.limiter.take(client)
+        self._limit(self.limiter, client, self.limits.per_minute)
+        return user
+
+    def _limit(self, limiter: RateLimiter, client: str, per_minute: int) -> None:
+        wait = limiter.take(client)
         if wait > 0:
             raise ApiError(
                 429,
                 "rate_limited",
-                f"too many requests: {self.limits.per_minute} a minute",
+                f"too many requests: {per_minute} a minute",
                 headers={"Retry-After": retry_after(wait)},
             )
-        return user
+
+    def _denied_once(self, address: str, path: str) -> None:
+        """Audit a failed authentication: the first of each minute per address as it comes, the rest of
+        that minute as one entry with their count (a flood of bogus tokens cannot grow the log without end)."""
+        minute = int(time.time() // 60)
+        with self._denied_lock:
+            seen, pending = self._denied.get(address, (minute, -1))
+            if len(self._denied) > 10_000:
+                self._denied.clear()
+            if seen == minute and pending >= 0:
+                self._denied[address] = (minute, pending + 1)
+                return
+            self._denied[address] = (minute, 0)
+        if seen != minute and pending > 0:
+            self.audit("unknown", "auth.denied", f"{pending} more from {address} in the minute before", "401")
+        self.audit("unknown", "auth.denied", path, "401")
 
 
 def gate_of(request: Request) -> Gate:
@@ -173,6 +207,22 @@ def json_response(body: bytes | Json) -> Response:
     return Response(body if isinstance(body, bytes) else json.dumps(body).encode(), media_type="application/json")
 
 
-def utc(t: datetime | None) -> datetime | None:
-    """A time from a query, as UTC-aware (a time without an offset is taken as UTC)."""
-    return None if t is None else t.replace(tzinfo=UTC) if t.tzinfo is None else t
+EARLIEST, LATEST = datetime(1950, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def utc(t: datetime | None, name: str = "time") -> datetime | None:
+    """A time from a request, as UTC-aware (a time without an offset is taken as UTC); one outside
+    1950–2200 is refused (no data is there, and date arithmetic near year 1 or 9999 overflows)."""
+    if t is None:
+        return None
+    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    if not EARLIEST <= t <= LATEST:
+        reason = f"expected a time between {EARLIEST.year} and {LATEST.year}; got {t.isoformat()}"
+        raise ApiError(422, "invalid", f"{name}: {reason}", [{"field": name, "reason": reason}])
+    return t
+
+
+def now_minute() -> datetime:
+    """Now, to the minute: the time of a layer asked for without one (its cache key: layers may be a
+    minute behind, and a key with the microsecond would never be met again)."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -131,6 +131,21 @@ class BatchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchLog:
+    """Where and when the stored reports came in: per batch, its origin (a file, or ``api:ROLE:ACTOR``),
+    when it was committed (unix s, UTC) and its reports' seq range, as parallel arrays ordered by seq."""
+
+    origin: list[str]
+    committed_s: npt.NDArray[np.float64]
+    first_seq: npt.NDArray[np.int64]
+    last_seq: npt.NDArray[np.int64]
+
+    def of(self, seq: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+        """The batch (index into these arrays) each report seq came in with."""
+        return np.asarray(np.searchsorted(self.first_seq, seq, side="right") - 1, dtype=np.intp)
+
+
+@dataclass(frozen=True, slots=True)
 class StoreStats:
     reports: int
     incidents: int
@@ -178,6 +193,10 @@ class Store(Protocol):
 
     def city_names(self) -> list[str]: ...
 
+    def read_batches(self) -> BatchLog:
+        """Every batch that added reports, by seq."""
+        ...
+
     def write_model(self, model: ModelRecord) -> int:
         """Keep a fitted model (a new row: earlier fits stay); its id."""
         ...
@@ -211,6 +230,10 @@ class AccessStore(Protocol):
         """Add a user; an existing name is an error (StoreError)."""
 
     def user_of(self, token_sha256: bytes) -> User | None: ...
+
+    def set_token(self, name: str, token_sha256: bytes | None) -> bool:
+        """Give a user a new token (rotate), or none (revoke: the user is removed); False when no such user."""
+        ...
 
     def audit(self, entry: AuditEntry) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import (
     AuditEntry,
+    BatchLog,
     BatchResult,
     City,
     ModelRecord,
@@ -27,7 +29,7 @@ from greyzone.store.base import (
     frame_from_rows,
 )
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, candidate_windows, plan_links, radius_cap_m
-from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, first_occurrences, prepare, report_from_row
+from greyzone.store.rows import ROW_COLUMNS, PreparedBatch, batch_log, first_occurrences, prepare, report_from_row
 
 _COL = {name: i for i, name in enumerate(ROW_COLUMNS)}
 _FRAME_NAMES = (
@@ -53,6 +55,7 @@ class MemoryStore:
         self._cities: dict[str, City] = {}
         self._models: list[ModelRecord] = []
         self._batches: list[tuple[int, int]] = []  # (first_seq, last_seq)
+        self._origins: list[tuple[str, float]] = []  # (origin, committed_at) of each batch
         self._rejects: list[Reject] = []
         self._rejected_rows = 0
         self._users: dict[str, tuple[bytes, str]] = {}  # name -> (token hash, role)
@@ -78,6 +81,7 @@ class MemoryStore:
                     self._incident[seq] = inc
             self._merge(plan.merges)
         self._batches.append((first, first + len(fresh) - 1))
+        self._origins.append((origin, float(int(time.time()))))
         self._rejects.extend(rejects)
         self._rejected_rows += rejected_rows(rejects)
         return BatchResult(
@@ -164,6 +168,10 @@ class MemoryStore:
     def city_names(self) -> list[str]:
         return sorted(self._cities)
 
+    def read_batches(self) -> BatchLog:
+        rows = [(o, t, a, b) for (a, b), (o, t) in zip(self._batches, self._origins, strict=True) if b >= a]
+        return batch_log(rows)
+
     def write_model(self, model: ModelRecord) -> int:
         self._models.append(replace(model, model_id=len(self._models) + 1))
         return len(self._models)
@@ -181,6 +189,15 @@ class MemoryStore:
         if role not in ("reporter", "verifier", "analyst", "admin"):
             raise StoreError(f"cannot add user {name!r}: unknown role {role!r}")
         self._users[name] = (token_sha256, role)
+
+    def set_token(self, name: str, token_sha256: bytes | None) -> bool:
+        if name not in self._users:
+            return False
+        if token_sha256 is None:
+            del self._users[name]
+        else:
+            self._users[name] = (token_sha256, self._users[name][1])
+        return True
 
     def user_of(self, token_sha256: bytes) -> User | None:
         return next((User(n, r) for n, (t, r) in self._users.items() if t == token_sha256), None)

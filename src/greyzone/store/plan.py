@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.incidents import (
+    MAX_CANDIDATES,
     MAX_LINK_SPAN_S,
     MAX_RADIUS_M,
     REGION_RADIUS_M,
@@ -158,7 +159,8 @@ def plan_links(new: LinkInput, seqs: npt.NDArray[np.int64], stored: Candidates) 
         max_radius_m=RADIUS_CAP_M[both.kind],
     )
     groups = np.concatenate([stored.incident_id, -1 - np.arange(n_new, dtype=np.int64)])
-    labels = incident_components(frame, link_pairs(frame), groups)
+    fresh = np.arange(n_old + n_new) >= n_old  # only pairs with a new report can change anything
+    labels = incident_components(frame, link_pairs(frame, fresh, MAX_CANDIDATES), groups)
     return _assign(labels, n_old, stored.incident_id, seqs)
 
 

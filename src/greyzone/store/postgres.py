@@ -25,6 +25,7 @@ from greyzone.model.report import Report
 from greyzone.store.base import (
     FRAME_COLUMNS,
     AuditEntry,
+    BatchLog,
     BatchResult,
     City,
     ModelRecord,
@@ -36,10 +37,12 @@ from greyzone.store.base import (
 )
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, LinkInput, candidate_windows, plan_links, radius_cap_m
 from greyzone.store.rows import (
+    BATCH_LOG,
     MODEL_INSERT,
     NEWEST_MODELS,
     ROW_COLUMNS,
     PreparedBatch,
+    batch_log,
     first_occurrences,
     model_from_row,
     model_row,
@@ -204,6 +207,9 @@ class PostgresStore:
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
 
+    def read_batches(self) -> BatchLog:
+        return batch_log(self._conn.execute(BATCH_LOG).fetchall())
+
     def write_model(self, model: ModelRecord) -> int:
         return int(self._one(MODEL_INSERT + " RETURNING id", model_row(model))[0])
 
@@ -242,6 +248,13 @@ class PostgresStore:
             )
         except psycopg.errors.IntegrityError as exc:
             raise StoreError(f"cannot add user {name!r}: {exc}".strip()) from exc
+
+    def set_token(self, name: str, token_sha256: bytes | None) -> bool:
+        if token_sha256 is None:
+            cursor = self._conn.execute("DELETE FROM users WHERE name = %s", (name,))
+        else:
+            cursor = self._conn.execute("UPDATE users SET token_sha256 = %s WHERE name = %s", (token_sha256, name))
+        return cursor.rowcount > 0
 
     def user_of(self, token_sha256: bytes) -> User | None:
         row = self._conn.execute("SELECT name, role FROM users WHERE token_sha256 = %s", (token_sha256,)).fetchone()

@@ -25,7 +25,7 @@ from greyzone.model.cells import cells_of_block
 from greyzone.model.columns import ReportColumns
 from greyzone.model.enums import InfraStatus, Kind, Service, ServiceStatus, ShellingKind, Side, TimePrecision, Utility
 from greyzone.model.report import Report, report_from_trusted
-from greyzone.store.base import ModelRecord
+from greyzone.store.base import BatchLog, ModelRecord
 from greyzone.store.plan import LinkInput, link_input
 
 #: The columns a report is written with; the store adds ``seq`` (append order) and ``incident_id``.
@@ -167,6 +167,23 @@ def report_from_row(row: Sequence[Any]) -> Report:
         status=_status(kind, a.get("status")),
         killed=a.get("killed"),
         injured=a.get("injured"),
+    )
+
+
+#: The batches that added reports, in seq order (both SQL backends).
+BATCH_LOG = (
+    "SELECT origin, committed_at, first_seq, last_seq FROM batches WHERE last_seq >= first_seq ORDER BY first_seq"
+)
+
+
+def batch_log(rows: Sequence[Sequence[Any]]) -> BatchLog:
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    origin, committed, first, last = columns
+    return BatchLog(
+        [str(o) for o in origin],
+        np.array(committed, dtype=np.float64),
+        np.array(first, dtype=np.int64),
+        np.array(last, dtype=np.int64),
     )
 
 

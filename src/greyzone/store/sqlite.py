@@ -8,6 +8,7 @@ survives a crash (kill -9, power loss) and an interrupted one leaves no trace.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,7 @@ from greyzone.model.report import Report
 from greyzone.store.base import (
     FRAME_COLUMNS,
     AuditEntry,
+    BatchLog,
     BatchResult,
     City,
     ModelRecord,
@@ -45,10 +47,12 @@ from greyzone.store.plan import (
     radius_cap_m,
 )
 from greyzone.store.rows import (
+    BATCH_LOG,
     MODEL_INSERT,
     NEWEST_MODELS,
     ROW_COLUMNS,
     PreparedBatch,
+    batch_log,
     first_occurrences,
     model_from_row,
     model_row,
@@ -89,6 +93,8 @@ class SqliteStore:
         path = str(path)
         if not create and path != ":memory:" and not Path(path).exists():
             raise StoreError(f"no store at {path}: run 'greyzone init' (or pass --db to an existing one)")
+        if path != ":memory:" and not Path(path).exists():
+            _create_private(Path(path))
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             store = cls(conn, path)
@@ -150,8 +156,14 @@ class SqliteStore:
         try:
             result = self._write(prepared, rejects, origin)
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
+        except BaseException as exc:
+            if c.in_transaction:  # SQLite has already rolled back after some failures (a full disk)
+                c.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+                raise StoreError(
+                    f"the disk holding {self.path} is full: this batch was not stored, and the store "
+                    "is intact (every earlier batch whole); free some space and send it again"
+                ) from exc
             raise
         return result
 
@@ -255,6 +267,9 @@ class SqliteStore:
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]
 
+    def read_batches(self) -> BatchLog:
+        return batch_log(self._conn.execute(BATCH_LOG).fetchall())
+
     def write_model(self, model: ModelRecord) -> int:
         with self._conn:
             cursor = self._conn.execute(MODEL_INSERT.replace("%s", "?"), model_row(model))
@@ -274,6 +289,14 @@ class SqliteStore:
             raise StoreError(
                 f"cannot add user {name!r}: {exc} (names are unique; roles: reporter, verifier, analyst, admin)"
             ) from exc
+
+    def set_token(self, name: str, token_sha256: bytes | None) -> bool:
+        with self._conn:
+            if token_sha256 is None:
+                cursor = self._conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            else:
+                cursor = self._conn.execute("UPDATE users SET token_sha256 = ? WHERE name = ?", (token_sha256, name))
+        return cursor.rowcount > 0
 
     def user_of(self, token_sha256: bytes) -> User | None:
         row = self._conn.execute("SELECT name, role FROM users WHERE token_sha256 = ?", (token_sha256,)).fetchone()
@@ -347,6 +370,13 @@ class SqliteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600): it holds exact positions and texts.
+    SQLite gives its -wal and -shm files the same permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _run_script(c: sqlite3.Connection, sql: str) -> None:

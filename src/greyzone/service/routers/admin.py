@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from greyzone.application.access import add_user
+from greyzone.application.access import add_user, revoke_user, rotate_token
 from greyzone.errors import StoreError
 from greyzone.service.deps import Admin, ApiError, GateDep
 
@@ -29,6 +29,20 @@ def new_user(body: UserIn, user: Admin, gate: GateDep) -> dict[str, str]:
         gate.audit(user.name, "user.add", body.name, "refused")
         raise ApiError(409, "exists", str(exc)) from None
     return {"name": added.name, "role": added.role, "token": added.token}
+
+
+@router.delete("/api/users/{name}", summary="Revoke a user (admin): their token stops working at once")
+def delete_user(name: str, user: Admin, gate: GateDep) -> dict[str, str]:
+    with gate.locked() as s:
+        revoke_user(s, name, actor=user.name)
+    return {"name": name, "revoked": "true"}
+
+
+@router.post("/api/users/{name}/token", summary="A new token for a user (admin), shown once; the old one stops")
+def new_token_for(name: str, user: Admin, gate: GateDep) -> dict[str, str]:
+    with gate.locked() as s:
+        rotated = rotate_token(s, name, actor=user.name)
+    return {"name": rotated.name, "token": rotated.token}
 
 
 @router.get("/api/audit", summary="The audit log, newest first (admin)")

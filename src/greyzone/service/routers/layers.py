@@ -2,7 +2,7 @@
 
 # no "from __future__ import annotations": FastAPI reads these annotations at run time
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,7 +13,7 @@ from greyzone.application.hazard import hazard_forecast, newest_model
 from greyzone.application.movement import corridor_layer
 from greyzone.application.reports import incident_layer, incident_window
 from greyzone.model.enums import Kind
-from greyzone.service.deps import JSON_DOC, Anyone, GateDep, json_response, utc
+from greyzone.service.deps import JSON_DOC, Anyone, GateDep, json_response, now_minute, utc
 
 router = APIRouter()
 
@@ -28,7 +28,7 @@ def incidents_layer(
     user: Anyone, gate: GateDep, since: datetime | None = None, until: datetime | None = None, kind: Kind | None = None
 ) -> Response:
     rule = gate.limits.public
-    window = incident_window(user.role, utc(since), utc(until), rule, datetime.now(UTC))
+    window = incident_window(user.role, utc(since, "since"), utc(until, "until"), rule, gate.now())
 
     if window.full:
         with gate.locked() as s:
@@ -46,7 +46,7 @@ def incidents_layer(
 def control_layer(
     user: Anyone, gate: GateDep, at: datetime | None = None, res: Annotated[int, Query(ge=5, le=9)] = 8
 ) -> Response:
-    when = utc(at) or datetime.now(UTC)
+    when = utc(at, "at") or now_minute()
 
     return gate.layer(("control", when.isoformat(), res), lambda s: control_map(s, when, res).to_geojson())
 
@@ -60,7 +60,7 @@ def control_layer(
 def hazard_layer(
     user: Anyone, gate: GateDep, start: datetime | None = None, hours: Annotated[int, Query(ge=1, le=48)] = 6
 ) -> Response:
-    when = utc(start) or datetime.now(UTC)
+    when = utc(start, "start") or now_minute()
 
     return gate.layer(
         ("hazard", when.isoformat(), hours), lambda s: hazard_forecast(s, newest_model(s), when, hours).to_geojson()
@@ -76,6 +76,6 @@ def hazard_layer(
 def corridors_layer(
     user: Anyone, gate: GateDep, city: str, at: datetime | None = None, res: Annotated[int, Query(ge=6, le=9)] = 8
 ) -> Response:
-    when = utc(at) or datetime.now(UTC)
+    when = utc(at, "at") or now_minute()
 
     return gate.layer(("corridors", city, when.isoformat(), res), lambda s: corridor_layer(s, city, when, res))

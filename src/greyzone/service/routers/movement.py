@@ -4,7 +4,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -16,10 +16,14 @@ from greyzone.service.deps import Anyone, GateDep, utc
 router = APIRouter()
 
 
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+
+
 class RouteIn(BaseModel):
-    city: str
-    origin: tuple[float, float] = Field(description="[lon, lat]")
-    destination: tuple[float, float] = Field(description="[lon, lat]")
+    city: str = Field(max_length=200)
+    origin: tuple[Lon, Lat] = Field(description="[lon, lat]")
+    destination: tuple[Lon, Lat] = Field(description="[lon, lat]")
     mode: str = Field("foot", pattern=r"^(foot|bicycle|car|armoured)$")
     depart: datetime | None = Field(None, description="ISO 8601 (default now)")
     window_minutes: int = Field(0, ge=0, le=12 * 60, description="try departures every step over this long")
@@ -64,7 +68,7 @@ def streets(name: str, user: Anyone, gate: GateDep) -> Response:
 
 @router.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
 def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
-    depart = utc(body.depart) or datetime.now(UTC)
+    depart = utc(body.depart, "depart") or datetime.now(UTC)
     starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
     request = RouteRequest(body.city, body.origin, body.destination, Mode(body.mode), starts)
     with gate.locked() as s:

@@ -268,7 +268,7 @@ async function start() {
   translate();
   tabs();
   $("token").value = localStorage.getItem("greyzone.token") || "";
-  const health = await api("/api/health", { auth: false });
+  const health = await api("/api/span", { auth: false });
   state.city = state.city || health.cities[0] || null;
   const first = new Date(health.first || Date.now()), last = new Date(health.last || Date.now());
   const step = 6 * 3600e3;
