@@ -205,7 +205,20 @@ def main() -> None:
     )["token"]
     port, static_port = free_port(), free_port()
     server = subprocess.Popen(
-        [*greyzone, "serve", "--db", str(db), "--port", str(port), "--rate", "100000000", "--in-flight", "64"],
+        [
+            *greyzone,
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--rate",
+            "100000000",
+            "--address-rate",
+            "100000000",
+            "--in-flight",
+            "64",
+        ],
         stdout=subprocess.DEVNULL,
     )
     base = f"http://{LOOPBACK}:{port}"

@@ -61,8 +61,8 @@ def web_packages() -> int:
     except json.JSONDecodeError:
         report = {}
     if "error" in report or "metadata" not in report:
-        reason = (report.get("error") or {}).get("summary") or done.stderr.strip()[-300:] or "no answer"
-        reason = " ".join(reason.split())[-160:]
+        said = [ln.removeprefix("npm error").strip() for ln in done.stderr.splitlines() if "log of this run" not in ln]
+        reason = (report.get("error") or {}).get("summary") or (said[-1] if said else "no answer")
         print(f"audit: npm audit skipped: the registry's audit endpoint could not be used here ({reason})")
         return 0
     counts = report["metadata"].get("vulnerabilities", {})

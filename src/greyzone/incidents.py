@@ -134,14 +134,15 @@ def _bounded_pairs(
     radius, xyz, centre, classes = sp.radius, sp.xyz, sp.centre, sp.classes
     found = [_same_spot_chain(frame, asking)]
     for i, members in enumerate(classes):
-        for queries in classes[i:]:
+        for j, queries in enumerate(classes[i:], start=i):
             if members.size == 0 or queries.size == 0:
                 continue
             max_d = float(radius[queries].max() + radius[members].max())
             max_dt = float((frame.span_s[queries].max() + frame.span_s[members].max()) / 2 + 2 * TIME_SLACK_S)
             v = max_d / max_dt  # metres per second: distance and time gap weigh alike
             reach = max_d * np.sqrt(2.0) * 1.0001
-            for source, target in ((queries, members), (members, queries)):
+            directions = [(queries, members)] if i == j else [(queries, members), (members, queries)]
+            for source, target in directions:  # within one class, one direction finds every pair
                 found.append(_nearest(xyz, centre * v, frame.kind, source[asking[source]], target, reach, most))
     return np.concatenate(found)
 
@@ -168,11 +169,18 @@ def _nearest(
     def points(idx: Ints) -> Floats:
         return np.column_stack([xyz[idx], scaled_t[idx], kind[idx] * KIND_GAP_M])
 
-    k = min(most + 1, target.size)  # + 1: a report may find itself
-    dist, near = cKDTree(points(target)).query(points(source), k=k, distance_upper_bound=reach)
-    dist, near = dist.reshape(source.size, k), near.reshape(source.size, k)
-    hit = np.isfinite(dist)
-    return np.column_stack([np.repeat(source, k)[hit.ravel()], target[near[hit]]]).astype(np.int64)
+    tree, asked = cKDTree(points(target)), points(source)
+    out = []
+    rows, k = np.arange(source.size), min(4, target.size)  # most reports have a few candidates: ask for 4 first
+    while rows.size:
+        dist, near = tree.query(asked[rows], k=k, distance_upper_bound=reach)
+        dist, near = dist.reshape(rows.size, k), near.reshape(rows.size, k)
+        more = np.isfinite(dist[:, -1]) if k < min(most + 1, target.size) else np.zeros(rows.size, dtype=bool)
+        done = ~more  # found all within reach (or the bound): their pairs are final
+        hit = np.isfinite(dist[done])
+        out.append(np.column_stack([np.repeat(source[rows[done]], k)[hit.ravel()], target[near[done][hit]]]))
+        rows, k = rows[more], min(most + 1, target.size)  # + 1: a report may find itself
+    return np.concatenate(out).astype(np.int64) if out else np.empty((0, 2), dtype=np.int64)
 
 
 def _xyz(lon: Floats, lat: Floats) -> Floats:

@@ -63,6 +63,9 @@ def serve_cmd(
     db: DbOption = None,
     database_url: UrlOption = None,
     rate: Annotated[int, typer.Option(min=1, help="Requests a minute per token (public: per address).")] = 1200,
+    address_rate: Annotated[
+        int, typer.Option(min=1, help="Requests a minute per client address, before its token is looked at.")
+    ] = 2400,
     in_flight: Annotated[int, typer.Option(min=1, help="Requests at once; more are answered 503.")] = 64,
     proxy: Annotated[
         list[str] | None,
@@ -76,7 +79,8 @@ def serve_cmd(
     import uvicorn
 
     settings = cli_settings(db, database_url)
-    os.environ.update(settings.to_env() | {"GREYZONE_RATE": str(rate), "GREYZONE_IN_FLIGHT": str(in_flight)})
+    limits = {"GREYZONE_RATE": rate, "GREYZONE_ADDRESS_RATE": address_rate, "GREYZONE_IN_FLIGHT": in_flight}
+    os.environ.update(settings.to_env() | {k: str(v) for k, v in limits.items()})
     out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")
     trusted = ",".join(proxy or [])  # X-Forwarded-For from anyone else is ignored: it would dodge the limits
     uvicorn.run(

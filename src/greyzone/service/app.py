@@ -91,9 +91,12 @@ def add_error_handlers(app: FastAPI) -> None:
 def app_from_env() -> FastAPI:
     """The service as ``uvicorn --factory greyzone.service.app:app_from_env`` starts it (``greyzone serve``
     does): settings from GREYZONE_DB / GREYZONE_DATABASE_URL / …, limits from GREYZONE_RATE (requests a
-    minute per caller) and GREYZONE_IN_FLIGHT (requests at once)."""
+    minute per caller), GREYZONE_ADDRESS_RATE (requests a minute per client address, before its token is
+    looked at) and GREYZONE_IN_FLIGHT (requests at once)."""
     env = os.environ
     limits = Limits(
-        per_minute=int(env.get("GREYZONE_RATE", "1200")), in_flight=int(env.get("GREYZONE_IN_FLIGHT", "64"))
+        per_minute=int(env.get("GREYZONE_RATE", "1200")),
+        per_address=int(env.get("GREYZONE_ADDRESS_RATE", "2400")),
+        in_flight=int(env.get("GREYZONE_IN_FLIGHT", "64")),
     )
     return create_app(Settings.from_env(), limits)
