@@ -5,7 +5,13 @@ grid over the ±40 km box. Simulated observers report every day (`--obs-per-day`
 `--noise`, 200 m location error); the fused map and the naive baseline (majority of the 7 nearest
 observations of the last 14 days) are scored by IoU of the other side's ground, by month.
 
-    python benchmarks/control_accuracy.py [--res 7] [--obs-per-day 200] [--noise 0.1]
+    python benchmarks/control_accuracy.py [--res 7] [--obs-per-day 200] [--noise 0.1] [--truth FILE]
+        [--near 37.18,48.283 --radius-km 8]
+
+``--truth`` takes either real format of ``../shared/data/control/`` (status snapshots, or the daily
+occupied areas, which have no grey class); ``--near`` scores only the cells within the radius of a
+point (where people move) and prints the false-reassurance rate: the share of the truth's other-side
+and grey ground each map calls held.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import box
 
-from greyzone.control.evaluate import evaluate, fill_days, road_cells, truth_states
+from greyzone.control.evaluate import cells_near, evaluate, fill_days, road_cells, truth_states
 from greyzone.ingest.deepstate import status_by_day
 from greyzone.ingest.geojson import read_lines
 from greyzone.model.grid import Grid
@@ -30,8 +36,8 @@ SNAPSHOTS = DATA / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson"
 ROADS = DATA.parent / "osm" / "backbone_roads_pokrovsk40km.geojson"
 
 
-def truths(grid: Grid) -> tuple[list[str], list[np.ndarray]]:
-    days = status_by_day(SNAPSHOTS)
+def truths(grid: Grid, path: Path = SNAPSHOTS) -> tuple[list[str], list[np.ndarray]]:
+    days = status_by_day(path)
     maps = [truth_states(grid, d.get("occupied"), d.get("unknown_status")) for d in days.values()]
     return fill_days(list(days), maps)
 
@@ -42,18 +48,45 @@ def main() -> None:
     parser.add_argument("--obs-per-day", type=int, default=200)
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--road-share", type=float, default=0.0, help="share of observers on the backbone road")
+    parser.add_argument("--truth", type=Path, default=SNAPSHOTS, help="status snapshots or daily occupied areas")
+    parser.add_argument("--near", help="LON,LAT: score only the cells within --radius-km of it")
+    parser.add_argument("--radius-km", type=float, default=8.0)
     args = parser.parse_args()
-    if not SNAPSHOTS.exists():
-        sys.exit(f"needs the real snapshots at {SNAPSHOTS}")
+    if not args.truth.exists():
+        sys.exit(f"needs the real maps at {args.truth}")
     grid = Grid.from_polygon(BOX, args.res)
-    days, truth = truths(grid)
+    days, truth = truths(grid, args.truth)
+    scored = centre = None
+    if args.near:
+        lon, lat = (float(v) for v in args.near.split(","))
+        scored = cells_near(grid, lon, lat, args.radius_km)
+        centre = int(grid.nearest(np.array([lon]), np.array([lat]))[0][0])
     start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC).timestamp()
     on_roads = road_cells(grid, read_lines(ROADS)) if args.road_share > 0 else None
-    result = evaluate(grid, truth, start, args.obs_per_day, args.noise, road_cells=on_roads, road_share=args.road_share)
+    result = evaluate(
+        grid,
+        truth,
+        start,
+        args.obs_per_day,
+        args.noise,
+        road_cells=on_roads,
+        road_share=args.road_share,
+        scored=scored,
+        centre=centre,
+    )
     scores, f = result.scores, result.summary()
+    where = (
+        f"; scored within {args.radius_km:g} km of {args.near} ({len(scored):,} cells)" if scored is not None else ""
+    )
     print(
-        f"control fusion vs naive map: {len(days)} days, H3 res {args.res} ({len(grid):,} cells), "
+        f"control fusion vs naive map ({args.truth.name}): {len(days)} days, H3 res {args.res} ({len(grid):,} cells), "
         f"{args.obs_per_day} observers/day ({args.road_share:.0%} on the backbone road), {args.noise:.0%} wrong side"
+        f"{where}"
+    )
+    print(
+        f"false reassurance (the truth's other-side + grey ground called held): fused {f['false_reassurance_mean']:.1%}"
+        f", naive {f['naive_false_reassurance_mean']:.1%}; days the centre is called held wrongly: "
+        f"{len(f['centre_misled_days'])}"
     )
     print(
         f"IoU of other side after 7 days: fused mean {f['fused_iou_mean']:.3f} min {f['fused_iou_min']:.3f}; "
@@ -73,10 +106,13 @@ def main() -> None:
     )
     months: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for s, day in zip(scores, days, strict=True):
-        months[day[:7]].append((s.iou_other, s.baseline_iou_other))
+        months[day[:7]].append((s.iou_other, s.baseline_iou_other, s.false_reassurance, s.naive_false_reassurance))
     for month, values in sorted(months.items()):
         a = np.array(values)
-        print(f"  {month}  fused {a[:, 0].mean():.3f}  naive {a[:, 1].mean():.3f}")
+        print(
+            f"  {month}  IoU fused {a[:, 0].mean():.3f}  naive {a[:, 1].mean():.3f}   false reassurance fused "
+            f"{a[:, 2].mean():.1%}  naive {a[:, 3].mean():.1%}"
+        )
 
 
 if __name__ == "__main__":

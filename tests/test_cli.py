@@ -258,3 +258,29 @@ def test_control_map_draws_a_legend_entry_for_each_state_it_reports(tmp_path: Pa
     assert svgtools.texts(svgtools.group(root, "legend")) == [s.replace("_", " ") for s in states]
     assert svgtools.ids(root, "state-") == [f"state-{s}" for s in states]
     assert svgtools.texts(svgtools.group(root, "scale-bar-label"))[0].endswith(" km")
+
+
+def test_control_evaluate_near_the_city_on_the_daily_file(tmp_path: Path, shared_data: Path) -> None:
+    """Issue 19, evaluation: the daily occupied file is a truth too, and scoring near the centre reports the
+    false-reassurance rate of the fused and the naive map, with the days the centre was called held wrongly."""
+    daily = shared_data / "control" / "deepstate_occupied_pokrovsk40km_daily_2024-07_2025-03.geojson"
+    plot = tmp_path / "near.svg"
+    args = ["control", "evaluate", "--truth", str(daily), "--res", "6", "--obs-per-day", "100", "--json"]
+    code, out = run(
+        *args,
+        "--bbox",
+        "36.6245,47.9136,37.7279,48.65",
+        "--near",
+        "37.18,48.283",
+        "--radius-km",
+        "15",
+        "--plot",
+        str(plot),
+    )
+    assert code == 0, out
+    s = json.loads(out)
+    assert s["days"] >= 263 and 0 < s["scored_cells"] < s["cells"]
+    assert 0.0 <= s["false_reassurance_mean"] <= 1.0 and 0.0 <= s["naive_false_reassurance_mean"] <= 1.0
+    assert all(d >= "2024-07-08" for d in s["centre_misled_days"])
+    chart = svgtools.parse(plot.with_name("near-reassurance.svg").read_text(encoding="utf-8"))
+    assert svgtools.ids(chart, "series-") == ["series-naive", "series-fused"]

@@ -230,3 +230,24 @@ def test_glitches_gaps_and_road_cells() -> None:
     cells = road_cells(g, road)
     assert 140 <= cells.size <= 150  # one entry per 200 m
     assert np.all(np.abs(g.lat[cells] - 48.25) < 0.015) and np.ptp(g.lon[cells]) > 0.35
+
+
+def test_false_reassurance_is_the_unsafe_ground_called_held() -> None:
+    from greyzone.control.evaluate import TRUTH_GREY, TRUTH_HELD, TRUTH_OTHER, false_reassurance
+
+    truth = np.array([TRUTH_HELD, TRUTH_OTHER, TRUTH_GREY, TRUTH_OTHER], dtype=np.int8)
+    area = np.array([1.0, 1.0, 2.0, 1.0])
+    held = np.array([True, True, False, False])
+    assert false_reassurance(held, truth, area) == pytest.approx(1 / 4)  # 1 km² of the 4 km² unsafe ground
+    assert false_reassurance(np.ones(4, bool), truth, area) == 1.0
+    assert false_reassurance(held, np.zeros(4, np.int8), area) == 0.0  # nothing unsafe: nothing misled
+
+
+def test_cells_near_a_point(grid: Grid) -> None:
+    from greyzone.control.evaluate import cells_near
+
+    lon, lat = float(grid.lon.mean()), float(grid.lat.mean())
+    near = cells_near(grid, lon, lat, 3.0)
+    far = np.setdiff1d(np.arange(len(grid)), near)
+    d = np.hypot((grid.lon - lon) * 111_320 * np.cos(np.radians(lat)), (grid.lat - lat) * 111_320)
+    assert near.size and (d[near] <= 3000).all() and (d[far] > 3000).all()

@@ -360,6 +360,18 @@ def scores_chart(scores: Sequence[DayScore], title: str, dates: Sequence[str] | 
     return line_chart(days, series, title, ylabel="IoU", xticks=ticks, ylim=(0.0, 1.0))
 
 
+def reassurance_chart(scores: Sequence[DayScore], title: str, dates: Sequence[str] | None = None) -> str:
+    """The daily false-reassurance rate (share of the truth's other-side and grey ground called held) of the
+    fused map and of the naive baseline."""
+    days = list(range(len(scores)))
+    ticks = [(i, d[:7]) for i, d in enumerate(dates or []) if d.endswith("-01") and int(d[5:7]) % 2 == 1]
+    series = [
+        Series("naive (7 nearest, 14 days)", [s.naive_false_reassurance for s in scores], "#999999", "series-naive"),
+        Series("fused", [s.false_reassurance for s in scores], "#c0392b", "series-fused"),
+    ]
+    return line_chart(days, series, title, ylabel="share called held", xticks=ticks, ylim=(0.0, 1.0))
+
+
 def sweep_chart(table: dict[tuple[int, float], float], title: str) -> str:
     """Mean IoU by observers per day (log scale), one line per share of wrong reports."""
     observers = sorted({k[0] for k in table})

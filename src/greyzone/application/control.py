@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from greyzone.application.reports import Json
-from greyzone.control.evaluate import Evaluation, evaluate, fill_days, road_cells, truth_states
+from greyzone.control.evaluate import Evaluation, cells_near, evaluate, fill_days, road_cells, truth_states
 from greyzone.control.fusion import DAY_S, ControlFusion, ControlHistory, Observation
 from greyzone.control.products import CODE_STATES, StateArea, observations_from_reports, place_shares, state_areas
 from greyzone.errors import InputError, NotAvailableError
@@ -160,6 +160,7 @@ class EvaluationRun:
     result: Evaluation
     summary: Json = field(default_factory=dict)
     glitch_dates: list[str] = field(default_factory=list)  # days the truth lost and regained ground at once
+    centre_misled_dates: list[str] = field(default_factory=list)  # days the centre was called held wrongly
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +172,17 @@ class EvaluationOptions:
     bbox: tuple[float, float, float, float] | None = None
     roads: Path | None = None
     road_share: float = 0.5
+    near: tuple[float, float] | None = None  # score only the cells within radius_km of this point
+    radius_km: float = 8.0
 
 
 def evaluate_control(truth: Path, o: EvaluationOptions) -> EvaluationRun:
     """Score the fusion on ``truth`` (DeepStateMap-style status snapshots)."""
     days = status_by_day(truth)
     if not days:
-        raise InputError("truth", "no status snapshots (snapshot_utc, status) in that file")
+        raise InputError(
+            "truth", "no published states in that file (status snapshots: snapshot_utc, status; daily occupied: date)"
+        )
     shapes = [g for d in days.values() for g in d.values()]
     bounds = (
         min(g.bounds[0] for g in shapes),
@@ -191,7 +196,22 @@ def evaluate_control(truth: Path, o: EvaluationOptions) -> EvaluationRun:
     start = datetime.fromisoformat(dates[0]).replace(tzinfo=UTC).timestamp()
     on_roads = road_cells(grid, read_lines(o.roads)) if o.roads is not None else None
     share = o.road_share if o.roads is not None else 0.0
-    result = evaluate(grid, truths, start, o.obs_per_day, o.noise, seed=o.seed, road_cells=on_roads, road_share=share)
+    scored = cells_near(grid, *o.near, o.radius_km) if o.near is not None else None
+    centre = int(grid.nearest(np.array([o.near[0]]), np.array([o.near[1]]))[0][0]) if o.near is not None else None
+    if scored is not None and not scored.size:
+        raise InputError("near", f"no cell of the map within {o.radius_km} km of {o.near}")
+    result = evaluate(
+        grid,
+        truths,
+        start,
+        o.obs_per_day,
+        o.noise,
+        seed=o.seed,
+        road_cells=on_roads,
+        road_share=share,
+        scored=scored,
+        centre=centre,
+    )
     summary: Json = {
         "days": len(result.scores),
         "cells": len(grid),
@@ -202,7 +222,10 @@ def evaluate_control(truth: Path, o: EvaluationOptions) -> EvaluationRun:
     }
     glitches = [dates[d] for d in result.summary()["glitch_days"]]
     summary["glitch_days"] = glitches
-    return EvaluationRun(grid, dates, truths, start, result, summary, glitches)
+    misled = [dates[d] for d in result.summary()["centre_misled_days"]]
+    summary["centre_misled_days"] = misled
+    summary["scored_cells"] = len(grid) if scored is None else int(scored.size)
+    return EvaluationRun(grid, dates, truths, start, result, summary, glitches, misled)
 
 
 def sweep_control(run: EvaluationRun, seed: int, on_step: Callable[[], None] | None = None) -> list[dict[str, float]]:

@@ -27,6 +27,7 @@ from greyzone.cli.common import (
     err,
     out,
     parse_bbox,
+    parse_lonlat,
     parse_time,
     refusing,
     store_of,
@@ -131,18 +132,28 @@ def control_evaluate(
         Path | None, typer.Option(exists=True, dir_okay=False, help="Road lines (GeoJSON) some observers stand on.")
     ] = None,
     road_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of observers on --roads.")] = 0.5,
+    near: Annotated[
+        str | None, typer.Option(help="LON,LAT: score only the cells within --radius-km of it (e.g. the city centre).")
+    ] = None,
+    radius_km: Annotated[float, typer.Option(min=0.1, help="With --near: the radius scored.")] = 8.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Score the fused map against real snapshots with simulated observers, beside the naive map."""
-    options = EvaluationOptions(obs_per_day, noise, res, seed, parse_bbox(bbox), roads, road_share)
+    """Score the fused map against real published maps (status snapshots or daily occupied areas) with
+    simulated observers, beside the naive map: IoU, and the false-reassurance rate (the share of the
+    truth's other-side and grey ground called held)."""
+    point = parse_lonlat(near, "--near") if near is not None else None
+    options = EvaluationOptions(obs_per_day, noise, res, seed, parse_bbox(bbox), roads, road_share, point, radius_km)
     with refusing():
         run = evaluate_control(truth, options)
-    from greyzone.plotting import scores_chart, sweep_chart
+    from greyzone.plotting import reassurance_chart, scores_chart, sweep_chart
 
     summary = dict(run.summary)
     if plot is not None:
         title = f"IoU of the other side's ground, {obs_per_day} observers/day, {noise:.0%} wrong (H3 res {res})"
         plot.write_text(scores_chart(run.result.scores, title, run.dates), encoding="utf-8")
+        where = f" within {radius_km:g} km of {near}" if near else ""
+        reassured = plot.with_name(plot.stem + "-reassurance.svg")
+        reassured.write_text(reassurance_chart(run.result.scores, f"False reassurance{where}", run.dates), "utf-8")
     if sweep:
         with count_progress() as progress:
             task = progress.add_task("sweep", total=12)
@@ -171,5 +182,7 @@ def control_evaluate(
         f"fused IoU mean {s['fused_iou_mean']:.3f} (min {s['fused_iou_min']:.3f}{glitches}), naive"
         f" {s['naive_iou_mean']:.3f} (min {s['naive_iou_min']:.3f}); fused better on"
         f" {s['fused_better_share']:.0%} of {s['days_scored']} days after a week's warm-up;"
-        f" median lag {s['median_lag_days']:.0f} days; grey IoU {s['grey_iou_mean']:.3f}"
+        f" median lag {s['median_lag_days']:.0f} days; grey IoU {s['grey_iou_mean']:.3f}; false reassurance"
+        f" {s['false_reassurance_mean']:.1%} (naive {s['naive_false_reassurance_mean']:.1%}) of the other side's and"
+        f" grey ground called held; the centre called held wrongly on {len(run.centre_misled_dates)} days"
     )

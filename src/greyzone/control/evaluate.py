@@ -7,6 +7,13 @@ Some observers may stand on roads (``road_cells``: the cells a road network cros
 ~200 m of road), as crews and drivers do. The naive baseline is a majority vote of the 7 nearest
 observations of the last 14 days.
 
+Where people move matters more than the whole box: ``scored`` restricts every score to some cells
+(those within a radius of the city's centre), while observers and the fusion still cover the grid.
+Besides IoU, the **false-reassurance rate**: the share of the truth's other-side and grey area that the
+map calls *held* — the error that sends people where they should not go (the naive map has no grey:
+what it does not call other side it calls held). ``centre`` names a cell (the city centre): the days it
+is called held while the truth says otherwise are listed.
+
 A map is not always right either: a snapshot that loses or gains a large piece of ground for one day
 and gets it back the next (2024-01-24 in the DeepStateMap set: 298.6 → 228.0 → 298.6 km² occupied) is
 a glitch of the truth, not a change. :func:`glitch_days` finds them; the summary gives the worst day
@@ -41,6 +48,9 @@ class DayScore:
     other_share: float  # share of the region the fused map calls other side
     truth_other_share: float
     iou_grey: float  # fused contested + unconfirmed against the truth's grey (not the same definition)
+    false_reassurance: float = 0.0  # share of the truth's other-side + grey area the fused map calls held
+    naive_false_reassurance: float = 0.0  # the same for the naive map
+    centre_misled: bool = False  # the centre cell called held while the truth says other side or grey
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +80,29 @@ class Evaluation:
             "fused_better_share": round(float(np.mean(fused > naive)), 4),
             "median_lag_days": self.median_lag_days,
             "grey_iou_mean": round(float(np.mean([s.iou_grey for s in after])), 4),
+            "false_reassurance_mean": round(float(np.mean([s.false_reassurance for s in after])), 4),
+            "naive_false_reassurance_mean": round(float(np.mean([s.naive_false_reassurance for s in after])), 4),
+            "centre_misled_days": [s.day for s in after if s.centre_misled],
         }
 
 
 def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: npt.NDArray[np.float64]) -> float:
     union = float(area[predicted | truth].sum())
     return float(area[predicted & truth].sum()) / union if union > 0 else 1.0
+
+
+def false_reassurance(held: npt.NDArray[np.bool_], truth: npt.NDArray[np.int8], area: npt.NDArray[np.float64]) -> float:
+    """The share of the truth's other-side and grey area that a map calls held (0 when there is none)."""
+    unsafe = truth != TRUTH_HELD
+    total = float(area[unsafe].sum())
+    return float(area[unsafe & held].sum()) / total if total > 0 else 0.0
+
+
+def cells_near(grid: Grid, lon: float, lat: float, radius_km: float) -> npt.NDArray[np.intp]:
+    """The cells whose centres lie within ``radius_km`` of a point."""
+    dx = (grid.lon - lon) * M_PER_DEG * np.cos(np.radians(lat))
+    dy = (grid.lat - lat) * M_PER_DEG
+    return np.flatnonzero(np.hypot(dx, dy) <= radius_km * 1000)
 
 
 def simulate_day(
@@ -135,12 +162,18 @@ def evaluate(
     window_days: int = 14,
     road_cells: npt.NDArray[np.intp] | None = None,
     road_share: float = 0.0,
+    scored: npt.NDArray[np.intp] | None = None,
+    centre: int | None = None,
 ) -> Evaluation:
-    """Score the fused map and the baseline on each day of ``truths`` (one truth per consecutive day)."""
+    """Score the fused map and the baseline on each day of ``truths`` (one truth per consecutive day),
+    on the ``scored`` cells only when given (observers and the fusion still cover the whole grid)."""
     rng = np.random.default_rng(seed)
     fusion = ControlFusion(grid, params)
     history: list[list[Observation]] = []
-    total = float(grid.area_km2.sum())
+    area = grid.area_km2.copy()
+    if scored is not None:
+        area[np.setdiff1d(np.arange(len(grid)), scored)] = 0.0  # a cell outside weighs nothing
+    total = float(area.sum())
     scores = []
     turned = np.full(len(grid), -1)  # the day the truth last turned the cell other side
     lags: list[int] = []
@@ -161,14 +194,19 @@ def evaluate(
         turned[shown] = -1
         previous = truth
         recent = [o for obs in history[-window_days:] for o in obs]
+        naive = baseline_other(grid, recent)
+        held = states == HELD
         scores.append(
             DayScore(
                 day,
-                iou(predicted, truth_other, grid.area_km2),
-                iou(baseline_other(grid, recent), truth_other, grid.area_km2),
-                float(grid.area_km2[predicted].sum()) / total,
-                float(grid.area_km2[truth_other].sum()) / total,
-                iou(np.isin(states, grey_codes), truth == TRUTH_GREY, grid.area_km2),
+                iou(predicted, truth_other, area),
+                iou(naive, truth_other, area),
+                float(area[predicted].sum()) / total,
+                float(area[truth_other].sum()) / total,
+                iou(np.isin(states, grey_codes), truth == TRUTH_GREY, area),
+                false_reassurance(held, truth, area),
+                false_reassurance(~naive, truth, area),
+                centre is not None and bool(held[centre]) and int(truth[centre]) != TRUTH_HELD,
             )
         )
     return Evaluation(scores, np.array(lags, dtype=np.int64), glitch_days(truths, grid.area_km2))

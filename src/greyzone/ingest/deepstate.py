@@ -72,15 +72,21 @@ def _fields(props: dict[str, Any], source: str, side: Side, when: str, record: s
 
 
 def status_by_day(path: Path) -> dict[str, dict[str, Any]]:
-    """{day: {"occupied": geometry, "unknown_status": geometry}} of a per-snapshot status file (the
-    last snapshot of each day), for scoring fused maps against the published one."""
+    """{day: {"occupied": geometry, "unknown_status": geometry}} of a map's published states, for scoring
+    fused maps against it: a per-snapshot status file (``snapshot_utc``, ``status``; the last snapshot of
+    each day), or a daily occupied-area file (``date``; its features are the occupied area, and it has no
+    grey class: a day of it has "occupied" only)."""
     from shapely.geometry import shape
 
     from greyzone.ingest.geojson import iter_features
 
     days: dict[str, dict[str, Any]] = {}
     for _, feature in iter_features(path):
-        if isinstance(feature, dict) and "snapshot_utc" in (feature.get("properties") or {}):
-            props = feature["properties"]
+        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        if not isinstance(feature, dict) or not isinstance(feature.get("geometry"), dict):
+            continue
+        if "snapshot_utc" in props and "status" in props:
             days.setdefault(str(props["snapshot_utc"])[:10], {})[str(props["status"])] = shape(feature["geometry"])
+        elif "date" in props and "status" not in props:
+            days.setdefault(str(props["date"])[:10], {})["occupied"] = shape(feature["geometry"])
     return dict(sorted(days.items()))
