@@ -181,7 +181,8 @@ GateDep = Annotated[Gate, Depends(gate_of)]
 def need(role: str) -> Callable[..., User]:
     """A dependency: the caller, when their role is ``role`` or above."""
 
-    def check(request: Request, gate: GateDep, authorization: Annotated[str | None, Header()] = None) -> User:
+    def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+        gate = gate_of(request)  # not a sub-dependency: one less to solve on every request
         user = gate.caller(request, authorization)
         if RANK[user.role] < RANK[role]:
             gate.audit(user.name, "denied", request.url.path, f"needs {role}")
