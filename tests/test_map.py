@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from greyzone.cli import app as cli
 from greyzone.store.base import ReportQuery
 from greyzone.store.sqlite import SqliteStore
+from scenarios import demo_city
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "test-artefacts" / "map"
@@ -61,22 +62,7 @@ def get(url: str) -> Any:
 def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     need_browser()
     folder = tmp_path_factory.mktemp("map")
-    db = str(folder / "d.db")
-    runner.invoke(cli, ["demo", "--db", db, "--dir", str(folder / "s"), "--json"])
-    runner.invoke(
-        cli,
-        [
-            "city",
-            "import",
-            str(folder / "s" / "streets.geojson"),
-            "--name",
-            "demo",
-            "--gates",
-            str(folder / "s" / "gates.geojson"),
-            "--db",
-            db,
-        ],
-    )
+    db = str(demo_city(folder))
     runner.invoke(cli, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
     added = [
         runner.invoke(cli, ["user", "add", name, "--role", role, "--db", db, "--json"])

@@ -19,28 +19,14 @@ from typer.testing import CliRunner  # noqa: E402
 from greyzone.cli import app as cli  # noqa: E402
 from greyzone.service.app import Limits, create_app  # noqa: E402
 from greyzone.settings import Settings  # noqa: E402
+from scenarios import demo_city  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = tmp_path_factory.mktemp("openapi")
-    db = folder / "d.db"
+    db = demo_city(folder, days=3)
     runner = CliRunner()
-    runner.invoke(cli, ["demo", "--db", str(db), "--dir", str(folder / "s"), "--days", "3", "--json"])
-    runner.invoke(
-        cli,
-        [
-            "city",
-            "import",
-            str(folder / "s" / "streets.geojson"),
-            "--name",
-            "demo",
-            "--gates",
-            str(folder / "s" / "gates.geojson"),
-            "--db",
-            str(db),
-        ],
-    )
     tokens = {}
     for role in ("reporter", "verifier", "analyst", "admin"):
         added = runner.invoke(cli, ["user", "add", f"the-{role}", "--role", role, "--db", str(db), "--json"])

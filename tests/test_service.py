@@ -18,6 +18,7 @@ from greyzone.cli import app as cli
 from greyzone.service.app import Limits, create_app
 from greyzone.settings import Settings
 from greyzone.store.sqlite import SqliteStore
+from scenarios import demo_city
 
 runner = CliRunner()
 ROLES = ("public", "reporter", "verifier", "analyst", "admin")
@@ -35,22 +36,7 @@ REPORT = {
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo scenario with its city, and one user per role (tokens from `greyzone user add`)."""
     folder = tmp_path_factory.mktemp("svc")
-    db = str(folder / "d.db")
-    runner.invoke(cli, ["demo", "--db", db, "--dir", str(folder / "s"), "--json"])  # 28 days to 2024-11-28
-    runner.invoke(
-        cli,
-        [
-            "city",
-            "import",
-            str(folder / "s" / "streets.geojson"),
-            "--name",
-            "demo",
-            "--gates",
-            str(folder / "s" / "gates.geojson"),
-            "--db",
-            db,
-        ],
-    )
+    db = str(demo_city(folder))  # 28 days to 2024-11-28
     tokens: dict[str, str | None] = {"public": None}
     for role in ROLES[1:]:
         out = runner.invoke(cli, ["user", "add", f"{role}1", "--role", role, "--db", db, "--json"])
