@@ -80,7 +80,7 @@ def main() -> None:
     print(f"{'the whole map (states of every cell)':<40} {whole_map * 1e3:>9.1f} ms")
     print(f"{'replay to the middle of the period':<40} {replay * 1e3:>9.0f} ms {replay_from_start * 1e3:>11.0f} ms")
     c = history.checkpoints[0]
-    size = c.evidence.nbytes + c.context.nbytes + c.as_of.nbytes
+    size = c.nbytes
     print(f"(checkpoints every 4 days: {len(history.checkpoints)} of {size / 1e6:.1f} MB each)")
 
 

@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, default=SNAPSHOTS, help="status snapshots or daily occupied areas")
     parser.add_argument("--near", help="LON,LAT: score only the cells within --radius-km of it")
     parser.add_argument("--radius-km", type=float, default=8.0)
+    parser.add_argument("--seeds", type=int, default=3, help="observer draws averaged (the near-city scores vary)")
     args = parser.parse_args()
     if not args.truth.exists():
         sys.exit(f"needs the real maps at {args.truth}")
@@ -63,17 +64,22 @@ def main() -> None:
         centre = int(grid.nearest(np.array([lon]), np.array([lat]))[0][0])
     start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC).timestamp()
     on_roads = road_cells(grid, read_lines(ROADS)) if args.road_share > 0 else None
-    result = evaluate(
-        grid,
-        truth,
-        start,
-        args.obs_per_day,
-        args.noise,
-        road_cells=on_roads,
-        road_share=args.road_share,
-        scored=scored,
-        centre=centre,
-    )
+    runs = [
+        evaluate(
+            grid,
+            truth,
+            start,
+            args.obs_per_day,
+            args.noise,
+            seed=seed,
+            road_cells=on_roads,
+            road_share=args.road_share,
+            scored=scored,
+            centre=centre,
+        )
+        for seed in range(args.seeds)
+    ]
+    result = runs[0]
     scores, f = result.scores, result.summary()
     where = (
         f"; scored within {args.radius_km:g} km of {args.near} ({len(scored):,} cells)" if scored is not None else ""
@@ -103,6 +109,30 @@ def main() -> None:
     print(
         f"fused better than naive on {f['fused_better_share']:.0%} of days; median lag {f['median_lag_days']:.0f}"
         f" days; grey IoU (contested + unconfirmed vs unknown status) {f['grey_iou_mean']:.3f}"
+    )
+    print(f"over {args.seeds} observer draws (seeds 0-{args.seeds - 1}); per draw in brackets:")
+    keys = (
+        ("false_reassurance_mean_with_unsafe", "naive_false_reassurance_mean_with_unsafe", "days_with_unsafe", True),
+        ("fused_iou_mean_with_other", "naive_iou_mean_with_other", "days_with_other", False),
+        ("fused_iou_mean", "naive_iou_mean", "days_scored", False),
+    )
+    labels = (
+        "false reassurance, days with other-side or grey ground",
+        "IoU (other side), days with other-side ground",
+        "IoU (other side), all days after warm-up",
+    )
+    summaries = [r.summary() for r in runs]
+    for (fused, naive, n, pct), label in zip(keys, labels, strict=True):
+        a, b = np.array([x[fused] for x in summaries]), np.array([x[naive] for x in summaries])
+        fmt = (lambda v: f"{v:.1%}") if pct else (lambda v: f"{v:.3f}")
+        print(
+            f"  {label} ({summaries[0][n]} days): fused {fmt(a.mean())} [{', '.join(map(fmt, a))}]  naive"
+            f" {fmt(b.mean())} [{', '.join(map(fmt, b))}]"
+            f"  fused better by {b.mean() - a.mean() if pct else a.mean() - b.mean():+.3f}"
+        )
+    caution = np.array([x["caution_mean"] for x in summaries])
+    print(
+        f"  the price: truly held ground not shown held {caution.mean():.1%} [{', '.join(f'{c:.1%}' for c in caution)}]"
     )
     months: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for s, day in zip(scores, days, strict=True):

@@ -201,7 +201,101 @@ def test_the_neighbourhood_outvotes_a_lone_report_where_the_cell_knows_little(gr
     assert alone.states()[cell] == OTHER  # its own evidence is that one report
     with_prior = ControlFusion(grid)
     with_prior.fold_all(observations)
-    assert with_prior.states()[cell] == HELD  # twelve held reports around it weigh more
+    assert with_prior.p_other()[cell] < 0.5  # twelve held reports around it weigh more than the lone one ...
+    assert with_prior.states()[cell] == UNCONFIRMED  # ... but a fresh other-side report beside it: not held
+    assert with_prior.states(T0 + 5 * DAY_S)[cell] == HELD  # once it is no longer fresh, the neighbourhood decides
+
+
+SIDED_OR_GREY = st.sampled_from([Side.HELD, Side.OTHER_SIDE, Side.UNKNOWN])
+LATER_OBSERVATIONS = st.lists(  # (lon, lat, side, hours after the other-side report, reliability)
+    st.tuples(st.floats(37.15, 37.21), st.floats(48.26, 48.30), SIDED_OR_GREY, st.floats(0, 60), st.floats(0.55, 0.99)),
+    max_size=30,
+)
+
+
+def _distance_m(o: Observation, lon: float, lat: float) -> float:
+    k = np.cos(np.radians(lat))
+    return float(np.hypot((o.lon - lon) * k, o.lat - lat) * 111_320.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(RAW_OBSERVATIONS, st.floats(37.16, 37.20), st.floats(48.27, 48.29), LATER_OBSERVATIONS, st.floats(0, 70))
+def test_a_cell_beside_a_fresh_other_side_report_is_held_only_on_newer_evidence_of_its_own(
+    grid: Grid,
+    before: list,  # type: ignore[type-arg]
+    lon: float,
+    lat: float,
+    after: list,  # type: ignore[type-arg]
+    at_hours: float,
+) -> None:
+    """Whatever came before (held reports all around included) and whatever comes after: a cell within
+    switch_m of a fresh other-side report is held only if a held report newer than it stands on the cell."""
+    p = FusionParams()
+    t0 = T0 + 31 * DAY_S  # after every earlier report
+    report = Observation(t0, Side.OTHER_SIDE, 0.8, lon, lat, 100.0)
+    t = t0 + min(at_hours, p.threat_days * 24) * 3600
+    later = [Observation(t0 + h * 3600, s, r, x, y, 100.0) for x, y, s, h, r in after if t0 + h * 3600 <= t]
+    fusion = ControlFusion(grid)
+    fusion.fold_all([obs(x, y, s, d, r) for x, y, s, d, r in before] + [report, *later])
+    states = fusion.states(t)
+    idx, d = grid.near(lon, lat, report.radius_m + p.switch_m)
+    for i in idx[d - report.radius_m <= p.switch_m].tolist():
+        if states[i] != HELD:
+            continue
+        x, y = float(grid.lon[i]), float(grid.lat[i])
+        newer_own = [o for o in later if o.side is Side.HELD and _distance_m(o, x, y) <= o.radius_m + p.own_m]
+        assert len(newer_own) >= 2 or any(o.reliability > 0.88 for o in newer_own), (i, newer_own)
+
+
+@settings(max_examples=30, deadline=None)
+@given(RAW_OBSERVATIONS, st.lists(st.tuples(st.floats(0, 2 * np.pi), st.floats(0.8, 3.0)), min_size=1, max_size=25))
+def test_neighbours_held_reports_alone_never_make_an_unconfirmed_front_cell_held(
+    grid: Grid,
+    before: list,  # type: ignore[type-arg]
+    around: list,  # type: ignore[type-arg]
+) -> None:
+    """A front cell (beside other-side or grey ground) that is unconfirmed stays not held while only
+    its neighbours report held: however many, however sure."""
+    p = FusionParams()
+    here = (37.18, 48.28)
+    t0 = T0 + 31 * DAY_S
+    fusion = ControlFusion(grid)
+    fusion.fold_all([obs(x, y, s, d, r) for x, y, s, d, r in before])
+    fusion.fold(Observation(t0, Side.OTHER_SIDE, 0.9, here[0] + 0.01, here[1], 100.0))  # ~740 m east
+    cell = cell_of(grid, *here)
+    cx, cy = float(grid.lon[cell]), float(grid.lat[cell])
+    assert fusion.beside_front()[cell] and fusion.states()[cell] != HELD
+    k = np.cos(np.radians(cy))
+    for n, (angle, km) in enumerate(around):
+        x, y = cx + km * 1000 * np.cos(angle) / (111_320 * k), cy + km * 1000 * np.sin(angle) / 111_320
+        neighbour = Observation(t0 + (n + 1) * 600, Side.HELD, 0.99, x, y, 100.0)
+        assert _distance_m(neighbour, cx, cy) > neighbour.radius_m + p.own_m  # not the cell's own
+        fusion.fold(neighbour)
+        if fusion.beside_front()[cell]:
+            assert fusion.states()[cell] != HELD
+    assert fusion.beside_front()[cell]  # within threat_days of the other-side report: still a front cell
+
+
+def test_newly_taken_ground_makes_the_held_cells_beside_it_unconfirmed_at_once(grid: Grid) -> None:
+    """A block held on a week of reports, then the map's other-side area next door: the cells beside it
+    stop being held on the day, and become held again only on two fresh reports of their own (85 % sure)."""
+    here = (37.18, 48.28)
+    held = [obs(here[0] + dx, here[1], Side.HELD, day) for day in range(7) for dx in (-0.01, 0, 0.01)]
+    fusion = ControlFusion(grid)
+    fusion.fold_all(held)
+    cell = cell_of(grid, *here)
+    assert fusion.states(T0 + 7 * DAY_S)[cell] == HELD
+    taken = box(here[0] + 0.006, here[1] - 0.02, here[0] + 0.04, here[1] + 0.02)  # its edge ~450 m east
+    fusion.fold(Observation(T0 + 7.2 * DAY_S, Side.OTHER_SIDE, 0.95, area=taken))
+    states = fusion.states()
+    assert states[cell] == UNCONFIRMED
+    inside = grid.inside(taken)
+    assert inside.size > 10 and not (states[inside] == HELD).any()  # a week of held reports next door: not held
+    assert (states[inside] == OTHER).any()  # where they reach less, the map's area wins
+    fusion.fold(obs(*here, Side.HELD, 7.5, reliability=0.85))
+    assert fusion.states()[cell] == UNCONFIRMED  # one report may be wrong
+    fusion.fold(obs(*here, Side.HELD, 7.6, reliability=0.85))
+    assert fusion.states()[cell] == HELD
 
 
 def test_recent_unknown_status_reports_make_a_cell_unconfirmed(grid: Grid) -> None:

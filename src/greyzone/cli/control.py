@@ -186,3 +186,10 @@ def control_evaluate(
         f" {s['false_reassurance_mean']:.1%} (naive {s['naive_false_reassurance_mean']:.1%}) of the other side's and"
         f" grey ground called held; the centre called held wrongly on {len(run.centre_misled_dates)} days"
     )
+    out(
+        f"on the {s['days_with_unsafe']} days with other-side or grey ground in the region: false reassurance"
+        f" {s['false_reassurance_mean_with_unsafe']:.1%} (naive {s['naive_false_reassurance_mean_with_unsafe']:.1%});"
+        f" on the {s['days_with_other']} with other-side ground: IoU {s['fused_iou_mean_with_other']:.3f} (naive"
+        f" {s['naive_iou_mean_with_other']:.3f}); the price: {s['caution_mean']:.1%} of the truly held ground not"
+        " shown held"
+    )

@@ -51,6 +51,8 @@ class DayScore:
     false_reassurance: float = 0.0  # share of the truth's other-side + grey area the fused map calls held
     naive_false_reassurance: float = 0.0  # the same for the naive map
     centre_misled: bool = False  # the centre cell called held while the truth says other side or grey
+    caution: float = 0.0  # the price of it: share of the truth's held area the fused map does not call held
+    truth_unsafe_share: float = 0.0  # share of the region the truth says other side or grey
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class Evaluation:
         fused = np.array([s.iou_other for s in after])
         naive = np.array([s.baseline_iou_other for s in after])
         clean = np.array([s.iou_other for s in after if s.day not in self.glitches] or [np.nan])
+        with_other = [s for s in after if s.truth_other_share > 0]
+        with_unsafe = [s for s in after if s.truth_unsafe_share > 0]
         return {
             "days_scored": len(after),
             "fused_iou_mean": round(float(fused.mean()), 4),
@@ -83,7 +87,19 @@ class Evaluation:
             "false_reassurance_mean": round(float(np.mean([s.false_reassurance for s in after])), 4),
             "naive_false_reassurance_mean": round(float(np.mean([s.naive_false_reassurance for s in after])), 4),
             "centre_misled_days": [s.day for s in after if s.centre_misled],
+            "caution_mean": round(float(np.mean([s.caution for s in after])), 4),
+            # the same on the days there is something to get wrong: other-side (or any unsafe) ground in the region
+            "days_with_other": len(with_other),
+            "fused_iou_mean_with_other": _mean([s.iou_other for s in with_other]),
+            "naive_iou_mean_with_other": _mean([s.baseline_iou_other for s in with_other]),
+            "days_with_unsafe": len(with_unsafe),
+            "false_reassurance_mean_with_unsafe": _mean([s.false_reassurance for s in with_unsafe]),
+            "naive_false_reassurance_mean_with_unsafe": _mean([s.naive_false_reassurance for s in with_unsafe]),
         }
+
+
+def _mean(values: list[float]) -> float:
+    return round(float(np.mean(values)), 4) if values else float("nan")
 
 
 def iou(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], area: npt.NDArray[np.float64]) -> float:
@@ -96,6 +112,13 @@ def false_reassurance(held: npt.NDArray[np.bool_], truth: npt.NDArray[np.int8], 
     unsafe = truth != TRUTH_HELD
     total = float(area[unsafe].sum())
     return float(area[unsafe & held].sum()) / total if total > 0 else 0.0
+
+
+def caution(held: npt.NDArray[np.bool_], truth: npt.NDArray[np.int8], area: npt.NDArray[np.float64]) -> float:
+    """The share of the truth's held area that a map does not call held (0 when there is none)."""
+    safe = truth == TRUTH_HELD
+    total = float(area[safe].sum())
+    return float(area[safe & ~held].sum()) / total if total > 0 else 0.0
 
 
 def cells_near(grid: Grid, lon: float, lat: float, radius_km: float) -> npt.NDArray[np.intp]:
@@ -207,6 +230,8 @@ def evaluate(
                 false_reassurance(held, truth, area),
                 false_reassurance(~naive, truth, area),
                 centre is not None and bool(held[centre]) and int(truth[centre]) != TRUTH_HELD,
+                caution(held, truth, area),
+                float(area[truth != TRUTH_HELD].sum()) / total,
             )
         )
     return Evaluation(scores, np.array(lags, dtype=np.int64), glitch_days(truths, grid.area_km2))
