@@ -199,14 +199,64 @@ def test_corridors_of_the_demo_city_follow_its_advancing_front(tmp_path: Path) -
         ],
     )
     out = runner.invoke(
-        app, ["corridors", "--city", "demo", "--at", "2024-11-28T23:00", "--days", "27", "--db", db, "--json"]
+        app,
+        [
+            "corridors",
+            "--city",
+            "demo",
+            "--at",
+            "2024-11-28T23:00+02:00",
+            "--days",
+            "27",
+            "--db",
+            db,
+            "--json",
+            "--daily",
+        ],
     )
     rows = {r["gate"]: r for r in json.loads(out.stdout)["corridors"]}
     assert out.exit_code == 0 and len(rows) == 5
     assert rows["Selydove road (S)"]["status"] == "cut"  # the road towards the advancing front
     assert rows["Dobropillia road (N)"]["status"] != "cut"  # the road away from it
-    assert {r["status"] for r in rows.values()} <= {"open", "risky", "cut"}
+    assert {r["status"] for r in rows.values()} <= {"open", "threatened", "risky", "cut"}
     assert all(r["since"] >= "2024-11-01" for r in rows.values())
+    # the road east goes open -> threatened -> cut, with the warning weeks before the cut
+    east = rows["Myrnohrad road (E)"]
+    statuses = [d["status"] for d in east["days"]]
+    assert "open" in statuses and statuses[-1] == "cut"
+    first_open = statuses.index("open")
+    threatened = statuses.index("threatened", first_open)
+    cut = statuses.index("cut")
+    assert first_open < threatened < cut and cut - threatened >= 7
+    assert east["first_threatened"] < east["first_cut"] == east["days"][cut]["day"]
+    warned = east["days"][threatened]
+    near = min(d for d in (warned["other_side_km"], warned["grey_km"]) if d is not None)
+    assert near <= 10.0  # within the FPV drones' stated reach
+    before = east["days"][threatened - 1]
+    assert before["status"] == "open" and min(d for d in (before["other_side_km"], before["grey_km"]) if d) > 10.0
+    assert east["reason"].startswith("cut: ") and "since " + east["since"] in east["reason"]
+    text = runner.invoke(app, ["corridors", "--city", "demo", "--at", "2024-11-15T12:00+02:00", "--db", db])
+    assert text.exit_code == 0 and "threatened" in text.stdout and "km from the road at km" in text.stdout
+    assert "Kyiv time" in text.stdout and "FPV drones 10 km" in text.stdout
+    bad = runner.invoke(app, ["corridors", "--city", "demo", "--reach", "FPV drones=abc", "--db", db])
+    assert bad.exit_code == 2 and "THREAT=KM" in bad.output
+    wider = runner.invoke(
+        app,
+        [
+            "corridors",
+            "--city",
+            "demo",
+            "--at",
+            "2024-11-03T12:00+02:00",
+            "--reach",
+            "FPV drones=20",
+            "--db",
+            db,
+            "--json",
+        ],
+    )
+    by_gate = {r["gate"]: r for r in json.loads(wider.stdout)["corridors"]}
+    assert by_gate["Myrnohrad road (E)"]["status"] in {"threatened", "risky", "cut"}  # 20 km reach: warned sooner
 
 
 def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> None:

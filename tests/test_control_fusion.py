@@ -201,9 +201,10 @@ def test_the_neighbourhood_outvotes_a_lone_report_where_the_cell_knows_little(gr
     assert alone.states()[cell] == OTHER  # its own evidence is that one report
     with_prior = ControlFusion(grid)
     with_prior.fold_all(observations)
-    assert with_prior.p_other()[cell] < 0.5  # twelve held reports around it weigh more than the lone one ...
-    assert with_prior.states()[cell] == UNCONFIRMED  # ... but a fresh other-side report beside it: not held
-    assert with_prior.states(T0 + 5 * DAY_S)[cell] == HELD  # once it is no longer fresh, the neighbourhood decides
+    assert with_prior.states()[cell] == HELD  # twelve held reports around it weigh more than a lone unsure one
+    sure = ControlFusion(grid)
+    sure.fold_all([*observations[:-1], obs(*here, Side.OTHER_SIDE, day=1.5, reliability=0.95)])
+    assert sure.states()[cell] in (UNCONFIRMED, OTHER)  # a sure one makes a front at once: never held
 
 
 SIDED_OR_GREY = st.sampled_from([Side.HELD, Side.OTHER_SIDE, Side.UNKNOWN])
@@ -229,10 +230,11 @@ def test_a_cell_beside_a_fresh_other_side_report_is_held_only_on_newer_evidence_
     at_hours: float,
 ) -> None:
     """Whatever came before (held reports all around included) and whatever comes after: a cell within
-    switch_m of a fresh other-side report is held only if a held report newer than it stands on the cell."""
+    switch_m of a fresh, sure other-side report is held only if held reports newer than it, enough to
+    be sure, stand on the cell."""
     p = FusionParams()
     t0 = T0 + 31 * DAY_S  # after every earlier report
-    report = Observation(t0, Side.OTHER_SIDE, 0.8, lon, lat, 100.0)
+    report = Observation(t0, Side.OTHER_SIDE, 0.9, lon, lat, 100.0)  # a sure report (see the docstring)
     t = t0 + min(at_hours, p.threat_days * 24) * 3600
     later = [Observation(t0 + h * 3600, s, r, x, y, 100.0) for x, y, s, h, r in after if t0 + h * 3600 <= t]
     fusion = ControlFusion(grid)

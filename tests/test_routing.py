@@ -145,13 +145,15 @@ def test_the_other_sides_ground_is_never_entered_and_grey_is_dear() -> None:
 
 def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
     """The backbone road through Pokrovsk with the DeepStateMap polygons of 2024–2025 as control: a gate
-    turns risky on the first day any polygon touches the road between the centre and it, cut on the
-    first day the occupied area does."""
+    turns threatened on the first day the other side's or grey ground comes within the FPV drones'
+    reach of the road (distances checked with shapely in UTM 37N here, independently), not open on the
+    first day any polygon touches the road, cut on the first day the occupied area does."""
+    import pyproj
     import shapely
 
     from greyzone.ingest.deepstate import status_by_day
     from greyzone.ingest.osm import read_street_graph
-    from greyzone.routing.corridors import Status, history, street_lines, street_states
+    from greyzone.routing.corridors import REACHES, Day, Metric, Status, Threats, history, street_lines, street_states
 
     g = read_street_graph(shared_data / "osm" / "backbone_roads_pokrovsk40km.geojson")
     days = status_by_day(shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson")
@@ -161,24 +163,56 @@ def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
         ("east (towards Donetsk)", g.snap(37.7279, 48.0903)[0]),
     ]
     lines = street_lines(g)
-    daily = [(day, street_states(lines, d.get("occupied"), d.get("unknown_status"))) for day, d in days.items()]
-    log = history(g, g.length_m, daily, centre, gates)
+    metric = Metric(37.176, 48.2694)
+    daily = []
+    for day, d in days.items():
+        other, grey = d.get("occupied"), d.get("unknown_status")
+        threats = Threats(metric(other) if other else None, metric(grey) if grey else None)
+        daily.append(Day(day, street_states(lines, other, grey), threats))
+    ways = history(g, g.length_m, daily, centre, gates)
+    utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32637", always_xy=True)  # Pokrovsk: UTM zone 37N
+
+    def in_utm(geometry: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(geometry, lambda xy: np.column_stack(utm.transform(xy[:, 0], xy[:, 1])))
+
+    fpv = next(r for r in REACHES if r.threat == "FPV drones")
     for name, node in gates:
-        road = shapely.union_all(lines[Router(g, g.length_m).path(centre, node).edges])
-        touched = [
-            day
-            for day, d in days.items()
-            if any(a is not None and a.intersects(road) for a in (d.get("occupied"), d.get("unknown_status")))
-        ]
-        occupied = [day for day, d in days.items() if d.get("occupied") is not None and d["occupied"].intersects(road)]
-        first_not_open = next((day for day, status in log[name] if status is not Status.OPEN), None)
-        first_cut = next((day for day, status in log[name] if status is Status.CUT), None)
-        assert first_not_open == (touched[0] if touched else None), name
-        assert first_cut == (occupied[0] if occupied else None), name
-    east = log["east (towards Donetsk)"]
-    assert east[0] == (next(iter(days)), Status.CUT)  # Donetsk's side of the road: the other side's all along
-    west = log["west (towards Pavlohrad)"]
-    assert west[0][1] is Status.OPEN  # the road west stays open in January 2024
+        road = in_utm(shapely.union_all(lines[Router(g, g.length_m).path(centre, node).edges]))
+        touched, occupied, within = [], [], []
+        for day, d in days.items():
+            areas = [a for a in (d.get("occupied"), d.get("unknown_status")) if a is not None]
+            if any(shapely.intersects(road, in_utm(a)) for a in areas):
+                touched.append(day)
+            if d.get("occupied") is not None and shapely.intersects(road, in_utm(d["occupied"])):
+                occupied.append(day)
+            if areas and min(road.distance(in_utm(a)) for a in areas) <= fpv.km * 1000:
+                within.append(day)
+        way = ways[name]
+        first_not_open = next((day for day, c in way.days if c.status is not Status.OPEN), None)
+        first_risky_or_cut = next((day for day, c in way.days if c.status in (Status.RISKY, Status.CUT)), None)
+        assert first_not_open == (within[0] if within else None), name
+        assert first_risky_or_cut == (touched[0] if touched else None), name
+        assert way.first(Status.CUT) == (occupied[0] if occupied else None), name
+        for day, c in way.days:  # each day's distance as shapely says (to 0.5 %), while the road is not cut
+            if c.status is Status.CUT:
+                continue
+            d = days[day]
+            for near, area in ((c.other, d.get("occupied")), (c.grey, d.get("unknown_status"))):
+                if area is None:
+                    assert near is None
+                    continue
+                assert near is not None
+                expected = road.distance(in_utm(area)) / 1000
+                assert near.km == pytest.approx(expected, rel=5e-3, abs=0.05), (name, day)
+    east = ways["east (towards Donetsk)"]
+    assert east.changes[0] == (next(iter(days)), Status.CUT)  # Donetsk's side of the road: the other side's all along
+    west = ways["west (towards Pavlohrad)"]
+    assert west.changes[0][1] is Status.OPEN  # the road west is open in January 2024 ...
+    assert (
+        west.first(Status.THREATENED) is not None and west.first(Status.THREATENED) > "2024-06-01"
+    )  # ... warned later
+    warned = next(c for day, c in west.days if day == west.first(Status.THREATENED))
+    assert "FPV drones" in warned.within and "km from the road at km" in warned.reason()
 
 
 def test_the_planner_trades_exposure_for_distance_and_says_why_it_cannot_go() -> None:

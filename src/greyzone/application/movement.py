@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import h3
 import numpy as np
 import numpy.typing as npt
+import shapely
+from shapely.geometry import shape
 
 from greyzone.application.control import control_grid, day_text, fused_control, observations_or_refuse
 from greyzone.application.hazard import HazardModel, hazard_state, stored_models
 from greyzone.application.reports import Json
-from greyzone.control.fusion import ControlHistory
+from greyzone.control.fusion import ControlFusion, ControlHistory
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
@@ -42,6 +45,8 @@ __all__ = [
     "corridor_layer",
     "import_city",
     "kyiv_time",
+    "map_threats",
+    "parse_reaches",
     "plan_route",
     "read_gates",
     "route_control",
@@ -50,11 +55,13 @@ __all__ = [
     "snap_point",
     "street_middles",
     "streets_layer",
+    "way_out_row",
+    "ways_out",
     "window_departures",
 ]
 
 if TYPE_CHECKING:  # the searches compile with numba: imported when a route is asked for, not at start-up
-    from greyzone.routing.corridors import Corridor, Status
+    from greyzone.routing.corridors import Metric, Nearest, Reach, Threats, WayOut
     from greyzone.routing.planner import RoutePlan
 
 KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
@@ -234,6 +241,7 @@ class RouteAnswer:
     best: int
     notes: list[str]
     others: list[RoutePlan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the threats the route's roads are within reach of
 
     @property
     def route(self) -> RoutePlan:
@@ -294,30 +302,215 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         others = alternatives(
             graph, profile, origin, destination, rates, states, req.grey_penalty, depart_s=float(offsets[best])
         )
-    return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others)
+    warnings = route_warnings(store, graph, routes[best].edges, req.starts[best]) if routes[best].reachable else []
+    return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
+
+
+def route_warnings(store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime) -> list[str]:
+    """The same rules as the ways out, for one route at its departure: the other side's or grey ground
+    within a warning threat's reach of it, strikes on it, grey ground it crosses."""
+    from greyzone.routing import corridors
+    from greyzone.routing.exposure import CONTESTED, UNCONFIRMED
+
+    line = corridors.route_line(graph, edges)
+    if line is None:
+        return []
+    try:
+        fusion = fused_control(store, when, 8)
+    except NotAvailableError:
+        return ["who holds what is unknown (no control observations): no warning can be given about the front"]
+    states = fusion.states(when.timestamp())
+    metric = corridors.Metric(float(graph.lon[graph.source()[edges[0]]]), float(graph.lat[graph.source()[edges[0]]]))
+    rule = corridors.STRIKES
+    strikes = _road_strikes(store, when - timedelta(hours=rule.hours), when + timedelta(seconds=1))
+    threats = map_threats(fusion, states, strikes.before(when.timestamp(), rule.hours), metric)
+    other, grey, n_strikes, within, _ = corridors.assess(metric(line), threats)
+    reach = {r.threat: r for r in corridors.REACHES}
+    out = []
+    for label, near in (("the other side's ground", other), ("grey ground", grey)):
+        warned = [t for t in within if near is not None and near.km <= reach[t].km and reach[t].warns]
+        if near is not None and warned:
+            names = ", ".join(f"{t} ({reach[t].km:g} km)" for t in warned)
+            out.append(
+                f"this route passes {near.km:.1f} km from {label} at km {near.at_km:.1f}: within reach of {names}"
+            )
+    if n_strikes:
+        out.append(
+            f"{n_strikes} FPV or drone strikes within {rule.within_m:.0f} m of this route in the last {rule.hours:g} h"
+        )
+    cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    street = edge_states(graph, states[cell])[edges]
+    grey_m = float(graph.length_m[edges][(street == CONTESTED) | (street == UNCONFIRMED)].sum())
+    if grey_m > 0:
+        out.append(f"this route crosses {grey_m / 1000:.1f} km of grey or unconfirmed ground")
+    return out
 
 
 # -------------------------------------------------------------------------------------------- ways out
 
 
-def corridor_layer(store: Store, city: str, when: datetime, res: int) -> Json:
-    """Each way out at ``when`` (open / risky / cut) as GeoJSON: the gate's point and the route it would take."""
-    from greyzone.routing.corridors import corridors
+ROAD_HUNTERS = frozenset({Kind.FPV_STRIKE, Kind.DRONE_DROP})  # the kinds that strike what moves on a road
+
+
+def parse_reaches(texts: Sequence[str]) -> list[Reach]:
+    """The stated reaches with ``THREAT=KM`` overrides (a new threat warns)."""
+    from greyzone.routing.corridors import REACHES, Reach
+
+    reaches = {r.threat.lower(): r for r in REACHES}
+    for text in texts:
+        name, _, km = text.partition("=")
+        try:
+            value = float(km)
+        except ValueError:
+            value = math.nan
+        if not name.strip() or not 0 < value <= 200:
+            known = ", ".join(r.threat for r in REACHES)
+            raise InputError("reach", f"{text!r}: expected THREAT=KM with 0 < KM <= 200 (known threats: {known})")
+        old = reaches.get(name.strip().lower())
+        reaches[name.strip().lower()] = Reach(
+            old.threat if old else name.strip(), value, old.warns if old else True, "given on the command line"
+        )
+    return list(reaches.values())
+
+
+def _cells_shape(grid_cells: npt.NDArray[np.int64]) -> shapely.Geometry | None:
+    """The dissolved area of some H3 cells (lon/lat), or None for none."""
+    if grid_cells.size == 0:
+        return None
+    geometry: shapely.Geometry = shape(h3.cells_to_geo([h3.int_to_str(int(c)) for c in grid_cells]))
+    return geometry
+
+
+def map_threats(fusion: ControlFusion, states: npt.NDArray[np.int8], strikes: Floats, metric: Metric) -> Threats:
+    """A day's threats from the fused map: the other side's ground and the grey ground that more
+    than a lone report stands for (unconfirmed for want of any report is not grey ground; see
+    ControlFusion.substantiated) and the road-hunting strikes (lon/lat points), in ``metric``'s metres."""
+    from greyzone.routing.corridors import Threats
+
+    cells = fusion.grid.cells
+    other_cells, grey_cells = fusion.substantiated(states)
+    other = _cells_shape(cells[other_cells])
+    grey = _cells_shape(cells[grey_cells])
+    return Threats(
+        metric(other) if other is not None else None,
+        metric(grey) if grey is not None else None,
+        metric.points(strikes) if len(strikes) else np.zeros((0, 2)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Strikes:
+    """The road-hunting incidents of a period: one point per incident, with its time."""
+
+    t_s: Floats
+    lonlat: Floats
+
+    def before(self, t_s: float, hours: float) -> Floats:
+        pick = (self.t_s <= t_s) & (self.t_s > t_s - hours * 3600)
+        return np.asarray(self.lonlat[pick])
+
+
+def _road_strikes(store: Store, since: datetime, until: datetime) -> _Strikes:
+    from greyzone.store.base import ReportQuery
+
+    frame = store.read_frame(ReportQuery(since=since, until=until, kinds=ROAD_HUNTERS))
+    _, first = np.unique(frame.incident, return_index=True)  # an incident counts once, however many reports
+    return _Strikes(frame.observed_s[first], np.column_stack([frame.lon[first], frame.lat[first]]))
+
+
+def ways_out(
+    store: Store,
+    city: str,
+    when: datetime,
+    days: int,
+    res: int,
+    centre: tuple[float, float] | None = None,
+    reaches: Sequence[Reach] | None = None,
+) -> tuple[CityGraph, dict[str, WayOut]]:
+    """Each way out of ``city`` day by day over the ``days`` days up to ``when``: status, the other
+    side's and grey ground nearest its route, strikes on it."""
+    from greyzone.routing.corridors import REACHES, STRIKES, Day, Metric, history
 
     found = city_graph(store, city)
-    graph, gates = found.graph, found.city.gates
-    if not gates:
+    graph = found.graph
+    if not found.city.gates:
         raise NotAvailableError(f"city {city!r} has no gates: import it with --gates")
-    fusion = fused_control(store, when, res)
-    cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
-    states = edge_states(graph, fusion.states(when.timestamp())[cell])
-    centre = graph.snap(float(np.median(graph.lon)), float(np.median(graph.lat)))[0]
-    ways: list[Corridor] = corridors(
-        graph, graph.length_m, states, centre, [(n, graph.snap(x, y)[0]) for n, x, y in gates]
-    )
+    observations = observations_or_refuse(store, when)
+    grid = control_grid(observations, res)
+    control = ControlHistory(grid, observations)
+    cell_of_point, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    x, y = centre or (float(np.median(graph.lon)), float(np.median(graph.lat)))
+    start = graph.snap(x, y)[0]
+    gates = [(name, graph.snap(lon, lat)[0]) for name, lon, lat in found.city.gates]
+    metric = Metric(float(graph.lon[start]), float(graph.lat[start]))
+    first = when - timedelta(days=days, hours=STRIKES.hours)
+    strikes = _road_strikes(store, first, when + timedelta(seconds=1))
+    daily = []
+    for back in range(days, -1, -1):
+        t = when.timestamp() - back * 86_400
+        fusion = control.at(t)
+        states = fusion.states(t)
+        threats = map_threats(fusion, states, strikes.before(t, STRIKES.hours), metric)
+        daily.append(Day(day_text(t), edge_states(graph, states[cell_of_point]), threats))
+    return found, history(graph, graph.length_m, daily, start, gates, reaches=reaches or REACHES)
+
+
+def _nearest_json(n: Nearest | None) -> Json | None:
+    return None if n is None else {"km": round(n.km, 2), "at_km": round(n.at_km, 2)}
+
+
+def way_out_row(way: WayOut, reaches: Sequence[Reach] | None = None, daily: bool = False) -> Json:
+    """A way out as the CLI and the API give it: status, since when, why, the nearest threats."""
+    from greyzone.routing.corridors import REACHES, Status
+
+    _, now = way.days[-1]
+    since = way.since
+    row: Json = {
+        "gate": way.gate,
+        "status": now.status.value,
+        "since": since,
+        "since_is_lower_bound": len(way.changes) == 1,
+        "reason": now.reason(since, reaches or REACHES),
+        "other_side": _nearest_json(now.other),
+        "grey": _nearest_json(now.grey),
+        "strikes": now.strikes,
+        "within_reach_of": list(now.within),
+        "first_threatened": way.first(Status.THREATENED),
+        "first_cut": way.first(Status.CUT),
+    }
+    if daily:
+        row["days"] = [
+            {
+                "day": day,
+                "status": c.status.value,
+                "other_side_km": None if c.other is None else round(c.other.km, 2),
+                "grey_km": None if c.grey is None else round(c.grey.km, 2),
+                "strikes": c.strikes,
+            }
+            for day, c in way.days
+        ]
+    return row
+
+
+def corridor_layer(store: Store, city: str, when: datetime, res: int, days: int = 7) -> Json:
+    """Each way out at ``when`` as GeoJSON: the gate's point and the route it would take, with status,
+    since when (over ``days`` days), the reason and the nearest threats' distances."""
+    found, ways = ways_out(store, city, when, days, res)
+    graph = found.graph
     features: list[Json] = []
-    for c, (gate, x, y) in zip(ways, gates, strict=True):
-        props = {"gate": gate, "status": c.status.value}
+    for gate, x, y in found.city.gates:
+        way = ways[gate]
+        c = way.days[-1][1]
+        row = way_out_row(way)
+        props: Json = {
+            "gate": gate,
+            "status": c.status.value,
+            "since": row["since"],
+            "reason": row["reason"],
+            "other_side_km": None if c.other is None else round(c.other.km, 2),
+            "grey_km": None if c.grey is None else round(c.grey.km, 2),
+            "strikes": c.strikes,
+        }
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]}, "properties": props})
         if c.edges.size:
             line = {"type": "LineString", "coordinates": route_line(graph, c.edges)}
@@ -326,33 +519,21 @@ def corridor_layer(store: Store, city: str, when: datetime, res: int) -> Json:
 
 
 def corridor_history(
-    store: Store, city: str, when: datetime, days: int, res: int, centre: tuple[float, float] | None
+    store: Store,
+    city: str,
+    when: datetime,
+    days: int,
+    res: int,
+    centre: tuple[float, float] | None,
+    reaches: Sequence[Reach] | None = None,
+    daily: bool = False,
 ) -> list[Json]:
-    """For each way out: its status at ``when`` and since when (day by day over the last ``days`` days)."""
-    from greyzone.routing.corridors import history
-
-    found = city_graph(store, city)
-    graph = found.graph
-    if not found.city.gates:
-        raise InputError("city", f"city {city!r} has no gates: import it with --gates")
-    observations = observations_or_refuse(store, when)
-    grid = control_grid(observations, res)
-    control = ControlHistory(grid, observations)
-    cell_of_point, _ = grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
-    x, y = centre or (float(np.median(graph.lon)), float(np.median(graph.lat)))
-    start = graph.snap(x, y)[0]
-    gates = [(name, graph.snap(lon, lat)[0]) for name, lon, lat in found.city.gates]
-    daily = []
-    for back in range(days, -1, -1):
-        t = when.timestamp() - back * 86_400
-        daily.append((day_text(t), edge_states(graph, control.at(t).states(t)[cell_of_point])))
-    log: dict[str, list[tuple[str, Status]]] = history(graph, graph.length_m, daily, start, gates)
-    return [
-        {
-            "gate": name,
-            "status": log[name][-1][1].value,
-            "since": log[name][-1][0],
-            "since_is_lower_bound": len(log[name]) == 1,
-        }
-        for name, _ in gates
-    ]
+    """For each way out: its status at ``when``, since when (day by day over the last ``days`` days),
+    why, and the nearest threats (with each day's when ``daily``)."""
+    try:
+        _, ways = ways_out(store, city, when, days, res, centre, reaches)
+    except NotAvailableError as e:
+        if "gates" in str(e):
+            raise InputError("city", str(e)) from e
+        raise
+    return [way_out_row(w, reaches, daily) for w in ways.values()]

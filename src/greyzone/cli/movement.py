@@ -20,6 +20,7 @@ from greyzone.application.movement import (
     corridor_history,
     import_city,
     kyiv_time,
+    parse_reaches,
     plan_route,
     snap_point,
     window_departures,
@@ -106,28 +107,40 @@ def city_fetch(
 @app.command("corridors")
 def corridors_cmd(
     city: CityOption,
-    at: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601 with an offset; default now).")] = None,
     centre: Annotated[
         str | None, typer.Option(help="LON,LAT the routes start from (default: the city's middle).")
     ] = None,
-    days: Annotated[int, typer.Option(min=1, max=365, help="How far back to look for since-when.")] = 14,
+    days: Annotated[int, typer.Option(min=1, max=800, help="How far back to look for since-when.")] = 14,
     res: Annotated[int, typer.Option(min=6, max=9, help="H3 resolution of the control map.")] = 8,
+    reach: Annotated[
+        list[str] | None,
+        typer.Option(help="THREAT=KM: a threat's reach past the other side's ground (repeatable; see README)."),
+    ] = None,
+    daily: Annotated[bool, typer.Option(help="With --json: each day's status and distances.")] = False,
     db: DbOption = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """For each way out of the city: open, risky (only through grey ground) or cut, and since when."""
+    """For each way out of the city: open, threatened (the other side's or grey ground within reach of
+    the road, or strikes on it), risky (only through grey ground) or cut; since when, and why."""
     when = parse_time(at, "--at") or datetime.now(UTC)
     start = parse_lonlat(centre, "--centre") if centre is not None else None
     with store_of(db, database_url) as store, refusing(missing="--city"):
-        rows = corridor_history(store, city, when, days, res, start)
+        reaches = parse_reaches(reach or [])
+        rows = corridor_history(store, city, when, days, res, start, reaches, daily)
     if as_json:
         out(json.dumps({"city": city, "at": when.isoformat(), "corridors": rows}))
         return
     for r in rows:
         since = f"since {'at least ' if r['since_is_lower_bound'] else ''}{r['since']}"
-        out(f"{r['gate']:<28} {r['status']:<6} {since}")
-    out(f"{len(rows)} ways out of {city} on {when:%Y-%m-%d %H:%M} UTC, from the fused control map (res {res})")
+        out(f"{r['gate']:<28} {r['status']:<10} {since}")
+        out(f"{'':<28} {r['reason']}")
+    local = when.astimezone(KYIV)
+    out(
+        f"{len(rows)} ways out of {city} on {local:%Y-%m-%d %H:%M} Kyiv time, from the fused control map (res {res});"
+        " reaches: " + ", ".join(f"{r.threat} {r.km:g} km{'' if r.warns else ' (said, not warned)'}" for r in reaches)
+    )
 
 
 @app.command("route")
@@ -202,6 +215,7 @@ def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:
         "snapped_m": [round(d, 1) for d in a.snapped_m],
         "riskiest": a.riskiest(),
         "notes": a.notes,
+        "warnings": a.warnings,
         "assumptions": r.assumptions,
         "curve": curve if windowed else None,
         "alternatives": others,
@@ -223,6 +237,7 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
     out(
         f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
         + (f"; riskiest: {top}" if top else "")
+        + "".join(f"\nWARNING: {w}" for w in a.warnings)
         + "".join(f"\nnote: {n}" for n in a.notes)
     )
     for r in a.others:

@@ -42,8 +42,11 @@ neither (grey) — filtered forward in time, with evidence kept per state:
     neighbours' (smoothing and the neighbourhood prior do not count there);
   * a **switching** rule: an other-side or grey observation within ``switch_m`` of a cell means the
     cell may have changed hands, so its own held evidence older than that observation is void — the
-    HMM's transition made likely by the evidence next door, rather than plain forgetting — and the
-    time of that observation (``threat_as_of``).
+    HMM's transition made likely by the evidence next door, rather than plain forgetting. A *sure*
+    one (evidence of at least ``front_min_held``: a map's area, a report at least 88 % reliable)
+    also makes the cells next to it front cells for ``threat_days`` at once (``threat_as_of``),
+    before the front field has gathered; a less sure one counts in the field only, so that the
+    observers' ordinary wrong-side reports do not turn quiet ground unconfirmed everywhere.
 
   Beside the front a cell is *held* only when its own, fresh held evidence is at least
   ``front_min_held`` (two sure reports: one may be wrong) and newer than every other-side or grey
@@ -225,7 +228,8 @@ class ControlFusion:
                 idx, outside = _near_area(self.grid, obs.area, p.switch_m)
             near = idx[outside <= p.switch_m]
             self.own_held[near] = 0.0  # it may have changed hands: older own held evidence is void
-            self.threat_as_of[near] = obs.t_s
+            if strength >= p.front_min_held:  # a sure report makes its neighbours front cells at once
+                self.threat_as_of[near] = obs.t_s
         # the neighbourhood (the prior) and the front field, on the coarse grid from one query
         if obs.area is not None:
             cidx, coutside = _near_area(self.context_grid, obs.area, 3 * p.front_m)
@@ -247,12 +251,31 @@ class ControlFusion:
         for obs in sorted(observations, key=lambda o: o.t_s):
             self.fold(obs)
 
-    def beside_front(self) -> npt.NDArray[np.bool_]:
-        """The cells beside the front: enough evidence around them, a ``front_share`` of it not held."""
+    def front_field(self) -> npt.NDArray[np.bool_]:
+        """The cells whose neighbourhood is a front: enough evidence around them, a ``front_share`` of
+        it not held."""
         p = self.params
         not_held, total = self.front[:, self.context_of]
-        field = (total >= p.front_min_evidence) & (not_held >= p.front_share * total)
-        return np.asarray(field | (self.threat_as_of >= self.t_s - p.threat_days * DAY_S))
+        return np.asarray((total >= p.front_min_evidence) & (not_held >= p.front_share * total))
+
+    def beside_front(self) -> npt.NDArray[np.bool_]:
+        """The cells beside the front: a front neighbourhood, or an other-side or grey report next to
+        them in the last ``threat_days``."""
+        recent = self.threat_as_of >= self.t_s - self.params.threat_days * DAY_S
+        return np.asarray(self.front_field() | recent)
+
+    def substantiated(self, states: npt.NDArray[np.int8]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """The other side's and the grey ground of a map that more than a lone report stands for
+        (``front_min_held`` of evidence: 10-20 % of reports are wrong), for what is measured from them
+        (the reach of threats to a road): other-side cells, and contested or unconfirmed cells of a
+        front neighbourhood."""
+        p = self.params
+        _, other, grey = self.combined()
+        codes = STATE_CODES
+        other_ground = (states == codes[ControlState.OTHER_SIDE]) & (other >= p.front_min_held)
+        greyish = (states == codes[ControlState.CONTESTED]) | (states == codes[ControlState.UNCONFIRMED])
+        grey_ground = greyish & self.front_field() & (other + grey >= p.front_min_held)
+        return np.asarray(other_ground), np.asarray(grey_ground)
 
     def combined(self) -> Floats:
         """Evidence per row and cell with the neighbourhood's prior: ``context_weight`` pseudo-counts

@@ -65,13 +65,20 @@ def _polar(bearing: float, distance_m: float) -> tuple[float, float]:
 class _Scenario:
     def __init__(self, seed: int, days: int, start: datetime) -> None:
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.days = days
         self.start = start
         self.rows: list[dict[str, Any]] = []
         self.field: list[dict[str, Any]] = []
 
     def front_distance_m(self, day: float) -> float:
-        """Distance of the front line from the centre, along FRONT_BEARING: 6 km → 1.5 km."""
+        """Distance of the line of contact from the centre, along FRONT_BEARING: 16 km → 0.5 km (a
+        fast advance, so that a month shows a road out go from open to threatened to cut)."""
+        return 16_000.0 - 15_500.0 * min(day / max(self.days, 1), 1.0)
+
+    def fire_distance_m(self, day: float) -> float:
+        """Where the shelling concentrates (it reaches deep: tube artillery's 15-25 km): the front's
+        edge of the city, 6 km → 1.5 km from the centre."""
         return 6_000.0 - 4_500.0 * min(day / max(self.days, 1), 1.0)
 
     def time(self, day: int, hour: float) -> datetime:
@@ -102,7 +109,7 @@ def _shelling(s: _Scenario) -> None:
     hour_weights = np.array([3, 3, 2, 2, 3, 5, 6, 5, 4, 3, 3, 3, 3, 3, 3, 4, 5, 6, 6, 5, 4, 4, 3, 3], float)
     hour_weights /= hour_weights.sum()
     for day in range(s.days):
-        front = s.front_distance_m(day)
+        front = s.fire_distance_m(day)
         queue = []
         for _ in range(rng.poisson(22)):
             hour = rng.choice(24, p=hour_weights) + rng.random()
@@ -290,10 +297,35 @@ def _control_points(s: _Scenario) -> None:
             )
 
 
+def _control_on_roads(s: _Scenario) -> None:
+    """Crews driving the roads out say who holds where they are (3 a road a day, 10 % wrong); their
+    own random stream, so the rest of the scenario is drawn as before."""
+    rng = np.random.default_rng((s.seed, 1))
+    for day in range(s.days):
+        front = s.front_distance_m(day)
+        for name, bearing, length in GATES:
+            for _ in range(3):
+                dist = rng.uniform(CITY_RADIUS_M, length)
+                along = dist * math.cos(math.radians(bearing - FRONT_BEARING))
+                side = "other_side" if along > front + 700 else "held" if along < front - 700 else "unknown"
+                if rng.random() < 0.1:
+                    side = {"other_side": "held", "held": "other_side", "unknown": "held"}[side]
+                s.add(
+                    "control_observation",
+                    s.time(day, rng.uniform(6, 20)),
+                    _polar(bearing + rng.normal(0, 1), dist),
+                    300.0,
+                    "synthetic:crews",
+                    f"crew on the {name} says this place is {side}",
+                    side=side,
+                    credibility=0.6,
+                )
+
+
 def _control_areas(s: _Scenario) -> list[dict[str, Any]]:
-    """A weekly map-style polygon of the other side's ground and of the grey band before it."""
+    """A daily map-style polygon of the other side's ground and of the grey band before it."""
     features = []
-    for day in range(0, s.days, 7):
+    for day in range(s.days):
         front = s.front_distance_m(day)
         for side, near, far in (("other_side", front + 700, 20_000.0), ("unknown", front - 700, front + 700)):
             ring = _band(near, far)
@@ -413,7 +445,7 @@ def write_scenario(folder: Path, *, seed: int = 7, days: int = 28, start: dateti
     """Generate the scenario into ``folder`` (created); the same seed gives the same files."""
     folder.mkdir(parents=True, exist_ok=True)
     s = _Scenario(seed, days, start or datetime(2024, 11, 1, tzinfo=UTC))
-    for step in (_shelling, _roads, _bombs_and_more, _utilities, _control_points):
+    for step in (_shelling, _roads, _bombs_and_more, _utilities, _control_points, _control_on_roads):
         step(s)
     files = ScenarioFiles(
         folder,

@@ -1,6 +1,16 @@
-"""The ways out of a city: for each gate, the least-cost route from the centre and whether it is
-*open* (on held ground only), *risky* (only through grey ground: contested or unconfirmed) or *cut*
-(only through the other side's ground, or no road at all), with since-when over a history (pure).
+"""The ways out of a city (pure): for each gate, the least-cost route from the centre and its status,
+with the reason and since when over a history.
+
+- *cut*: no way there without crossing the other side's ground (or no road at all);
+- *risky*: a way only through grey ground (contested or unconfirmed);
+- *threatened*: a way on held ground, but the other side's ground or grey ground lies within reach
+  of it of a threat that hunts on roads (:data:`REACHES`), or strikes on the road itself were
+  reported recently (:data:`STRIKES`);
+- *open*: none of these.
+
+Roads come under fire kilometres before anyone holds them: *threatened* is the warning stage, days
+or weeks before *cut*. Distances are measured on the route (the streets it takes) in the city's UTM
+zone, to the nearest point of each area, with where along the route (km from the centre) it is.
 
 A street's control state comes from areas (the other side's, the grey ones) by exact line–polygon
 intersection: a street that a polygon touches anywhere is in that state.
@@ -9,12 +19,14 @@ intersection: a street that a polygon touches anywhere is in that state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+import pyproj
 import shapely
+import shapely.ops
 
 from greyzone.routing.exposure import CONTESTED, HELD, OTHER_SIDE, with_control
 from greyzone.routing.graph import StreetGraph
@@ -25,8 +37,64 @@ Floats = npt.NDArray[np.float64]
 
 class Status(StrEnum):
     OPEN = "open"
+    THREATENED = "threatened"
     RISKY = "risky"
     CUT = "cut"
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far past the other side's (or grey) ground a threat reaches a road, and whether being in
+    that reach makes a road *threatened* (``warns``) or is only said in the reason."""
+
+    threat: str
+    km: float
+    warns: bool
+    source: str
+
+
+#: The stated reaches (README, "Ways out"). Mortars and FPV drones hunt what moves on a road near the
+#: line; tube artillery reaches the whole of a front-line city for most of a war, so it is said, not
+#: warned of (a warning that never ends warns no one). Change them with ``--reach THREAT=KM``.
+REACHES: tuple[Reach, ...] = (
+    Reach("mortars", 7.0, True, "120 mm mortars (2B11 / 2S12 Sani): maximum range about 7 km"),
+    Reach(
+        "FPV drones",
+        10.0,
+        True,
+        "FPV drones on radio control strike out to about 10 km from their operators near the line "
+        "(RUSI, Watling & Reynolds, 'Stormbreak', 2023; the 'kill zone' reported along the Donetsk front "
+        "in 2024-2025); fibre-optic FPVs reach 15-20 km by 2025",
+    ),
+    Reach(
+        "tube artillery",
+        20.0,
+        False,
+        "122 mm D-30 howitzer 15.4 km, 152 mm 2S3 Akatsiya 18.5 km, 2S19 Msta 24.7 km (manufacturers' figures)",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StrikeRule:
+    """Strikes on the road itself make it threatened: at least ``count`` incidents of road-hunting
+    kinds (FPV strikes, drone drops) within ``within_m`` of the route in the last ``hours``."""
+
+    count: int = 3
+    within_m: float = 300.0
+    hours: float = 48.0
+
+
+STRIKES = StrikeRule()
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The nearest point of an area to a route: how far (km; 0 when it touches) and where (km along
+    the route from its start)."""
+
+    km: float
+    at_km: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +103,33 @@ class Corridor:
     status: Status
     cost: float  # of the route it would take (nan when cut)
     edges: npt.NDArray[np.int64]
+    other: Nearest | None = None  # the other side's ground nearest the route (None: none known)
+    grey: Nearest | None = None  # grey ground nearest the route
+    strikes: int = 0  # road-hunting incidents on the route in the strike rule's hours
+    within: tuple[str, ...] = field(default=())  # the threats whose reach the route is in
+
+    def reason(self, since: str | None = None, reaches: Sequence[Reach] = REACHES, rule: StrikeRule = STRIKES) -> str:
+        """Why it has its status, in one line ("other side 3.2 km from the road at km 14 (within FPV
+        drones' 10 km) since 2024-10-12; 4 strikes on it in 48 h")."""
+        when = f" since {since}" if since else ""
+        parts = []
+        if self.status is Status.CUT:
+            parts.append("no way there that avoids the other side's ground")
+        elif self.status is Status.RISKY:
+            parts.append("the only way there crosses grey or unconfirmed ground (no fresh evidence who holds it)")
+        warned = {r.threat: r for r in reaches}
+        for label, near in (("other side", self.other), ("grey ground", self.grey)):
+            if near is None or self.status is Status.CUT:
+                continue
+            hits = [t for t in self.within if near.km <= warned[t].km]
+            inside = f" (within {', '.join(f'{t} {warned[t].km:g} km' for t in hits)})" if hits else ""
+            parts.append(f"{label} {near.km:.1f} km from the road at km {near.at_km:.0f}{inside}")
+        if self.strikes:
+            parts.append(
+                f"{self.strikes} FPV or drone strike{'s' if self.strikes > 1 else ''} on it in {rule.hours:g} h"
+            )
+        text = "; ".join(parts) or "nothing known within reach of the road"
+        return f"{self.status.value}: {text}{when}"
 
 
 def street_lines(graph: StreetGraph) -> npt.NDArray[np.object_]:
@@ -56,6 +151,66 @@ def street_states(
     return states
 
 
+class Metric:
+    """Lon/lat ↔ metres in the UTM zone of a place (distances to ~0.1 %)."""
+
+    def __init__(self, lon: float, lat: float) -> None:
+        zone = int((lon + 180) // 6) + 1
+        crs = pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+        self._forward = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform
+
+    def __call__(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(geometry, self.points)
+
+    def points(self, lonlat: Floats) -> Floats:
+        x, y = self._forward(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+
+
+def route_line(graph: StreetGraph, edges: npt.NDArray[np.int64]) -> shapely.LineString | None:
+    """The route's shape as one line (lon/lat) from its start, or None for an empty route."""
+    if edges.size == 0:
+        return None
+    offsets = graph.shape_offset
+    points = np.concatenate([graph.shape_lonlat[offsets[e] : offsets[e + 1]] for e in edges.tolist()])
+    return shapely.LineString(points) if len(points) >= 2 else None
+
+
+def nearest(line_m: shapely.LineString, area_m: shapely.Geometry | None) -> Nearest | None:
+    """The nearest point of ``area_m`` to ``line_m`` (both in metres), or None without an area."""
+    if area_m is None or area_m.is_empty:
+        return None
+    on_line, _ = shapely.ops.nearest_points(line_m, area_m)
+    return Nearest(float(line_m.distance(area_m)) / 1000, float(line_m.project(on_line)) / 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Threats:
+    """What a day's map gives a route: the other side's and grey ground (metres) and the road-hunting
+    strikes of the strike rule's hours (points, metres)."""
+
+    other_m: shapely.Geometry | None = None
+    grey_m: shapely.Geometry | None = None
+    strikes_m: Floats = field(default_factory=lambda: np.zeros((0, 2)))
+
+
+def assess(
+    line_m: shapely.LineString, threats: Threats, reaches: Sequence[Reach] = REACHES, rule: StrikeRule = STRIKES
+) -> tuple[Nearest | None, Nearest | None, int, tuple[str, ...], bool]:
+    """A route (metres) against a day's threats: nearest other side and grey ground, strikes on it,
+    the threats whose reach it is in, and whether that makes it threatened."""
+    other, grey = nearest(line_m, threats.other_m), nearest(line_m, threats.grey_m)
+    closest = min((n.km for n in (other, grey) if n is not None), default=np.inf)
+    within = tuple(r.threat for r in reaches if closest <= r.km)
+    strikes = 0
+    if len(threats.strikes_m):
+        points = shapely.points(threats.strikes_m)
+        strikes = int(np.count_nonzero(shapely.dwithin(line_m, points, rule.within_m)))
+    warned = {r.threat for r in reaches if r.warns}
+    threatened = bool(warned.intersection(within)) or strikes >= rule.count
+    return other, grey, strikes, within, threatened
+
+
 def corridors(
     graph: StreetGraph,
     cost: Floats,
@@ -63,36 +218,86 @@ def corridors(
     centre: int,
     gates: Sequence[tuple[str, int]],
     grey_penalty: float = 10.0,
+    threats: Threats | None = None,
+    metric: Metric | None = None,
+    reaches: Sequence[Reach] = REACHES,
+    rule: StrikeRule = STRIKES,
 ) -> list[Corridor]:
-    """The status of each gate's way out from ``centre`` (node) under these street states."""
+    """The status of each gate's way out from ``centre`` (node) under these street states, and with
+    ``threats`` (in ``metric``'s metres) whether a way on held ground is threatened."""
     held_only = Router(graph, with_control(cost, states, None))
     through_grey = Router(graph, with_control(cost, states, grey_penalty))
+    if threats is not None and metric is None:
+        metric = Metric(float(graph.lon[centre]), float(graph.lat[centre]))
     out = []
     for name, node in gates:
         path = held_only.path(centre, node)
         if path.reachable:
-            out.append(Corridor(name, Status.OPEN, path.cost, path.edges))
-            continue
-        path = through_grey.path(centre, node)
-        if path.reachable:
-            out.append(Corridor(name, Status.RISKY, float(cost[path.edges].sum()), path.edges))
+            status, route_cost = Status.OPEN, path.cost
         else:
-            out.append(Corridor(name, Status.CUT, float("nan"), path.edges))
+            path = through_grey.path(centre, node)
+            status = Status.RISKY if path.reachable else Status.CUT
+            route_cost = float(cost[path.edges].sum()) if path.reachable else float("nan")
+        line = route_line(graph, path.edges) if threats is not None and metric is not None else None
+        if line is None or threats is None or metric is None:
+            out.append(Corridor(name, status, route_cost, path.edges))
+            continue
+        other, grey, strikes, within, threatened = assess(metric(line), threats, reaches, rule)
+        if status is Status.OPEN and threatened:
+            status = Status.THREATENED
+        out.append(Corridor(name, status, route_cost, path.edges, other, grey, strikes, within))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One day of a history: its label, the street states and (optionally) the threats."""
+
+    day: str
+    states: npt.NDArray[np.int8]
+    threats: Threats | None = None
+
+
+@dataclass(frozen=True)
+class WayOut:
+    """A gate's history: each day's corridor, and the days its status changed."""
+
+    gate: str
+    days: list[tuple[str, Corridor]]
+
+    @property
+    def changes(self) -> list[tuple[str, Status]]:
+        log: list[tuple[str, Status]] = []
+        for day, c in self.days:
+            if not log or log[-1][1] is not c.status:
+                log.append((day, c.status))
+        return log
+
+    def first(self, status: Status) -> str | None:
+        return next((day for day, c in self.days if c.status is status), None)
+
+    @property
+    def since(self) -> str:
+        return self.changes[-1][0]
 
 
 def history(
     graph: StreetGraph,
     cost: Floats,
-    days: Iterable[tuple[str, npt.NDArray[np.int8]]],
+    days: Iterable[Day | tuple[str, npt.NDArray[np.int8]]],
     centre: int,
     gates: Sequence[tuple[str, int]],
-) -> dict[str, list[tuple[str, Status]]]:
-    """For each gate, the days its status changed (the first day included) and the new status."""
-    changes: dict[str, list[tuple[str, Status]]] = {name: [] for name, _ in gates}
-    for day, states in days:
-        for corridor in corridors(graph, cost, states, centre, gates):
-            log = changes[corridor.gate]
-            if not log or log[-1][1] is not corridor.status:
-                log.append((day, corridor.status))
-    return changes
+    reaches: Sequence[Reach] = REACHES,
+    rule: StrikeRule = STRIKES,
+) -> dict[str, WayOut]:
+    """Each gate's corridor day by day."""
+    metric = Metric(float(graph.lon[centre]), float(graph.lat[centre]))
+    out: dict[str, WayOut] = {name: WayOut(name, []) for name, _ in gates}
+    for d in days:
+        day = d if isinstance(d, Day) else Day(d[0], d[1])
+        found = corridors(
+            graph, cost, day.states, centre, gates, threats=day.threats, metric=metric, reaches=reaches, rule=rule
+        )
+        for corridor in found:
+            out[corridor.gate].days.append((day.day, corridor))
+    return out

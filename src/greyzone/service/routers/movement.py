@@ -84,6 +84,7 @@ def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
         "riskiest": a.riskiest(),
         "curve": [{"depart": t.isoformat(), "risk": p.risk} for t, p in zip(starts, a.routes, strict=True)],
         "notes": a.notes,
+        "warnings": a.warnings,
         "assumptions": r.assumptions,
         "geometry": {"type": "LineString", "coordinates": a.line()},
     }

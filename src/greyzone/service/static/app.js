@@ -11,7 +11,7 @@ const TEXT = {
     kind: "What", shelling: "shelling", fpv: "FPV drone", glide: "glide bomb", outage: "outage",
     when: "When (UTC)", note: "Note", tapPlace: "Tap the map where it happened.", send: "Send the report",
     held: "held", other_side: "other side", contested: "contested", unconfirmed: "unconfirmed",
-    open: "open", risky: "risky", cut: "cut", asOf: "control as of", notAvailable: "not available yet",
+    open: "open", threatened: "threatened", risky: "risky", cut: "cut", asOf: "control as of", notAvailable: "not available yet",
     risk: "risk", minutes: "min", km: "km", depart: "best departure", unknownRisk: "risk unknown",
     riskiest: "where the risk is", noRoute: "no route", sent: "stored, id", refused: "refused",
     pickBoth: "pick both ends on the map first", eventsKm2h: "events per km² per hour",
@@ -25,7 +25,7 @@ const TEXT = {
     token: "Токен", kind: "Що", shelling: "обстріл", fpv: "FPV-дрон", glide: "КАБ", outage: "відключення",
     when: "Коли (UTC)", note: "Примітка", tapPlace: "Торкніться мапи там, де це сталося.",
     send: "Надіслати", held: "наша", other_side: "інша сторона", contested: "оспорювана",
-    unconfirmed: "непідтверджена", open: "відкритий", risky: "ризикований", cut: "перерізаний",
+    unconfirmed: "непідтверджена", open: "відкритий", threatened: "під загрозою", risky: "ризикований", cut: "перерізаний",
     asOf: "контроль станом на", notAvailable: "ще недоступно", risk: "ризик", minutes: "хв", km: "км",
     depart: "найкращий виїзд", unknownRisk: "ризик невідомий", riskiest: "де ризик", noRoute: "маршруту немає",
     sent: "збережено, id", refused: "відхилено", pickBoth: "спершу позначте обидві точки на мапі",
@@ -35,7 +35,7 @@ const TEXT = {
 };
 const COLOURS = {
   held: "#3b8bd9", other_side: "#7a0177", contested: "#fd8d3c", unconfirmed: "#8c8c8c",
-  open: "#1a9850", risky: "#f46d43", cut: "#111111", incident: "#d7301f", route: "#0050ff",
+  open: "#1a9850", threatened: "#e6ab02", risky: "#f46d43", cut: "#111111", incident: "#d7301f", route: "#0050ff",
 };
 
 const params = new URLSearchParams(location.search);
@@ -98,11 +98,13 @@ function addLayers() {
     paint: { "circle-color": COLOURS.incident, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
   map.addLayer({ id: "corridors-lines", type: "line", source: "corridors", layout: { visibility: "none" },
     filter: ["==", ["geometry-type"], "LineString"],
-    paint: { "line-color": ["match", ["get", "status"], "open", COLOURS.open, "risky", COLOURS.risky, COLOURS.cut],
+    paint: { "line-color": ["match", ["get", "status"], "open", COLOURS.open, "threatened", COLOURS.threatened,
+      "risky", COLOURS.risky, COLOURS.cut],
       "line-width": 5, "line-opacity": 0.8 } });
   map.addLayer({ id: "corridors", type: "circle", source: "corridors", layout: { visibility: "none" },
     filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-color": ["match", ["get", "status"], "open", COLOURS.open, "risky", COLOURS.risky, COLOURS.cut],
+    paint: { "circle-color": ["match", ["get", "status"], "open", COLOURS.open, "threatened", COLOURS.threatened,
+      "risky", COLOURS.risky, COLOURS.cut],
       "circle-radius": 9, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
   map.addLayer({ id: "route", type: "line", source: "route", paint: { "line-color": COLOURS.route, "line-width": 6 } });
   map.addLayer({ id: "picks", type: "circle", source: "picks",
@@ -163,8 +165,12 @@ function legend() {
     parts.push(`<div>${t("hazard")} (${t("eventsKm2h")}): 0 – ${top.toPrecision(2)}</div><div class="ramp"></div>`);
   }
   if ($("layer-corridors").checked) {
-    parts.push(["open", "risky", "cut"].map((s) =>
+    parts.push(["open", "threatened", "risky", "cut"].map((s) =>
       `<span><span class="swatch" style="background:${COLOURS[s]}"></span>${t(s)}</span>`).join(" "));
+    const gates = ((window.greyzone.data.corridors || EMPTY).features || []).filter((f) => f.geometry.type === "Point");
+    const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+    parts.push(`<ul class="ways">${gates.map((f) => `<li data-gate="${esc(f.properties.gate)}"><b>${esc(f.properties.gate)}</b>: `
+      + `${t(f.properties.status)} — ${esc(f.properties.reason)}</li>`).join("")}</ul>`);
   }
   $("legend").innerHTML = parts.join("<br>");
 }
@@ -229,6 +235,7 @@ async function plan() {
       <p>${t("depart")} ${r.depart.slice(11, 16)} UTC · ${r.minutes} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}</p>
       ${curve.length > 1 ? `<svg width="${curve.length * 14}" height="42" role="img" aria-label="exposure over the window">${bars}</svg>` : ""}
       ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${s.street}</td><td>${Math.round(100 * s.share)} %</td><td>${s.threat}</td><td>${s.entered.slice(11, 16)}</td></tr>`).join("")}</table>` : ""}
+      ${(r.warnings || []).map((w) => `<p class="warning">⚠ ${w}</p>`).join("")}
       ${r.notes.map((n) => `<p class="notice">${n}</p>`).join("")}`;
   } catch (error) {
     out.textContent = `${t("refused")}: ${error.message}`;
