@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
+import shapely
 from shapely.geometry import box
 
 from greyzone.control.evaluate import cells_near, evaluate, fill_days, road_cells, truth_states
@@ -42,6 +43,53 @@ def truths(grid: Grid, path: Path = SNAPSHOTS) -> tuple[list[str], list[np.ndarr
     return fill_days(list(days), maps)
 
 
+def ways_out_figures(snapshots: Path = SNAPSHOTS) -> None:
+    """Each way out of Pokrovsk along the backbone road under the real maps: the first day it is
+    threatened (within the stated reach), risky (grey ground on it) and cut, and the warning it gave."""
+    from greyzone.ingest.osm import read_street_graph
+    from greyzone.routing.corridors import REACHES, Metric, Status, area_days, history, street_lines
+    from greyzone.routing.shortest import Router
+
+    g = read_street_graph(ROADS)
+    days = status_by_day(snapshots)
+    centre = g.snap(37.176, 48.2694)[0]
+    gates = [("west (Pavlohrad)", g.snap(36.6245, 48.4063)[0]), ("east (Donetsk)", g.snap(37.7279, 48.0903)[0])]
+    lines, metric = street_lines(g), Metric(37.176, 48.2694)
+    # the road east as far as each 5 km: the way to the towns along it, which the front reached in turn
+    east = shapely.line_merge(shapely.union_all(lines[Router(g, g.length_m).path(centre, gates[1][1]).edges]))
+    east_m = metric(east)
+    start_m = metric(shapely.Point(float(g.lon[centre]), float(g.lat[centre])))
+    if east_m.project(start_m) > east_m.length / 2:
+        east_m = east_m.reverse()
+    for km in range(5, int(east_m.length / 1000), 5):
+        x, y = east_m.interpolate(km * 1000).coords[0]
+        lon, lat = metric.inverse(x, y)
+        gates.append((f"east, to km {km}", g.snap(lon, lat)[0]))
+    daily = area_days(g, ((day, d.get("occupied"), d.get("unknown_status")) for day, d in days.items()), metric)
+    ways = history(g, g.length_m, daily, centre, gates)
+    reaches = ", ".join(f"{r.threat} {r.km:g} km{'' if r.warns else ' (said only)'}" for r in REACHES)
+    first, last = next(iter(days)), next(reversed(days))
+    print(f"ways out along the backbone road, DeepStateMap {first} .. {last}; reaches: {reaches}")
+    for name, way in ways.items():
+        t, r, c = way.first(Status.THREATENED), way.first(Status.RISKY), way.first(Status.CUT)
+        since_start = way.days[0][1].status
+        if c is not None and way.days[0][0] == c:
+            print(f"  {name:<18} {since_start.value} on the first day already: no warning can be shown")
+            continue
+        span = (date.fromisoformat(c) - date.fromisoformat(t)).days if t and c else None
+        left = (date.fromisoformat(last) - date.fromisoformat(t)).days if t else None
+        closest = min(
+            (n.km for _, cd in way.days for n in (cd.other, cd.grey) if n is not None and cd.status is not Status.CUT),
+            default=float("nan"),
+        )
+        print(
+            f"  {name:<18} threatened {t or 'never'}, risky {r or 'never'}, cut {c or f'not by {last}'}; "
+            + ("at least " if t == first else "")
+            + (f"{span} days between threatened and cut" if span is not None else f"threatened for {left} days so far")
+            + f"; nearest the other side or grey came: {closest:.1f} km"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--res", type=int, default=7)
@@ -52,9 +100,13 @@ def main() -> None:
     parser.add_argument("--near", help="LON,LAT: score only the cells within --radius-km of it")
     parser.add_argument("--radius-km", type=float, default=8.0)
     parser.add_argument("--seeds", type=int, default=3, help="observer draws averaged (the near-city scores vary)")
+    parser.add_argument("--ways-out-only", action="store_true", help="only the ways out's figures")
     args = parser.parse_args()
-    if not args.truth.exists():
-        sys.exit(f"needs the real maps at {args.truth}")
+    if not args.truth.exists() or not SNAPSHOTS.exists():
+        sys.exit(f"needs the real maps at {args.truth} and {SNAPSHOTS}")
+    ways_out_figures()
+    if args.ways_out_only:
+        return
     grid = Grid.from_polygon(BOX, args.res)
     days, truth = truths(grid, args.truth)
     scored = centre = None

@@ -134,8 +134,11 @@ def test_each_layer_draws_its_features_where_they_are(seen: dict[str, Any], laye
     if layer == "incidents":
         assert got["properties"]["kind"] and "precision_m" in got["properties"]
     if layer == "corridors":
-        assert got["properties"]["status"] in {"open", "risky", "cut"}
-    assert 37.0 < lon < 37.4 and 48.1 < lat < 48.45
+        assert got["properties"]["status"] in {"open", "threatened", "risky", "cut"}
+        assert got["properties"]["reason"].startswith(got["properties"]["status"] + ": ")
+        assert "threatened" in got["legend"] and got["properties"]["gate"] in got["legend"]  # each way out, why
+        assert got["properties"]["reason"].split(": ", 1)[1] in got["legend"]
+    assert 36.9 < lon < 37.45 and 48.1 < lat < 48.45  # the demo city and its roads out (14 km west to 36.99)
 
 
 def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[str, Any]) -> None:

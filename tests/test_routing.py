@@ -153,7 +153,7 @@ def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
 
     from greyzone.ingest.deepstate import status_by_day
     from greyzone.ingest.osm import read_street_graph
-    from greyzone.routing.corridors import REACHES, Day, Metric, Status, Threats, history, street_lines, street_states
+    from greyzone.routing.corridors import REACHES, Metric, Status, area_days, history, street_lines
 
     g = read_street_graph(shared_data / "osm" / "backbone_roads_pokrovsk40km.geojson")
     days = status_by_day(shared_data / "control" / "deepstate_status_pokrovsk40km_2024-01_2025-03.geojson")
@@ -164,11 +164,7 @@ def test_roads_out_of_pokrovsk_follow_the_real_map(shared_data: Path) -> None:
     ]
     lines = street_lines(g)
     metric = Metric(37.176, 48.2694)
-    daily = []
-    for day, d in days.items():
-        other, grey = d.get("occupied"), d.get("unknown_status")
-        threats = Threats(metric(other) if other else None, metric(grey) if grey else None)
-        daily.append(Day(day, street_states(lines, other, grey), threats))
+    daily = area_days(g, ((day, d.get("occupied"), d.get("unknown_status")) for day, d in days.items()), metric)
     ways = history(g, g.length_m, daily, centre, gates)
     utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32637", always_xy=True)  # Pokrovsk: UTM zone 37N
 

@@ -18,6 +18,7 @@ from greyzone.application.control import (
     place_share,
     sweep_control,
 )
+from greyzone.application.movement import KYIV
 from greyzone.cli.common import (
     DbOption,
     JsonOption,
@@ -59,14 +60,14 @@ def control_map_cmd(
         from greyzone.plotting import control_map as control_picture  # matplotlib: only when drawing
 
         newest = max((str(r["as_of"]) for r in rows if r["as_of"]), default=None)
-        title = f"Control at {when:%Y-%m-%d %H:%M} UTC, H3 res {res}"
+        title = f"Control at {when.astimezone(KYIV):%Y-%m-%d %H:%M} Kyiv time, H3 res {res}"
         svg.write_text(control_picture([(a.state.value, a.geometry) for a in m.areas], title, newest), "utf-8")
     if as_json:
         out(json.dumps({"at": when.isoformat(), "states": rows}))
         return
     for row in rows:
         out(f"{row['state']:<12} {row['area_km2']:>10.2f} km²  as of {row['as_of'] or 'never'}")
-    out(f"control map at {when:%Y-%m-%d %H:%M} UTC: {m.cells} cells at H3 res {res}")
+    out(f"control map at {when.astimezone(KYIV):%Y-%m-%d %H:%M} Kyiv time: {m.cells} cells at H3 res {res}")
 
 
 @control_app.command("share")
@@ -86,7 +87,8 @@ def control_share(
     if as_json:
         out(json.dumps({"place": place, "at": when.isoformat(), "shares": shares}))
         return
-    out(f"{place} at {when:%Y-%m-%d %H:%M} UTC: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+    local = when.astimezone(KYIV)
+    out(f"{place} at {local:%Y-%m-%d %H:%M} Kyiv time: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
 
 
 @control_app.command("history")

@@ -31,15 +31,16 @@ neither (grey) — filtered forward in time, with evidence kept per state:
   the front that is the dangerous mistake, because ground changes hands there and a cell keeps its
   old evidence after it has. So the filter also keeps, per cell:
 
-  * a **front field**: the evidence of every side spread at ``front_m`` (2.5 km: ground a few
-    streets from the other side's is beside it, even before an observer has stood on it) and forgotten at
-    the neighbourhood's pace; a cell is *beside the front* when at least ``front_share`` of that
+  * a **front field**: the evidence of every side spread at ``front_m`` (3 km: ground a few
+    streets from the other side's is beside it, even before an observer has stood on it; 2.5 km
+    left 5.4 % of the unsafe ground near Pokrovsk called held, 3 km 4.5 %) and forgotten at the
+    neighbourhood's pace; a cell is *beside the front* when at least ``front_share`` of that
     evidence says other side or grey (a quarter: well above what wrong-side reports alone give in
     quiet ground, which is the observers' error rate);
   * its **own held evidence**: held observations that stand on the cell itself (within their radius
-    plus ``own_m``), forgotten faster (``front_half_life_days``) — the evidence that a cell beside
-    the front is still held has to be days old at most, and it has to be the cell's own, not its
-    neighbours' (smoothing and the neighbourhood prior do not count there);
+    plus ``own_m``), forgotten faster (``own_half_life_days``, 1.5 rather than 2.5) — the evidence
+    that a cell beside the front is still held has to be days old at most, and it has to be the
+    cell's own, not its neighbours' (smoothing and the neighbourhood prior do not count there);
   * a **switching** rule: an other-side or grey observation within ``switch_m`` of a cell means the
     cell may have changed hands, so its own held evidence older than that observation is void — the
     HMM's transition made likely by the evidence next door, rather than plain forgetting. A *sure*
@@ -104,13 +105,13 @@ class FusionParams:
     min_evidence: float = 0.3
     prior: float = 0.5
     # beside the front (see the module docstring)
-    front_m: float = 2500.0  # the front field's spatial scale
+    front_m: float = 3000.0  # the front field's spatial scale
     front_share: float = 0.25  # share of not-held evidence around a cell that makes it a front cell
     front_min_evidence: float = 0.5  # the front field needs this much evidence to say anything
     own_m: float = 500.0  # a held observation is a cell's own within its radius plus this
     switch_m: float = 1000.0  # an other-side or grey observation this close voids older own held evidence
     threat_days: float = 3.0  # an other-side or grey observation next to a cell makes it a front cell this long
-    front_half_life_days: float = 1.5  # own held evidence ages this fast
+    own_half_life_days: float = 1.5  # own held evidence ages this fast
     front_min_held: float = 2.0  # own held evidence a front cell needs to be held (one sure report ≈ 1.7)
 
 
@@ -198,7 +199,7 @@ class ControlFusion:
             slow = 2.0 ** (-dt / (p.context_half_life_days * DAY_S))
             self.context *= slow
             self.front *= slow
-            self.own_held *= 2.0 ** (-dt / (p.front_half_life_days * DAY_S))
+            self.own_held *= 2.0 ** (-dt / (p.own_half_life_days * DAY_S))
         self.t_s = t_s
 
     def fold(self, obs: Observation) -> None:

@@ -31,7 +31,7 @@ M_PER_DEG_LON = M_PER_DEG_LAT * math.cos(math.radians(CENTRE[1]))
 GATES = (  # name, bearing (degrees from north), length of the road out (m)
     ("Dobropillia road (N)", 345.0, 14_000.0),
     ("Rodynske road (NE)", 20.0, 12_000.0),
-    ("Myrnohrad road (E)", 70.0, 9_000.0),
+    ("Myrnohrad road (E)", 70.0, 11_000.0),
     ("Selydove road (S)", 160.0, 12_000.0),
     ("Mezhova road (W)", 265.0, 14_000.0),
 )
@@ -72,9 +72,9 @@ class _Scenario:
         self.field: list[dict[str, Any]] = []
 
     def front_distance_m(self, day: float) -> float:
-        """Distance of the line of contact from the centre, along FRONT_BEARING: 16 km → 0.5 km (a
+        """Distance of the line of contact from the centre, along FRONT_BEARING: 16 km → 1.5 km (a
         fast advance, so that a month shows a road out go from open to threatened to cut)."""
-        return 16_000.0 - 15_500.0 * min(day / max(self.days, 1), 1.0)
+        return 16_000.0 - 14_500.0 * min(day / max(self.days, 1), 1.0)
 
     def fire_distance_m(self, day: float) -> float:
         """Where the shelling concentrates (it reaches deep: tube artillery's 15-25 km): the front's
@@ -281,10 +281,7 @@ def _control_points(s: _Scenario) -> None:
         for _ in range(12):
             bearing = FRONT_BEARING + rng.uniform(-70, 70)
             dist = rng.uniform(0, 9_000)
-            along = dist * math.cos(math.radians(bearing - FRONT_BEARING))
-            side = "other_side" if along > front + 700 else "held" if along < front - 700 else "unknown"
-            if rng.random() < 0.1:
-                side = {"other_side": "held", "held": "other_side", "unknown": "held"}[side]
+            side = _observed_side(rng, dist * math.cos(math.radians(bearing - FRONT_BEARING)), front)
             s.add(
                 "control_observation",
                 s.time(day, rng.uniform(6, 20)),
@@ -297,6 +294,15 @@ def _control_points(s: _Scenario) -> None:
             )
 
 
+def _observed_side(rng: np.random.Generator, along: float, front: float) -> str:
+    """What an observer ``along`` metres towards the front says: the other side beyond the front's
+    grey band (±700 m), held before it, unknown inside it; wrong one time in ten."""
+    side = "other_side" if along > front + 700 else "held" if along < front - 700 else "unknown"
+    if rng.random() < 0.1:
+        side = {"other_side": "held", "held": "other_side", "unknown": "held"}[side]
+    return side
+
+
 def _control_on_roads(s: _Scenario) -> None:
     """Crews driving the roads out say who holds where they are (3 a road a day, 10 % wrong); their
     own random stream, so the rest of the scenario is drawn as before."""
@@ -306,10 +312,7 @@ def _control_on_roads(s: _Scenario) -> None:
         for name, bearing, length in GATES:
             for _ in range(3):
                 dist = rng.uniform(CITY_RADIUS_M, length)
-                along = dist * math.cos(math.radians(bearing - FRONT_BEARING))
-                side = "other_side" if along > front + 700 else "held" if along < front - 700 else "unknown"
-                if rng.random() < 0.1:
-                    side = {"other_side": "held", "held": "other_side", "unknown": "held"}[side]
+                side = _observed_side(rng, dist * math.cos(math.radians(bearing - FRONT_BEARING)), front)
                 s.add(
                     "control_observation",
                     s.time(day, rng.uniform(6, 20)),

@@ -109,21 +109,21 @@ class Corridor:
     within: tuple[str, ...] = field(default=())  # the threats whose reach the route is in
 
     def reason(self, since: str | None = None, reaches: Sequence[Reach] = REACHES, rule: StrikeRule = STRIKES) -> str:
-        """Why it has its status, in one line ("other side 3.2 km from the road at km 14 (within FPV
-        drones' 10 km) since 2024-10-12; 4 strikes on it in 48 h")."""
+        """Why it has its status, in one line ("threatened: other side 3.2 km from the road at km 14;
+        within reach of FPV drones (10 km), tube artillery (20 km); 4 FPV or drone strikes on it in
+        48 h since 2024-10-12")."""
         when = f" since {since}" if since else ""
         parts = []
         if self.status is Status.CUT:
             parts.append("no way there that avoids the other side's ground")
         elif self.status is Status.RISKY:
             parts.append("the only way there crosses grey or unconfirmed ground (no fresh evidence who holds it)")
-        warned = {r.threat: r for r in reaches}
         for label, near in (("other side", self.other), ("grey ground", self.grey)):
-            if near is None or self.status is Status.CUT:
-                continue
-            hits = [t for t in self.within if near.km <= warned[t].km]
-            inside = f" (within {', '.join(f'{t} {warned[t].km:g} km' for t in hits)})" if hits else ""
-            parts.append(f"{label} {near.km:.1f} km from the road at km {near.at_km:.0f}{inside}")
+            if near is not None and self.status is not Status.CUT:
+                parts.append(f"{label} {near.km:.1f} km from the road at km {near.at_km:.0f}")
+        by_name = {r.threat: r for r in reaches}
+        if self.within and self.status is not Status.CUT:
+            parts.append("within reach of " + ", ".join(f"{t} ({by_name[t].km:g} km)" for t in self.within))
         if self.strikes:
             parts.append(
                 f"{self.strikes} FPV or drone strike{'s' if self.strikes > 1 else ''} on it in {rule.hours:g} h"
@@ -158,6 +158,12 @@ class Metric:
         zone = int((lon + 180) // 6) + 1
         crs = pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
         self._forward = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform
+        self._inverse = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform
+
+    def inverse(self, x: float, y: float) -> tuple[float, float]:
+        """Metres back to lon/lat."""
+        lon, lat = self._inverse(x, y)
+        return float(lon), float(lat)
 
     def __call__(self, geometry: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(geometry, self.points)
@@ -279,6 +285,24 @@ class WayOut:
     @property
     def since(self) -> str:
         return self.changes[-1][0]
+
+
+def area_days(
+    graph: StreetGraph,
+    maps: Iterable[tuple[str, shapely.Geometry | None, shapely.Geometry | None]],
+    metric: Metric,
+) -> list[Day]:
+    """Days from published maps (day, the other side's area, the grey area; lon/lat): the street
+    states and the threats of each."""
+    lines = street_lines(graph)
+    return [
+        Day(
+            day,
+            street_states(lines, other, grey),
+            Threats(metric(other) if other is not None else None, metric(grey) if grey is not None else None),
+        )
+        for day, other, grey in maps
+    ]
 
 
 def history(

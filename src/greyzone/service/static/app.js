@@ -170,7 +170,7 @@ function legend() {
     const gates = ((window.greyzone.data.corridors || EMPTY).features || []).filter((f) => f.geometry.type === "Point");
     const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
     parts.push(`<ul class="ways">${gates.map((f) => `<li data-gate="${esc(f.properties.gate)}"><b>${esc(f.properties.gate)}</b>: `
-      + `${t(f.properties.status)} — ${esc(f.properties.reason)}</li>`).join("")}</ul>`);
+      + `${t(f.properties.status)} — ${esc(String(f.properties.reason).replace(/^[a-z]+: /, ""))}</li>`).join("")}</ul>`);
   }
   $("legend").innerHTML = parts.join("<br>");
 }
