@@ -112,7 +112,7 @@ class Corridor:
         """Why it has its status, in one line ("threatened: other side 3.2 km from the road at km 14;
         within reach of FPV drones (10 km), tube artillery (20 km); 4 FPV or drone strikes on it in
         48 h since 2024-10-12")."""
-        when = f" since {since}" if since else ""
+        when = f" — since {since}" if since else ""
         parts = []
         if self.status is Status.CUT:
             parts.append("no way there that avoids the other side's ground")
