@@ -38,7 +38,7 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	$(BIN)/greyzone demo
 	$(BIN)/greyzone city import demo-scenario/streets.geojson --name demo --gates demo-scenario/gates.geojson \
 		--db greyzone-demo.db
-	$(BIN)/greyzone hazard fit --db greyzone-demo.db --kind shelling --res 8
+	$(BIN)/greyzone hazard fit --db greyzone-demo.db --each-kind --res 8
 	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
 		--geojson demo-scenario/hazard.geojson
 	@echo "the web map of the demo: open http://127.0.0.1:8000/ (Ctrl-C stops the server)"

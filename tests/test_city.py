@@ -290,6 +290,24 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     )["alternatives"]
     assert 1 <= len(front) <= 5 and [a["minutes"] for a in front] == sorted(a["minutes"] for a in front)
     assert [a["risk"] for a in front] == sorted((a["risk"] for a in front), reverse=True)  # slower is safer
+    # a shelling model only: FPV drones, glide bombs, mines were reported and are left out — said as warnings
+    assert any(w.startswith("FPV drones: no model — this risk leaves them out") for w in car["warnings"])
+    assert any(w.startswith("glide bombs: no model") for w in car["warnings"])
+    assert fresh["risk_text"].startswith("about 1 in ") and fresh["risk_text"].endswith(" %)")
+    text = runner.invoke(app, [c for c in common if c != "--json"] + ["--date", "2024-11-28", "--mode", "car"])
+    assert "risk about 1 in " in text.stdout and "WARNING: FPV drones: no model" in text.stdout
+    each = runner.invoke(app, ["hazard", "fit", "--db", db, "--each-kind", "--res", "8", "--json"])
+    fitted = json.loads(each.stdout)
+    kinds = {m["model"].split("(")[1].rstrip(")") for m in fitted["models"]}
+    assert each.exit_code == 0 and {"shelling", "fpv_strike", "glide_bomb"} <= kinds
+    assert "drone_sighting" not in kinds  # sightings say where danger is, not what it does to a trip
+    assert any(s.startswith("mine_uxo: 10 incidents, fewer than 20") for s in fitted["skipped"])
+    after = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
+    assert not any(w.startswith(("FPV drones:", "glide bombs:")) for w in after["warnings"])
+    assert any(w.startswith("mines and UXO: no model") for w in after["warnings"])  # too few to fit: still said
+    assert after["risk"] > car["risk"]  # FPV drones and glide bombs now counted
+    both = runner.invoke(app, ["hazard", "fit", "--db", db, "--each-kind", "--kind", "shelling"])
+    assert both.exit_code == 2 and "--each-kind" in both.output
 
 
 def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: Path) -> None:

@@ -307,3 +307,21 @@ def test_each_street_is_charged_the_hour_one_reaches_it() -> None:
     route = plan(g, PROFILES[Mode.FOOT], 0, 2, {Kind.SHELLING: hourly})
     hours_each = 5000 / (4.5 / 3.6) / 3600
     assert route.exposure == pytest.approx(2 * 1.0 * EFFECT_KM2[Kind.SHELLING] * hours_each)
+
+
+def test_risk_is_said_plainly_as_one_in_n() -> None:
+    from greyzone.routing.exposure import risk_text
+
+    assert risk_text(4.7e-6) == "about 1 in 210,000 (0.00047 %)"
+    assert risk_text(1 / 1234) == "about 1 in 1,200 (0.081 %)"
+    assert risk_text(0.0123) == "about 1 in 81 (1.2 %)"
+    assert risk_text(0.7) == "more likely than not (70 %)"
+    assert risk_text(None).startswith("risk unknown") and risk_text(float("nan")).startswith("risk unknown")
+    assert risk_text(0.0).startswith("no harm forecast")  # zero in the models, never "safe"
+
+
+def test_every_harmful_kind_has_a_name_in_the_warnings() -> None:
+    from greyzone.application.movement import THREAT_NAMES
+    from greyzone.model.enums import HARM_KINDS
+
+    assert set(THREAT_NAMES) == HARM_KINDS

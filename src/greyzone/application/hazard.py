@@ -39,7 +39,7 @@ from greyzone.hazard.inputs import (
     window_over,
 )
 from greyzone.hazard.model import FitOptions, Rings, fit
-from greyzone.model.enums import INCIDENT_KINDS, Kind
+from greyzone.model.enums import HARM_KINDS, INCIDENT_KINDS, Kind
 from greyzone.model.grid import Grid
 from greyzone.store.base import ModelRecord, ReportQuery, Store
 
@@ -111,6 +111,28 @@ class FittedHazard:
     res: int
     window: Window
     summary: Json
+
+
+MIN_INCIDENTS = 20  # fewer incidents of a kind than this fit no model of their own (too few to learn from)
+
+
+def fit_each_kind(store: Store, res: int, bin_: Bin, bbox: BBox | None) -> tuple[list[FittedHazard], list[str]]:
+    """One model per kind that harms people moving (HARM_KINDS) with at least MIN_INCIDENTS stored
+    incidents: what routes count; what was not fitted, and why."""
+    frame = store.read_frame(ReportQuery(kinds=HARM_KINDS, bbox=bbox))
+    fitted, skipped = [], []
+    for kind in sorted(HARM_KINDS, key=lambda k: k.value):
+        pick = np.array([k == kind.value for k in frame.kind], dtype=bool)
+        incidents = len(np.unique(frame.incident[pick])) if pick.any() else 0
+        if incidents >= MIN_INCIDENTS:
+            fitted.append(fit_hazard(store, frozenset({kind}), res, bin_, bbox))
+        elif incidents:
+            skipped.append(f"{kind.value}: {incidents} incidents, fewer than {MIN_INCIDENTS}: no model")
+    if not fitted:
+        raise NotAvailableError(
+            f"no kind that harms people moving has {MIN_INCIDENTS} stored incidents: nothing to fit"
+        )
+    return fitted, skipped
 
 
 def fit_hazard(store: Store, kinds: frozenset[Kind], res: int, bin_: Bin, bbox: BBox | None) -> FittedHazard:

@@ -26,7 +26,7 @@ from greyzone.errors import InputError, NotAvailableError
 from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
 from greyzone.model.enums import Kind
-from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode, Profile, edge_states
+from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode, Profile, edge_states, risk_text
 from greyzone.routing.graph import StreetGraph
 from greyzone.store.base import City, Store
 
@@ -49,6 +49,7 @@ __all__ = [
     "parse_reaches",
     "plan_route",
     "read_gates",
+    "risk_text",
     "route_control",
     "route_line",
     "route_rates",
@@ -176,10 +177,17 @@ def street_middles(graph: StreetGraph) -> Floats:
 
 
 def route_rates(
-    store: Store, models: Sequence[HazardModel], graph: StreetGraph, profile: Profile, hour0: datetime, hours: int
+    store: Store,
+    models: Sequence[HazardModel],
+    graph: StreetGraph,
+    profile: Profile,
+    hour0: datetime,
+    hours: int,
+    covered: set[Kind] | None = None,
 ) -> tuple[dict[Kind, Floats] | None, list[str]]:
     """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
-    (conservatively as its most harmful kind for this mode); notes say what was left out."""
+    (conservatively as its most harmful kind for this mode); notes say what was left out; the kinds of
+    the fresh models are added to ``covered``."""
     rates: dict[Kind, Floats] = {}
     notes: list[str] = []
     if not models:
@@ -196,6 +204,8 @@ def route_rates(
         if not fresh:
             notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
             continue
+        if covered is not None:
+            covered.update(model.kinds)
         kind = max(model.kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
         cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
         window = state.params.window
@@ -291,7 +301,8 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     hour0 = req.starts[0].replace(minute=0, second=0, microsecond=0)
     hours = math.ceil((req.starts[-1] - hour0).total_seconds() / 3600) + 6
     models = stored_models(store) if req.models is None else req.models
-    rates, notes = route_rates(store, models, graph, profile, hour0, hours)
+    covered: set[Kind] = set()
+    rates, notes = route_rates(store, models, graph, profile, hour0, hours, covered)
     states = route_control(store, graph, req.starts[0], notes)
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
     planner = Planner(graph, profile, rates, states, req.grey_penalty)
@@ -302,8 +313,46 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         others = alternatives(
             graph, profile, origin, destination, rates, states, req.grey_penalty, depart_s=float(offsets[best])
         )
-    warnings = route_warnings(store, graph, routes[best].edges, req.starts[best]) if routes[best].reachable else []
+    warnings = unmodelled_threats(store, profile, covered, hour0)
+    if routes[best].reachable:
+        warnings += route_warnings(store, graph, routes[best].edges, req.starts[best])
     return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
+
+
+THREAT_NAMES = {
+    Kind.SHELLING: "shelling",
+    Kind.GLIDE_BOMB: "glide bombs",
+    Kind.MISSILE: "missiles",
+    Kind.AIR_STRIKE: "air strikes",
+    Kind.FPV_STRIKE: "FPV drones",
+    Kind.DRONE_DROP: "drone drops",
+    Kind.MINE_UXO: "mines and UXO",
+    Kind.CLASH: "clashes",
+}  # HARM_KINDS, as a route's warnings name them
+RECENT_DAYS = 28  # a threat reported within this many days is one a route must account for
+
+
+def unmodelled_threats(store: Store, profile: Profile, covered: set[Kind], when: datetime) -> list[str]:
+    """A warning for each threat this mode is vulnerable to that was reported in the last
+    RECENT_DAYS days but has no fresh hazard model: the route's risk leaves it out."""
+    from greyzone.store.base import ReportQuery
+
+    missing = frozenset(THREAT_NAMES) - covered
+    if not missing:
+        return []
+    frame = store.read_frame(ReportQuery(since=when - timedelta(days=RECENT_DAYS), until=when, kinds=missing))
+    out = []
+    for kind, name in THREAT_NAMES.items():
+        if kind in covered or profile.vulnerability.get(kind, 1.0) <= 0:
+            continue
+        pick = np.array([k == kind.value for k in frame.kind], dtype=bool)
+        incidents = len(np.unique(frame.incident[pick])) if pick.any() else 0
+        if incidents:
+            out.append(
+                f"{name}: no model — this risk leaves them out ({incidents} incidents in the last {RECENT_DAYS} days;"
+                f" `greyzone hazard fit --each-kind` fits one)"
+            )
+    return out
 
 
 def route_warnings(store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime) -> list[str]:

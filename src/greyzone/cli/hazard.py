@@ -13,10 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from greyzone.application.hazard import (
+    MIN_INCIDENTS,
     Bin,
     HazardModel,
     backtest_hazard,
     export_model,
+    fit_each_kind,
     fit_hazard,
     hazard_at,
     hazard_forecast,
@@ -72,6 +74,13 @@ def _model(store: AppStore, model: Path | None, kinds: list[Kind] | None) -> Haz
 def hazard_fit(
     db: DbOption = None,
     kind: KindOption = None,
+    each_kind: Annotated[
+        bool,
+        typer.Option(
+            "--each-kind",
+            help=f"One model per incident kind with at least {MIN_INCIDENTS} incidents (not with --kind).",
+        ),
+    ] = False,
     res: Annotated[int, typer.Option(min=4, max=9)] = 7,
     bin_: Annotated[Bin, typer.Option("--bin", help="Time bins of the model.")] = Bin.HOUR,
     bbox: BboxOption = None,
@@ -80,18 +89,28 @@ def hazard_fit(
 ) -> None:
     """Fit the model on the stored incidents and keep it, with its state, in the store (what `at`,
     `forecast`, routes and the service read)."""
+    if each_kind and kind:
+        raise typer.BadParameter("give --kind or --each-kind, not both", param_hint="--each-kind")
     with store_of(db, database_url) as store, refusing():
-        fitted = fit_hazard(store, _kinds(kind), res, bin_, parse_bbox(bbox))
-    s = fitted.summary
+        if each_kind:
+            models, skipped = fit_each_kind(store, res, bin_, parse_bbox(bbox))
+        else:
+            models, skipped = [fit_hazard(store, _kinds(kind), res, bin_, parse_bbox(bbox))], []
     if as_json:
-        out(json.dumps(s))
+        summaries = [m.summary for m in models]
+        out(json.dumps(summaries[0] if not each_kind else {"models": summaries, "skipped": skipped}))
         return
-    out(
-        f"fitted on {s['events']:.0f} incidents over {fitted.window.n_bins} {bin_.value}s, {fitted.grid_cells} cells"
-        f" (res {res}): background {s['background_per_day']} ± {s['background_per_day_se']} a day; branching ratio"
-        f" {s['branching_ratio']} ± {s['branching_ratio_se']} (share of events triggered by others);"
-        f" mean delay {s['mean_delay_bins']} ± {s['mean_delay_bins_se']} {bin_.value}s; kept as {s['model']}"
-    )
+    for fitted in models:
+        s = fitted.summary
+        out(
+            f"fitted on {s['events']:.0f} incidents over {fitted.window.n_bins} {bin_.value}s,"
+            f" {fitted.grid_cells} cells (res {res}): background {s['background_per_day']} ±"
+            f" {s['background_per_day_se']} a day; branching ratio"
+            f" {s['branching_ratio']} ± {s['branching_ratio_se']} (share of events triggered by others);"
+            f" mean delay {s['mean_delay_bins']} ± {s['mean_delay_bins_se']} {bin_.value}s; kept as {s['model']}"
+        )
+    for line in skipped:
+        out(f"not fitted: {line}")
 
 
 @hazard_app.command("export")

@@ -22,6 +22,7 @@ from greyzone.application.movement import (
     kyiv_time,
     parse_reaches,
     plan_route,
+    risk_text,
     snap_point,
     window_departures,
 )
@@ -212,6 +213,7 @@ def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:
         "minutes": round(r.seconds / 60, 1),
         "exposure": r.exposure,
         "risk": r.risk,
+        "risk_text": risk_text(r.risk),
         "snapped_m": [round(d, 1) for d in a.snapped_m],
         "riskiest": a.riskiest(),
         "notes": a.notes,
@@ -227,7 +229,7 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
     if not result.reachable:
         out(f"no route: {result.reason}")
         return
-    risk_text = f"risk {result.risk:.2%}" if result.risk is not None else "risk unknown (no fresh hazard)"
+    said = risk_text(result.risk)
     top = "; ".join(
         f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
         f"{(when + timedelta(minutes=s.minute)).astimezone(KYIV):%H:%M})"
@@ -235,7 +237,7 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
     )
     lead = f"best departure {when.astimezone(KYIV):%H:%M} (Kyiv) — " if windowed else ""
     out(
-        f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, {risk_text}"
+        f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, risk {said}"
         + (f"; riskiest: {top}" if top else "")
         + "".join(f"\nWARNING: {w}" for w in a.warnings)
         + "".join(f"\nnote: {n}" for n in a.notes)

@@ -114,6 +114,21 @@ ASSUMPTIONS = (
 )
 
 
+def risk_text(risk: float | None) -> str:
+    """A trip's risk said plainly: "about 1 in 210,000 (0.00047 %)"; "risk unknown" without a hazard."""
+    if risk is None or not math.isfinite(risk):
+        return "risk unknown (no fresh hazard model)"
+    if risk <= 0:
+        return "no harm forecast on this route (risk 0 in the models used)"
+    percent = 100.0 * risk
+    decimals = max(0, 1 - math.floor(math.log10(percent)))  # two significant figures
+    if risk >= 0.5:
+        return f"more likely than not ({percent:.0f} %)"
+    n = 1.0 / risk
+    one_in = round(n, 1 - math.floor(math.log10(n)))  # two significant figures
+    return f"about 1 in {one_in:,.0f} ({percent:.{decimals}f} %)"
+
+
 def edge_seconds(graph: StreetGraph, profile: Profile) -> Floats:
     """Seconds to travel each street in this mode (inf where the mode cannot go)."""
     speed = np.array([profile.speed_kph.get(RoadClass(c), 0.0) for c in range(len(RoadClass))])[graph.road_class]

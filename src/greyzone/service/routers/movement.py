@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from greyzone.application.movement import Mode, RouteRequest, city_graph, plan_route, streets_layer
+from greyzone.application.movement import Mode, RouteRequest, city_graph, plan_route, risk_text, streets_layer
 from greyzone.service.deps import Anyone, GateDep, utc
 
 router = APIRouter()
@@ -81,6 +81,7 @@ def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
         "length_m": round(r.length_m, 1) if r.reachable else None,
         "minutes": round(r.seconds / 60, 1) if r.reachable else None,
         "risk": r.risk,
+        "risk_text": risk_text(r.risk),
         "riskiest": a.riskiest(),
         "curve": [{"depart": t.isoformat(), "risk": p.risk} for t, p in zip(starts, a.routes, strict=True)],
         "notes": a.notes,

@@ -227,7 +227,7 @@ async function plan() {
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
     if (!r.reachable) { out.innerHTML = `<p class="big">${t("noRoute")}</p><p>${r.reason}</p>`; return; }
-    const risk = r.risk == null ? t("unknownRisk") : `${t("risk")} ${(100 * r.risk).toFixed(3)} %`;
+    const risk = r.risk == null ? t("unknownRisk") : `${t("risk")}: ${r.risk_text}`;
     const curve = r.curve.filter((c) => c.risk != null);
     const top = Math.max(...curve.map((c) => c.risk), 1e-12);
     const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${c.depart.slice(11, 16)} ${(100 * c.risk).toFixed(3)} %</title></rect>`).join("");
