@@ -272,6 +272,10 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     fresh = json.loads(out.stdout)
     assert out.exit_code == 0 and fresh["reachable"] and 0 < fresh["risk"] < 1 and fresh["notes"] == []
     assert fresh["riskiest"] and fresh["riskiest"][0]["threat"] == "shelling" and "Poisson" in fresh["assumptions"]
+    streets = [r["street"] for r in fresh["riskiest"]]
+    assert len(streets) == len(set(streets))  # one entry per street, its stretches summed
+    assert sum(r["share"] for r in fresh["riskiest"]) <= 1.0 + 1e-9
+    assert [r["share"] for r in fresh["riskiest"]] == sorted((r["share"] for r in fresh["riskiest"]), reverse=True)
     line = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["features"][0]["geometry"]
     assert line["type"] == "LineString" and len(line["coordinates"]) >= 2
     stale = json.loads(runner.invoke(app, [*common, "--date", "2025-01-20"]).stdout)

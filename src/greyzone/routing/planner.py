@@ -132,23 +132,7 @@ class Planner:
         hour = self.hour_of(depart_s + entered)
         charged = self.exposure[edges, hour]
         total = float(charged.sum()) if self.known else None
-        riskiest = []
-        if self.known and total:
-            for i in np.argsort(-charged, kind="stable")[:top].tolist():
-                if charged[i] <= 0:
-                    break
-                edge = int(edges[i])
-                threat = max(self.per_kind, key=lambda k: float(self.per_kind[k][edge, hour[i]]))
-                riskiest.append(
-                    Segment(
-                        edge,
-                        self.graph.names[self.graph.name_id[edge]],
-                        float(charged[i]),
-                        float(charged[i]) / total,
-                        threat,
-                        float(entered[i]) / 60.0,
-                    )
-                )
+        riskiest = self._riskiest(edges, hour, charged, entered, total, top) if self.known and total else []
         return RoutePlan(
             True,
             "",
@@ -161,6 +145,39 @@ class Planner:
             riskiest,
             note=note,
         )
+
+    def _riskiest(
+        self,
+        edges: npt.NDArray[np.int64],
+        hour: npt.NDArray[np.int64],
+        charged: Floats,
+        entered: Floats,
+        total: float,
+        top: int,
+    ) -> list[Segment]:
+        """The streets that carry most of the route's exposure, one entry per street (its stretches on
+        the route summed; an unnamed street by itself): share, the threat weighing most on it, and the
+        minute the route first enters it."""
+        names = self.graph.name_id[edges]
+        unnamed = np.array([not self.graph.names[n] for n in names.tolist()], dtype=bool)
+        key = np.where(unnamed, -1 - edges, names)  # unnamed streets stay apart
+        groups: dict[int, list[int]] = {}
+        for i, k in enumerate(key.tolist()):
+            groups.setdefault(int(k), []).append(i)
+        rows = []
+        for positions in groups.values():
+            at = np.array(positions)
+            carried = float(charged[at].sum())
+            if carried <= 0:
+                continue
+            by_threat = {k: float(v[edges[at], hour[at]].sum()) for k, v in self.per_kind.items()}
+            first = int(at[0])
+            edge = int(edges[first])
+            threat = max(by_threat, key=lambda k: by_threat[k]) if by_threat else None
+            name = self.graph.names[self.graph.name_id[edge]]
+            rows.append(Segment(edge, name, carried, carried / total, threat, float(entered[first]) / 60.0))
+        rows.sort(key=lambda r: -r.exposure)
+        return rows[:top]
 
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""
