@@ -333,3 +333,39 @@ def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: P
     assert "end after it starts" in runner.invoke(app, cases["--window"]).output
     no_gates = runner.invoke(app, ["corridors", "--city", "demo", "--db", db])
     assert no_gates.exit_code == 2 and "no gates" in no_gates.output and "--gates" in no_gates.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["control", "map", "--at", "2024-11-20T12:00"],
+        ["hazard", "at", "--lonlat", "37.18,48.28", "--time", "2024-11-20T12:00"],
+        ["hazard", "forecast", "--start", "2024-11-20T12:00"],
+        ["corridors", "--city", "demo", "--at", "2024-11-20T12:00", "--days", "2"],
+        ["reports", "--since", "2024-11-20T12:00", "--limit", "1"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_every_command_takes_a_time_without_an_offset_as_kyiv_time_and_says_so(
+    args: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = _timed_demo(tmp_path_factory)
+    result = runner.invoke(app, [*args, "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "taken as Kyiv time: 2024-11-20T12:00:00+02:00" in result.output
+    given = runner.invoke(app, [*[a.replace("12:00", "12:00Z") for a in args], "--db", db])
+    assert given.exit_code == 0 and "taken as Kyiv time" not in given.output  # an offset given: nothing guessed
+
+
+_DEMO: dict[str, str] = {}
+
+
+def _timed_demo(factory: pytest.TempPathFactory) -> str:
+    """One demo store (with its city and a hazard model) for the time tests."""
+    if "db" not in _DEMO:
+        from scenarios import demo_city
+
+        db = str(demo_city(factory.mktemp("clock")))
+        assert runner.invoke(app, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"]).exit_code == 0
+        _DEMO["db"] = db
+    return _DEMO["db"]

@@ -154,11 +154,13 @@ def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[s
 def test_the_slider_replays_the_control_map(seen: dict[str, Any]) -> None:
     s = seen["slider"]
     assert s["changed"] and s["before"] != s["after"] and "2024-11-0" in s["after"]
+    assert s["after"].endswith("Kyiv time") and "UTC" not in s["after"]  # one clock: the city's, labelled
 
 
 def test_a_route_is_planned_from_taps_and_drawn(seen: dict[str, Any]) -> None:
     r = seen["route"]
     assert r["reachable"] and r["risk"] > 0 and r["curve"] == 9 and "risk" in r["text"]
+    assert "about 1 in " in r["text"] and "Kyiv time" in r["text"] and "UTC" not in r["text"]
     red, _, blue = r["pixel"]
     assert blue > 200 and red < 80  # the route's blue line is where its geometry is
     assert abs(r["from"][0] - FROM[0]) < 0.01 and abs(r["to"][1] - TO[1]) < 0.01

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from greyzone.application.movement import KYIV
 from greyzone.application.stores import STORE_FAILURES, AppStore, opened
 from greyzone.errors import GreyzoneError, InputError, NotAvailableError
 from greyzone.settings import Settings
@@ -79,7 +80,8 @@ def out(line: str) -> None:
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
-    """An ISO 8601 time or date (none given: None)."""
+    """An ISO 8601 time or date (none given: None). One without an offset is the city's local time
+    (Kyiv), and the command says so on stderr with the offset it took (never a silent guess)."""
     if value is None:
         return None
     try:
@@ -88,7 +90,11 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         raise typer.BadParameter(
             f"expected an ISO 8601 time or date such as 2024-11-03; got {value!r}", param_hint=name
         ) from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    if t.tzinfo is not None:
+        return t
+    local = t.replace(tzinfo=KYIV)
+    err.print(f"{name} {value} taken as Kyiv time: {local.isoformat()} (give an offset, e.g. Z, to say otherwise)")
+    return local
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:

@@ -212,11 +212,16 @@ EARLIEST, LATEST = datetime(1950, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo
 
 
 def utc(t: datetime | None, name: str = "time") -> datetime | None:
-    """A time from a request, as UTC-aware (a time without an offset is taken as UTC); one outside
-    1950–2200 is refused (no data is there, and date arithmetic near year 1 or 9999 overflows)."""
+    """A time from a request, with its offset (a time without one is refused, never guessed: the
+    answer names the fix); one outside 1950–2200 is refused (no data is there, and date arithmetic
+    near year 1 or 9999 overflows)."""
     if t is None:
         return None
-    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    if t.tzinfo is None:
+        reason = (
+            f"a time needs its offset (add Z or +02:00, e.g. {t.isoformat()}+02:00 for Kyiv time); got {t.isoformat()}"
+        )
+        raise ApiError(422, "invalid", f"{name}: {reason}", [{"field": name, "reason": reason}])
     if not EARLIEST <= t <= LATEST:
         reason = f"expected a time between {EARLIEST.year} and {LATEST.year}; got {t.isoformat()}"
         raise ApiError(422, "invalid", f"{name}: {reason}", [{"field": name, "reason": reason}])

@@ -7,11 +7,11 @@ const TEXT = {
     layers: "Layers", route: "Route", report: "Report", incidents: "Incidents", hazard: "Hazard",
     control: "Control", corridors: "Ways out", time: "Time", hazardHour: "Hazard, hours ahead",
     pickFrom: "From: tap the map", pickTo: "To: tap the map", mode: "Mode", foot: "on foot", bicycle: "bicycle",
-    car: "car", armoured: "armoured + EW", window: "Window (UTC)", plan: "Plan the route", token: "Token",
+    car: "car", armoured: "armoured + EW", window: "Window (Kyiv time)", plan: "Plan the route", token: "Token",
     kind: "What", shelling: "shelling", fpv: "FPV drone", glide: "glide bomb", outage: "outage",
-    when: "When (UTC)", note: "Note", tapPlace: "Tap the map where it happened.", send: "Send the report",
+    when: "When (Kyiv time)", note: "Note", tapPlace: "Tap the map where it happened.", send: "Send the report",
     held: "held", other_side: "other side", contested: "contested", unconfirmed: "unconfirmed",
-    open: "open", threatened: "threatened", risky: "risky", cut: "cut", asOf: "control as of", notAvailable: "not available yet",
+    kyivTime: "Kyiv time", badClock: "Window: HH:MM-HH:MM, 24-hour (Kyiv time)", open: "open", threatened: "threatened", risky: "risky", cut: "cut", asOf: "control as of", notAvailable: "not available yet",
     risk: "risk", minutes: "min", km: "km", depart: "best departure", unknownRisk: "risk unknown",
     riskiest: "where the risk is", noRoute: "no route", sent: "stored, id", refused: "refused",
     pickBoth: "pick both ends on the map first", eventsKm2h: "events per km² per hour",
@@ -21,11 +21,11 @@ const TEXT = {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
     control: "Контроль", corridors: "Виїзди", time: "Час", hazardHour: "Небезпека, годин наперед",
     pickFrom: "Звідки: торкніться мапи", pickTo: "Куди: торкніться мапи", mode: "Спосіб", foot: "пішки",
-    bicycle: "велосипед", car: "авто", armoured: "броня + РЕБ", window: "Вікно (UTC)", plan: "Прокласти маршрут",
+    bicycle: "велосипед", car: "авто", armoured: "броня + РЕБ", window: "Вікно (за Києвом)", plan: "Прокласти маршрут",
     token: "Токен", kind: "Що", shelling: "обстріл", fpv: "FPV-дрон", glide: "КАБ", outage: "відключення",
-    when: "Коли (UTC)", note: "Примітка", tapPlace: "Торкніться мапи там, де це сталося.",
+    when: "Коли (за Києвом)", note: "Примітка", tapPlace: "Торкніться мапи там, де це сталося.",
     send: "Надіслати", held: "наша", other_side: "інша сторона", contested: "оспорювана",
-    unconfirmed: "непідтверджена", open: "відкритий", threatened: "під загрозою", risky: "ризикований", cut: "перерізаний",
+    unconfirmed: "непідтверджена", kyivTime: "за Києвом", badClock: "Вікно: ГГ:ХХ–ГГ:ХХ, 24 години (за Києвом)", open: "відкритий", threatened: "під загрозою", risky: "ризикований", cut: "перерізаний",
     asOf: "контроль станом на", notAvailable: "ще недоступно", risk: "ризик", minutes: "хв", km: "км",
     depart: "найкращий виїзд", unknownRisk: "ризик невідомий", riskiest: "де ризик", noRoute: "маршруту немає",
     sent: "збережено, id", refused: "відхилено", pickBoth: "спершу позначте обидві точки на мапі",
@@ -70,6 +70,21 @@ async function api(path, options = {}) {
 }
 
 const EMPTY = { type: "FeatureCollection", features: [] };
+
+// One clock: people read and type the city's local time (Europe/Kyiv), 24-hour, labelled; the API is
+// sent ISO 8601 with the offset that time had in Kyiv.
+const KYIV = "Europe/Kyiv";
+function kyiv(date) {  // "YYYY-MM-DD HH:MM" in Kyiv
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: KYIV, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+function kyivOffset(local) {  // the offset ("+02:00") Kyiv had at a local "YYYY-MM-DDTHH:MM"
+  const guess = new Date(`${local}:00Z`);
+  const name = new Intl.DateTimeFormat("en-GB", { timeZone: KYIV, timeZoneName: "longOffset" }).formatToParts(guess)
+    .find((p) => p.type === "timeZoneName").value;  // "GMT+02:00"
+  return name === "GMT" ? "+00:00" : name.slice(3);
+}
 const map = new maplibregl.Map({
   container: "map",
   style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f4f1ea" } }] },
@@ -132,7 +147,7 @@ async function load(name) {
     } else if (name === "control") {
       data = await api(`/api/layers/control?at=${when}`);
       const asOf = data.features.map((f) => f.properties.as_of).filter(Boolean).sort().pop();
-      $("asof").textContent = `${t("asOf")} ${asOf ? asOf.slice(0, 16).replace("T", " ") : "—"} UTC`;
+      $("asof").textContent = `${t("asOf")} ${asOf ? kyiv(new Date(asOf)) : "—"} ${t("kyivTime")}`;
     } else if (name === "corridors") {
       data = await api(`/api/layers/corridors?city=${encodeURIComponent(state.city)}&at=${when}`);
     }
@@ -185,8 +200,8 @@ async function toggle(name) {
 async function setTime(index) {
   state.timeIndex = Number(index);
   $("time").value = state.timeIndex;
-  $("time-label").textContent = `${at().toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  $("report-time").value = at().toISOString().slice(0, 16);
+  $("time-label").textContent = `${kyiv(at())} ${t("kyivTime")}`;
+  $("report-time").value = kyiv(at()).replace(" ", "T");
   await Promise.all(Object.keys(LAYERS).filter((n) => $(`layer-${n}`).checked).map((n) => load(n)));
   legend();
 }
@@ -215,14 +230,16 @@ map.on("click", (event) => {
 async function plan() {
   const out = $("route-result");
   if (!state.from || !state.to) { out.textContent = t("pickBoth"); return; }
-  const day = at().toISOString().slice(0, 10);
+  const clock = /^([01]\d|2[0-3]):[0-5]\d$/;
+  if (!clock.test($("win-start").value) || !clock.test($("win-end").value)) { out.textContent = t("badClock"); return; }
+  const day = kyiv(at()).slice(0, 10);
   const [h0, m0] = $("win-start").value.split(":").map(Number);
   const [h1, m1] = $("win-end").value.split(":").map(Number);
   const minutes = Math.max(0, (h1 * 60 + m1) - (h0 * 60 + m0));
   out.textContent = "…";
   try {
     const r = await api("/api/route", { method: "POST", body: JSON.stringify({ city: state.city, origin: state.from,
-      destination: state.to, mode: $("mode").value, depart: `${day}T${$("win-start").value}:00Z`,
+      destination: state.to, mode: $("mode").value, depart: `${day}T${$("win-start").value}:00${kyivOffset(`${day}T${$("win-start").value}`)}`,
       window_minutes: minutes, step_minutes: 30 }) });
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
@@ -232,7 +249,7 @@ async function plan() {
     const top = Math.max(...curve.map((c) => c.risk), 1e-12);
     const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${c.depart.slice(11, 16)} ${(100 * c.risk).toFixed(3)} %</title></rect>`).join("");
     out.innerHTML = `<p class="big" data-testid="risk">${risk}</p>
-      <p>${t("depart")} ${r.depart.slice(11, 16)} UTC · ${r.minutes} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}</p>
+      <p>${t("depart")} ${kyiv(new Date(r.depart)).slice(11)} ${t("kyivTime")} · ${r.minutes} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}</p>
       ${curve.length > 1 ? `<svg width="${curve.length * 14}" height="42" role="img" aria-label="exposure over the window">${bars}</svg>` : ""}
       ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${s.street}</td><td>${Math.round(100 * s.share)} %</td><td>${s.threat}</td><td>${s.entered.slice(11, 16)}</td></tr>`).join("")}</table>` : ""}
       ${(r.warnings || []).map((w) => `<p class="warning">⚠ ${w}</p>`).join("")}
@@ -249,7 +266,7 @@ async function send() {
   if (!state.place) { out.textContent = t("tapPlace"); return; }
   try {
     const answer = await api("/api/reports", { method: "POST", body: JSON.stringify({ kind: $("report-kind").value,
-      observed_at: `${$("report-time").value}:00Z`, lon: state.place[0], lat: state.place[1],
+      observed_at: `${$("report-time").value}:00${kyivOffset($("report-time").value)}`, lon: state.place[0], lat: state.place[1],
       location_precision_m: 50, source: "web", text: $("report-text").value || null }) });
     out.textContent = `${t("sent")} ${answer.ids[0]}`;
   } catch (error) {
