@@ -45,7 +45,7 @@ UrlOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary instead.")]
-TimeHelp = "ISO 8601 with an offset (2024-11-28T12:00+02:00); a time without one is taken as UTC, a date as 00:00 UTC"
+TimeHelp = "ISO 8601 (2024-11-28T12:00+02:00); a time without an offset is Kyiv time, a date 00:00 Kyiv time"
 
 
 def cli_settings(db: Path | None, database_url: str | None = None, gazetteer: Path | None = None) -> Settings:

@@ -26,6 +26,7 @@ from greyzone.application.hazard import (
     model_from_file,
     newest_model,
 )
+from greyzone.application.movement import KYIV
 from greyzone.application.stores import AppStore
 from greyzone.cli.common import (
     DbOption,
@@ -186,7 +187,7 @@ def hazard_forecast_cmd(
     if svg is not None:
         from greyzone.plotting import forecast_map  # matplotlib: only when drawing
 
-        title = f"Expected events per km² in the {hours} h from {when:%Y-%m-%d %H:%M} UTC"
+        title = f"Expected events per km² in the {hours} h from {when.astimezone(KYIV):%Y-%m-%d %H:%M} Kyiv time"
         svg.write_text(forecast_map(f.state.grid, f.per_km2(), title, f.as_of[:16]), encoding="utf-8")
     w = f.state.params.window
     summary = {

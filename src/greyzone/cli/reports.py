@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from greyzone.application.demo import make_demo
+from greyzone.application.movement import KYIV
 from greyzone.application.reports import (
     DEFAULT_BATCH_SIZE,
     ExportFormat,
@@ -148,7 +149,8 @@ def stats(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOpti
 def span(s: StoreStats) -> str:
     if s.first_observed is None or s.last_observed is None:
         return "empty"
-    return f"{s.first_observed:%Y-%m-%d %H:%M} to {s.last_observed:%Y-%m-%d %H:%M} UTC"
+    first, last = s.first_observed.astimezone(KYIV), s.last_observed.astimezone(KYIV)
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} Kyiv time"
 
 
 @app.command()
