@@ -54,18 +54,12 @@ INCIDENT_KINDS: frozenset[Kind] = frozenset(
 
 #: Kinds that harm people moving through a place: what a route's risk must count (hazard models of
 #: other incident kinds, such as drone sightings, say where danger is near, not what it does).
-HARM_KINDS: frozenset[Kind] = frozenset(
-    {
-        Kind.SHELLING,
-        Kind.GLIDE_BOMB,
-        Kind.MISSILE,
-        Kind.AIR_STRIKE,
-        Kind.FPV_STRIKE,
-        Kind.DRONE_DROP,
-        Kind.MINE_UXO,
-        Kind.CLASH,
-    }
-)
+HARM_KINDS: frozenset[Kind] = INCIDENT_KINDS - {
+    Kind.DRONE_SIGHTING,
+    Kind.INFILTRATION_SIGHTING,
+    Kind.CASUALTIES,
+    Kind.AIR_RAID_ALERT,
+}
 
 #: Kinds that may carry casualty counts (counts only, never who).
 COUNT_KINDS: frozenset[Kind] = INCIDENT_KINDS - {Kind.DRONE_SIGHTING, Kind.AIR_RAID_ALERT}
