@@ -30,6 +30,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m greyzone.routing.warm   # compile the routing searches into numba's cache: no wait on the first route
 	touch $(STAMP)
 
 ## demo: set up, generate the SYNTHETIC demo scenario, ingest it into ./greyzone-demo.db, show it

@@ -181,12 +181,46 @@ def growth(pairs: int) -> None:
         )
 
 
+FIRST_ROUTE = (
+    "import time; t = time.perf_counter(); from greyzone.routing.warm import warm; warm(); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def first_route() -> None:
+    """The first route after a fresh install (numba's cache empty: every search compiles) against the
+    same with the cache the set-up's warm-up (`python -m greyzone.routing.warm`) fills; each in a new
+    process, so the imports count in both."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**__import__("os").environ, "NUMBA_CACHE_DIR": cache}
+        runs = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", FIRST_ROUTE], env=env, capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(3)
+        ]
+    print(
+        f"first route (every search of a window of departures, with alternatives): cold (fresh install)"
+        f" {runs[0]:.1f} s, after the warm-up {runs[1]:.2f} s / {runs[2]:.2f} s; cold / warm {runs[0] / runs[1]:.0f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--side", type=int, default=316)
     parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
+    parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
     args = parser.parse_args()
+    first_route()
+    if args.first_route:
+        return
     if args.growth:
         growth(args.pairs)
         return

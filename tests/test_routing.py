@@ -325,3 +325,31 @@ def test_every_harmful_kind_has_a_name_in_the_warnings() -> None:
     from greyzone.model.enums import HARM_KINDS
 
     assert set(THREAT_NAMES) == HARM_KINDS
+
+
+def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path: Path) -> None:
+    """After `python -m greyzone.routing.warm` (the set-up runs it), planning on the demo city with its
+    hazard and control compiles nothing more: no first-route wait."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from greyzone.cli import app
+    from greyzone.routing import shortest, timed, warm
+    from scenarios import demo_city
+
+    warm.warm()
+    dispatchers = [
+        f for m in (shortest, timed) for f in vars(m).values() if hasattr(f, "signatures") and hasattr(f, "py_func")
+    ]
+    assert len(dispatchers) >= 10
+    before = {f.py_func.__name__: len(f.signatures) for f in dispatchers}
+    db = str(demo_city(tmp_path))
+    cli = CliRunner()
+    assert cli.invoke(app, ["hazard", "fit", "--db", db, "--each-kind", "--res", "8"]).exit_code == 0
+    for mode in ("foot", "car", "armoured"):
+        route = ["route", "--city", "demo", "--from", "37.16,48.29", "--to", "37.20,48.27", "--db", db, "--json"]
+        out = cli.invoke(app, [*route, "--mode", mode, "--date", "2024-11-28", "--window", "11:00-15:00"])
+        assert out.exit_code == 0 and json.loads(out.stdout)["reachable"], out.output
+        assert cli.invoke(app, [*route, "--mode", mode, "--date", "2024-11-28", "--alternatives"]).exit_code == 0
+    assert {f.py_func.__name__: len(f.signatures) for f in dispatchers} == before
