@@ -21,10 +21,13 @@ system:
 # The web map's MapLibre GL JS, from npm, copied into the Python package (served by the app; no CDN).
 VENDOR := src/greyzone/service/static/vendor
 $(VENDOR)/maplibre-gl.js: web/package-lock.json
-	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	npm ci --prefix web --no-audit --no-fund --loglevel=error --ignore-scripts   # no install scripts (swagger-ui-dist's analytics)
 	mkdir -p $(VENDOR)
 	cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
 	cp web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/MAPLIBRE-LICENSE.txt
+	cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js web/node_modules/swagger-ui-dist/swagger-ui.css \
+		web/node_modules/swagger-ui-dist/favicon-32x32.png $(VENDOR)/
+	cp web/node_modules/swagger-ui-dist/LICENSE $(VENDOR)/SWAGGER-UI-LICENSE.txt
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -290,3 +290,17 @@ def test_every_time_without_an_offset_is_refused_naming_the_fix(
         json=({**body, "depart": NAIVE + "+02:00"} if body else None),
     )
     assert with_offset.status_code in (200, 404), with_offset.text  # accepted (404: a layer with nothing yet)
+
+
+def test_the_api_docs_are_served_from_the_package_not_a_cdn(demo: dict[str, Any]) -> None:
+    import re
+
+    api = client(demo)
+    page = api.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text.lower()
+    assert not re.findall(r"https?://(?!127\.0\.0\.1|localhost)[^\"' ]+\.(?:js|css)", page.text)  # nothing off-site
+    for asset in re.findall(r"/map/vendor/[\w.-]+", page.text):
+        got = api.get(asset)
+        assert got.status_code == 200 and len(got.content) > 500, asset  # the bundle, its CSS, the icon
+    assert api.get("/redoc").status_code == 404  # FastAPI's CDN page is gone
+    assert api.get("/openapi.json").json()["info"]["title"] == "greyzone"

@@ -23,7 +23,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,7 +40,13 @@ __all__ = ["Limits", "app_from_env", "create_app"]
 def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     """The service over the store the settings name (created when missing)."""
     gate = Gate(settings, limits or Limits())
-    app = FastAPI(title="greyzone", version="0.1.0", summary="Situational awareness and safer movement (API)")
+    app = FastAPI(
+        title="greyzone",
+        version="0.1.0",
+        summary="Situational awareness and safer movement (API)",
+        docs_url=None,  # FastAPI's own pages load Swagger UI from a CDN: served from the package instead
+        redoc_url=None,
+    )
     app.add_middleware(BodyLimit, max_bytes=gate.limits.max_body_bytes)
     app.add_middleware(InFlightLimit, most=gate.limits.in_flight)
     add_error_handlers(app)
@@ -50,6 +57,17 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/map/")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the npm package bundled with the map (works offline)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="greyzone API",
+            swagger_js_url="/map/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/map/vendor/swagger-ui.css",
+            swagger_favicon_url="/map/vendor/favicon-32x32.png",
+        )
 
     app.state.gate = gate
     return app

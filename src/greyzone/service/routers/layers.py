@@ -69,7 +69,7 @@ def hazard_layer(
 
 @router.get(
     "/api/layers/corridors",
-    summary="Each way out of a city: open, risky or cut, with its route",
+    summary="Each way out of a city: open, threatened, risky or cut, since when, why, with its route",
     response_class=Response,
     responses=JSON_DOC,
 )
