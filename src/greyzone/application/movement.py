@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the searches compile with numba: imported when a route is asked for, not at start-up
-    from greyzone.routing.corridors import Metric, Nearest, Reach, Threats, WayOut
+    from greyzone.routing.corridors import Corridor, Metric, Nearest, Reach, Threats, WayOut
     from greyzone.routing.planner import RoutePlan
 
 KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
@@ -217,15 +217,18 @@ def route_rates(
     return (rates or None), notes
 
 
-def route_control(store: Store, graph: StreetGraph, when: datetime, notes: list[str]) -> npt.NDArray[np.int8] | None:
-    """Control state per street at ``when`` from the fused map, or None (with a note) when nothing is known."""
+def route_control(
+    store: Store, graph: StreetGraph, when: datetime, notes: list[str]
+) -> tuple[ControlFusion | None, npt.NDArray[np.int8] | None]:
+    """The fused map at ``when`` and the control state per street from it, or None (with a note) when
+    nothing is known."""
     try:
         fusion = fused_control(store, when, 8)
     except NotAvailableError:
         notes.append("no control observations stored: the route ignores who holds what")
-        return None
+        return None, None
     cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
-    return edge_states(graph, fusion.states(when.timestamp())[cell])
+    return fusion, edge_states(graph, fusion.states(when.timestamp())[cell])
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +306,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     models = stored_models(store) if req.models is None else req.models
     covered: set[Kind] = set()
     rates, notes = route_rates(store, models, graph, profile, hour0, hours, covered)
-    states = route_control(store, graph, req.starts[0], notes)
+    fusion, states = route_control(store, graph, req.starts[0], notes)
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
     planner = Planner(graph, profile, rates, states, req.grey_penalty)
     best, routes = best_departure(planner, origin, destination, offsets)
@@ -315,7 +318,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         )
     warnings = unmodelled_threats(store, profile, covered, hour0)
     if routes[best].reachable:
-        warnings += route_warnings(store, graph, routes[best].edges, req.starts[best])
+        warnings += route_warnings(store, graph, routes[best].edges, req.starts[best], fusion)
     return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
 
 
@@ -355,18 +358,19 @@ def unmodelled_threats(store: Store, profile: Profile, covered: set[Kind], when:
     return out
 
 
-def route_warnings(store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime) -> list[str]:
-    """The same rules as the ways out, for one route at its departure: the other side's or grey ground
-    within a warning threat's reach of it, strikes on it, grey ground it crosses."""
+def route_warnings(
+    store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime, fusion: ControlFusion | None
+) -> list[str]:
+    """The same rules as the ways out, for one route at its departure (on the fused map the route was
+    planned on): the other side's or grey ground within a warning threat's reach of it, strikes on
+    it, grey ground it crosses."""
     from greyzone.routing import corridors
     from greyzone.routing.exposure import CONTESTED, UNCONFIRMED
 
     line = corridors.route_line(graph, edges)
     if line is None:
         return []
-    try:
-        fusion = fused_control(store, when, 8)
-    except NotAvailableError:
+    if fusion is None:
         return ["who holds what is unknown (no control observations): no warning can be given about the front"]
     states = fusion.states(when.timestamp())
     metric = corridors.Metric(float(graph.lon[graph.source()[edges[0]]]), float(graph.lat[graph.source()[edges[0]]]))
@@ -528,17 +532,17 @@ def way_out_row(way: WayOut, reaches: Sequence[Reach] | None = None, daily: bool
         "first_cut": way.first(Status.CUT),
     }
     if daily:
-        row["days"] = [
-            {
-                "day": day,
-                "status": c.status.value,
-                "other_side_km": None if c.other is None else round(c.other.km, 2),
-                "grey_km": None if c.grey is None else round(c.grey.km, 2),
-                "strikes": c.strikes,
-            }
-            for day, c in way.days
-        ]
+        row["days"] = [{"day": day, "status": c.status.value, **_distances(c)} for day, c in way.days]
     return row
+
+
+def _distances(c: Corridor) -> Json:
+    """How far the other side's and the grey ground are from a corridor's route (km), strikes on it."""
+    return {
+        "other_side_km": None if c.other is None else round(c.other.km, 2),
+        "grey_km": None if c.grey is None else round(c.grey.km, 2),
+        "strikes": c.strikes,
+    }
 
 
 def corridor_layer(store: Store, city: str, when: datetime, res: int, days: int = 7) -> Json:
@@ -551,15 +555,7 @@ def corridor_layer(store: Store, city: str, when: datetime, res: int, days: int 
         way = ways[gate]
         c = way.days[-1][1]
         row = way_out_row(way)
-        props: Json = {
-            "gate": gate,
-            "status": c.status.value,
-            "since": row["since"],
-            "reason": row["reason"],
-            "other_side_km": None if c.other is None else round(c.other.km, 2),
-            "grey_km": None if c.grey is None else round(c.grey.km, 2),
-            "strikes": c.strikes,
-        }
+        props: Json = {**{k: row[k] for k in ("gate", "status", "since", "reason")}, **_distances(c)}
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]}, "properties": props})
         if c.edges.size:
             line = {"type": "LineString", "coordinates": route_line(graph, c.edges)}

@@ -226,14 +226,14 @@ class ControlFusion:
                 self.held_as_of[mine] = obs.t_s
         if row != HELD_ROW:
             if obs.area is not None:
-                idx, outside = _near_area(self.grid, obs.area, p.switch_m)
+                idx, outside = self.grid.near_area(obs.area, p.switch_m)
             near = idx[outside <= p.switch_m]
             self.own_held[near] = 0.0  # it may have changed hands: older own held evidence is void
             if strength >= p.front_min_held:  # a sure report makes its neighbours front cells at once
                 self.threat_as_of[near] = obs.t_s
         # the neighbourhood (the prior) and the front field, on the coarse grid from one query
         if obs.area is not None:
-            cidx, coutside = _near_area(self.context_grid, obs.area, 3 * p.front_m)
+            cidx, coutside = self.context_grid.near_area(obs.area, 3 * p.front_m)
             inside = coutside == 0
             context_idx, context_w = cidx[inside], np.ones(int(inside.sum()))
         else:
@@ -324,27 +324,6 @@ class ControlFusion:
         pick = slice(None) if within is None else within
         codes, areas = states[pick], self.grid.area_km2[pick]
         return {s.value: float(areas[codes == code].sum()) for s, code in STATE_CODES.items()}
-
-
-def _near_area(grid: Grid, area: shapely.Geometry, reach_m: float) -> tuple[npt.NDArray[np.intp], Floats]:
-    """The cells within ``reach_m`` of an area and their distance to it (m; 0 inside)."""
-    k = math.cos(math.radians(float(grid.lat.mean()))) if len(grid) else 1.0
-    pad_lat = reach_m / 111_320.0
-    x0, y0, x1, y1 = area.bounds
-    pad_lon = pad_lat / k
-    idx = np.flatnonzero(
-        (grid.lon >= x0 - pad_lon)
-        & (grid.lon <= x1 + pad_lon)
-        & (grid.lat >= y0 - pad_lat)
-        & (grid.lat <= y1 + pad_lat)
-    )
-    if idx.size == 0:
-        return idx.astype(np.intp), np.zeros(0)
-    scaled = shapely.transform(area, lambda xy: xy * [k, 1.0])
-    points = shapely.points(grid.lon[idx] * k, grid.lat[idx])
-    d = shapely.distance(scaled, points) * 111_320.0
-    keep = d <= reach_m
-    return np.asarray(idx[keep], dtype=np.intp), np.asarray(d[keep], dtype=np.float64)
 
 
 def _context_grid(grid: Grid, res: int) -> tuple[Grid, npt.NDArray[np.intp]]:

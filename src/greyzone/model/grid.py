@@ -65,8 +65,13 @@ class Grid:
         return idx, _distance_m(lon, lat, self.lon[idx], self.lat[idx])
 
     @cached_property
+    def _lon_scale(self) -> float:
+        """Metres per degree of longitude over metres per degree of latitude, at the grid's middle."""
+        return math.cos(math.radians(float(self.lat.mean()))) if len(self.lat) else 1.0
+
+    @cached_property
     def _tree(self) -> tuple[float, cKDTree]:
-        k = math.cos(math.radians(float(self.lat.mean()))) if len(self.lat) else 1.0
+        k = self._lon_scale
         return k, cKDTree(np.column_stack([self.lon * k, self.lat]))
 
     def nearest(self, lon: Floats, lat: Floats) -> tuple[npt.NDArray[np.intp], Floats]:
@@ -77,10 +82,36 @@ class Grid:
 
     def inside(self, area: shapely.Geometry) -> npt.NDArray[np.intp]:
         """Grid indices of the cells whose centres lie inside ``area``."""
-        x0, y0, x1, y1 = area.bounds
-        box = np.flatnonzero((self.lon >= x0) & (self.lon <= x1) & (self.lat >= y0) & (self.lat <= y1))
+        box = self._in_box(area.bounds, 0.0)
         hit = shapely.contains_xy(area, self.lon[box], self.lat[box])
         return np.asarray(box[hit], dtype=np.intp)
+
+    def near_area(self, area: shapely.Geometry, reach_m: float) -> tuple[npt.NDArray[np.intp], Floats]:
+        """Grid indices of the cells whose centres lie within ``reach_m`` of ``area``, and their
+        distances to it (m; 0 inside)."""
+        box = self._in_box(area.bounds, reach_m)
+        if box.size == 0:
+            return box, np.zeros(0)
+        k = self._lon_scale
+        scaled = shapely.transform(area, lambda xy: xy * [k, 1.0])  # metres alike along both axes
+        d = shapely.distance(scaled, shapely.points(self.lon[box] * k, self.lat[box])) * 111_320.0
+        keep = d <= reach_m
+        return np.asarray(box[keep], dtype=np.intp), np.asarray(d[keep], dtype=np.float64)
+
+    def _in_box(self, bounds: tuple[float, float, float, float], pad_m: float) -> npt.NDArray[np.intp]:
+        """The cells whose centres lie in a lon/lat box widened by ``pad_m``."""
+        x0, y0, x1, y1 = bounds
+        pad_lat = pad_m / 111_320.0
+        pad_lon = pad_lat / self._lon_scale
+        return np.asarray(
+            np.flatnonzero(
+                (self.lon >= x0 - pad_lon)
+                & (self.lon <= x1 + pad_lon)
+                & (self.lat >= y0 - pad_lat)
+                & (self.lat <= y1 + pad_lat)
+            ),
+            dtype=np.intp,
+        )
 
 
 def _distance_m(lon: float, lat: float, lons: Floats, lats: Floats) -> Floats:

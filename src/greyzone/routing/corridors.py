@@ -233,8 +233,7 @@ def corridors(
     ``threats`` (in ``metric``'s metres) whether a way on held ground is threatened."""
     held_only = Router(graph, with_control(cost, states, None))
     through_grey = Router(graph, with_control(cost, states, grey_penalty))
-    if threats is not None and metric is None:
-        metric = Metric(float(graph.lon[centre]), float(graph.lat[centre]))
+    to_m = metric or Metric(float(graph.lon[centre]), float(graph.lat[centre]))
     out = []
     for name, node in gates:
         path = held_only.path(centre, node)
@@ -244,11 +243,11 @@ def corridors(
             path = through_grey.path(centre, node)
             status = Status.RISKY if path.reachable else Status.CUT
             route_cost = float(cost[path.edges].sum()) if path.reachable else float("nan")
-        line = route_line(graph, path.edges) if threats is not None and metric is not None else None
-        if line is None or threats is None or metric is None:
+        line = route_line(graph, path.edges)
+        if line is None or threats is None:  # no route to measure, or nothing to measure it against
             out.append(Corridor(name, status, route_cost, path.edges))
             continue
-        other, grey, strikes, within, threatened = assess(metric(line), threats, reaches, rule)
+        other, grey, strikes, within, threatened = assess(to_m(line), threats, reaches, rule)
         if status is Status.OPEN and threatened:
             status = Status.THREATENED
         out.append(Corridor(name, status, route_cost, path.edges, other, grey, strikes, within))
