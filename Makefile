@@ -41,7 +41,7 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	rm -f greyzone-demo.db greyzone-demo.db-wal greyzone-demo.db-shm greyzone-demo.db.hazard.json
 	$(BIN)/greyzone demo
 	$(BIN)/greyzone city import demo-scenario/streets.geojson --name demo --gates demo-scenario/gates.geojson \
-		--db greyzone-demo.db
+		--timezone Europe/Kyiv --curfew 11:00-15:00 --db greyzone-demo.db
 	$(BIN)/greyzone hazard fit --db greyzone-demo.db --each-kind --res 8
 	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
 		--geojson demo-scenario/hazard.geojson

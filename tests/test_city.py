@@ -305,11 +305,24 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     kinds = {m["model"].split("(")[1].rstrip(")") for m in fitted["models"]}
     assert each.exit_code == 0 and {"shelling", "fpv_strike", "glide_bomb"} <= kinds
     assert "drone_sighting" not in kinds  # sightings say where danger is, not what it does to a trip
-    assert any(s.startswith("mine_uxo: 10 incidents, fewer than 20") for s in fitted["skipped"])
+    assert any(s.startswith("mine_uxo: 10 incidents, counted by their reports") for s in fitted["skipped"])
     after = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
     assert not any(w.startswith(("FPV drones:", "glide bombs:")) for w in after["warnings"])
-    assert any(w.startswith("mines and UXO: no model") for w in after["warnings"])  # too few to fit: still said
+    assert not any(w.startswith("mines and UXO: no model") for w in after["warnings"])  # counted by their reports
     assert after["risk"] > car["risk"]  # FPV drones and glide bombs now counted
+    # said plainly: the range holds the figure, the usual level and the other modes agree with it
+    low, high = after["risk_range"]
+    assert 0 < low < after["risk"] < high < 1 and after["range_text"].startswith("likely between 1 in ")
+    assert set(after["range_basis"]["incidents_within_1km"]) == {"shelling", "fpv_strike", "glide_bomb"}
+    assert after["vs_usual"] == pytest.approx(after["risk"] / after["usual_risk"], abs=0.006)
+    modes = {m["mode"]: m for m in after["modes"]}
+    assert set(modes) == {"foot", "bicycle", "car", "armoured"}
+    assert modes["car"]["risk"] == pytest.approx(after["risk"], rel=1e-9)  # the same trip, the same figure
+    assert modes["armoured"]["risk"] < modes["car"]["risk"] and modes["armoured"]["risk_text"].startswith("about 1 in")
+    assert after["grey"] and all(g["state"] in {"contested", "unconfirmed"} and g["km"] > 0 for g in after["grey"])
+    assert all(g["since"] <= "2024-11-28" for g in after["grey"])
+    said = runner.invoke(app, [c for c in common if c != "--json"] + ["--date", "2024-11-28", "--mode", "car"])
+    assert "the same trip by each mode: foot: about 1 in" in said.stdout and "\nGREY: " in said.stdout
     both = runner.invoke(app, ["hazard", "fit", "--db", db, "--each-kind", "--kind", "shelling"])
     assert both.exit_code == 2 and "--each-kind" in both.output
 
@@ -323,7 +336,7 @@ def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: P
     cases = {
         "--from": [*common, "--from", "30.52,50.45"],  # Kyiv: far outside the city
         "--mode": [*common, "--from", "37.16,48.29", "--mode", "tank"],
-        "--window": [*common, "--from", "37.16,48.29", "--window", "15:00-11:00"],
+        "--window": [*common, "--from", "37.16,48.29", "--window", "15:00-15:00"],
     }
     for option, args in cases.items():
         result = runner.invoke(app, args)
@@ -355,6 +368,51 @@ def test_every_command_takes_a_time_without_an_offset_as_kyiv_time_and_says_so(
     assert "taken as Kyiv time: 2024-11-20T12:00:00+02:00" in result.output
     given = runner.invoke(app, [*[a.replace("12:00", "12:00Z") for a in args], "--db", db])
     assert given.exit_code == 0 and "taken as Kyiv time" not in given.output  # an offset given: nothing guessed
+
+
+def test_each_city_has_its_clock_and_curfew_window(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A city's departures are read in its own time zone; the curfew window is the city's; a window
+    may run across midnight; a city without a time zone is refused with the fix."""
+    db = _timed_demo(tmp_path_factory)
+    common = ["route", "--city", "demo", "--from", "37.16,48.29", "--to", "37.20,48.26", "--db", db, "--json"]
+    no_curfew = runner.invoke(app, [*common, "--date", "2024-11-20", "--window", "curfew"])
+    assert no_curfew.exit_code == 2 and "no curfew window set" in no_curfew.output
+    night = json.loads(runner.invoke(app, [*common, "--date", "2024-11-20", "--window", "23:00-01:00"]).stdout)
+    departs = [c["depart"] for c in night["curve"]]
+    assert departs[0] == "2024-11-20T21:00:00+00:00" and departs[-1] == "2024-11-20T23:00:00+00:00"  # into the 21st
+    folder = tmp_path_factory.mktemp("clock2")
+    other = str(folder / "d.db")
+    streets = str(Path(db).parent / "s" / "streets.geojson")
+    imported = runner.invoke(
+        app,
+        [
+            "city",
+            "import",
+            streets,
+            "--name",
+            "demo",
+            "--db",
+            other,
+            "--timezone",
+            "Asia/Tbilisi",
+            "--curfew",
+            "11:00-15:00",
+        ],
+    )
+    assert imported.exit_code == 0 and "clock Asia/Tbilisi, curfew window 11:00-15:00" in imported.output
+    there = json.loads(
+        runner.invoke(app, [*common[:-3], "--db", other, "--json", "--date", "2024-11-20", "--window", "curfew"]).stdout
+    )
+    assert there["curve"][0]["depart"] == "2024-11-20T07:00:00+00:00"  # 11:00 at UTC+4
+    assert len(there["curve"]) == 9 and there["curve"][-1]["depart"] == "2024-11-20T11:00:00+00:00"
+    bad = runner.invoke(app, ["city", "import", streets, "--name", "x", "--db", other, "--timezone", "Mars/Olympus"])
+    assert bad.exit_code == 2 and "unknown time zone" in bad.output and "Europe/Kyiv" in bad.output
+    with SqliteStore.open(other) as store:  # a city kept before time zones were
+        old = store.read_city("demo")
+        assert old is not None and old.timezone == "Asia/Tbilisi" and old.curfew == "11:00-15:00"
+        store.write_city(City(old.name, old.source, old.graph, old.nodes, old.edges, old.gates, 0.0, None, None))
+    unset = runner.invoke(app, [*common[:-3], "--db", other, "--date", "2024-11-20", "--depart", "12:00"])
+    assert unset.exit_code == 2 and "no time zone set" in unset.output and "--timezone" in unset.output
 
 
 _DEMO: dict[str, str] = {}

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from greyzone.routing.graph import Edges, StreetGraph
+from greyzone.model.enums import Kind
+from greyzone.routing.exposure import PROFILES, Mode
+from greyzone.routing.graph import Edges, RoadClass, StreetGraph
 from greyzone.routing.shortest import Router
 from strategies import random_graph
 
@@ -95,17 +97,23 @@ def test_modes_speeds_and_exposure_by_threat() -> None:
     assert edge_seconds(g, PROFILES[Mode.CAR])[1] == pytest.approx(1000 / (70 / 3.6))
     rates = {Kind.SHELLING: np.array([2.0, 2.0]), Kind.FPV_STRIKE: np.array([2.0, 2.0])}
     seconds = np.array([600.0, 600.0])  # the same 10 minutes in each mode
-    by_mode = {m: edge_exposure(seconds, rates, PROFILES[m])[1] for m in Mode}
+    density = np.array([4.0, 4.0])  # km of street per km² around each
+    by_mode = {m: edge_exposure(seconds, rates, PROFILES[m], density)[1] for m in Mode}
     assert (
         by_mode[Mode.ARMOURED][Kind.SHELLING][0]
         < by_mode[Mode.CAR][Kind.SHELLING][0]
         < by_mode[Mode.FOOT][Kind.SHELLING][0]
     )
     assert by_mode[Mode.CAR][Kind.FPV_STRIKE][0] > by_mode[Mode.FOOT][Kind.FPV_STRIKE][0]  # drones hunt vehicles
-    total, per_kind = edge_exposure(seconds, rates, PROFILES[Mode.FOOT])
+    total, per_kind = edge_exposure(seconds, rates, PROFILES[Mode.FOOT], density)
     assert total[0] == pytest.approx(per_kind[Kind.SHELLING][0] + per_kind[Kind.FPV_STRIKE][0])
-    assert total[0] == pytest.approx(2.0 * 0.003 * (1 / 6) + 2.0 * 0.0005 * (1 / 6) * 0.3)
-    doubled, _ = edge_exposure(seconds, {k: 2 * r for k, r in rates.items()}, PROFILES[Mode.FOOT])
+    # shelling by its effect area; FPV drones by the road they hunt: 2 strikes/km²/h over 4 km of road per
+    # km², a 1 km hunted stretch, 1/6 h on it, a pedestrian hunted 0.05 as much as a car
+    assert total[0] == pytest.approx(2.0 * 0.003 * (1 / 6) + 2.0 / 4.0 * 1.0 * (1 / 6) * 0.05)
+    sparse, _ = edge_exposure(seconds, {Kind.FPV_STRIKE: rates[Kind.FPV_STRIKE]}, PROFILES[Mode.CAR], density / 4)
+    dense, _ = edge_exposure(seconds, {Kind.FPV_STRIKE: rates[Kind.FPV_STRIKE]}, PROFILES[Mode.CAR], density)
+    assert sparse[0] == pytest.approx(4 * dense[0])  # the same strikes on fewer roads: each road more hunted
+    doubled, _ = edge_exposure(seconds, {k: 2 * r for k, r in rates.items()}, PROFILES[Mode.FOOT], density)
     assert doubled[0] == pytest.approx(2 * total[0])
     assert risk(0.0) == 0.0 and risk(1.0) == pytest.approx(1 - np.exp(-1)) and risk(5.0) < risk(6.0) < 1.0
 
@@ -353,3 +361,87 @@ def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path:
         assert out.exit_code == 0 and json.loads(out.stdout)["reachable"], out.output
         assert cli.invoke(app, [*route, "--mode", mode, "--date", "2024-11-28", "--alternatives"]).exit_code == 0
     assert {f.py_func.__name__: len(f.signatures) for f in dispatchers} == before
+
+
+def _line_city(n: int, spacing_deg: float, road: RoadClass) -> StreetGraph:
+    """``n`` junctions on a straight east–west road, both directions."""
+    lon, lat = 37.0 + spacing_deg * np.arange(n), np.full(n, 48.0)
+    pairs = [(i, i + 1) for i in range(n - 1)]
+    return StreetGraph.from_edges(
+        lon,
+        lat,
+        Edges(
+            np.array([a for a, _ in pairs]),
+            np.array([b for _, b in pairs]),
+            np.full(len(pairs), spacing_deg * 74_500.0),
+            np.full(len(pairs), road, dtype=np.int8),
+            np.zeros(len(pairs), bool),
+            ["Road out"] * len(pairs),
+            [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs],
+        ),
+    )
+
+
+def test_drones_hunt_what_moves_on_the_roads_by_mode_and_road_density() -> None:
+    from greyzone.routing.exposure import MIN_ROAD_DENSITY, mine_factor, road_density
+    from greyzone.routing.planner import plan
+
+    lone = _line_city(11, 0.0135, RoadClass.PRIMARY)  # 10 km of one road through fields
+    density = road_density(lone)
+    assert np.allclose(density, MIN_ROAD_DENSITY)  # 1.5 km of road per 2.25 km²: below the floor
+    rows, cols = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")  # a 8 × 8 grid of 100 m blocks
+    lon, lat = 37.0 + 0.00135 * cols.ravel(), 48.0 + 0.0009 * rows.ravel()
+    pairs = [(i, i + 1) for i in range(64) if i % 8 != 7] + [(i, i + 8) for i in range(56)]
+    pairs += [(b, a) for a, b in pairs]
+    grid = StreetGraph.from_edges(
+        lon,
+        lat,
+        Edges(
+            np.array([a for a, _ in pairs]),
+            np.array([b for _, b in pairs]),
+            np.full(len(pairs), 100.0),
+            np.full(len(pairs), RoadClass.RESIDENTIAL, dtype=np.int8),
+            np.zeros(len(pairs), bool),
+            [""] * len(pairs),
+            [np.array([[lon[a], lat[a]], [lon[b], lat[b]]]) for a, b in pairs],
+        ),
+    )
+    inner = road_density(grid)
+    assert inner.max() > 10 * MIN_ROAD_DENSITY  # ~20 km of street per km² in a city block
+    assert inner.max() == pytest.approx(2 * 7 * 8 * 0.1 * 0.9, rel=0.5)  # ≈ the grid's street km per its km²
+    fpv = {Kind.FPV_STRIKE: np.full(lone.n_edges, 0.01)}  # 0.01 strikes per km² per hour on the road out
+    trip = {m: plan(lone, PROFILES[m], 0, 10, fpv) for m in (Mode.CAR, Mode.FOOT, Mode.ARMOURED, Mode.BICYCLE)}
+    assert all(t.reachable and t.risk is not None for t in trip.values())
+    car, foot, armoured = (trip[m].risk or 0.0 for m in (Mode.CAR, Mode.FOOT, Mode.ARMOURED))
+    assert car > foot > 0 and armoured < car  # a car is what they hunt; walking is slower yet less hunted
+    assert trip[Mode.FOOT].seconds > 10 * trip[Mode.CAR].seconds  # … though on the road ten times longer
+    hours = trip[Mode.CAR].seconds / 3600  # by hand: rate / density × hunted km × hours × vulnerability 1
+    assert car == pytest.approx(1 - np.exp(-0.01 / MIN_ROAD_DENSITY * 1.0 * hours), rel=1e-6)
+    # mines: closed while recent, dearer as they age, nothing without a report
+    factor = mine_factor(np.array([np.nan, 0.0, 13.9, 14.0, 44.0, 400.0]))
+    assert factor[0] == 1.0 and np.isinf(factor[1]) and np.isinf(factor[2])
+    assert factor[3] == pytest.approx(10.0) and factor[4] == pytest.approx(5.5) and 1.0 < factor[5] < 1.01
+    closed = np.ones(lone.n_edges)
+    closed[lone.source() == 5] = np.inf  # the road out is mined past junction 5
+    blocked = plan(lone, PROFILES[Mode.CAR], 0, 10, fpv, factor=closed)
+    assert not blocked.reachable and "mine" in blocked.reason
+    assert plan(lone, PROFILES[Mode.CAR], 0, 4, fpv, factor=closed).reachable
+
+
+def test_a_risk_is_said_as_one_in_n_with_its_range() -> None:
+    from scipy.stats import chi2
+
+    from greyzone.routing.exposure import count_range, range_text, risk_between, risk_text
+
+    assert risk_text(1 / 21_000) == "about 1 in 21,000 (0.0048 %)"
+    assert risk_text(0.0123) == "about 1 in 81 (1.2 %)" and risk_text(0.7) == "more likely than not (70 %)"
+    assert risk_text(None).startswith("risk unknown") and risk_text(0.0).startswith("no harm forecast")
+    for n in (1, 4, 30, 500):  # Garwood's exact Poisson interval, over n
+        lo, hi = count_range(n)
+        assert lo == pytest.approx(chi2.ppf(0.05, 2 * n) / 2 / n) and hi == pytest.approx(
+            chi2.ppf(0.95, 2 * n + 2) / 2 / n
+        )
+    assert count_range(500)[1] - count_range(500)[0] < count_range(30)[1] - count_range(30)[0]  # more data: narrower
+    assert count_range(0) == (0.0, pytest.approx(-np.log(0.05)))
+    low, high = risk_between({Kind.SHELLING: 1e-4, Kind.FPV_STRIKE: 1e-4}, {Kind.SHELLING: 400, Kind.FPV_STRIKE: 3})
+    assert low < 2e-4 < high and range_text((low, high)).startswith("likely between 1 in ")

@@ -41,6 +41,7 @@ from greyzone.hazard.inputs import (
 from greyzone.hazard.model import FitOptions, Rings, fit
 from greyzone.model.enums import HARM_KINDS, INCIDENT_KINDS, Kind
 from greyzone.model.grid import Grid
+from greyzone.routing.exposure import HARM, Harm
 from greyzone.store.base import ModelRecord, ReportQuery, Store
 
 FAMILY = "hazard"
@@ -124,7 +125,9 @@ def fit_each_kind(store: Store, res: int, bin_: Bin, bbox: BBox | None) -> tuple
     for kind in sorted(HARM_KINDS, key=lambda k: k.value):
         pick = np.array([k == kind.value for k in frame.kind], dtype=bool)
         incidents = len(np.unique(frame.incident[pick])) if pick.any() else 0
-        if incidents >= MIN_INCIDENTS:
+        if incidents and HARM.get(kind) is Harm.GROUND:
+            skipped.append(f"{kind.value}: {incidents} incidents, counted by their reports on the streets, no model")
+        elif incidents >= MIN_INCIDENTS:
             fitted.append(fit_hazard(store, frozenset({kind}), res, bin_, bbox))
         elif incidents:
             skipped.append(f"{kind.value}: {incidents} incidents, fewer than {MIN_INCIDENTS}: no model")

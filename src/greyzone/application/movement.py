@@ -26,7 +26,20 @@ from greyzone.errors import InputError, NotAvailableError
 from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
 from greyzone.model.enums import Kind
-from greyzone.routing.exposure import EFFECT_KM2, PROFILES, Mode, Profile, edge_states, risk_text
+from greyzone.routing.exposure import (
+    HELD as HELD_STATE,
+)
+from greyzone.routing.exposure import (
+    PROFILES,
+    Mode,
+    Profile,
+    edge_states,
+    harm_weight,
+    range_text,
+    risk,
+    risk_between,
+    risk_text,
+)
 from greyzone.routing.graph import StreetGraph
 from greyzone.store.base import City, Store
 
@@ -41,12 +54,15 @@ __all__ = [
     "RouteAnswer",
     "RouteRequest",
     "city_graph",
+    "city_zone",
     "corridor_history",
     "corridor_layer",
     "import_city",
     "kyiv_time",
     "map_threats",
+    "offline_profiles",
     "parse_reaches",
+    "parse_zone",
     "plan_route",
     "read_gates",
     "risk_text",
@@ -59,6 +75,7 @@ __all__ = [
     "way_out_row",
     "ways_out",
     "window_departures",
+    "zone_label",
 ]
 
 if TYPE_CHECKING:  # the searches compile with numba: imported when a route is asked for, not at start-up
@@ -100,17 +117,24 @@ def read_gates(path: Path) -> list[Gate]:
     return out
 
 
-def import_city(store: Store, file: Path, name: str, gates: Path | None) -> Json:
-    """Import a street network (replacing a city of that name) and its gates; what was imported."""
+def import_city(
+    store: Store, file: Path, name: str, gates: Path | None, timezone: str = "Europe/Kyiv", curfew: str | None = None
+) -> Json:
+    """Import a street network (replacing a city of that name), its gates and its clock (time zone and
+    curfew window); what was imported."""
+    zone = parse_zone(timezone)
+    if curfew is not None:
+        window_departures(date(2024, 1, 1), curfew, 60, zone)  # refused here, not at the first route
     graph = read_street_graph(file)
     points = read_gates(gates) if gates is not None else []
     snapped = [(n, *graph.snap(x, y)) for n, x, y in points]
     far = [f"{n} ({d:.0f} m)" for n, _, d in snapped if d > MAX_GATE_SNAP_M]
     if far:
         raise InputError("gates", f"gates more than {MAX_GATE_SNAP_M:.0f} m from any street: {', '.join(far)}")
-    store.write_city(City(name, str(file), graph.to_bytes(), graph.n_nodes, graph.n_edges, tuple(points)))
+    city = City(name, str(file), graph.to_bytes(), graph.n_nodes, graph.n_edges, tuple(points), 0.0, timezone, curfew)
+    store.write_city(city)
     gate_rows = [{"name": n, "snapped_m": round(d, 1)} for n, _, d in snapped]
-    return {"city": name, **graph_summary(graph), "gates": gate_rows}
+    return {"city": name, **graph_summary(graph), "gates": gate_rows, "timezone": str(zone), "curfew": curfew}
 
 
 def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
@@ -128,38 +152,90 @@ def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
 def streets_layer(graph: StreetGraph) -> Json:
     """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
     source, target = graph.source(), graph.target
-    keep = source < target  # one of the two directions of a two-way street
-    keep |= ~np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)  # one-way streets
+    reverse = np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)
+    keep = (source < target) | ~reverse  # one of the two directions of a two-way street; one-way streets
     features = []
     for e in np.flatnonzero(keep).tolist():
         line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()
-        props = {"class": int(graph.road_class[e]), "name": graph.names[graph.name_id[e]]}
+        props = {
+            "class": int(graph.road_class[e]),
+            "name": graph.names[graph.name_id[e]],
+            "oneway": not bool(reverse[e]),
+        }
         features.append(
             {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
         )
     return {"type": "FeatureCollection", "features": features}
 
 
+def offline_profiles() -> Json:
+    """What the web map's offline planner needs to cost a street as the server does (the same tables):
+    speeds per road class and mode, the area threat's effect and each mode's vulnerability to it."""
+    from greyzone.routing.exposure import EFFECT_KM2
+    from greyzone.routing.graph import RoadClass
+
+    return {
+        "speed_kph": {m.value: [PROFILES[m].speed_kph.get(c, 0.0) for c in RoadClass] for m in Mode},
+        "effect_km2": EFFECT_KM2[Kind.SHELLING],
+        "area_vulnerability": {m.value: PROFILES[m].vulnerability.get(Kind.SHELLING, 1.0) for m in Mode},
+        "time_weight": 0.001,
+        "grey_penalty": 10.0,
+        "max_snap_m": MAX_SNAP_M,
+        "counts": "the map's hazard forecast as an area threat (as shelling); the other side's ground closed, grey "
+        "ground 10× dearer",
+        "leaves_out": "FPV drones and drone drops hunting the roads, mine and UXO reports, every other hazard model",
+    }
+
+
 # ---------------------------------------------------------------------------------------------- the clock
 
 
-def kyiv_time(day: date, clock: str, param: str = "depart") -> datetime:
-    """HH:MM on ``day`` in Kyiv time, as UTC."""
+def parse_zone(name: str) -> ZoneInfo:
+    """An IANA time zone (Europe/Kyiv), or InputError naming the fix."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError("timezone", f"unknown time zone {name!r}: give an IANA name such as Europe/Kyiv") from None
+
+
+def city_zone(city: City) -> ZoneInfo:
+    """The city's clock; InputError when it has none (a city imported before time zones were kept)."""
+    if not city.timezone:
+        raise InputError(
+            "city",
+            f"city {city.name!r} has no time zone set, so a clock time there cannot be read: re-import it with "
+            "`greyzone city import … --timezone Europe/Kyiv` (or give the departure with its offset)",
+        )
+    return parse_zone(city.timezone)
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    """What people read beside a clock time: "Kyiv" for Europe/Kyiv."""
+    return str(zone).rsplit("/", 1)[-1].replace("_", " ")
+
+
+def kyiv_time(day: date, clock: str, param: str = "depart", zone: ZoneInfo = KYIV) -> datetime:
+    """HH:MM on ``day`` in the city's time (Kyiv by default), as UTC."""
     try:
         t = datetime.strptime(clock.strip(), "%H:%M").time()
     except ValueError:
-        raise InputError(param, f"expected HH:MM (24-hour, Kyiv time); got {clock!r}") from None
-    return datetime.combine(day, t, KYIV).astimezone(UTC)
+        raise InputError(param, f"expected HH:MM (24-hour, {zone_label(zone)} time); got {clock!r}") from None
+    return datetime.combine(day, t, zone).astimezone(UTC)
 
 
-def window_departures(day: date, window: str, step_min: int) -> list[datetime]:
-    """The departures (UTC) every ``step_min`` minutes across a Kyiv-time window HH:MM-HH:MM of ``day``."""
+def window_departures(day: date, window: str, step_min: int, zone: ZoneInfo = KYIV) -> list[datetime]:
+    """The departures (UTC) every ``step_min`` minutes across a local window HH:MM-HH:MM of ``day``; a
+    window that ends before it starts runs across midnight into the next day."""
     parts = window.split("-")
     if len(parts) != 2:
         raise InputError("window", f"expected HH:MM-HH:MM; got {window!r}")
-    start, end = (kyiv_time(day, p, "window") for p in parts)
-    if end <= start:
-        raise InputError("window", "the window must end after it starts")
+    start, end = (kyiv_time(day, p, "window", zone) for p in parts)
+    if end == start:
+        raise InputError("window", "the window must end after it starts (or before, to run across midnight)")
+    if end < start:
+        end = kyiv_time(day + timedelta(days=1), parts[1], "window", zone)
     out = []
     while start <= end:
         out.append(start)
@@ -176,6 +252,18 @@ def street_middles(graph: StreetGraph) -> Floats:
     return np.array([graph.shape_lonlat[a:b].mean(axis=0) for a, b in itertools.pairwise(offsets)])
 
 
+@dataclass
+class RouteRates:
+    """Hazard rates per street and hour for a route's hours, the usual level of each (the background,
+    without the recent events' surge), and what each threat's rate stands on."""
+
+    rates: dict[Kind, Floats] = field(default_factory=dict)
+    usual: dict[Kind, Floats] = field(default_factory=dict)
+    basis: dict[Kind, tuple[frozenset[Kind], float]] = field(default_factory=dict)  # the model's kinds, data start
+    notes: list[str] = field(default_factory=list)
+    covered: set[Kind] = field(default_factory=set)
+
+
 def route_rates(
     store: Store,
     models: Sequence[HazardModel],
@@ -183,38 +271,39 @@ def route_rates(
     profile: Profile,
     hour0: datetime,
     hours: int,
-    covered: set[Kind] | None = None,
-) -> tuple[dict[Kind, Floats] | None, list[str]]:
+) -> RouteRates:
     """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
-    (conservatively as its most harmful kind for this mode); notes say what was left out; the kinds of
-    the fresh models are added to ``covered``."""
-    rates: dict[Kind, Floats] = {}
-    notes: list[str] = []
+    (conservatively as its most harmful kind for this mode); notes say what was left out."""
+    out = RouteRates()
     if not models:
-        notes.append("no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)")
+        out.notes.append("no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)")
     middle = street_middles(graph)
     start = hour0.timestamp()
     for model in models:
         try:
             state = hazard_state(store, model, hour0)
         except InputError:
-            notes.append(f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown")
+            out.notes.append(f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown")
             continue
         fresh, age_h = state.freshness(start)
         if not fresh:
-            notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
+            out.notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
             continue
-        if covered is not None:
-            covered.update(model.kinds)
-        kind = max(model.kinds, key=lambda k: EFFECT_KM2.get(k, 0.01) * profile.vulnerability.get(k, 1.0))
+        kind = max(model.kinds, key=lambda k: harm_weight(k, profile))
+        if harm_weight(kind, profile) <= 0:  # mines and UXO: their reports close streets (mine_factors), no rate
+            continue
+        out.covered.update(model.kinds)
         cell, _ = state.grid.nearest(middle[:, 0], middle[:, 1])
         window = state.params.window
         bins = window.bin_of(start + 3600.0 * np.arange(hours, dtype=np.float64))  # the model's bin of each hour
         first = max(int(bins[0]), state.now_bin + 1)  # the present bin is forecast as the next one
-        by_bin = state.segment_rates(np.asarray(cell, dtype=np.int64), first, max(1, int(bins[-1]) - first + 1))
-        hourly = by_bin[:, np.clip(bins - first, 0, by_bin.shape[1] - 1)]
-        rates[kind] = rates.get(kind, 0.0) + hourly
-    return (rates or None), notes
+        cells, n_bins = np.asarray(cell, dtype=np.int64), max(1, int(bins[-1]) - first + 1)
+        column = np.clip(bins - first, 0, n_bins - 1)
+        for target, usual in ((out.rates, False), (out.usual, True)):
+            hourly = state.segment_rates(cells, first, n_bins, usual=usual)[:, column]
+            target[kind] = target.get(kind, 0.0) + hourly
+        out.basis[kind] = (frozenset(model.kinds), window.t0_s)
+    return out
 
 
 def route_control(
@@ -232,6 +321,63 @@ def route_control(
 
 
 @dataclass(frozen=True, slots=True)
+class Mines:
+    """The streets that mine and UXO reports close or make dearer at a moment."""
+
+    factor: Floats | None  # per street: 1, dearer, or inf (closed); None: no report near any street
+    age_days: Floats  # per street: the age of the newest report on it (nan: none)
+
+    def closed(self) -> int:
+        return 0 if self.factor is None else int(np.isinf(self.factor).sum())
+
+
+def mine_factors(store: Store, graph: StreetGraph, when: datetime) -> Mines:
+    """Each street's cost factor from the mine and UXO reports within MINE_NEAR_M of it (the newest
+    counts; reports older than the factor's reach of 1 % are ignored): closed while recent, dearer after."""
+    from shapely import STRtree, linestrings, points
+
+    from greyzone.routing.exposure import MINE_CLOSED_DAYS, MINE_HALF_LIFE_DAYS, MINE_NEAR_M, mine_factor
+    from greyzone.store.base import ReportQuery
+
+    horizon = timedelta(days=MINE_CLOSED_DAYS + 10 * MINE_HALF_LIFE_DAYS)
+    frame = store.read_frame(ReportQuery(since=when - horizon, until=when, kinds=frozenset({Kind.MINE_UXO})))
+    age = np.full(graph.n_edges, np.nan)
+    if len(frame) == 0:
+        return Mines(None, age)
+    lat0 = float(np.median(graph.lat))
+    sx, sy = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
+
+    def metres(lonlat: Floats) -> Floats:
+        return np.column_stack([lonlat[:, 0] * sx, lonlat[:, 1] * sy])
+
+    xy = metres(graph.shape_lonlat)
+    lines = linestrings(xy, indices=np.repeat(np.arange(graph.n_edges), np.diff(graph.shape_offset)))
+    tree = STRtree(lines)
+    reported = points(metres(np.column_stack([frame.lon, frame.lat])))
+    hit_report, hit_edge = tree.query(reported, predicate="dwithin", distance=MINE_NEAR_M)
+    report_age = (when.timestamp() - frame.observed_s) / 86_400.0
+    if hit_edge.size:
+        np.fmin.at(age, hit_edge, report_age[hit_report])
+    return Mines(mine_factor(age) if np.isfinite(age).any() else None, age)
+
+
+def mine_warnings(graph: StreetGraph, mines: Mines, edges: npt.NDArray[np.int64]) -> list[str]:
+    """What the mine and UXO reports did to a route: streets closed, dearer ones it still takes."""
+    out = []
+    if mines.closed():
+        out.append(f"{mines.closed()} streets closed by mine or UXO reports of the last 14 days (never taken)")
+    on_route = edges[np.isfinite(mines.age_days[edges])]
+    if on_route.size:
+        names = sorted({graph.names[graph.name_id[e]] or f"#{e}" for e in on_route.tolist()})
+        days = mines.age_days[on_route]
+        out.append(
+            f"this route takes {len(on_route)} streets with older mine or UXO reports ({days.min():.0f}–"
+            f"{days.max():.0f} days old: {', '.join(names[:5])}): check they were cleared"
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class RouteRequest:
     city: str
     origin: tuple[float, float]  # lon, lat
@@ -243,7 +389,7 @@ class RouteRequest:
     models: list[HazardModel] | None = None  # default: the newest stored model per set of kinds
 
 
-@dataclass(frozen=True)
+@dataclass
 class RouteAnswer:
     """The route of each departure, the best one, its alternatives and what it was planned on."""
 
@@ -255,6 +401,32 @@ class RouteAnswer:
     notes: list[str]
     others: list[RoutePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the threats the route's roads are within reach of
+    between: tuple[float, float] | None = None  # the risk's 90 % range from the counts its rates stand on
+    usual: float | None = None  # the same route at the same hour at the usual level (no recent surge)
+    counts: dict[str, int] = field(default_factory=dict)  # incidents near the route behind each threat's rate
+    modes: list[Json] = field(default_factory=list)  # the same trip in every mode
+    grey: list[Json] = field(default_factory=list)  # the grey or contested stretches, with since when
+    zone: ZoneInfo = KYIV  # the city's clock, for what people read
+
+    def plainly(self) -> Json:
+        """The risk said plainly, as the CLI and the API give it: 1 in N, its range, against the usual
+        level and the other modes, and the grey stretches."""
+        r = self.route.risk
+        return {
+            "risk_text": risk_text(r),
+            "risk_range": list(self.between) if self.between else None,
+            "range_text": range_text(self.between),
+            "range_basis": {
+                "incidents_within_1km": self.counts,
+                "method": "90 % Poisson range of the incident counts near the route that the rates stand on",
+            }
+            if self.between
+            else None,
+            "usual_risk": self.usual,
+            "vs_usual": round(r / self.usual, 2) if r and self.usual else None,
+            "modes": self.modes,
+            "grey": self.grey,
+        }
 
     @property
     def route(self) -> RoutePlan:
@@ -275,7 +447,7 @@ class RouteAnswer:
                 "street": s.name or f"#{s.edge}",
                 "share": round(s.share, 3),
                 "threat": s.threat.value if s.threat else None,
-                "entered": (self.depart + timedelta(minutes=s.minute)).isoformat(),
+                "entered": (self.depart + timedelta(minutes=s.minute)).astimezone(self.zone).isoformat(),
             }
             for s in self.route.riskiest
         ]
@@ -289,7 +461,8 @@ def route_line(graph: StreetGraph, edges: npt.NDArray[np.int64]) -> list[list[fl
 def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     """The least-exposure route for each departure with the stored hazard and control (6 hours of
     forecast past the last one: long walks cross hours), the best of them, and its alternatives."""
-    graph = city_graph(store, req.city).graph
+    found_city = city_graph(store, req.city)
+    graph = found_city.graph
     (origin, d0), (destination, d1) = graph.snap(*req.origin), graph.snap(*req.destination)
     for param, distance in (("from", d0), ("to", d1)):
         if not distance <= MAX_SNAP_M:
@@ -304,22 +477,163 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     hour0 = req.starts[0].replace(minute=0, second=0, microsecond=0)
     hours = math.ceil((req.starts[-1] - hour0).total_seconds() / 3600) + 6
     models = stored_models(store) if req.models is None else req.models
-    covered: set[Kind] = set()
-    rates, notes = route_rates(store, models, graph, profile, hour0, hours, covered)
+    found = route_rates(store, models, graph, profile, hour0, hours)
+    rates, notes, covered = found.rates or None, found.notes, found.covered
     fusion, states = route_control(store, graph, req.starts[0], notes)
+    mines = mine_factors(store, graph, req.starts[0])
+    covered.add(Kind.MINE_UXO)  # counted by their reports, not by a model
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
-    planner = Planner(graph, profile, rates, states, req.grey_penalty)
+    planner = Planner(graph, profile, rates, states, req.grey_penalty, factor=mines.factor)
     best, routes = best_departure(planner, origin, destination, offsets)
     notes += [routes[best].note] if routes[best].note else []
     others: list[RoutePlan] = []
     if req.alternatives and routes[best].reachable and rates:
         others = alternatives(
-            graph, profile, origin, destination, rates, states, req.grey_penalty, depart_s=float(offsets[best])
+            graph,
+            profile,
+            origin,
+            destination,
+            rates,
+            states,
+            req.grey_penalty,
+            depart_s=float(offsets[best]),
+            factor=mines.factor,
         )
     warnings = unmodelled_threats(store, profile, covered, hour0)
     if routes[best].reachable:
         warnings += route_warnings(store, graph, routes[best].edges, req.starts[best], fusion)
-    return RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
+    warnings += mine_warnings(graph, mines, routes[best].edges)
+    answer = RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
+    if found_city.city.timezone:
+        answer.zone = parse_zone(found_city.city.timezone)
+    else:
+        answer.zone = ZoneInfo("UTC")
+        notes.append(f"city {req.city!r} has no time zone set: clock times are shown in UTC")
+    if routes[best].reachable and rates:
+        edges, depart_s = routes[best].edges, float(offsets[best])
+        exposure = planner.by_threat(edges, depart_s)
+        counts = {
+            k: _incidents_near(store, graph, edges, kinds, t0, req.starts[best])
+            for k, (kinds, t0) in found.basis.items()
+        }
+        answer.between = risk_between(exposure, counts)
+        answer.usual = risk(sum(planner.by_threat(edges, depart_s, found.usual).values()))
+        answer.counts = {k.value: n for k, n in counts.items()}
+        answer.modes = _other_modes(graph, req, origin, destination, rates, states, mines, depart_s)
+    if routes[best].reachable and fusion is not None:
+        answer.grey = grey_stretches(store, graph, routes[best].edges, req.starts[best], fusion)
+    return answer
+
+
+NEAR_ROUTE_M = 1000.0  # the incidents a route's local hazard rates stand on: those this close to it
+
+
+def _incidents_near(
+    store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], kinds: frozenset[Kind], t0_s: float, until: datetime
+) -> int:
+    """Incidents of ``kinds`` within NEAR_ROUTE_M of the route, from the model's data start to ``until``."""
+    from greyzone.routing import corridors
+    from greyzone.store.base import ReportQuery
+
+    line = corridors.route_line(graph, edges)
+    if line is None:
+        return 0
+    x0, y0, x1, y1 = line.bounds
+    pad = 0.02  # ≈ 1.5–2 km: the box the distance is then checked in
+    since = datetime.fromtimestamp(t0_s, UTC)
+    frame = store.read_frame(
+        ReportQuery(since=since, until=until, kinds=kinds, bbox=(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    )
+    if len(frame) == 0:
+        return 0
+    metric = corridors.Metric(float(graph.lon[graph.source()[edges[0]]]), float(graph.lat[graph.source()[edges[0]]]))
+    near = shapely.dwithin(
+        metric(line), shapely.points(metric.points(np.column_stack([frame.lon, frame.lat]))), NEAR_ROUTE_M
+    )
+    return len(np.unique(frame.incident[near]))
+
+
+def _other_modes(
+    graph: StreetGraph,
+    req: RouteRequest,
+    origin: int,
+    destination: int,
+    rates: dict[Kind, Floats],
+    states: npt.NDArray[np.int8] | None,
+    mines: Mines,
+    depart_s: float,
+) -> list[Json]:
+    """The same trip at the same departure in every mode: its own route's risk and minutes."""
+    from greyzone.routing.planner import Planner
+
+    rows: list[Json] = []
+    for mode in Mode:
+        planner = Planner(graph, PROFILES[mode], rates, states, req.grey_penalty, factor=mines.factor)
+        plan = planner.route(origin, destination, depart_s, top=0)
+        rows.append(
+            {
+                "mode": mode.value,
+                "reachable": plan.reachable,
+                "risk": plan.risk,
+                "risk_text": risk_text(plan.risk) if plan.reachable else plan.reason,
+                "minutes": round(plan.seconds / 60, 1) if plan.reachable else None,
+            }
+        )
+    return rows
+
+
+GREY_LOOKBACK_DAYS = 28
+
+
+def grey_stretches(
+    store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime, fusion: ControlFusion
+) -> list[Json]:
+    """Each grey or contested stretch of a route (consecutive such streets): where it starts (km),
+    how long it is, its worst state and since when its streets have been grey or worse (day by day
+    over GREY_LOOKBACK_DAYS days; ``since_is_lower_bound`` when longer)."""
+    from greyzone.routing.exposure import CONTESTED, UNCONFIRMED
+
+    cell_of_point, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
+    now = edge_states(graph, fusion.states(when.timestamp())[cell_of_point])[edges]
+    grey = (now == CONTESTED) | (now == UNCONFIRMED)
+    if not grey.any():
+        return []
+    starts_km = np.concatenate(([0.0], np.cumsum(graph.length_m[edges])[:-1])) / 1000.0
+    runs: list[list[int]] = []
+    for i in np.flatnonzero(grey).tolist():
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    control = ControlHistory(fusion.grid, observations_or_refuse(store, when))
+    first_grey = {tuple(r): 0 for r in runs}  # days back the stretch has been grey or worse without a break
+    open_runs = set(first_grey)
+    for back in range(1, GREY_LOOKBACK_DAYS + 1):
+        t = when.timestamp() - back * 86_400
+        states = edge_states(graph, control.at(t).states(t)[cell_of_point])[edges]
+        for key in list(open_runs):
+            if (states[list(key)] == HELD_STATE).all():
+                open_runs.discard(key)
+            else:
+                first_grey[key] = back
+        if not open_runs:
+            break
+    rows: list[Json] = []
+    for stretch in runs:
+        back = first_grey[tuple(stretch)]
+        run = np.array(stretch)
+        names = [graph.names[graph.name_id[e]] for e in edges[run].tolist()]
+        rows.append(
+            {
+                "street": next((n for n in names if n), f"#{int(edges[run[0]])}"),
+                "from_km": round(float(starts_km[run[0]]), 2),
+                "km": round(float(graph.length_m[edges[run]].sum()) / 1000.0, 2),
+                "state": "contested" if (now[run] == CONTESTED).any() else "unconfirmed",
+                "since": day_text(when.timestamp() - back * 86_400),
+                "since_is_lower_bound": tuple(stretch) in open_runs,
+            }
+        )
+    return rows
 
 
 THREAT_NAMES = {

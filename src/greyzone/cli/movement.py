@@ -17,6 +17,8 @@ from greyzone.application.movement import (
     Mode,
     RouteAnswer,
     RouteRequest,
+    city_graph,
+    city_zone,
     corridor_history,
     import_city,
     kyiv_time,
@@ -25,6 +27,7 @@ from greyzone.application.movement import (
     risk_text,
     snap_point,
     window_departures,
+    zone_label,
 )
 from greyzone.cli.common import (
     DbOption,
@@ -37,7 +40,7 @@ from greyzone.cli.common import (
     refusing,
     store_of,
 )
-from greyzone.errors import GreyzoneError
+from greyzone.errors import GreyzoneError, InputError
 
 city_app = typer.Typer(no_args_is_help=True, help="A city's street network and its ways out (gates).")
 app.add_typer(city_app, name="city")
@@ -49,19 +52,27 @@ def city_import(
     file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm, .osm.bz2, .graphml (osmnx) or line .geojson")],
     name: Annotated[str, typer.Option(help="The city's name in the store.")],
     gates: Annotated[Path | None, typer.Option(help="Point GeoJSON of the ways out (property name).")] = None,
+    timezone: Annotated[
+        str, typer.Option(help="The city's clock, an IANA time zone (what people there read and type).")
+    ] = "Europe/Kyiv",
+    curfew: Annotated[
+        str | None, typer.Option(help="HH:MM-HH:MM local time when movement is allowed (e.g. 11:00-15:00).")
+    ] = None,
     db: DbOption = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a street network (replacing a city of that name) and its gates."""
+    """Import a street network (replacing a city of that name), its gates and its clock."""
     with store_of(db, database_url, create=True) as store, refusing():
-        s = import_city(store, file, name, gates)
+        s = import_city(store, file, name, gates, timezone, curfew)
     if as_json:
         out(json.dumps(s))
         return
     out(
         f"city {name}: {s['nodes']:,} junctions, {s['edges']:,} directed streets, {s['km']:,} km,"
-        f" {len(s['gates']):,} gates; from {file}"  # type: ignore[arg-type]
+        f" {len(s['gates']):,} gates; clock {s['timezone']}"  # type: ignore[arg-type]
+        + (f", curfew window {curfew}" if curfew else "")
+        + f"; from {file}"
     )
 
 
@@ -102,7 +113,7 @@ def city_fetch(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "city.graphml"
         osmnx.save_graphml(g, path)
-        city_import(path, name, None, db, None, False)
+        city_import(path, name, None, db=db)
 
 
 @app.command("corridors")
@@ -150,9 +161,13 @@ def route_cmd(
     from_: Annotated[str, typer.Option("--from", help="LON,LAT")],
     to: Annotated[str, typer.Option(help="LON,LAT")],
     mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
-    depart: Annotated[str, typer.Option(help="HH:MM, Kyiv time (24-hour)")] = "12:00",
+    depart: Annotated[str, typer.Option(help="HH:MM, the city's local time (24-hour)")] = "12:00",
     window: Annotated[
-        str | None, typer.Option(help="HH:MM-HH:MM (Kyiv): the best departure in it, and the curve")
+        str | None,
+        typer.Option(
+            help="HH:MM-HH:MM (city time; across midnight when it ends earlier) or 'curfew' (the city's window):"
+            " the best departure in it, and the curve"
+        ),
     ] = None,
     step: Annotated[int, typer.Option(min=5, max=240, help="Minutes between departures tried in --window.")] = 30,
     alternatives: Annotated[bool, typer.Option(help="Also list up to 5 risk-vs-time alternatives.")] = False,
@@ -177,12 +192,18 @@ def route_cmd(
         raise typer.BadParameter("expected --date YYYY-MM-DD and --depart HH:MM", param_hint="--depart") from None
     origin, destination = parse_lonlat(from_, "--from"), parse_lonlat(to, "--to")
     with refusing(missing="--hazard"):
-        starts = window_departures(day, window, step) if window else [kyiv_time(day, depart)]
         models = [model_from_file(p) for p in hazard] if hazard else None
-    request = RouteRequest(
-        city, origin, destination, Mode(mode), starts, None if grey == "forbid" else 10.0, alternatives, models
-    )
     with store_of(db, database_url) as store, refusing(missing="--city"):
+        found = city_graph(store, city).city
+        zone = city_zone(found)
+        if window == "curfew":
+            if not found.curfew:
+                raise InputError("window", f"city {city!r} has no curfew window set: give --window HH:MM-HH:MM")
+            window = found.curfew
+        starts = window_departures(day, window, step, zone) if window else [kyiv_time(day, depart, zone=zone)]
+        request = RouteRequest(
+            city, origin, destination, Mode(mode), starts, None if grey == "forbid" else 10.0, alternatives, models
+        )
         answer = plan_route(store, request)
     row = route_row(answer, bool(window))
     if geojson is not None and answer.route.reachable:
@@ -213,7 +234,7 @@ def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:
         "minutes": round(r.seconds / 60, 1),
         "exposure": r.exposure,
         "risk": r.risk,
-        "risk_text": risk_text(r.risk),
+        **a.plainly(),
         "snapped_m": [round(d, 1) for d in a.snapped_m],
         "riskiest": a.riskiest(),
         "notes": a.notes,
@@ -232,13 +253,26 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
     said = risk_text(result.risk)
     top = "; ".join(
         f"{s.name or f'#{s.edge}'} {s.share:.0%} ({s.threat.value if s.threat else '?'}, "
-        f"{(when + timedelta(minutes=s.minute)).astimezone(KYIV):%H:%M})"
+        f"{(when + timedelta(minutes=s.minute)).astimezone(a.zone):%H:%M})"
         for s in result.riskiest
     )
-    lead = f"best departure {when.astimezone(KYIV):%H:%M} (Kyiv) — " if windowed else ""
+    lead = f"best departure {when.astimezone(a.zone):%H:%M} ({zone_label(a.zone)}) — " if windowed else ""
+    plain = a.plainly()
+    spread = f", {plain['range_text']}" if plain["range_text"] else ""
+    usual = f"; {plain['vs_usual']:g}× the usual level at this hour" if plain["vs_usual"] else ""
+    modes = "; ".join(f"{m['mode']}: {m['risk_text']}" for m in a.modes)
+    grey = "".join(
+        f"\nGREY: {g['street']} from km {g['from_km']:g}, {g['km']:g} km {g['state']} since "
+        f"{'before ' if g['since_is_lower_bound'] else ''}{g['since']}"
+        for g in a.grey
+    )
     out(
         f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, risk {said}"
+        + spread
+        + usual
         + (f"; riskiest: {top}" if top else "")
+        + (f"\nthe same trip by each mode: {modes}" if modes else "")
+        + grey
         + "".join(f"\nWARNING: {w}" for w in a.warnings)
         + "".join(f"\nnote: {n}" for n in a.notes)
     )
@@ -250,4 +284,4 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
     for t, p in zip(a.request.starts, a.routes, strict=True):
         level = "unknown" if p.risk is None else f"{p.risk:.3%}"
         bar = "█" * int(np.round(40 * (p.risk or 0.0) / peak))
-        out(f"  {t.astimezone(KYIV):%H:%M}  {level:>8}  {bar}")
+        out(f"  {t.astimezone(a.zone):%H:%M}  {level:>8}  {bar}")

@@ -137,11 +137,14 @@ class HazardState:
         per = self.grid.area_km2[cell] * self.params.window.bin_s / 3600.0
         return HazardAnswer("ok", "", total / per, float(triggered[cell, 0]) / max(total, 1e-300), self.as_of_s, age_h)
 
-    def segment_rates(self, segment_cell: Ints, first_bin: int, n_bins: int) -> Floats:
+    def segment_rates(self, segment_cell: Ints, first_bin: int, n_bins: int, usual: bool = False) -> Floats:
         """Expected events per km² per hour at each street segment's cell, for ``n_bins`` bins
-        (segments × bins): what the route planner multiplies by time spent and vulnerability."""
+        (segments × bins): what the route planner multiplies by time spent and vulnerability. ``usual``:
+        the background alone (the level usual at that hour and place, without the recent events' surge)."""
         background, triggered = self.expected(first_bin, n_bins)
-        density = (background + triggered) / (self.grid.area_km2[:, None] * self.params.window.bin_s / 3600.0)
+        density = (background + (0.0 if usual else triggered)) / (
+            self.grid.area_km2[:, None] * self.params.window.bin_s / 3600.0
+        )
         return np.asarray(density[segment_cell], dtype=np.float64)
 
 

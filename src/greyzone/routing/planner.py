@@ -19,7 +19,17 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.model.enums import Kind
-from greyzone.routing.exposure import ASSUMPTIONS, Profile, edge_exposure, edge_seconds, risk, with_control
+from greyzone.routing.exposure import (
+    ASSUMPTIONS,
+    HARM,
+    Harm,
+    Profile,
+    edge_exposure,
+    edge_seconds,
+    risk,
+    road_density,
+    with_control,
+)
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.shortest import Router
 from greyzone.routing.timed import TimedRouter, hour_entered
@@ -69,17 +79,25 @@ class Planner:
         grey_penalty: float | None = 10.0,
         time_weight: float = 0.001,
         tick_s: float = 60.0,
+        factor: Floats | None = None,
     ) -> None:
         self.graph, self.profile, self.states, self.grey_penalty = graph, profile, states, grey_penalty
-        self.seconds = seconds = edge_seconds(graph, profile)
+        self.seconds = seconds = self.base_seconds = edge_seconds(graph, profile)
+        if factor is not None:  # streets closed (inf) or dearer, e.g. by mine reports: slower to take, never faster
+            self.seconds = seconds = np.where(np.isinf(factor), np.inf, seconds)
+        self.factor = factor
         self.known = bool(rates)
         hours = max((r.shape[1] for r in (rates or {}).values() if r.ndim == 2), default=1)
         by_hour = {k: _by_hour(r, hours) for k, r in (rates or {}).items()}
-        exposure, self.per_kind = edge_exposure(seconds, by_hour, profile)  # streets × hours
+        hunted = any(HARM.get(k) is Harm.ROAD for k in by_hour)
+        self.density = density = road_density(graph) if hunted else None
+        exposure, self.per_kind = edge_exposure(seconds, by_hour, profile, density)  # streets × hours
         self.exposure = exposure if self.per_kind else np.zeros((graph.n_edges, 1))
         hold = np.where(np.isfinite(seconds), seconds / 3600.0, 0.0)[:, None]
         cost = self.exposure + time_weight * hold if rates else np.repeat(seconds[:, None], 1, axis=1)
         cost = np.where(np.isfinite(seconds)[:, None], cost, np.inf)
+        if factor is not None:
+            cost = cost * np.where(np.isfinite(factor), factor, 1.0)[:, None]
         self.cost = with_control(cost, states, grey_penalty) if states is not None else cost
         self.rates = rates or {}
         self.timed = TimedRouter(graph, seconds, self.cost, tick_s=tick_s) if hours > 1 else None
@@ -179,6 +197,21 @@ class Planner:
         rows.sort(key=lambda r: -r.exposure)
         return rows[:top]
 
+    def by_threat(
+        self, edges: npt.NDArray[np.int64], depart_s: float, rates: Mapping[Kind, Floats] | None = None
+    ) -> dict[Kind, float]:
+        """A route's exposure to each threat, each street charged the hour it is entered: under the
+        planner's rates, or under other ``rates`` of the same shape (e.g. the usual level)."""
+        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        hour = self.hour_of(depart_s + entered)
+        if rates is None:
+            return {k: float(v[edges, hour].sum()) for k, v in self.per_kind.items()}
+        hours = self.exposure.shape[1]
+        picked = {k: _by_hour(r, hours)[edges, hour] for k, r in rates.items()}
+        density = self.density[edges] if self.density is not None else road_density(self.graph)[edges]
+        _, per_kind = edge_exposure(self.seconds[edges], picked, self.profile, density)
+        return {k: float(v.sum()) for k, v in per_kind.items()}
+
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""
         entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
@@ -205,13 +238,16 @@ class Planner:
         return np.asarray(dijkstra(matrix, indices=origin), dtype=np.float64)[g.source()]
 
     def _unreachable(self, origin: int, destination: int) -> RoutePlan:
-        free = self.states is not None and Router(self.graph, self.seconds).path(origin, destination).reachable
+        def joined(seconds: Floats) -> bool:
+            return Router(self.graph, seconds).path(origin, destination).reachable
+
         crossed = "the other side's ground" + (" or grey ground" if self.grey_penalty is None else "")
-        reason = (
-            f"cut by control: every way crosses {crossed}"
-            if free
-            else f"no road for {self.profile.mode.value} between these points"
-        )
+        if not joined(self.base_seconds):
+            reason = f"no road for {self.profile.mode.value} between these points"
+        elif self.factor is not None and not joined(self.seconds):
+            reason = "every way is closed by recent mine or UXO reports"
+        else:
+            reason = f"cut by control: every way crosses {crossed}"
         empty = np.zeros(0, dtype=np.int64)
         return RoutePlan(False, reason, empty, empty, math.nan, math.nan, None, None, [])
 
@@ -227,9 +263,11 @@ def plan(
     time_weight: float = 0.001,
     top: int = 5,
     depart_s: float = 0.0,
+    factor: Floats | None = None,
 ) -> RoutePlan:
     """The least-exposure route from ``origin`` to ``destination`` (nodes), or why there is none."""
-    return Planner(graph, profile, rates, states, grey_penalty, time_weight).route(origin, destination, depart_s, top)
+    planner = Planner(graph, profile, rates, states, grey_penalty, time_weight, factor=factor)
+    return planner.route(origin, destination, depart_s, top)
 
 
 def best_departure(
@@ -267,13 +305,14 @@ def alternatives(
     grey_penalty: float | None = 10.0,
     most: int = 5,
     depart_s: float = 0.0,
+    factor: Floats | None = None,
 ) -> list[RoutePlan]:
     """Up to ``most`` routes none of which is both riskier and slower than another: the least-exposure
     route under weights of travel time from none to overwhelming (weighted sums find the supported
     points of the risk–time front), fastest first."""
     found: dict[bytes, RoutePlan] = {}
     for weight in (1e9, 1.0, 0.1, 0.01, 0.001, 1e-4, 0.0):
-        route = plan(graph, profile, origin, destination, rates, states, grey_penalty, weight, 3, depart_s)
+        route = plan(graph, profile, origin, destination, rates, states, grey_penalty, weight, 3, depart_s, factor)
         if route.reachable:
             found.setdefault(route.edges.tobytes(), route)
     routes = sorted(found.values(), key=lambda r: (r.seconds, r.risk or 0.0))

@@ -100,6 +100,8 @@ class City:
     edges: int
     gates: tuple[tuple[str, float, float], ...] = ()  # (name, lon, lat)
     imported_at: float = 0.0
+    timezone: str | None = None  # IANA name (Europe/Kyiv); None: not set (departures are refused)
+    curfew: str | None = None  # HH:MM-HH:MM local time: when movement is allowed
 
 
 @dataclass(frozen=True, slots=True)

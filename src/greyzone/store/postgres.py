@@ -189,20 +189,33 @@ class PostgresStore:
     def write_city(self, city: City) -> None:
         gates = json.dumps([{"name": n, "lon": x, "lat": y} for n, x, y in city.gates])
         self._conn.execute(
-            "INSERT INTO cities (name, source, imported_at, nodes, edges, graph, gates) VALUES (%s, %s, %s, %s, %s, %s,"
-            " %s) ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, imported_at = EXCLUDED.imported_at,"
-            " nodes = EXCLUDED.nodes, edges = EXCLUDED.edges, graph = EXCLUDED.graph, gates = EXCLUDED.gates",
-            (city.name, city.source, int(city.imported_at or time.time()), city.nodes, city.edges, city.graph, gates),
+            "INSERT INTO cities (name, source, imported_at, nodes, edges, graph, gates, timezone, curfew) VALUES (%s,"
+            " %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, imported_at ="
+            " EXCLUDED.imported_at, nodes = EXCLUDED.nodes, edges = EXCLUDED.edges, graph = EXCLUDED.graph, gates ="
+            " EXCLUDED.gates, timezone = EXCLUDED.timezone, curfew = EXCLUDED.curfew",
+            (
+                city.name,
+                city.source,
+                int(city.imported_at or time.time()),
+                city.nodes,
+                city.edges,
+                city.graph,
+                gates,
+                city.timezone,
+                city.curfew,
+            ),
         )
 
     def read_city(self, name: str) -> City | None:
         row = self._conn.execute(
-            "SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities WHERE name = %s", (name,)
+            "SELECT name, source, graph, nodes, edges, gates, imported_at, timezone, curfew FROM cities"
+            " WHERE name = %s",
+            (name,),
         ).fetchone()
         if row is None:
             return None
         gates = tuple((g["name"], float(g["lon"]), float(g["lat"])) for g in json.loads(row[5]))
-        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]))
+        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]), row[7], row[8])
 
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]

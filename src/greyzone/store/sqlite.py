@@ -247,22 +247,23 @@ class SqliteStore:
     def write_city(self, city: City) -> None:
         gates = json.dumps([{"name": n, "lon": x, "lat": y} for n, x, y in city.gates])
         when = int(city.imported_at or time.time())
-        row = (city.name, city.source, when, city.nodes, city.edges, city.graph, gates)
+        row = (city.name, city.source, when, city.nodes, city.edges, city.graph, gates, city.timezone, city.curfew)
         with self._conn:
             self._conn.execute(
-                "INSERT OR REPLACE INTO cities (name, source, imported_at, nodes, edges, graph, gates)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO cities (name, source, imported_at, nodes, edges, graph, gates, timezone,"
+                " curfew) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
 
     def read_city(self, name: str) -> City | None:
         row = self._conn.execute(
-            "SELECT name, source, graph, nodes, edges, gates, imported_at FROM cities WHERE name = ?", (name,)
+            "SELECT name, source, graph, nodes, edges, gates, imported_at, timezone, curfew FROM cities WHERE name = ?",
+            (name,),
         ).fetchone()
         if row is None:
             return None
         gates = tuple((g["name"], float(g["lon"]), float(g["lat"])) for g in json.loads(row[5]))
-        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]))
+        return City(row[0], row[1], bytes(row[2]), row[3], row[4], gates, float(row[6]), row[7], row[8])
 
     def city_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM cities ORDER BY name")]

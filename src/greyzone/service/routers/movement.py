@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from greyzone.application.movement import Mode, RouteRequest, city_graph, plan_route, risk_text, streets_layer
+from greyzone.application.movement import Mode, RouteRequest, city_graph, offline_profiles, plan_route, streets_layer
 from greyzone.service.deps import Anyone, GateDep, utc
 
 router = APIRouter()
@@ -40,11 +40,13 @@ def cities(user: Anyone, gate: GateDep) -> dict[str, Any]:
             "nodes": c.nodes,
             "edges": c.edges,
             "gates": [{"name": n, "lon": x, "lat": y} for n, x, y in c.gates],
+            "timezone": c.timezone,
+            "curfew": c.curfew,
         }
         for c in found
         if c is not None
     ]
-    return {"cities": rows}
+    return {"cities": rows, "offline": offline_profiles()}
 
 
 @router.get(
@@ -81,7 +83,7 @@ def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
         "length_m": round(r.length_m, 1) if r.reachable else None,
         "minutes": round(r.seconds / 60, 1) if r.reachable else None,
         "risk": r.risk,
-        "risk_text": risk_text(r.risk),
+        **a.plainly(),
         "riskiest": a.riskiest(),
         "curve": [{"depart": t.isoformat(), "risk": p.risk} for t, p in zip(starts, a.routes, strict=True)],
         "notes": a.notes,
