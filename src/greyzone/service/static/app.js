@@ -16,6 +16,12 @@ const TEXT = {
     riskiest: "where the risk is", noRoute: "no route", sent: "stored, id", refused: "refused",
     pickBoth: "pick both ends on the map first", eventsKm2h: "events per km² per hour",
     aggregated: "counts per cell and hour (public view, delayed)", place: "place",
+    offline: "offline", offlineData: "no network — showing the data kept from", old: "old",
+    offlineRoute: "offline estimate, planned in this browser from the kept data of", leavesOut: "leaves out",
+    queued: "kept on this device, sent when the network returns", waiting: "waiting to be sent",
+    tokenRefused: "the token was refused (revoked?) — the reports are kept; enter a new token and send again",
+    mapAt: "map at", since: "since", evidence: "evidence", count: "count", range: "range", modes: "by mode",
+    grey: "grey ground", usual: "× the usual level",
   },
   uk: {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
@@ -31,6 +37,12 @@ const TEXT = {
     sent: "збережено, id", refused: "відхилено", pickBoth: "спершу позначте обидві точки на мапі",
     eventsKm2h: "подій на км² за годину", aggregated: "кількість на комірку й годину (публічно, із затримкою)",
     place: "місце",
+    offline: "офлайн", offlineData: "немає мережі — показано дані, збережені", old: "тому",
+    offlineRoute: "офлайн-оцінка, прокладена в цьому браузері за збереженими даними від", leavesOut: "не враховує",
+    queued: "збережено на пристрої, буде надіслано, щойно з'явиться мережа", waiting: "чекають на надсилання",
+    tokenRefused: "токен відхилено (відкликано?) — повідомлення збережено; введіть новий токен і надішліть знову",
+    mapAt: "мапа на", since: "з", evidence: "підстави", count: "кількість", range: "діапазон", modes: "за способом",
+    grey: "сіра зона", usual: "× від звичайного рівня",
   },
 };
 const COLOURS = {
@@ -54,15 +66,52 @@ function translate() {
   legend();
 }
 
+let pending = 0;
+function busy(step) {
+  pending += step;
+  $("loading").hidden = pending <= 0;
+}
+
+// Messages queue (newest first, five kept), never overwrite one another.
+function say(text) {
+  if (!text) return;
+  const p = document.createElement("p");
+  p.textContent = text;
+  $("notice").prepend(p);
+  while ($("notice").children.length > 5) $("notice").lastChild.remove();
+}
+
+// Data served from what the service worker kept (no network): the banner says from when.
+function kept(fetched) {
+  const when = new Date(fetched);
+  if (!state.keptSince || when < state.keptSince) state.keptSince = when;
+  const hours = Math.max(0, (Date.now() - state.keptSince.getTime()) / 3600e3);
+  const banner = $("offline-banner");
+  banner.hidden = false;
+  banner.textContent = `${t("offlineData")} ${kyiv(state.keptSince)} ${t("kyivTime")} (${hours < 1 ? Math.round(hours * 60) + " min" : hours.toFixed(1) + " h"} ${t("old")})`;
+}
+
 async function api(path, options = {}) {
   const token = localStorage.getItem("greyzone.token");
   const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
   if (token && options.auth !== false) headers.Authorization = `Bearer ${token}`;
-  const answer = await fetch(path, Object.assign({}, options, { headers }));
+  busy(1);
+  let answer;
+  try {
+    answer = await fetch(path, Object.assign({}, options, { headers }));
+  } catch (cause) {
+    const error = new Error(t("offline"));
+    error.offline = true;
+    throw error;
+  } finally {
+    busy(-1);
+  }
+  if (answer.headers.get("x-greyzone-fetched")) kept(answer.headers.get("x-greyzone-fetched"));
   const body = await answer.json().catch(() => ({}));
   if (!answer.ok) {
     const error = new Error(body.error ? body.error.message : `HTTP ${answer.status}`);
     error.status = answer.status;
+    error.offline = Boolean(answer.headers.get("x-greyzone-offline"));
     error.details = body.error ? body.error.details : [];
     throw error;
   }
@@ -133,13 +182,12 @@ function at() { return state.times[state.timeIndex]; }
 
 async function load(name) {
   const when = at().toISOString();
-  const notice = $("notice");
   try {
     let data;
     if (name === "incidents") {
       const since = new Date(at().getTime() - 24 * 3600e3).toISOString();
       data = await api(`/api/layers/incidents?since=${since}&until=${when}`);
-      notice.textContent = data.aggregated ? `${t("incidents")}: ${t("aggregated")}` : "";
+      if (data.aggregated) say(`${t("incidents")}: ${t("aggregated")}`);
     } else if (name === "hazard") {
       data = await api(`/api/layers/hazard?start=${when}&hours=6`);
       state.hazardRows = data;
@@ -147,7 +195,7 @@ async function load(name) {
     } else if (name === "control") {
       data = await api(`/api/layers/control?at=${when}`);
       const asOf = data.features.map((f) => f.properties.as_of).filter(Boolean).sort().pop();
-      $("asof").textContent = `${t("asOf")} ${asOf ? kyiv(new Date(asOf)) : "—"} ${t("kyivTime")}`;
+      $("asof").textContent = `${t("mapAt")} ${kyiv(at())} · ${t("asOf")} ${asOf ? kyiv(new Date(asOf)) : "—"} ${t("kyivTime")}`;
     } else if (name === "corridors") {
       data = await api(`/api/layers/corridors?city=${encodeURIComponent(state.city)}&at=${when}`);
     }
@@ -156,12 +204,13 @@ async function load(name) {
   } catch (error) {
     window.greyzone.data[name] = EMPTY;
     map.getSource(name).setData(EMPTY);
-    notice.textContent = `${t(name)}: ${error.status === 404 ? t("notAvailable") + " — " : ""}${error.message}`;
+    say(`${t(name)}: ${error.status === 404 ? t("notAvailable") + " — " : ""}${error.message}`);
   }
 }
 
 function hazardAtHour(data) {
-  const rates = data.features.map((f) => (f.properties.events_per_km2_h || [])[state.hourIndex]).filter((r) => r != null);
+  // one colour scale for every hour of the forecast: a calm hour looks calm beside a bad one
+  const rates = data.features.flatMap((f) => f.properties.events_per_km2_h || []).filter((r) => r != null);
   const top = Math.max(...rates, 1e-12);
   return { type: "FeatureCollection", features: data.features.filter((f) => f.properties.events_per_km2_h).map((f) => {
     const rate = f.properties.events_per_km2_h[state.hourIndex] ?? 0;
@@ -201,6 +250,7 @@ async function setTime(index) {
   state.timeIndex = Number(index);
   $("time").value = state.timeIndex;
   $("time-label").textContent = `${kyiv(at())} ${t("kyivTime")}`;
+  $("asof").textContent = `${t("mapAt")} ${kyiv(at())} ${t("kyivTime")}`;
   $("report-time").value = kyiv(at()).replace(" ", "T");
   await Promise.all(Object.keys(LAYERS).filter((n) => $(`layer-${n}`).checked).map((n) => load(n)));
   legend();
@@ -227,36 +277,104 @@ map.on("click", (event) => {
   picks();
 });
 
+function windowDeparture() {  // the window's first departure (ISO with Kyiv's offset) and its length in minutes
+  const day = kyiv(at()).slice(0, 10);
+  const [h0, m0] = $("win-start").value.split(":").map(Number);
+  const [h1, m1] = $("win-end").value.split(":").map(Number);
+  let minutes = (h1 * 60 + m1) - (h0 * 60 + m0);
+  if (minutes < 0) minutes += 24 * 60;  // a window across midnight
+  return [`${day}T${$("win-start").value}:00${kyivOffset(`${day}T${$("win-start").value}`)}`, minutes];
+}
+
+async function planOffline(depart) {
+  const out = $("route-result");
+  const bundle = await greyzoneOffline.kept.bundle(state.city);
+  if (!bundle) { out.textContent = `${t("offline")}: ${t("notAvailable")}`; return; }
+  const started = performance.now();
+  const r = greyzoneOffline.offlineRoute(bundle, state.from, state.to, $("mode").value, new Date(depart));
+  r.offline = true; r.ms = performance.now() - started; r.depart = depart;
+  window.greyzone.data.route = r;
+  map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
+  if (!r.reachable) { out.innerHTML = `<p class="big">${t("noRoute")}</p><p>${r.reason}</p>`; return; }
+  out.innerHTML = `<p class="big" data-testid="risk">${t("risk")}: ${greyzoneOffline.oneIn(r.risk)}</p>
+    <p class="warning">${t("offlineRoute")} ${kyiv(new Date(bundle.fetched))} ${t("kyivTime")}</p>
+    <p>${kyiv(new Date(depart)).slice(11)} ${t("kyivTime")} · ${(r.seconds / 60).toFixed(0)} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}${r.grey_m ? ` · ${t("grey")} ${(r.grey_m / 1000).toFixed(1)} ${t("km")}` : ""}</p>
+    <p class="notice">${t("leavesOut")}: ${bundle.profiles.leaves_out}</p>`;
+}
+
 async function plan() {
   const out = $("route-result");
   if (!state.from || !state.to) { out.textContent = t("pickBoth"); return; }
   const clock = /^([01]\d|2[0-3]):[0-5]\d$/;
   if (!clock.test($("win-start").value) || !clock.test($("win-end").value)) { out.textContent = t("badClock"); return; }
-  const day = kyiv(at()).slice(0, 10);
-  const [h0, m0] = $("win-start").value.split(":").map(Number);
-  const [h1, m1] = $("win-end").value.split(":").map(Number);
-  const minutes = Math.max(0, (h1 * 60 + m1) - (h0 * 60 + m0));
+  const [depart, minutes] = windowDeparture();
   out.textContent = "…";
   try {
     const r = await api("/api/route", { method: "POST", body: JSON.stringify({ city: state.city, origin: state.from,
-      destination: state.to, mode: $("mode").value, depart: `${day}T${$("win-start").value}:00${kyivOffset(`${day}T${$("win-start").value}`)}`,
-      window_minutes: minutes, step_minutes: 30 }) });
+      destination: state.to, mode: $("mode").value, depart, window_minutes: minutes, step_minutes: 30 }) });
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
     if (!r.reachable) { out.innerHTML = `<p class="big">${t("noRoute")}</p><p>${r.reason}</p>`; return; }
+    const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
     const risk = r.risk == null ? t("unknownRisk") : `${t("risk")}: ${r.risk_text}`;
     const curve = r.curve.filter((c) => c.risk != null);
     const top = Math.max(...curve.map((c) => c.risk), 1e-12);
-    const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${c.depart.slice(11, 16)} ${(100 * c.risk).toFixed(3)} %</title></rect>`).join("");
+    const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${kyiv(new Date(c.depart)).slice(11)} ${(100 * c.risk).toFixed(3)} %</title></rect>`).join("");
+    const modes = (r.modes || []).map((m) => `<tr><td>${t(m.mode)}</td><td>${esc(m.risk_text)}</td><td>${m.minutes ?? ""} ${t("minutes")}</td></tr>`).join("");
+    const grey = (r.grey || []).map((g) => `<p class="warning">⚠ ${t("grey")}: ${esc(g.street)}, ${g.km} ${t("km")} (${t(g.state)}) ${t("since")} ${g.since_is_lower_bound ? "≤ " : ""}${g.since}</p>`).join("");
     out.innerHTML = `<p class="big" data-testid="risk">${risk}</p>
+      ${r.range_text ? `<p>${t("range")}: ${esc(r.range_text)}</p>` : ""}
+      ${r.vs_usual ? `<p>${r.vs_usual}${t("usual")}</p>` : ""}
       <p>${t("depart")} ${kyiv(new Date(r.depart)).slice(11)} ${t("kyivTime")} · ${r.minutes} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}</p>
       ${curve.length > 1 ? `<svg width="${curve.length * 14}" height="42" role="img" aria-label="exposure over the window">${bars}</svg>` : ""}
-      ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${s.street}</td><td>${Math.round(100 * s.share)} %</td><td>${s.threat}</td><td>${s.entered.slice(11, 16)}</td></tr>`).join("")}</table>` : ""}
-      ${(r.warnings || []).map((w) => `<p class="warning">⚠ ${w}</p>`).join("")}
-      ${r.notes.map((n) => `<p class="notice">${n}</p>`).join("")}`;
+      ${grey}
+      ${(r.warnings || []).map((w) => `<p class="warning">⚠ ${esc(w)}</p>`).join("")}
+      ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${esc(s.street)}</td><td>${Math.round(100 * s.share)} %</td><td>${esc(s.threat)}</td><td>${kyiv(new Date(s.entered)).slice(11)}</td></tr>`).join("")}</table>` : ""}
+      ${modes ? `<p>${t("modes")}:</p><table>${modes}</table>` : ""}
+      ${r.notes.map((n) => `<p class="notice">${esc(n)}</p>`).join("")}`;
+    out.scrollIntoView({ block: "start" });
   } catch (error) {
+    if (error.offline) { await planOffline(depart); return; }
     out.textContent = `${t("refused")}: ${error.message}`;
   }
+}
+
+function reportBody() {
+  return { kind: $("report-kind").value,
+    observed_at: `${$("report-time").value}:00${kyivOffset($("report-time").value)}`, lon: state.place[0], lat: state.place[1],
+    location_precision_m: 50, source: "web", text: $("report-text").value || null };
+}
+
+async function post(item) {
+  return api("/api/reports", { method: "POST", body: JSON.stringify(item.body), headers: { "Idempotency-Key": item.key } });
+}
+
+async function showOutbox() {
+  const waiting = (await greyzoneOffline.kept.queued()).length;
+  $("outbox").textContent = waiting ? `${waiting} ${t("waiting")}` : "";
+  return waiting;
+}
+
+// Reports typed offline wait in IndexedDB and go with their Idempotency-Key when the network returns:
+// none lost (kept until the server stored it), none doubled (the key makes a resend the same report).
+async function flush() {
+  if (state.flushing) return state.flushing;
+  state.flushing = (async () => {
+    for (const item of await greyzoneOffline.kept.queued()) {
+      try {
+        const answer = await post(item);
+        await greyzoneOffline.kept.done(item.key);
+        $("report-result").textContent = `${t("sent")} ${answer.ids[0]}`;
+      } catch (error) {
+        if (error.offline) break;
+        if (error.status === 401 || error.status === 403) { $("report-result").textContent = t("tokenRefused"); break; }
+        say(`${t("report")}: ${t("refused")}: ${error.message}`);  // kept: nothing typed is dropped
+        break;
+      }
+    }
+    await showOutbox();
+  })().finally(() => { state.flushing = null; });
+  return state.flushing;
 }
 
 async function send() {
@@ -264,14 +382,58 @@ async function send() {
   const token = $("token").value.trim();
   if (token) localStorage.setItem("greyzone.token", token);
   if (!state.place) { out.textContent = t("tapPlace"); return; }
+  const item = { key: crypto.randomUUID(), body: reportBody(), typed_at: new Date().toISOString() };
   try {
-    const answer = await api("/api/reports", { method: "POST", body: JSON.stringify({ kind: $("report-kind").value,
-      observed_at: `${$("report-time").value}:00${kyivOffset($("report-time").value)}`, lon: state.place[0], lat: state.place[1],
-      location_precision_m: 50, source: "web", text: $("report-text").value || null }) });
+    await flush();  // what waits goes first
+    const answer = await post(item);
     out.textContent = `${t("sent")} ${answer.ids[0]}`;
   } catch (error) {
+    if (error.offline) {
+      await greyzoneOffline.kept.queue(item);
+      out.textContent = t("queued");
+      await showOutbox();
+      return;
+    }
     const why = (error.details || []).map((d) => `${d.field}: ${d.reason}`).join("; ");
     out.textContent = `${t("refused")}: ${error.message}${why ? " — " + why : ""}`;
+  }
+}
+
+// What the page keeps for the field: the city's streets, the control map and 24 h of hazard forecast.
+async function keepBundle(streets, cities) {
+  const latest = state.times[state.times.length - 1];
+  const [hazard, control] = await Promise.all([
+    api(`/api/layers/hazard?start=${latest.toISOString()}&hours=24`).catch(() => null),
+    api(`/api/layers/control?at=${latest.toISOString()}`).catch(() => null),
+  ]);
+  await greyzoneOffline.kept.saveBundle(state.city, { streets, hazard, control, profiles: cities.offline,
+    hazard_start: latest.toISOString(), fetched: new Date().toISOString() });
+  return true;
+}
+
+function popups() {
+  const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const show = (event, html) => new maplibregl.Popup({ closeButton: true }).setLngLat(event.lngLat).setHTML(html).addTo(map);
+  map.on("click", "control", (e) => {
+    if (state.tab !== "layers") return;
+    const p = e.features[0].properties;
+    show(e, `<b>${t(p.state)}</b><br>${t("asOf")} ${p.as_of ? kyiv(new Date(p.as_of)) + " " + t("kyivTime") : "—"}`
+      + (p.evidence ? `<br>${t("evidence")}: ${esc(p.evidence)}` : ""));
+  });
+  map.on("click", "corridors", (e) => {
+    const p = e.features[0].properties;
+    show(e, `<b>${esc(p.gate)}</b>: ${t(p.status)}<br>${t("since")} ${esc(p.since)}<br>${esc(p.reason)}`);
+  });
+  map.on("click", "hazard", (e) => {
+    const p = e.features[0].properties;
+    show(e, `${t("hazard")}: ${Number(p.rate).toPrecision(2)} ${t("eventsKm2h")}`);
+  });
+  for (const id of ["incidents", "incidents-cells"]) {
+    map.on("click", id, (e) => {
+      const p = e.features[0].properties;
+      show(e, `<b>${esc(p.kind || t("incidents"))}</b>${p.count != null ? `<br>${t("count")}: ${p.count}` : ""}`
+        + (p.observed_at ? `<br>${kyiv(new Date(p.observed_at))} ${t("kyivTime")}` : ""));
+    });
   }
 }
 
@@ -292,6 +454,10 @@ async function start() {
   translate();
   tabs();
   $("token").value = localStorage.getItem("greyzone.token") || "";
+  if ("serviceWorker" in navigator) {
+    window.greyzone.worker = navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => say(e.message));
+  }
+  if (!navigator.onLine) kept(new Date().toISOString());
   const health = await api("/api/span", { auth: false });
   state.city = state.city || health.cities[0] || null;
   const first = new Date(health.first || Date.now()), last = new Date(health.last || Date.now());
@@ -301,13 +467,17 @@ async function start() {
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once("load", resolve)));
   addLayers();
   if (state.city) {
-    const streets = await fetch(`/api/cities/${encodeURIComponent(state.city)}/streets`).then((r) => r.json());
+    const streets = await api(`/api/cities/${encodeURIComponent(state.city)}/streets`, { auth: false });
     map.getSource("streets").setData(streets);
+    const cities = await api("/api/cities", { auth: false }).catch(() => ({ cities: [] }));
+    const city = cities.cities.find((c) => c.name === state.city);
+    if (city && city.curfew) [$("win-start").value, $("win-end").value] = city.curfew.split("-");  // the city's window
+    window.greyzone.bundleSaved = navigator.onLine && cities.offline ? keepBundle(streets, cities).catch((e) => say(e.message)) : Promise.resolve(false);
     const bounds = new maplibregl.LngLatBounds();
     for (const f of streets.features) for (const c of f.geometry.coordinates) bounds.extend(c);
     if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 20, duration: 0 });
   } else {
-    $("notice").textContent = `${t("route")}: ${t("notAvailable")} (greyzone city import)`;
+    say(`${t("route")}: ${t("notAvailable")} (greyzone city import)`);
   }
   for (const name of Object.keys(LAYERS)) $(`layer-${name}`).addEventListener("change", () => toggle(name));
   $("time").addEventListener("input", (e) => setTime(e.target.value));
@@ -320,6 +490,11 @@ async function start() {
       legend();
     }
   });
+  popups();
+  window.addEventListener("online", () => flush());
+  setInterval(() => { if (navigator.onLine) flush(); }, 15000);
+  await showOutbox();
+  if (navigator.onLine) flush();
   $("plan").addEventListener("click", plan);
   $("send").addEventListener("click", send);
   $("lang").addEventListener("click", () => {
@@ -331,5 +506,5 @@ async function start() {
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
 }
 
-window.greyzone = { map, state, data: {}, setTime, toggle };
-window.greyzone.ready = start().then(() => true, (error) => { $("notice").textContent = error.message; throw error; });
+window.greyzone = { map, state, data: {}, setTime, toggle, flush, showOutbox };
+window.greyzone.ready = start().then(() => true, (error) => { say(error.message); throw error; });
