@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import Point, shape
 from typer.testing import CliRunner
 
+from conftest import SHARED_DATA
 from greyzone.cli import app as cli
 from greyzone.store.base import ReportQuery
 from greyzone.store.sqlite import SqliteStore
@@ -74,8 +75,20 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     log = (folder / "serve.log").open("wb")
+    places = SHARED_DATA / "gazetteer"
+    labels = ["--gazetteer", str(places)] if places.exists() else []  # settlement labels from the real gazetteer
     server = subprocess.Popen(
-        [sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db, "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from greyzone.cli import main; main()",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+            *labels,
+        ],
         stdout=log,
         stderr=log,
     )
@@ -141,6 +154,33 @@ def test_each_layer_draws_its_features_where_they_are(seen: dict[str, Any], laye
     assert 36.9 < lon < 37.45 and 48.1 < lat < 48.45  # the demo city and its roads out (14 km west to 36.99)
 
 
+def test_labels_name_the_places_where_they_are(seen: dict[str, Any]) -> None:
+    """Street names and gates from the city's own graph; settlements from the gazetteer, each drawn where
+    the gazetteer puts it, its text drawn in pixels (they change when labels are hidden)."""
+    labels = seen["labels"]
+    streets = {label["text"] for label in labels if "street" in label["kind"]}
+    gates = {label["text"] for label in labels if "gate" in label["kind"]}
+    assert "Selydove road (S)" in streets and len(streets) > 10 and "Myrnohrad road (E)" in gates
+    if not (SHARED_DATA / "gazetteer").exists():
+        pytest.skip(f"settlement labels need the real gazetteer at {SHARED_DATA / 'gazetteer'}")
+    from greyzone.ingest.gazetteer import Gazetteer
+
+    gazetteer = Gazetteer.from_dir(SHARED_DATA / "gazetteer")
+    places = [label for label in labels if "place" in label["kind"]]
+    assert places and any(label["text"] == "Pokrovsk" for label in places)  # the English page: the Latin spelling
+    assert len({label["text"] for label in places}) == len(places)  # one label per settlement, not one per spelling
+    for label in places:
+        known = gazetteer.lookup(label["text"])
+        assert known, label["text"]  # a name the gazetteer holds
+        if label["shown"]:  # drawn centred on its point
+            assert (
+                abs(label["x"] + label["w"] / 2 - label["px"]) < 2
+                and abs(label["y"] + label["h"] / 2 - label["py"]) < 2
+            )
+    pixels = seen["labelPixels"]
+    assert pixels["changed"] >= 3, pixels  # the text is drawn
+
+
 def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[str, Any]) -> None:
     got = seen["layers"]["control"]
     state = got["properties"]["state"]
@@ -178,6 +218,10 @@ def test_a_reporter_sends_a_report_that_is_stored(seen: dict[str, Any]) -> None:
 
 def test_ukrainian_and_a_phone(seen: dict[str, Any]) -> None:
     assert seen["ukrainian"] == "Шари" and seen["phone"]["label"] == "Шари"
+    assert seen["englishLeft"] == []  # no string of the UI's English list on any tab, the route result included
+    uk = seen["ukRoute"]
+    assert "ризик: приблизно 1 з " in uk and "за Києвом" in uk and "about 1 in" not in uk
+    assert "немає моделі — цей ризик їх не враховує" in uk  # the server's warnings, said from their codes
     assert seen["phone"]["width"] <= 360 and seen["phone"]["map"] > 200 and seen["phone"]["panel"] <= 360
     assert (ARTEFACTS / "phone.png").exists()
 

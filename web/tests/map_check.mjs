@@ -83,7 +83,31 @@ try {
   await page.reload();
   await page.evaluate(() => window.greyzone.ready);
   await idle(page);
+  await page.evaluate(() => window.greyzone.labelled);
+  await idle(page);
   await page.screenshot({ path: `${out}/map.png` });
+  // labels: each place label where its settlement is, and its text drawn (pixels change when labels hide)
+  result.labels = await page.evaluate(() => {
+    const map = window.greyzone.map, box = document.getElementById("map").getBoundingClientRect();
+    return [...document.querySelectorAll(".label")].map((el) => {
+      const r = el.getBoundingClientRect(), p = map.project([Number(el.dataset.lon), Number(el.dataset.lat)]);
+      return { text: el.textContent, kind: el.className, x: r.x - box.x, y: r.y - box.y, w: r.width, h: r.height,
+        px: p.x, py: p.y, shown: r.width > 0 && r.x >= box.x && r.right <= box.right && r.y >= box.y && r.bottom <= box.bottom };
+    });
+  });
+  const shown = result.labels.filter((l) => l.shown && l.kind.includes("place") && l.w > 20);
+  if (shown.length) {
+    const l = shown[0];
+    const spots = [];
+    for (let i = 1; i < 8; i++) for (let j = 1; j < 4; j++) spots.push([Math.round(l.x + (l.w * i) / 8), Math.round(l.y + (l.h * j) / 4)]);
+    const on = [];
+    for (const [x, y] of spots) on.push(await pixel(page, x, y));
+    await page.evaluate(() => document.getElementById("map").classList.add("nolabels"));
+    const off = [];
+    for (const [x, y] of spots) off.push(await pixel(page, x, y));
+    await page.evaluate(() => document.getElementById("map").classList.remove("nolabels"));
+    result.labelPixels = { text: l.text, changed: on.filter((c, i) => differs(c, off[i]) > 60).length, of: spots.length };
+  }
   const streets = await where(page, ["streets"]);
   result.streets = streets ? differs(await pixel(page, streets.x, streets.y), [244, 241, 234]) : 0;
 
@@ -165,6 +189,26 @@ try {
 
   await page.click("#lang");
   result.ukrainian = await page.locator("nav button[data-tab=layers]").innerText();
+  // the Ukrainian page: no string of the UI's English list left on any tab (the route result included)
+  await page.click("nav button[data-tab=layers]");
+  await page.check("#layer-corridors");
+  await page.check("#layer-control");
+  await idle(page);
+  const english = await page.evaluate(() => Object.entries(TEXT.en)
+    .filter(([key, value]) => value !== TEXT.uk[key] && value.length > 3).map(([, value]) => value));
+  const seenUk = [];
+  for (const tab of ["layers", "route", "report"]) {
+    await page.click(`nav button[data-tab=${tab}]`);
+    seenUk.push(await page.locator("header").innerText(), await page.locator("#panel").innerText());
+  }
+  const ukText = seenUk.join("\n");
+  result.englishLeft = english.filter((s) => ukText.includes(s));
+  result.ukRoute = await page.locator("#route-result").innerText();
+  await page.click("nav button[data-tab=route]");
+  await page.screenshot({ path: `${out}/route-uk.png` });
+  await page.click("nav button[data-tab=layers]");
+  await page.uncheck("#layer-corridors");
+  await page.uncheck("#layer-control");
   result.offsite = requests.filter((r) => !r.startsWith(url) && !r.startsWith("data:") && !r.startsWith("blob:"));
 
   const phone = await browser.newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 
-from greyzone.application.control import control_grid, day_text, fused_control, observations_or_refuse
+from greyzone.application.control import control_grid, day_text, observations_or_refuse
 from greyzone.application.hazard import HazardModel, hazard_state, stored_models
 from greyzone.application.reports import Json
 from greyzone.control.fusion import ControlFusion, ControlHistory
@@ -69,6 +69,7 @@ __all__ = [
     "route_control",
     "route_line",
     "route_rates",
+    "settlements_layer",
     "snap_point",
     "street_middles",
     "streets_layer",
@@ -165,6 +166,35 @@ def streets_layer(graph: StreetGraph) -> Json:
         features.append(
             {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
         )
+    return {"type": "FeatureCollection", "features": features}
+
+
+SETTLEMENT_RANK = {"M": 0, "T": 1, "X": 2, "C": 3}  # KATOTTG: city, urban-type settlement, settlement, village
+
+
+def settlements_layer(gazetteer_dir: Path | None, bbox: tuple[float, float, float, float], most: int = 300) -> Json:
+    """The gazetteer's settlements inside ``bbox`` as GeoJSON points (name, category), cities first:
+    the map's place labels. NotAvailableError without a gazetteer."""
+    from greyzone.ingest.gazetteer import Gazetteer
+
+    if gazetteer_dir is None:
+        raise NotAvailableError("no gazetteer: start the service with --gazetteer DIR for place labels")
+    x0, y0, x1, y1 = bbox
+    found = [
+        p
+        for p in Gazetteer.from_dir(gazetteer_dir).places()
+        if p.category in SETTLEMENT_RANK and p.lon is not None and p.lat is not None
+        if x0 <= p.lon <= x1 and y0 <= p.lat <= y1
+    ]
+    found.sort(key=lambda p: (SETTLEMENT_RANK[p.category], p.name))
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            "properties": {"name": p.name, "category": p.category, "source": p.source},
+        }
+        for p in found[:most]
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -308,16 +338,32 @@ def route_rates(
 
 def route_control(
     store: Store, graph: StreetGraph, when: datetime, notes: list[str]
-) -> tuple[ControlFusion | None, npt.NDArray[np.int8] | None]:
-    """The fused map at ``when`` and the control state per street from it, or None (with a note) when
-    nothing is known."""
+) -> tuple[ControlHistory | None, ControlFusion | None, npt.NDArray[np.int8] | None]:
+    """The control history up to ``when`` (the filter run once, with checkpoints: the map of any
+    earlier day is cheap), the fused map at ``when`` and the control state per street from it, or
+    None (with a note) when nothing is known."""
     try:
-        fusion = fused_control(store, when, 8)
+        observations = observations_or_refuse(store, when)
+        history = ControlHistory(control_grid(observations, 8), observations)
     except NotAvailableError:
         notes.append("no control observations stored: the route ignores who holds what")
-        return None, None
+        return None, None, None
+    fusion = history.at(when.timestamp())
     cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
-    return fusion, edge_states(graph, fusion.states(when.timestamp())[cell])
+    return history, fusion, edge_states(graph, fusion.states(when.timestamp())[cell])
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A warning as people read it (``text``, English) and as a page translates it: a ``code`` and the
+    figures it holds (``params``)."""
+
+    code: str
+    params: Json
+    text: str
+
+    def json(self) -> Json:
+        return {"code": self.code, "params": self.params, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,18 +407,29 @@ def mine_factors(store: Store, graph: StreetGraph, when: datetime) -> Mines:
     return Mines(mine_factor(age) if np.isfinite(age).any() else None, age)
 
 
-def mine_warnings(graph: StreetGraph, mines: Mines, edges: npt.NDArray[np.int64]) -> list[str]:
+def mine_warnings(graph: StreetGraph, mines: Mines, edges: npt.NDArray[np.int64]) -> list[Said]:
     """What the mine and UXO reports did to a route: streets closed, dearer ones it still takes."""
     out = []
     if mines.closed():
-        out.append(f"{mines.closed()} streets closed by mine or UXO reports of the last 14 days (never taken)")
+        n = mines.closed()
+        out.append(
+            Said(
+                "mines_closed",
+                {"streets": n, "days": 14},
+                f"{n} streets closed by mine or UXO reports of the last 14 days (never taken)",
+            )
+        )
     on_route = edges[np.isfinite(mines.age_days[edges])]
     if on_route.size:
-        names = sorted({graph.names[graph.name_id[e]] or f"#{e}" for e in on_route.tolist()})
-        days = mines.age_days[on_route]
+        names = sorted({graph.names[graph.name_id[e]] or f"#{e}" for e in on_route.tolist()})[:5]
+        lo, hi = (round(float(d)) for d in (mines.age_days[on_route].min(), mines.age_days[on_route].max()))
         out.append(
-            f"this route takes {len(on_route)} streets with older mine or UXO reports ({days.min():.0f}–"
-            f"{days.max():.0f} days old: {', '.join(names[:5])}): check they were cleared"
+            Said(
+                "mines_on_route",
+                {"streets": len(on_route), "min_days": lo, "max_days": hi, "names": names},
+                f"this route takes {len(on_route)} streets with older mine or UXO reports ({lo}–{hi} days old: "
+                f"{', '.join(names)}): check they were cleared",
+            )
         )
     return out
 
@@ -400,13 +457,17 @@ class RouteAnswer:
     best: int
     notes: list[str]
     others: list[RoutePlan] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # the threats the route's roads are within reach of
+    said: list[Said] = field(default_factory=list)  # warnings: what the risk leaves out, the front near the route
     between: tuple[float, float] | None = None  # the risk's 90 % range from the counts its rates stand on
     usual: float | None = None  # the same route at the same hour at the usual level (no recent surge)
     counts: dict[str, int] = field(default_factory=dict)  # incidents near the route behind each threat's rate
     modes: list[Json] = field(default_factory=list)  # the same trip in every mode
     grey: list[Json] = field(default_factory=list)  # the grey or contested stretches, with since when
     zone: ZoneInfo = KYIV  # the city's clock, for what people read
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w.text for w in self.said]
 
     def plainly(self) -> Json:
         """The risk said plainly, as the CLI and the API give it: 1 in N, its range, against the usual
@@ -426,6 +487,7 @@ class RouteAnswer:
             "vs_usual": round(r / self.usual, 2) if r and self.usual else None,
             "modes": self.modes,
             "grey": self.grey,
+            "warning_codes": [w.json() for w in self.said],
         }
 
     @property
@@ -479,7 +541,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     models = stored_models(store) if req.models is None else req.models
     found = route_rates(store, models, graph, profile, hour0, hours)
     rates, notes, covered = found.rates or None, found.notes, found.covered
-    fusion, states = route_control(store, graph, req.starts[0], notes)
+    history, fusion, states = route_control(store, graph, req.starts[0], notes)
     mines = mine_factors(store, graph, req.starts[0])
     covered.add(Kind.MINE_UXO)  # counted by their reports, not by a model
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
@@ -520,8 +582,8 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         answer.usual = risk(sum(planner.by_threat(edges, depart_s, found.usual).values()))
         answer.counts = {k.value: n for k, n in counts.items()}
         answer.modes = _other_modes(graph, req, origin, destination, rates, states, mines, depart_s)
-    if routes[best].reachable and fusion is not None:
-        answer.grey = grey_stretches(store, graph, routes[best].edges, req.starts[best], fusion)
+    if routes[best].reachable and history is not None and fusion is not None:
+        answer.grey = grey_stretches(history, graph, routes[best].edges, req.starts[best], fusion)
     return answer
 
 
@@ -586,7 +648,7 @@ GREY_LOOKBACK_DAYS = 28
 
 
 def grey_stretches(
-    store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime, fusion: ControlFusion
+    control: ControlHistory, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime, fusion: ControlFusion
 ) -> list[Json]:
     """Each grey or contested stretch of a route (consecutive such streets): where it starts (km),
     how long it is, its worst state and since when its streets have been grey or worse (day by day
@@ -605,7 +667,6 @@ def grey_stretches(
             runs[-1].append(i)
         else:
             runs.append([i])
-    control = ControlHistory(fusion.grid, observations_or_refuse(store, when))
     first_grey = {tuple(r): 0 for r in runs}  # days back the stretch has been grey or worse without a break
     open_runs = set(first_grey)
     for back in range(1, GREY_LOOKBACK_DAYS + 1):
@@ -649,7 +710,7 @@ THREAT_NAMES = {
 RECENT_DAYS = 28  # a threat reported within this many days is one a route must account for
 
 
-def unmodelled_threats(store: Store, profile: Profile, covered: set[Kind], when: datetime) -> list[str]:
+def unmodelled_threats(store: Store, profile: Profile, covered: set[Kind], when: datetime) -> list[Said]:
     """A warning for each threat this mode is vulnerable to that was reported in the last
     RECENT_DAYS days but has no fresh hazard model: the route's risk leaves it out."""
     from greyzone.store.base import ReportQuery
@@ -665,16 +726,17 @@ def unmodelled_threats(store: Store, profile: Profile, covered: set[Kind], when:
         pick = np.array([k == kind.value for k in frame.kind], dtype=bool)
         incidents = len(np.unique(frame.incident[pick])) if pick.any() else 0
         if incidents:
-            out.append(
+            text = (
                 f"{name}: no model — this risk leaves them out ({incidents} incidents in the last {RECENT_DAYS} days;"
                 f" `greyzone hazard fit --each-kind` fits one)"
             )
+            out.append(Said("no_model", {"threat": kind.value, "incidents": incidents, "days": RECENT_DAYS}, text))
     return out
 
 
 def route_warnings(
     store: Store, graph: StreetGraph, edges: npt.NDArray[np.int64], when: datetime, fusion: ControlFusion | None
-) -> list[str]:
+) -> list[Said]:
     """The same rules as the ways out, for one route at its departure (on the fused map the route was
     planned on): the other side's or grey ground within a warning threat's reach of it, strikes on
     it, grey ground it crosses."""
@@ -685,7 +747,8 @@ def route_warnings(
     if line is None:
         return []
     if fusion is None:
-        return ["who holds what is unknown (no control observations): no warning can be given about the front"]
+        text = "who holds what is unknown (no control observations): no warning can be given about the front"
+        return [Said("front_unknown", {}, text)]
     states = fusion.states(when.timestamp())
     metric = corridors.Metric(float(graph.lon[graph.source()[edges[0]]]), float(graph.lat[graph.source()[edges[0]]]))
     rule = corridors.STRIKES
@@ -694,22 +757,29 @@ def route_warnings(
     other, grey, n_strikes, within, _ = corridors.assess(metric(line), threats)
     reach = {r.threat: r for r in corridors.REACHES}
     out = []
-    for label, near in (("the other side's ground", other), ("grey ground", grey)):
+    for ground, label, near in (("other_side", "the other side's ground", other), ("grey", "grey ground", grey)):
         warned = [t for t in within if near is not None and near.km <= reach[t].km and reach[t].warns]
         if near is not None and warned:
             names = ", ".join(f"{t} ({reach[t].km:g} km)" for t in warned)
-            out.append(
-                f"this route passes {near.km:.1f} km from {label} at km {near.at_km:.1f}: within reach of {names}"
-            )
+            params: Json = {
+                "ground": ground,
+                "km": round(near.km, 1),
+                "at_km": round(near.at_km, 1),
+                "reaches": [{"threat": t, "km": reach[t].km} for t in warned],
+            }
+            text = f"this route passes {near.km:.1f} km from {label} at km {near.at_km:.1f}: within reach of {names}"
+            out.append(Said("near_ground", params, text))
     if n_strikes:
-        out.append(
+        text = (
             f"{n_strikes} FPV or drone strikes within {rule.within_m:.0f} m of this route in the last {rule.hours:g} h"
         )
+        out.append(Said("road_strikes", {"strikes": n_strikes, "within_m": rule.within_m, "hours": rule.hours}, text))
     cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     street = edge_states(graph, states[cell])[edges]
     grey_m = float(graph.length_m[edges][(street == CONTESTED) | (street == UNCONFIRMED)].sum())
     if grey_m > 0:
-        out.append(f"this route crosses {grey_m / 1000:.1f} km of grey or unconfirmed ground")
+        km = round(grey_m / 1000, 1)
+        out.append(Said("crosses_grey", {"km": km}, f"this route crosses {km:.1f} km of grey or unconfirmed ground"))
     return out
 
 

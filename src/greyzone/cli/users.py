@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,6 +72,9 @@ def serve_cmd(
         list[str] | None,
         typer.Option(help="A reverse proxy's address whose X-Forwarded-For is believed (repeat it); none by default."),
     ] = None,
+    gazetteer: Annotated[
+        Path | None, typer.Option(help="Folder of gazetteer files: settlement labels on the map (/api/places).")
+    ] = None,
 ) -> None:
     """Run the API and the web map (FastAPI + uvicorn; one worker — for several, run
     `uvicorn --factory greyzone.service.app:app_from_env --workers N` with the same GREYZONE_* settings)."""
@@ -78,7 +82,7 @@ def serve_cmd(
 
     import uvicorn
 
-    settings = cli_settings(db, database_url)
+    settings = cli_settings(db, database_url, gazetteer)
     limits = {"GREYZONE_RATE": rate, "GREYZONE_ADDRESS_RATE": address_rate, "GREYZONE_IN_FLIGHT": in_flight}
     os.environ.update(settings.to_env() | {k: str(v) for k, v in limits.items()})
     out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")

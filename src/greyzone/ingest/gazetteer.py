@@ -153,6 +153,14 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._by_key)
 
+    def places(self) -> list[Place]:
+        """Every place once (a place known under several names is kept under its own)."""
+        seen: dict[tuple[str, float | None, float | None], Place] = {}
+        for found in self._by_key.values():
+            for place in found:
+                seen.setdefault((place.name, place.lon, place.lat), place)
+        return list(seen.values())
+
     def lookup(self, name: str) -> list[Place]:
         return list(self._by_key.get(name_key(name), []))
 

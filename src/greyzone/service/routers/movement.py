@@ -6,11 +6,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from greyzone.application.movement import Mode, RouteRequest, city_graph, offline_profiles, plan_route, streets_layer
+from greyzone.application.movement import (
+    Mode,
+    RouteRequest,
+    city_graph,
+    offline_profiles,
+    plan_route,
+    settlements_layer,
+    streets_layer,
+)
+from greyzone.errors import InputError
 from greyzone.service.deps import Anyone, GateDep, utc
 
 router = APIRouter()
@@ -65,6 +74,31 @@ def streets(name: str, user: Anyone, gate: GateDep) -> Response:
         found = city_graph(s, name)
     key = ("streets", name, found.city.imported_at)
     body = gate.cached_bytes(key, lambda: json.dumps(streets_layer(found.graph)).encode(), float("inf"))  # by import
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get(
+    "/api/places",
+    summary="Settlements inside a box, from the gazetteer the service was started with (the map's labels)",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
+def places(
+    user: Anyone,
+    gate: GateDep,
+    bbox: str = Query(..., max_length=100, description="lon_min,lat_min,lon_max,lat_max"),
+) -> Response:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InputError("bbox", "expected lon_min,lat_min,lon_max,lat_max") from None
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise InputError("bbox", "expected lon_min < lon_max and lat_min < lat_max, in degrees")
+    box = (round(x0, 3), round(y0, 3), round(x1, 3), round(y1, 3))
+    key = ("places", box)
+    body = gate.cached_bytes(
+        key, lambda: json.dumps(settlements_layer(gate.settings.gazetteer_dir, box)).encode(), float("inf")
+    )
     return Response(body, media_type="application/geo+json")
 
 

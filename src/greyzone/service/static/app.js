@@ -21,7 +21,7 @@ const TEXT = {
     queued: "kept on this device, sent when the network returns", waiting: "waiting to be sent",
     tokenRefused: "the token was refused (revoked?) — the reports are kept; enter a new token and send again",
     mapAt: "map at", since: "since", evidence: "evidence", count: "count", range: "range", modes: "by mode",
-    grey: "grey ground", usual: "× the usual level",
+    grey: "grey ground", usual: "× the usual level", strikes: "strikes on the road",
   },
   uk: {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
@@ -42,9 +42,59 @@ const TEXT = {
     queued: "збережено на пристрої, буде надіслано, щойно з'явиться мережа", waiting: "чекають на надсилання",
     tokenRefused: "токен відхилено (відкликано?) — повідомлення збережено; введіть новий токен і надішліть знову",
     mapAt: "мапа на", since: "з", evidence: "підстави", count: "кількість", range: "діапазон", modes: "за способом",
-    grey: "сіра зона", usual: "× від звичайного рівня",
+    grey: "сіра зона", usual: "× від звичайного рівня", strikes: "удари на дорозі",
   },
 };
+// What the server says with a code (warnings, errors), said in the page's language from its figures.
+const THREATS = {
+  en: { shelling: "shelling", glide_bomb: "glide bombs", missile: "missiles", air_strike: "air strikes",
+    fpv_strike: "FPV drones", drone_drop: "drone drops", mine_uxo: "mines and UXO", clash: "clashes",
+    mortars: "mortars", "FPV drones": "FPV drones", "tube artillery": "tube artillery" },
+  uk: { shelling: "обстріли", glide_bomb: "КАБи", missile: "ракети", air_strike: "авіаудари",
+    fpv_strike: "FPV-дрони", drone_drop: "скиди з дронів", mine_uxo: "міни та ВНП", clash: "бої",
+    mortars: "міномети", "FPV drones": "FPV-дрони", "tube artillery": "ствольна артилерія" },
+};
+const threat = (name) => THREATS[state.lang][name] ?? name;
+const SAID = {
+  en: {
+    no_model: (p) => `${threat(p.threat)}: no model — this risk leaves them out (${p.incidents} incidents in the last ${p.days} days)`,
+    near_ground: (p) => `this route passes ${num(p.km)} km from ${p.ground === "grey" ? "grey ground" : "the other side's ground"} at km ${num(p.at_km)}: within reach of ${p.reaches.map((r) => `${threat(r.threat)} (${num(r.km)} km)`).join(", ")}`,
+    road_strikes: (p) => `${p.strikes} FPV or drone strikes within ${p.within_m} m of this route in the last ${p.hours} h`,
+    crosses_grey: (p) => `this route crosses ${num(p.km)} km of grey or unconfirmed ground`,
+    front_unknown: () => "who holds what is unknown (no control observations): no warning can be given about the front",
+    mines_closed: (p) => `${p.streets} streets closed by mine or UXO reports of the last ${p.days} days (never taken)`,
+    mines_on_route: (p) => `this route takes ${p.streets} streets with older mine or UXO reports (${p.min_days}–${p.max_days} days old: ${p.names.join(", ")}): check they were cleared`,
+  },
+  uk: {
+    no_model: (p) => `${threat(p.threat)}: немає моделі — цей ризик їх не враховує (${p.incidents} подій за останні ${p.days} дн.)`,
+    near_ground: (p) => `маршрут проходить за ${num(p.km)} км від ${p.ground === "grey" ? "сірої зони" : "території іншої сторони"} на ${num(p.at_km)} км: у межах досяжності ${p.reaches.map((r) => `${threat(r.threat)} (${num(r.km)} км)`).join(", ")}`,
+    road_strikes: (p) => `${p.strikes} ударів FPV-дронів або скидів у межах ${p.within_m} м від маршруту за останні ${p.hours} год`,
+    crosses_grey: (p) => `маршрут перетинає ${num(p.km)} км сірої або непідтвердженої зони`,
+    front_unknown: () => "невідомо, хто що контролює (немає спостережень): попередити про фронт неможливо",
+    mines_closed: (p) => `${p.streets} вулиць закрито через повідомлення про міни чи ВНП за останні ${p.days} дн. (не використовуються)`,
+    mines_on_route: (p) => `маршрут проходить ${p.streets} вулицями зі старішими повідомленнями про міни чи ВНП (${p.min_days}–${p.max_days} дн.: ${p.names.join(", ")}): перевірте, чи їх розміновано`,
+  },
+};
+const ERRORS = {
+  en: { invalid: "the request was refused: check the fields", not_available: "not available yet", not_json: "the request is not JSON",
+    too_large: "the request is too large", invalid_reports: "the report was refused", idempotency_conflict: "this report was already sent with other contents",
+    exists: "it exists already", unauthenticated: "the token was not accepted", forbidden: "your role may not do this",
+    rate_limited: "too many requests — try again in a minute", internal: "the server failed", offline: "offline", http: "the request failed" },
+  uk: { invalid: "запит відхилено: перевірте поля", not_available: "ще недоступно", not_json: "запит не у форматі JSON",
+    too_large: "запит завеликий", invalid_reports: "повідомлення відхилено", idempotency_conflict: "це повідомлення вже надіслано з іншим змістом",
+    exists: "вже існує", unauthenticated: "токен не прийнято", forbidden: "ваша роль не дозволяє цього",
+    rate_limited: "забагато запитів — спробуйте за хвилину", internal: "збій сервера", offline: "немає мережі", http: "запит не вдався" },
+};
+const warningText = (w) => (SAID[state.lang][w.code] ? SAID[state.lang][w.code](w.params) : w.text);
+const errorText = (error) => (error.code && ERRORS[state.lang][error.code]) || error.message;
+const locale = () => (state.lang === "uk" ? "uk-UA" : "en-GB");
+const num = (x, digits = 1) => (x == null ? "" : Number(x).toLocaleString(locale(), { maximumFractionDigits: digits }));
+const oneInText = (risk) => {  // the risk in the page's language, from the number
+  if (risk == null) return t("unknownRisk");
+  const said = greyzoneOffline.oneIn(risk, locale(), state.lang === "uk" ? "з" : "in");
+  return `${state.lang === "uk" ? "приблизно" : "about"} ${said}`;
+};
+
 const COLOURS = {
   held: "#3b8bd9", other_side: "#7a0177", contested: "#fd8d3c", unconfirmed: "#8c8c8c",
   open: "#1a9850", threatened: "#e6ab02", risky: "#f46d43", cut: "#111111", incident: "#d7301f", route: "#0050ff",
@@ -59,11 +109,22 @@ const state = {
 const $ = (id) => document.getElementById(id);
 const t = (key) => (TEXT[state.lang][key] ?? key);
 
+// An element whose text is a UI string (and what follows it): said again when the language changes.
+function said(el, key, rest = "") {
+  el.dataset.said = key;
+  el.dataset.rest = rest;
+  el.textContent = `${t(key)}${rest}`;
+}
+
 function translate() {
+  for (const el of document.querySelectorAll("[data-said]")) el.textContent = `${t(el.dataset.said)}${el.dataset.rest}`;
+  for (const p of state.places || []) p.el.textContent = placeName(p.names);
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   $("lang").textContent = state.lang === "en" ? "УК" : "EN";
   legend();
+  if (window.greyzone && window.greyzone.data.route && !window.greyzone.data.route.offline) renderRoute(window.greyzone.data.route);
+  if (state.times.length) $("time-label").textContent = `${kyiv(at())} ${t("kyivTime")}`;
 }
 
 let pending = 0;
@@ -111,6 +172,7 @@ async function api(path, options = {}) {
   if (!answer.ok) {
     const error = new Error(body.error ? body.error.message : `HTTP ${answer.status}`);
     error.status = answer.status;
+    error.code = body.error ? body.error.code : null;
     error.offline = Boolean(answer.headers.get("x-greyzone-offline"));
     error.details = body.error ? body.error.details : [];
     throw error;
@@ -171,8 +233,8 @@ function addLayers() {
       "risky", COLOURS.risky, COLOURS.cut],
       "circle-radius": 9, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
   map.addLayer({ id: "route", type: "line", source: "route", paint: { "line-color": COLOURS.route, "line-width": 6 } });
-  map.addLayer({ id: "picks", type: "circle", source: "picks",
-    paint: { "circle-color": "#000", "circle-radius": 7, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+  map.addLayer({ id: "picks", type: "circle", source: "picks",  // the route's ends: the route's blue, not a gate's
+    paint: { "circle-color": "#fff", "circle-radius": 8, "circle-stroke-color": COLOURS.route, "circle-stroke-width": 4 } });
 }
 
 const LAYERS = { incidents: ["incidents", "incidents-cells"], hazard: ["hazard"], control: ["control"],
@@ -204,7 +266,7 @@ async function load(name) {
   } catch (error) {
     window.greyzone.data[name] = EMPTY;
     map.getSource(name).setData(EMPTY);
-    say(`${t(name)}: ${error.status === 404 ? t("notAvailable") + " — " : ""}${error.message}`);
+    say(`${t(name)}: ${errorText(error)}`);
   }
 }
 
@@ -233,8 +295,12 @@ function legend() {
       `<span><span class="swatch" style="background:${COLOURS[s]}"></span>${t(s)}</span>`).join(" "));
     const gates = ((window.greyzone.data.corridors || EMPTY).features || []).filter((f) => f.geometry.type === "Point");
     const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+    const why = (p) => (state.lang === "en" ? String(p.reason).replace(/^[a-z]+: /, "")  // the server's words
+      : [`${t("since")} ${p.since}`, p.other_side_km != null ? `${t("other_side")}: ${num(p.other_side_km)} ${t("km")}` : "",
+        p.grey_km != null ? `${t("grey")}: ${num(p.grey_km)} ${t("km")}` : "", p.strikes ? `${t("strikes")}: ${p.strikes}` : ""]
+        .filter(Boolean).join("; "));
     parts.push(`<ul class="ways">${gates.map((f) => `<li data-gate="${esc(f.properties.gate)}"><b>${esc(f.properties.gate)}</b>: `
-      + `${t(f.properties.status)} — ${esc(String(f.properties.reason).replace(/^[a-z]+: /, ""))}</li>`).join("")}</ul>`);
+      + `${t(f.properties.status)} — ${esc(why(f.properties))}</li>`).join("")}</ul>`);
   }
   $("legend").innerHTML = parts.join("<br>");
 }
@@ -272,7 +338,7 @@ map.on("click", (event) => {
     if (state.picking) $("pick-to").classList.add("picking");
   } else if (state.tab === "report") {
     state.place = point;
-    $("report-place").textContent = `${t("place")}: ${point.join(", ")}`;
+    said($("report-place"), "place", `: ${point.join(", ")}`);
   }
   picks();
 });
@@ -314,28 +380,36 @@ async function plan() {
       destination: state.to, mode: $("mode").value, depart, window_minutes: minutes, step_minutes: 30 }) });
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
-    if (!r.reachable) { out.innerHTML = `<p class="big">${t("noRoute")}</p><p>${r.reason}</p>`; return; }
-    const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-    const risk = r.risk == null ? t("unknownRisk") : `${t("risk")}: ${r.risk_text}`;
-    const curve = r.curve.filter((c) => c.risk != null);
-    const top = Math.max(...curve.map((c) => c.risk), 1e-12);
-    const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${kyiv(new Date(c.depart)).slice(11)} ${(100 * c.risk).toFixed(3)} %</title></rect>`).join("");
-    const modes = (r.modes || []).map((m) => `<tr><td>${t(m.mode)}</td><td>${esc(m.risk_text)}</td><td>${m.minutes ?? ""} ${t("minutes")}</td></tr>`).join("");
-    const grey = (r.grey || []).map((g) => `<p class="warning">⚠ ${t("grey")}: ${esc(g.street)}, ${g.km} ${t("km")} (${t(g.state)}) ${t("since")} ${g.since_is_lower_bound ? "≤ " : ""}${g.since}</p>`).join("");
-    out.innerHTML = `<p class="big" data-testid="risk">${risk}</p>
-      ${r.range_text ? `<p>${t("range")}: ${esc(r.range_text)}</p>` : ""}
-      ${r.vs_usual ? `<p>${r.vs_usual}${t("usual")}</p>` : ""}
-      <p>${t("depart")} ${kyiv(new Date(r.depart)).slice(11)} ${t("kyivTime")} · ${r.minutes} ${t("minutes")} · ${(r.length_m / 1000).toFixed(2)} ${t("km")}</p>
-      ${curve.length > 1 ? `<svg width="${curve.length * 14}" height="42" role="img" aria-label="exposure over the window">${bars}</svg>` : ""}
-      ${grey}
-      ${(r.warnings || []).map((w) => `<p class="warning">⚠ ${esc(w)}</p>`).join("")}
-      ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${esc(s.street)}</td><td>${Math.round(100 * s.share)} %</td><td>${esc(s.threat)}</td><td>${kyiv(new Date(s.entered)).slice(11)}</td></tr>`).join("")}</table>` : ""}
-      ${modes ? `<p>${t("modes")}:</p><table>${modes}</table>` : ""}
-      ${r.notes.map((n) => `<p class="notice">${esc(n)}</p>`).join("")}`;
+    renderRoute(r);
     out.scrollIntoView({ block: "start" });
   } catch (error) {
     if (error.offline) { await planOffline(depart); return; }
-    out.textContent = `${t("refused")}: ${error.message}`;
+    out.textContent = `${t("refused")}: ${errorText(error)}`;
+  }
+}
+
+function renderRoute(r) {
+  const out = $("route-result");
+  const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  {
+    if (!r.reachable) { out.innerHTML = `<p class="big">${t("noRoute")}</p><p>${esc(r.reason)}</p>`; return; }
+    const risk = r.risk == null ? t("unknownRisk") : `${t("risk")}: ${oneInText(r.risk)}`;
+    const between = r.risk_range ? `${oneInText(r.risk_range[0]).split(" (")[0]} – ${oneInText(r.risk_range[1]).split(" (")[0].replace(/^(about|приблизно) /, "")}` : "";
+    const curve = r.curve.filter((c) => c.risk != null);
+    const top = Math.max(...curve.map((c) => c.risk), 1e-12);
+    const bars = curve.map((c, i) => `<rect x="${i * 14}" y="${40 - 38 * c.risk / top}" width="11" height="${38 * c.risk / top + 1}" fill="${c.depart === r.depart ? COLOURS.route : "#9e9e9e"}"><title>${kyiv(new Date(c.depart)).slice(11)} ${num(100 * c.risk, 4)} %</title></rect>`).join("");
+    const modes = (r.modes || []).map((m) => `<tr><td>${t(m.mode)}</td><td>${m.reachable ? oneInText(m.risk) : t("noRoute")}</td><td>${m.minutes == null ? "" : `${num(m.minutes, 0)} ${t("minutes")}`}</td></tr>`).join("");
+    const grey = (r.grey || []).map((g) => `<p class="warning">⚠ ${t("grey")}: ${esc(g.street)}, ${num(g.km)} ${t("km")} (${t(g.state)}) ${t("since")} ${g.since_is_lower_bound ? "≤ " : ""}${g.since}</p>`).join("");
+    out.innerHTML = `<p class="big" data-testid="risk">${risk}</p>
+      ${between ? `<p>${t("range")}: ${between}</p>` : ""}
+      ${r.vs_usual ? `<p>${num(r.vs_usual, 2)}${t("usual")}</p>` : ""}
+      <p>${t("depart")} ${kyiv(new Date(r.depart)).slice(11)} ${t("kyivTime")} · ${num(r.minutes, 0)} ${t("minutes")} · ${num(r.length_m / 1000, 2)} ${t("km")}</p>
+      ${curve.length > 1 ? `<svg width="${curve.length * 14}" height="42" role="img" aria-label="exposure over the window">${bars}</svg>` : ""}
+      ${grey}
+      ${(r.warning_codes || []).map((w) => `<p class="warning">⚠ ${esc(warningText(w))}</p>`).join("")}
+      ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${esc(s.street)}</td><td>${Math.round(100 * s.share)} %</td><td>${esc(threat(s.threat))}</td><td>${kyiv(new Date(s.entered)).slice(11)}</td></tr>`).join("")}</table>` : ""}
+      ${modes ? `<p>${t("modes")}:</p><table>${modes}</table>` : ""}
+      ${r.notes.map((n) => `<p class="notice">${esc(n)}</p>`).join("")}`;
   }
 }
 
@@ -364,11 +438,11 @@ async function flush() {
       try {
         const answer = await post(item);
         await greyzoneOffline.kept.done(item.key);
-        $("report-result").textContent = `${t("sent")} ${answer.ids[0]}`;
+        said($("report-result"), "sent", ` ${answer.ids[0]}`);
       } catch (error) {
         if (error.offline) break;
-        if (error.status === 401 || error.status === 403) { $("report-result").textContent = t("tokenRefused"); break; }
-        say(`${t("report")}: ${t("refused")}: ${error.message}`);  // kept: nothing typed is dropped
+        if (error.status === 401 || error.status === 403) { said($("report-result"), "tokenRefused"); break; }
+        say(`${t("report")}: ${t("refused")}: ${errorText(error)}`);  // kept: nothing typed is dropped
         break;
       }
     }
@@ -386,16 +460,16 @@ async function send() {
   try {
     await flush();  // what waits goes first
     const answer = await post(item);
-    out.textContent = `${t("sent")} ${answer.ids[0]}`;
+    said(out, "sent", ` ${answer.ids[0]}`);
   } catch (error) {
     if (error.offline) {
       await greyzoneOffline.kept.queue(item);
-      out.textContent = t("queued");
+      said(out, "queued");
       await showOutbox();
       return;
     }
     const why = (error.details || []).map((d) => `${d.field}: ${d.reason}`).join("; ");
-    out.textContent = `${t("refused")}: ${error.message}${why ? " — " + why : ""}`;
+    out.textContent = `${t("refused")}: ${errorText(error)}${why ? " — " + why : ""}`;
   }
 }
 
@@ -409,6 +483,56 @@ async function keepBundle(streets, cities) {
   await greyzoneOffline.kept.saveBundle(state.city, { streets, hazard, control, profiles: cities.offline,
     hazard_start: latest.toISOString(), fetched: new Date().toISOString() });
   return true;
+}
+
+// Labels as HTML over the map (no glyph server needed, works offline): settlements from the service's
+// gazetteer, the city's gates, and each named street once (its longest stretch), shown when zoomed in.
+function label(text, lonlat, kind) {
+  const el = document.createElement("div");
+  el.className = `label ${kind}`;
+  el.textContent = text;
+  el.dataset.lon = lonlat[0];
+  el.dataset.lat = lonlat[1];
+  new maplibregl.Marker({ element: el, anchor: kind === "gate" ? "top" : "center" }).setLngLat(lonlat).addTo(map);
+  return el;
+}
+
+function placeName(names) {  // the spelling in the page's language where the gazetteer has one
+  const cyrillic = (n) => /[\u0400-\u04FF]/.test(n);
+  return names.find((n) => cyrillic(n) === (state.lang === "uk")) || names[0];
+}
+
+async function labels(streets, city, bounds) {
+  const longest = new Map();
+  for (const f of streets.features) {
+    const name = f.properties.name, line = f.geometry.coordinates;
+    if (!name || line.length < 2) continue;
+    let length = 0;
+    for (let i = 1; i < line.length; i++) length += Math.hypot(line[i][0] - line[i - 1][0], line[i][1] - line[i - 1][1]);
+    if (!longest.has(name) || longest.get(name)[0] < length) longest.set(name, [length, line[Math.floor(line.length / 2)]]);
+  }
+  for (const [name, [, middle]] of longest) label(name, middle, "street");
+  for (const g of (city && city.gates) || []) label(g.name, [g.lon, g.lat], "gate");
+  const far = () => $("map").classList.toggle("far", map.getZoom() < 13.5);
+  map.on("zoomend", far);
+  far();
+  if (bounds.isEmpty()) return;
+  const pad = 0.05, b = [bounds.getWest() - pad, bounds.getSouth() - pad, bounds.getEast() + pad, bounds.getNorth() + pad];
+  try {
+    const places = await api(`/api/places?bbox=${b.map((x) => x.toFixed(3)).join(",")}`, { auth: false });
+    window.greyzone.data.places = places;
+    // one label per settlement: its names (Ukrainian and English spellings) gathered within ~1 km
+    const groups = [];
+    for (const f of places.features) {
+      const [x, y] = f.geometry.coordinates;
+      const near = groups.find((g) => Math.abs(g.at[0] - x) < 0.015 && Math.abs(g.at[1] - y) < 0.01);
+      if (near) near.names.push(f.properties.name);
+      else groups.push({ at: [x, y], names: [f.properties.name], category: f.properties.category });
+    }
+    state.places = groups.map((g) => ({ names: g.names, el: label(placeName(g.names), g.at, `place cat-${g.category}`) }));
+  } catch (error) {
+    window.greyzone.data.places = EMPTY;  // no gazetteer: no place labels (the service says why at /api/places)
+  }
 }
 
 function popups() {
@@ -476,6 +600,7 @@ async function start() {
     const bounds = new maplibregl.LngLatBounds();
     for (const f of streets.features) for (const c of f.geometry.coordinates) bounds.extend(c);
     if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 20, duration: 0 });
+    window.greyzone.labelled = labels(streets, city, bounds);
   } else {
     say(`${t("route")}: ${t("notAvailable")} (greyzone city import)`);
   }

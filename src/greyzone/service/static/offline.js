@@ -178,13 +178,14 @@
       length_m: path.reduce((s, i) => s + g.edges[i].length, 0), grey_m: grey, geometry: { type: "LineString", coordinates } };
   }
 
-  function oneIn(risk) {  // "about 1 in 21,000 (0.0048 %)", as the server says it
+  function oneIn(risk, locale = "en-GB", word = "in") {  // "1 in 21,000 (0.0048 %)", as the server says it
     if (risk == null || !Number.isFinite(risk)) return null;
     if (risk <= 0) return "0";
     const percent = 100 * risk, digits = Math.max(0, 1 - Math.floor(Math.log10(percent)));
-    if (risk >= 0.5) return `${percent.toFixed(0)} %`;
+    const share = percent.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    if (risk >= 0.5) return `${percent.toLocaleString(locale, { maximumFractionDigits: 0 })} %`;
     const n = 1 / risk, scale = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
-    return `1 in ${(Math.round(n / scale) * scale).toLocaleString("en-US")} (${percent.toFixed(digits)} %)`;
+    return `1 ${word} ${(Math.round(n / scale) * scale).toLocaleString(locale)} (${share} %)`;
   }
 
   window.greyzoneOffline = { kept, offlineRoute, oneIn, graphOf };
