@@ -191,6 +191,13 @@ def test_the_control_pixel_is_inside_the_apis_polygon_of_that_state(seen: dict[s
     assert shapely.is_valid(shape(inside[0]["geometry"]))
 
 
+def test_a_click_on_a_cell_opens_its_state_and_as_of(seen: dict[str, Any]) -> None:
+    popup = seen["popup"]
+    state = {"held": "held", "other_side": "other side", "contested": "contested", "unconfirmed": "unconfirmed"}
+    assert popup["text"].startswith(state[popup["state"]]) and "control as of 2024-11-" in popup["text"]
+    assert "Kyiv time" in popup["text"]
+
+
 def test_the_slider_replays_the_control_map(seen: dict[str, Any]) -> None:
     s = seen["slider"]
     assert s["changed"] and s["before"] != s["after"] and "2024-11-0" in s["after"]
@@ -224,6 +231,9 @@ def test_ukrainian_and_a_phone(seen: dict[str, Any]) -> None:
     assert "немає моделі — цей ризик їх не враховує" in uk  # the server's warnings, said from their codes
     assert seen["phone"]["width"] <= 360 and seen["phone"]["map"] > 200 and seen["phone"]["panel"] <= 360
     assert (ARTEFACTS / "phone.png").exists()
+    route = seen["phone"]["route"]  # the result in view on the phone, the page itself not scrolled
+    assert route["top"] >= 0 and route["bottom"] <= route["height"] and route["pageScroll"] == 0
+    assert route["text"].startswith("ризик: приблизно 1 з ")
 
 
 def _serve(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:

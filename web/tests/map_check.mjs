@@ -153,6 +153,16 @@ try {
   result.slider = { before, after: await page.locator("#asof").innerText(),
     changed: areasBefore !== await page.evaluate(() => JSON.stringify(window.greyzone.data.control.features.map((f) => f.properties))) };
   await page.screenshot({ path: `${out}/slider.png` });
+  // a click on the control layer opens a popup with the cell's state and as-of
+  const cell = await where(page, ["control"]);
+  if (cell) {
+    const mapBox = await page.locator("#map").boundingBox();
+    await page.mouse.click(mapBox.x + cell.x, mapBox.y + cell.y);
+    await page.waitForSelector(".maplibregl-popup", { timeout: 10000 });
+    result.popup = { text: await page.locator(".maplibregl-popup").innerText(), state: cell.properties.state };
+    await page.screenshot({ path: `${out}/popup.png` });
+    await page.locator(".maplibregl-popup-close-button").click();
+  }
   await page.uncheck("#layer-control");
   await page.locator("#time").evaluate((el) => { el.value = el.max; el.dispatchEvent(new Event("input")); });
   await idle(page);
@@ -220,6 +230,22 @@ try {
     width: document.documentElement.scrollWidth, map: document.getElementById("map").getBoundingClientRect().height,
     panel: document.getElementById("panel").getBoundingClientRect().width, label: document.querySelector("nav button").innerText,
   }));
+  // a route planned on the phone: its result in view without scrolling the page past the map
+  await phone.click("nav button[data-tab=route]");
+  const phoneBox = await phone.locator("#map").boundingBox();
+  for (const point of [from, to]) {
+    const p = await phone.evaluate((ll) => window.greyzone.map.project(ll), point);
+    await phone.mouse.click(phoneBox.x + p.x, phoneBox.y + p.y);
+  }
+  await phone.click("#plan");
+  await phone.waitForFunction(() => window.greyzone.data.route, null, { timeout: 60000 });
+  await phone.waitForTimeout(300);
+  await phone.screenshot({ path: `${out}/phone-route.png` });
+  result.phone.route = await phone.evaluate(() => {
+    const risk = document.querySelector("[data-testid=risk]").getBoundingClientRect();
+    return { top: risk.top, bottom: risk.bottom, height: window.innerHeight, pageScroll: document.scrollingElement.scrollTop,
+      text: document.querySelector("[data-testid=risk]").innerText };
+  });
 } catch (error) {
   result.errors.push(String(error && error.stack || error));
 } finally {

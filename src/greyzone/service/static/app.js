@@ -381,7 +381,7 @@ async function plan() {
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
     renderRoute(r);
-    out.scrollIntoView({ block: "start" });
+    $("panel").scrollTop = out.offsetTop - $("panel").offsetTop;  // the result in view (on a phone: under the map)
   } catch (error) {
     if (error.offline) { await planOffline(depart); return; }
     out.textContent = `${t("refused")}: ${errorText(error)}`;
