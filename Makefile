@@ -1,5 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
 PYTHON ?= python3
+PORT ?= 8000
+GAZETTEER := $(wildcard ../shared/data/gazetteer)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -45,8 +47,8 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	$(BIN)/greyzone hazard fit --db greyzone-demo.db --each-kind --res 8
 	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
 		--geojson demo-scenario/hazard.geojson
-	@echo "the web map of the demo: open http://127.0.0.1:8000/ (Ctrl-C stops the server)"
-	$(BIN)/greyzone serve --db greyzone-demo.db --port 8000
+	@echo "the web map of the demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops the server)"
+	$(BIN)/greyzone serve --db greyzone-demo.db --port $(PORT) $(if $(GAZETTEER),--gazetteer $(GAZETTEER))
 
 ## test: set up, then lint, type-check and run the whole test suite
 test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit audit
