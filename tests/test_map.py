@@ -70,54 +70,16 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for name, role in (("crew", "reporter"), ("desk", "analyst"))
     ]
     tokens = [json.loads(a.stdout)["token"] for a in added]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (folder / "serve.log").open("wb")
     places = SHARED_DATA / "gazetteer"
     labels = ["--gazetteer", str(places)] if places.exists() else []  # settlement labels from the real gazetteer
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from greyzone.cli import main; main()",
-            "serve",
-            "--db",
-            db,
-            "--port",
-            str(port),
-            *labels,
-        ],
-        stdout=log,
-        stderr=log,
-    )
+    server = _serve(db, port, folder / "serve.log", *labels)
     try:
-        for _ in range(100):
-            try:
-                get(f"{url}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         shutil.rmtree(ARTEFACTS, ignore_errors=True)
         ARTEFACTS.mkdir(parents=True)
-        done = subprocess.run(
-            [
-                "node",
-                str(ROOT / "web/tests/map_check.mjs"),
-                url,
-                str(ARTEFACTS),
-                *tokens,
-                ",".join(map(str, FROM)),
-                ",".join(map(str, TO)),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        ends = [",".join(map(str, p)) for p in (FROM, TO)]
+        result = _node("map_check.mjs", url, str(ARTEFACTS), *tokens, *ends)
         result["db"], result["url"] = db, url
         at = urllib.parse.quote(result["layers"]["control"].get("at") or "")
         result["control_api"] = get(f"{url}/api/layers/control?at={at}")  # what the page was shown
@@ -125,7 +87,6 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=10)
-        log.close()
 
 
 def test_the_page_loads_offline_with_its_own_streets(seen: dict[str, Any]) -> None:
@@ -236,12 +197,28 @@ def test_ukrainian_and_a_phone(seen: dict[str, Any]) -> None:
     assert route["text"].startswith("ризик: приблизно 1 з ")
 
 
-def _serve(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _node(script: str, *args: str) -> dict[str, Any]:
+    """Run a browser check of web/tests/ and read the JSON it prints last."""
+    done = subprocess.run(
+        ["node", str(ROOT / "web/tests" / script), *args], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _serve(db: str, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """``greyzone serve`` on the store, on loopback, once it answers."""
+    cli_args = ["serve", "--db", db, "--port", str(port), *options]
     with log.open("ab") as out:  # the server writes to its own copy of the descriptor
         server = subprocess.Popen(
-            [sys.executable, "-c", "from greyzone.cli import main; main()", "serve", "--db", db, "--port", str(port)],
-            stdout=out,
-            stderr=out,
+            [sys.executable, "-c", "from greyzone.cli import main; main()", *cli_args], stdout=out, stderr=out
         )
     for _ in range(150):
         try:
@@ -253,25 +230,10 @@ def _serve(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _phase(phase: str, url: str, profile: Path, token: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            "node",
-            str(ROOT / "web/tests/offline_check.mjs"),
-            phase,
-            url,
-            str(profile),
-            str(ARTEFACTS.parent / "offline"),
-            token,
-            ",".join(map(str, FROM)),
-            ",".join(map(str, TO)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    out = str(ARTEFACTS.parent / "offline")
+    result = _node(
+        "offline_check.mjs", phase, url, str(profile), out, token, *(",".join(map(str, p)) for p in (FROM, TO))
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == [], result["errors"]
     return result
 
@@ -284,9 +246,7 @@ def test_in_the_field_without_a_network(tmp_path: Path) -> None:
     db = str(demo_city(tmp_path))
     runner.invoke(cli, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"])
     crew = json.loads(runner.invoke(cli, ["user", "add", "crew", "--role", "reporter", "--db", db, "--json"]).stdout)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     url, profile, log = f"http://127.0.0.1:{port}", tmp_path / "profile", tmp_path / "serve.log"
     (ARTEFACTS.parent / "offline").mkdir(parents=True, exist_ok=True)
     server = _serve(db, port, log)

@@ -6,6 +6,7 @@
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
+import { CHROMIUM, planRoute } from "./browse.mjs";
 
 const [url, out, token, analyst, fromArg, toArg] = process.argv.slice(2);
 const from = fromArg.split(",").map(Number);
@@ -67,11 +68,7 @@ async function where(page, layers) {
   }, layers);
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-});
+const browser = await chromium.launch(CHROMIUM);
 const result = { layers: {}, errors: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
@@ -168,17 +165,9 @@ try {
   await idle(page);
 
   // the route planner: from and to picked on the map
-  await page.click("nav button[data-tab=route]");
+  const route = await planRoute(page, from, to, "car");
   const box = await page.locator("#map").boundingBox();
-  for (const point of [from, to]) {
-    const p = await page.evaluate((ll) => window.greyzone.map.project(ll), point);
-    await page.mouse.click(box.x + p.x, box.y + p.y);
-  }
-  await page.selectOption("#mode", "car");
-  await page.click("#plan");
-  await page.waitForFunction(() => window.greyzone.data.route, null, { timeout: 60000 });
   await idle(page);
-  const route = await page.evaluate(() => window.greyzone.data.route);
   const middle = route.geometry.coordinates[Math.floor(route.geometry.coordinates.length / 2)];
   const mp = await page.evaluate((ll) => window.greyzone.map.project(ll), middle);
   result.route = { reachable: route.reachable, risk: route.risk, minutes: route.minutes, curve: route.curve.length,
@@ -231,14 +220,7 @@ try {
     panel: document.getElementById("panel").getBoundingClientRect().width, label: document.querySelector("nav button").innerText,
   }));
   // a route planned on the phone: its result in view without scrolling the page past the map
-  await phone.click("nav button[data-tab=route]");
-  const phoneBox = await phone.locator("#map").boundingBox();
-  for (const point of [from, to]) {
-    const p = await phone.evaluate((ll) => window.greyzone.map.project(ll), point);
-    await phone.mouse.click(phoneBox.x + p.x, phoneBox.y + p.y);
-  }
-  await phone.click("#plan");
-  await phone.waitForFunction(() => window.greyzone.data.route, null, { timeout: 60000 });
+  await planRoute(phone, from, to);
   await phone.waitForTimeout(300);
   await phone.screenshot({ path: `${out}/phone-route.png` });
   result.phone.route = await phone.evaluate(() => {

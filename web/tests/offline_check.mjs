@@ -7,16 +7,14 @@
 //   node web/tests/offline_check.mjs PHASE URL PROFILE OUT TOKEN FROM_LON,FROM_LAT TO_LON,TO_LAT
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
+import { CHROMIUM, planRoute } from "./browse.mjs";
 
 const [phase, url, profile, out, token, fromArg, toArg] = process.argv.slice(2);
 const from = fromArg.split(",").map(Number);
 const to = toArg.split(",").map(Number);
 const result = { phase, errors: [] };
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium", viewport: { width: 1200, height: 800 }, serviceWorkers: "allow",
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-});
+const context = await chromium.launchPersistentContext(profile,
+  { ...CHROMIUM, viewport: { width: 1200, height: 800 }, serviceWorkers: "allow" });
 const posts = [];
 try {
   if (phase === "offline") await context.setOffline(true);
@@ -40,16 +38,8 @@ try {
     await page.screenshot({ path: `${out}/offline.png` });
     result.banner = await page.locator("#offline-banner").innerText();
     result.streets = await page.evaluate(() => window.greyzone.map.querySourceFeatures("streets").length);
-    await page.click("nav button[data-tab=route]");
+    const route = await planRoute(page, from, to, "car");
     const box = await page.locator("#map").boundingBox();
-    for (const point of [from, to]) {
-      const p = await page.evaluate((ll) => window.greyzone.map.project(ll), point);
-      await page.mouse.click(box.x + p.x, box.y + p.y);
-    }
-    await page.selectOption("#mode", "car");
-    await page.click("#plan");
-    await page.waitForFunction(() => window.greyzone.data.route, null, { timeout: 30000 });
-    const route = await page.evaluate(() => window.greyzone.data.route);
     result.route = { offline: route.offline, reachable: route.reachable, risk: route.risk, minutes: route.seconds / 60,
       points: route.geometry ? route.geometry.coordinates.length : 0, text: await page.locator("#route-result").innerText() };
     await page.screenshot({ path: `${out}/offline-route.png` });
