@@ -259,6 +259,7 @@ def test_in_the_field_without_a_network(tmp_path: Path) -> None:
     off = _phase("offline", url, profile, crew["token"])  # nothing listens on the port now
     assert off["streets"] > 30 and off["banner"].startswith("no network — showing the data kept from")
     assert "Kyiv time" in off["banner"] and " old)" in off["banner"]
+    assert off["control"] > 0 and off["cachedWithToken"] == []  # the kept control map; no token's answer cached
     route = off["route"]
     assert route["offline"] and route["reachable"] and route["points"] >= 2 and 0 < route["risk"] < 1
     assert "offline estimate, planned in this browser" in route["text"] and "leaves out: FPV drones" in route["text"]

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 from typer.testing import CliRunner  # noqa: E402
 
+from conftest import SHARED_DATA  # noqa: E402
 from greyzone.cli import app as cli  # noqa: E402
 from greyzone.service.app import Limits, create_app  # noqa: E402
 from greyzone.settings import Settings  # noqa: E402
@@ -31,7 +32,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for role in ("reporter", "verifier", "analyst", "admin"):
         added = runner.invoke(cli, ["user", "add", f"the-{role}", "--role", role, "--db", str(db), "--json"])
         tokens[role] = json.loads(added.stdout)["token"]
-    app = create_app(Settings(db_path=Path(db)), Limits(per_minute=10**9, per_address=10**9))
+    places = SHARED_DATA / "gazetteer"  # /api/places answers from it (without it: not available, 404)
+    settings = Settings(db_path=Path(db), gazetteer_dir=places if places.exists() else None)
+    app = create_app(settings, Limits(per_minute=10**9, per_address=10**9))
     return schemathesis.openapi.from_asgi("/openapi.json", app), tokens
 
 
@@ -40,7 +43,7 @@ def test_the_api_keeps_to_its_schema_and_never_fails(api_schema: Any) -> None:
     below 500, a success matches the schema, an error has the one error shape."""
     schema, tokens = api_schema
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 18  # every endpoint of the API
+    assert len(operations) == 19  # every endpoint of the API
     for operation in operations:
 
         @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)

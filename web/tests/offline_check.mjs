@@ -38,6 +38,14 @@ try {
     await page.screenshot({ path: `${out}/offline.png` });
     result.banner = await page.locator("#offline-banner").innerText();
     result.streets = await page.evaluate(() => window.greyzone.map.querySourceFeatures("streets").length);
+    await page.check("#layer-control");  // the layer from the kept bundle
+    await page.waitForFunction(() => window.greyzone.data.control !== undefined, null, { timeout: 20000 });
+    result.control = await page.evaluate(() => window.greyzone.data.control.features.length);
+    result.cachedWithToken = await page.evaluate(async () => {  // nothing fetched with a token was kept
+      const cache = await caches.open((await caches.keys())[0]);
+      return (await cache.keys()).map((r) => new URL(r.url).pathname).filter((p) => p.startsWith("/api/layers") || p.startsWith("/api/reports"));
+    });
+    await page.uncheck("#layer-control");
     const route = await planRoute(page, from, to, "car");
     const box = await page.locator("#map").boundingBox();
     result.route = { offline: route.offline, reachable: route.reachable, risk: route.risk, minutes: route.seconds / 60,

@@ -290,7 +290,7 @@ class RouteRates:
     rates: dict[Kind, Floats] = field(default_factory=dict)
     usual: dict[Kind, Floats] = field(default_factory=dict)
     basis: dict[Kind, tuple[frozenset[Kind], float]] = field(default_factory=dict)  # the model's kinds, data start
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
     covered: set[Kind] = field(default_factory=set)
 
 
@@ -306,18 +306,25 @@ def route_rates(
     (conservatively as its most harmful kind for this mode); notes say what was left out."""
     out = RouteRates()
     if not models:
-        out.notes.append("no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)")
+        text = "no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)"
+        out.notes.append(Said("no_hazard_model", {}, text))
     middle = street_middles(graph)
     start = hour0.timestamp()
     for model in models:
         try:
             state = hazard_state(store, model, hour0)
         except InputError:
-            out.notes.append(f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown")
+            text = f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown"
+            out.notes.append(
+                Said("model_no_data", {"model": model.name, "kinds": [k.value for k in model.kinds]}, text)
+            )
             continue
         fresh, age_h = state.freshness(start)
         if not fresh:
-            out.notes.append(f"{model.name} is {age_h:.0f} h old: left out, risk unknown")
+            text = f"{model.name} is {age_h:.0f} h old: left out, risk unknown"
+            out.notes.append(
+                Said("model_stale", {"kinds": [k.value for k in model.kinds], "hours": round(age_h)}, text)
+            )
             continue
         kind = max(model.kinds, key=lambda k: harm_weight(k, profile))
         if harm_weight(kind, profile) <= 0:  # mines and UXO: their reports close streets (mine_factors), no rate
@@ -337,7 +344,7 @@ def route_rates(
 
 
 def route_control(
-    store: Store, graph: StreetGraph, when: datetime, notes: list[str]
+    store: Store, graph: StreetGraph, when: datetime, notes: list[Said]
 ) -> tuple[ControlHistory | None, ControlFusion | None, npt.NDArray[np.int8] | None]:
     """The control history up to ``when`` (the filter run once, with checkpoints: the map of any
     earlier day is cheap), the fused map at ``when`` and the control state per street from it, or
@@ -346,7 +353,7 @@ def route_control(
         observations = observations_or_refuse(store, when)
         history = ControlHistory(control_grid(observations, 8), observations)
     except NotAvailableError:
-        notes.append("no control observations stored: the route ignores who holds what")
+        notes.append(Said("no_control", {}, "no control observations stored: the route ignores who holds what"))
         return None, None, None
     fusion = history.at(when.timestamp())
     cell, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
@@ -455,7 +462,7 @@ class RouteAnswer:
     snapped_m: tuple[float, float]
     routes: list[RoutePlan]
     best: int
-    notes: list[str]
+    noted: list[Said]  # notes: how the answer was reached, what it could not use
     others: list[RoutePlan] = field(default_factory=list)
     said: list[Said] = field(default_factory=list)  # warnings: what the risk leaves out, the front near the route
     between: tuple[float, float] | None = None  # the risk's 90 % range from the counts its rates stand on
@@ -468,6 +475,10 @@ class RouteAnswer:
     @property
     def warnings(self) -> list[str]:
         return [w.text for w in self.said]
+
+    @property
+    def notes(self) -> list[str]:
+        return [n.text for n in self.noted]
 
     def plainly(self) -> Json:
         """The risk said plainly, as the CLI and the API give it: 1 in N, its range, against the usual
@@ -488,6 +499,7 @@ class RouteAnswer:
             "modes": self.modes,
             "grey": self.grey,
             "warning_codes": [w.json() for w in self.said],
+            "note_codes": [n.json() for n in self.noted],
         }
 
     @property
@@ -547,7 +559,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
     planner = Planner(graph, profile, rates, states, req.grey_penalty, factor=mines.factor)
     best, routes = best_departure(planner, origin, destination, offsets)
-    notes += [routes[best].note] if routes[best].note else []
+    notes += [Said("approximate", {}, routes[best].note)] if routes[best].note else []
     others: list[RoutePlan] = []
     if req.alternatives and routes[best].reachable and rates:
         others = alternatives(
@@ -570,7 +582,8 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         answer.zone = parse_zone(found_city.city.timezone)
     else:
         answer.zone = ZoneInfo("UTC")
-        notes.append(f"city {req.city!r} has no time zone set: clock times are shown in UTC")
+        text = f"city {req.city!r} has no time zone set: clock times are shown in UTC"
+        notes.append(Said("no_timezone", {"city": req.city}, text))
     if routes[best].reachable and rates:
         edges, depart_s = routes[best].edges, float(offsets[best])
         exposure = planner.by_threat(edges, depart_s)

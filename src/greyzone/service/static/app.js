@@ -64,6 +64,12 @@ const SAID = {
     front_unknown: () => "who holds what is unknown (no control observations): no warning can be given about the front",
     mines_closed: (p) => `${p.streets} streets closed by mine or UXO reports of the last ${p.days} days (never taken)`,
     mines_on_route: (p) => `this route takes ${p.streets} streets with older mine or UXO reports (${p.min_days}–${p.max_days} days old: ${p.names.join(", ")}): check they were cleared`,
+    no_hazard_model: () => "no fitted hazard model: risk unknown",
+    model_no_data: (p) => `the ${p.kinds.map(threat).join(", ")} model has no data before this time: left out, risk unknown`,
+    model_stale: (p) => `the ${p.kinds.map(threat).join(", ")} model is ${p.hours} h old: left out, risk unknown`,
+    no_control: () => "no control observations: the route ignores who holds what",
+    approximate: () => "approximate: each street charged the hour one reaches it on the fastest way",
+    no_timezone: () => "the city has no time zone set: times are shown in UTC",
   },
   uk: {
     no_model: (p) => `${threat(p.threat)}: немає моделі — цей ризик їх не враховує (${p.incidents} подій за останні ${p.days} дн.)`,
@@ -73,6 +79,12 @@ const SAID = {
     front_unknown: () => "невідомо, хто що контролює (немає спостережень): попередити про фронт неможливо",
     mines_closed: (p) => `${p.streets} вулиць закрито через повідомлення про міни чи ВНП за останні ${p.days} дн. (не використовуються)`,
     mines_on_route: (p) => `маршрут проходить ${p.streets} вулицями зі старішими повідомленнями про міни чи ВНП (${p.min_days}–${p.max_days} дн.: ${p.names.join(", ")}): перевірте, чи їх розміновано`,
+    no_hazard_model: () => "немає навченої моделі небезпеки: ризик невідомий",
+    model_no_data: (p) => `модель (${p.kinds.map(threat).join(", ")}) не має даних до цього часу: не врахована, ризик невідомий`,
+    model_stale: (p) => `модель (${p.kinds.map(threat).join(", ")}) застаріла на ${p.hours} год: не врахована, ризик невідомий`,
+    no_control: () => "немає спостережень контролю: маршрут не зважає, хто що контролює",
+    approximate: () => "наближено: кожну вулицю оцінено за годиною, коли до неї дістаються найшвидшим шляхом",
+    no_timezone: () => "для міста не задано часовий пояс: час показано в UTC",
   },
 };
 const ERRORS = {
@@ -264,6 +276,15 @@ async function load(name) {
     window.greyzone.data[name] = data;
     map.getSource(name).setData(data);
   } catch (error) {
+    const bundle = error.offline && ["hazard", "control"].includes(name) ? await greyzoneOffline.kept.bundle(state.city) : null;
+    if (bundle && bundle[name]) {  // offline: what the page kept (the banner says from when)
+      kept(bundle.fetched);
+      if (name === "hazard") state.hazardRows = bundle.hazard;
+      const data = name === "hazard" ? hazardAtHour(bundle.hazard) : bundle.control;
+      window.greyzone.data[name] = data;
+      map.getSource(name).setData(data);
+      return;
+    }
     window.greyzone.data[name] = EMPTY;
     map.getSource(name).setData(EMPTY);
     say(`${t(name)}: ${errorText(error)}`);
@@ -409,7 +430,7 @@ function renderRoute(r) {
       ${(r.warning_codes || []).map((w) => `<p class="warning">⚠ ${esc(warningText(w))}</p>`).join("")}
       ${r.riskiest.length ? `<p>${t("riskiest")}:</p><table>${r.riskiest.map((s) => `<tr><td>${esc(s.street)}</td><td>${Math.round(100 * s.share)} %</td><td>${esc(threat(s.threat))}</td><td>${kyiv(new Date(s.entered)).slice(11)}</td></tr>`).join("")}</table>` : ""}
       ${modes ? `<p>${t("modes")}:</p><table>${modes}</table>` : ""}
-      ${r.notes.map((n) => `<p class="notice">${esc(n)}</p>`).join("")}`;
+      ${(r.note_codes || []).map((n) => `<p class="notice">${esc(warningText(n))}</p>`).join("")}`;
   }
 }
 

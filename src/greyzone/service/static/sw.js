@@ -2,9 +2,11 @@
    The app's own files are cached when it installs; every GET of the app or the API is answered from the
    network when there is one (and the answer kept, stamped with when it was fetched), else from what was
    kept — the page reads the stamp (x-greyzone-fetched) and says how old what it shows is. POSTs (routes,
-   reports) are never answered from the cache: the page plans offline itself and queues reports. */
+   reports) are never answered from the cache: the page plans offline itself and queues reports. A request
+   with a token is never kept: what a vetted role sees (reports where they are) stays off the device's cache
+   (the page keeps its own offline bundle of public layers in IndexedDB). */
 "use strict";
-const CACHE = "greyzone-v1";
+const CACHE = "greyzone-v2";
 const SHELL = ["/map/", "/map/index.html", "/map/app.js", "/map/offline.js", "/map/style.css",
   "/map/vendor/maplibre-gl.js", "/map/vendor/maplibre-gl.css"];
 
@@ -43,5 +45,6 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
   if (!url.pathname.startsWith("/map") && !url.pathname.startsWith("/api/")) return;
+  if (event.request.headers.has("Authorization")) return;  // never cache what a token was shown
   event.respondWith(networkFirst(event.request));
 });
