@@ -103,6 +103,7 @@ def test_each_layer_draws_its_features_where_they_are(seen: dict[str, Any], laye
     lon, lat = got["lonlat"]
     if layer == "hazard":  # the cell under that pixel is a forecast cell with that rate
         assert got["properties"]["rate"] > 0 and "events per km²" in got["legend"]
+        assert "usual level ▲" in got["legend"] and got["usualMark"] == 1  # the area's usual level on the fixed scale
     if layer == "control":
         assert all(word in got["legend"] for word in ("held", "other side", "contested", "unconfirmed"))
     if layer == "incidents":

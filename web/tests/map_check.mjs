@@ -116,6 +116,7 @@ try {
     await page.waitForFunction((n) => window.greyzone.data[n] !== undefined, name, { timeout: 60000 });
     await idle(page);
     const legend = await page.locator("#legend").innerText();
+    const usualMark = await page.locator("#legend .ramp .usual").count();
     const notice = await page.locator("#notice").innerText();
     const spot = await where(page, ids);
     const seen = await page.evaluate((n) => ({ features: window.greyzone.data[n].features.length, at: window.greyzone.data[n].at }), name);
@@ -133,6 +134,7 @@ try {
     }
     seen.legend = legend;
     seen.notice = notice;
+    seen.usualMark = usualMark;
     result.layers[name] = seen;
   }
 

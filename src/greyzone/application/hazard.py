@@ -263,6 +263,7 @@ class Forecast:
     n_bins: int
     rate: Floats | None
     age_h: float
+    usual: Floats | None = None  # the background alone (cells × bins): the level usual at that hour and place
 
     @property
     def fresh(self) -> bool:
@@ -316,7 +317,16 @@ class Forecast:
             "status": status,
             "as_of": self.as_of,
             "data_age_h": round(self.age_h, 2),
+            "usual_events_per_km2_h": self.usual_level(),
         }
+
+    def usual_level(self) -> float | None:
+        """The area's usual level: the background rate (no recent surge) over the cells and hours of the
+        forecast, at the cells where there is any (the mean, events per km² per hour)."""
+        if self.usual is None:
+            return None
+        where = self.usual.max(axis=1) > 0
+        return float(f"{self.usual[where].mean():.4g}") if where.any() else 0.0
 
 
 def hazard_forecast(store: Store, model: HazardModel, start: datetime, hours: int) -> Forecast:
@@ -327,8 +337,9 @@ def hazard_forecast(store: Store, model: HazardModel, start: datetime, hours: in
     n_bins = max(1, math.ceil(hours * 3600 / w.bin_s))
     first = max(int(w.bin_of(start.timestamp())), state.now_bin + 1)
     background, triggered = state.expected(first, n_bins)
-    rate = (background + triggered) / (state.grid.area_km2[:, None] * w.bin_s / 3600)
-    return Forecast(state, start, first, n_bins, rate if fresh else None, age_h)
+    per = state.grid.area_km2[:, None] * w.bin_s / 3600
+    rate, usual = (background + triggered) / per, background / per
+    return Forecast(state, start, first, n_bins, rate if fresh else None, age_h, usual if fresh else None)
 
 
 @dataclass(frozen=True)

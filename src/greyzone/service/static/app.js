@@ -21,7 +21,7 @@ const TEXT = {
     queued: "kept on this device, sent when the network returns", waiting: "waiting to be sent",
     tokenRefused: "the token was refused (revoked?) — the reports are kept; enter a new token and send again",
     mapAt: "map at", since: "since", evidence: "evidence", count: "count", range: "range", modes: "by mode",
-    grey: "grey ground", usual: "× the usual level", strikes: "strikes on the road",
+    grey: "grey ground", usual: "× the usual level", strikes: "strikes on the road", usualLevel: "usual level ▲",
   },
   uk: {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
@@ -42,7 +42,7 @@ const TEXT = {
     queued: "збережено на пристрої, буде надіслано, щойно з'явиться мережа", waiting: "чекають на надсилання",
     tokenRefused: "токен відхилено (відкликано?) — повідомлення збережено; введіть новий токен і надішліть знову",
     mapAt: "мапа на", since: "з", evidence: "підстави", count: "кількість", range: "діапазон", modes: "за способом",
-    grey: "сіра зона", usual: "× від звичайного рівня", strikes: "удари на дорозі",
+    grey: "сіра зона", usual: "× від звичайного рівня", strikes: "удари на дорозі", usualLevel: "звичайний рівень ▲",
   },
 };
 // What the server says with a code (warnings, errors), said in the page's language from its figures.
@@ -298,7 +298,7 @@ function hazardAtHour(data) {
   return { type: "FeatureCollection", features: data.features.filter((f) => f.properties.events_per_km2_h).map((f) => {
     const rate = f.properties.events_per_km2_h[state.hourIndex] ?? 0;
     return { type: "Feature", geometry: f.geometry, properties: { rate, level: Math.sqrt(rate / top) } };
-  }), top };
+  }), top, usual: data.usual_events_per_km2_h };
 }
 
 function legend() {
@@ -309,7 +309,9 @@ function legend() {
   }
   if ($("layer-hazard").checked && window.greyzone.data.hazard) {
     const top = window.greyzone.data.hazard.top || 0;
-    parts.push(`<div>${t("hazard")} (${t("eventsKm2h")}): 0 – ${top.toPrecision(2)}</div><div class="ramp"></div>`);
+    const usual = window.greyzone.data.hazard.usual;  // the area's usual level, marked on the fixed scale
+    const mark = usual > 0 && top > 0 ? `<div class="usual" style="left:${(100 * Math.min(1, Math.sqrt(usual / top))).toFixed(1)}%" title="${t("usualLevel")}"></div>` : "";
+    parts.push(`<div>${t("hazard")} (${t("eventsKm2h")}): 0 – ${num(top, 4)}${usual > 0 ? `; ${t("usualLevel")} ${num(usual, 4)}` : ""}</div><div class="ramp">${mark}</div>`);
   }
   if ($("layer-corridors").checked) {
     parts.push(["open", "threatened", "risky", "cut"].map((s) =>
@@ -571,7 +573,9 @@ function popups() {
   });
   map.on("click", "hazard", (e) => {
     const p = e.features[0].properties;
-    show(e, `${t("hazard")}: ${Number(p.rate).toPrecision(2)} ${t("eventsKm2h")}`);
+    const usual = (window.greyzone.data.hazard || {}).usual;
+    show(e, `${t("hazard")}: ${num(p.rate, 4)} ${t("eventsKm2h")}`
+      + (usual > 0 ? `<br>${num(p.rate / usual, 1)}${t("usual")}` : ""));
   });
   for (const id of ["incidents", "incidents-cells"]) {
     map.on("click", id, (e) => {
