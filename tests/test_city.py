@@ -13,6 +13,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from typer.testing import CliRunner
 
+from conftest import SHARED_DATA
 from greyzone.cli import app
 from greyzone.errors import IngestError
 from greyzone.ingest.osm import read_street_graph
@@ -22,6 +23,7 @@ from greyzone.store.memory import MemoryStore
 from greyzone.store.sqlite import SqliteStore
 
 runner = CliRunner()
+GAZETTEER = SHARED_DATA / "gazetteer"
 
 
 @pytest.fixture(scope="module")
@@ -356,12 +358,25 @@ def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: P
         ["hazard", "forecast", "--start", "2024-11-20T12:00"],
         ["corridors", "--city", "demo", "--at", "2024-11-20T12:00", "--days", "2"],
         ["reports", "--since", "2024-11-20T12:00", "--limit", "1"],
+        ["reports", "--until", "2024-11-20T12:00", "--limit", "1"],
+        [
+            "control",
+            "share",
+            "--place",
+            "Pokrovsk",
+            "--gazetteer",
+            str(SHARED_DATA / "gazetteer"),
+            "--at",
+            "2024-11-20T12:00",
+        ],
     ],
-    ids=lambda a: " ".join(a[:2]),
+    ids=lambda a: " ".join(a[:3]),
 )
 def test_every_command_takes_a_time_without_an_offset_as_kyiv_time_and_says_so(
     args: list[str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    if "--gazetteer" in args and not (SHARED_DATA / "gazetteer").exists():
+        pytest.skip(f"control share --place needs the real gazetteer at {SHARED_DATA / 'gazetteer'}")
     db = _timed_demo(tmp_path_factory)
     result = runner.invoke(app, [*args, "--db", db])
     assert result.exit_code == 0, result.output

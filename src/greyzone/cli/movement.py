@@ -256,7 +256,7 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
         f"{(when + timedelta(minutes=s.minute)).astimezone(a.zone):%H:%M})"
         for s in result.riskiest
     )
-    lead = f"best departure {when.astimezone(a.zone):%H:%M} ({zone_label(a.zone)}) — " if windowed else ""
+    lead = f"{'best departure' if windowed else 'departure'} {when.astimezone(a.zone):%H:%M} ({zone_label(a.zone)}) — "
     plain = a.plainly()
     spread = f", {plain['range_text']}" if plain["range_text"] else ""
     usual = f"; {plain['vs_usual']:g}× the usual level at this hour" if plain["vs_usual"] else ""
