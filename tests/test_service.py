@@ -304,3 +304,44 @@ def test_the_api_docs_are_served_from_the_package_not_a_cdn(demo: dict[str, Any]
         assert got.status_code == 200 and len(got.content) > 500, asset  # the bundle, its CSS, the icon
     assert api.get("/redoc").status_code == 404  # FastAPI's CDN page is gone
     assert api.get("/openapi.json").json()["info"]["title"] == "greyzone"
+
+
+def test_a_route_or_a_layer_never_holds_the_store_for_the_others(
+    demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routes and layers (up to a second of work each) read on their thread's own connection: the one
+    store lock that writes and short reads share is free all the while (a caller asking for routes in a
+    loop cannot stall the others), and a report stored meanwhile is seen by the next route."""
+    from greyzone.service.routers import layers as layers_router
+    from greyzone.service.routers import movement as movement_router
+
+    app = create_app(Settings(db_path=demo["db"]), Limits())
+    gate = app.state.gate
+    seen: list[bool] = []
+
+    def watching(real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append(gate.lock.locked())
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(movement_router, "plan_route", watching(movement_router.plan_route))
+    monkeypatch.setattr(layers_router, "control_map", watching(layers_router.control_map))
+    api = TestClient(app)
+    trip = {"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26], "depart": "2024-11-28T10:00:00Z"}
+    assert api.post("/api/route", json=trip).status_code == 200
+    assert api.get("/api/layers/control?at=2024-11-28T12:00:00Z").status_code == 200
+    assert seen == [False, False]  # neither held the lock
+    mined = {
+        "kind": "mine_uxo",
+        "observed_at": "2024-11-28T09:00:00Z",
+        "lon": 37.181,
+        "lat": 48.2805,
+        "location_precision_m": 10,
+        "source": "test",
+    }
+    stored = api.post("/api/reports", json=mined, headers=headers(demo["tokens"]["verifier"]))
+    assert stored.status_code in (200, 201), stored.text
+    again = api.post("/api/route", json=trip).json()  # the reading connection sees what was just written
+    assert any(w["code"] in ("mines_closed", "mines_on_route") for w in again["warning_codes"])

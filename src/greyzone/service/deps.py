@@ -77,11 +77,24 @@ class Gate:
         self._denied_lock = threading.Lock()
         self._cache: OrderedDict[tuple[object, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._local = threading.local()
 
     @contextmanager
     def locked(self) -> Iterator[AppStore]:
         with self.lock:
             yield self.store
+
+    @contextmanager
+    def reading(self) -> Iterator[AppStore]:
+        """A store connection of this worker thread's own, for long read-only work (layers, routes): it
+        takes no lock, so one caller's route never makes the others wait for the store (SQLite's WAL
+        lets readers run beside the writer; PostgreSQL: a connection per thread, autocommit). Opened on
+        the thread's first use and kept."""
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = open_store(self.settings, create=False)
+            self._local.store = store
+        yield store
 
     def cached_bytes(self, key: tuple[object, ...], make: Callable[[], bytes], ttl_s: float) -> bytes:
         """``make()`` at most once per ``ttl_s`` per key; the 256 most recent keys are kept."""
@@ -107,10 +120,10 @@ class Gate:
         return datetime.fromtimestamp(self.limits.clock(), UTC)
 
     def layer(self, key: tuple[object, ...], answer: Callable[[AppStore], Json]) -> Response:
-        """``answer(store)`` under the store's lock, cached as :meth:`cached` does."""
+        """``answer(store)`` on this thread's read connection (no lock), cached as :meth:`cached` does."""
 
         def make() -> Json:
-            with self.locked() as s:
+            with self.reading() as s:
                 return answer(s)
 
         return self.cached(key, make)
