@@ -442,3 +442,65 @@ def _timed_demo(factory: pytest.TempPathFactory) -> str:
         assert runner.invoke(app, ["hazard", "fit", "--db", db, "--kind", "shelling", "--res", "8"]).exit_code == 0
         _DEMO["db"] = db
     return _DEMO["db"]
+
+
+def test_a_trip_keeps_out_of_the_areas_it_is_told_to_avoid(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An area to avoid (a point with a radius, a polygon) is never entered; a soft one is dearer; one
+    that closes every way says so; bad areas are refused naming the fix — CLI and API."""
+    import shapely
+    from fastapi.testclient import TestClient
+
+    from greyzone.service.app import Limits, create_app
+    from greyzone.settings import Settings
+
+    db = _timed_demo(tmp_path_factory)
+    common = ["route", "--city", "demo", "--from", "37.16,48.29", "--to", "37.20,48.26", "--db", db, "--json"]
+    common += ["--date", "2024-11-20", "--depart", "12:00", "--mode", "car"]
+    plain = json.loads(runner.invoke(app, [*common, "--geojson", str(tmp_path / "a.json")]).stdout)
+    line = json.loads((tmp_path / "a.json").read_text())["features"][0]["geometry"]["coordinates"]
+    x, y = line[len(line) // 2]  # a point in the middle of the plain route
+    scale = np.array([111_320.0 * np.cos(np.radians(48.28)), 110_540.0])
+
+    def metres_from(coordinates: list[list[float]], point: tuple[float, float]) -> float:
+        return float(shapely.LineString(np.array(coordinates) * scale).distance(shapely.Point(np.array(point) * scale)))
+
+    assert metres_from(line, (x, y)) < 1.0
+    out = runner.invoke(app, [*common, "--avoid-point", f"{x},{y},150", "--geojson", str(tmp_path / "b.json")])
+    kept_out = json.loads(out.stdout)
+    detour = json.loads((tmp_path / "b.json").read_text())["features"][0]["geometry"]["coordinates"]
+    assert kept_out["reachable"] and metres_from(detour, (x, y)) > 150.0  # never within the radius
+    assert kept_out["length_m"] > plain["length_m"] and any(n.startswith("areas to avoid: ") for n in kept_out["notes"])
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[37.19, 48.25], [37.21, 48.25], [37.21, 48.27], [37.19, 48.27], [37.19, 48.25]]],
+    }
+    (tmp_path / "areas.geojson").write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square, "properties": {}}]}
+        )
+    )
+    boxed = json.loads(runner.invoke(app, [*common, "--avoid", str(tmp_path / "areas.geojson")]).stdout)
+    assert not boxed["reachable"] and "areas to avoid" in boxed["reason"]  # the destination is inside it
+    soft = {"type": "Feature", "geometry": square, "properties": {"hard": False, "penalty": 3}}
+    (tmp_path / "soft.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [soft]}))
+    dearer = json.loads(runner.invoke(app, [*common, "--avoid", str(tmp_path / "soft.geojson")]).stdout)
+    assert dearer["reachable"] and any("dearer" in n and " 0 dearer" not in n for n in dearer["notes"])
+    bad_point = runner.invoke(app, [*common, "--avoid-point", "37.1"])
+    assert bad_point.exit_code == 2 and "LON,LAT[,RADIUS_M]" in bad_point.output
+    line_feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[37.1, 48.2], [37.2, 48.3]]}}
+    (tmp_path / "line.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [line_feature]}))
+    bad_file = runner.invoke(app, [*common, "--avoid", str(tmp_path / "line.geojson")])
+    assert bad_file.exit_code == 2 and "line.geojson:1" in bad_file.output and "Polygon" in bad_file.output
+    api = TestClient(create_app(Settings(db_path=Path(db)), Limits()))
+    trip = {"city": "demo", "origin": [37.16, 48.29], "destination": [37.20, 48.26], "mode": "car"}
+    trip["depart"] = "2024-11-20T10:00:00Z"
+    avoid = [{"geometry": {"type": "Point", "coordinates": [x, y]}, "radius_m": 150}]
+    answered = api.post("/api/route", json={**trip, "avoid": avoid}).json()
+    assert answered["reachable"] and metres_from(answered["geometry"]["coordinates"], (x, y)) > 150.0
+    refused = api.post("/api/route", json={**trip, "avoid": [{"geometry": {"type": "LineString", "coordinates": []}}]})
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "avoid"
+    huge = {"type": "Polygon", "coordinates": [[[30, 45], [40, 45], [40, 52], [30, 52], [30, 45]]]}
+    too_big = api.post("/api/route", json={**trip, "avoid": [{"geometry": huge}]})
+    assert too_big.status_code == 422 and "km²" in too_big.json()["error"]["message"]

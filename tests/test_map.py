@@ -176,6 +176,12 @@ def test_a_route_is_planned_from_taps_and_drawn(seen: dict[str, Any]) -> None:
     assert "where the risk is" in r["text"] and "shelling" in r["text"]
 
 
+def test_an_area_tapped_to_avoid_is_kept_out_of(seen: dict[str, Any]) -> None:
+    a = seen["avoid"]  # tapped on the first route's middle, 200 m around
+    assert a["reachable"] and a["drawn"] == 1 and a["painted"]
+    assert a["nearest_m"] > 150 and "areas to avoid" in a["notes"]
+
+
 def test_a_reporter_sends_a_report_that_is_stored(seen: dict[str, Any]) -> None:
     assert seen["report"].startswith("stored, id ")
     report_id = seen["report"].split()[-1]

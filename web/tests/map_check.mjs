@@ -177,6 +177,25 @@ try {
     from: route.geometry.coordinates[0], to: route.geometry.coordinates.at(-1) };
   await page.screenshot({ path: `${out}/route.png` });
 
+  // an area to avoid, tapped on the route's middle: the route planned again keeps out of it
+  await page.click("#pick-avoid");
+  await page.mouse.click(box.x + mp.x, box.y + mp.y);
+  await page.evaluate(() => { delete window.greyzone.data.route; });
+  await page.click("#plan");
+  await page.waitForFunction(() => window.greyzone.data.route, null, { timeout: 60000 });
+  await idle(page);
+  const detour = await page.evaluate(() => window.greyzone.data.route);
+  const metres = ([x, y], [a, b]) => Math.hypot((x - a) * 111320 * Math.cos((b * Math.PI) / 180), (y - b) * 110540);
+  const along = [];  // the detour's points and the midpoints of its segments
+  const c = detour.geometry.coordinates;
+  for (let i = 0; i < c.length; i++) { along.push(c[i]); if (i) along.push([(c[i][0] + c[i - 1][0]) / 2, (c[i][1] + c[i - 1][1]) / 2]); }
+  result.avoid = { reachable: detour.reachable, nearest_m: Math.min(...along.map((q) => metres(q, middle))),
+    drawn: await page.evaluate(() => window.greyzone.state.avoid.length),
+    painted: await page.evaluate(() => window.greyzone.map.queryRenderedFeatures({ layers: ["avoid"] }).length > 0),
+    notes: (detour.notes || []).join("; ") };
+  await page.screenshot({ path: `${out}/avoid.png` });
+  await page.click("#clear-avoid");
+
   // a report, with a reporter's token
   await page.click("nav button[data-tab=report]");
   await page.fill("#token", token);

@@ -47,12 +47,14 @@ __all__ = [
     "KYIV",
     "MAX_GATE_SNAP_M",
     "MAX_SNAP_M",
+    "Avoid",
     "CityGraph",
     "Floats",
     "Gate",
     "Mode",
     "RouteAnswer",
     "RouteRequest",
+    "avoid_areas",
     "city_graph",
     "city_zone",
     "corridor_history",
@@ -61,6 +63,7 @@ __all__ = [
     "kyiv_time",
     "map_threats",
     "offline_profiles",
+    "parse_avoid",
     "parse_reaches",
     "parse_zone",
     "plan_route",
@@ -384,11 +387,129 @@ class Mines:
         return 0 if self.factor is None else int(np.isinf(self.factor).sum())
 
 
+@dataclass(frozen=True)
+class StreetIndex:
+    """The streets' shapes in local metres (an equirectangular frame at the city's middle: good to a
+    fraction of a percent across a city), in an STRtree: which streets lie near a point or in an area."""
+
+    scale: tuple[float, float]  # metres per degree of longitude, of latitude
+    tree: shapely.STRtree
+
+    @staticmethod
+    def of(graph: StreetGraph) -> StreetIndex:
+        lat0 = float(np.median(graph.lat))
+        scale = (111_320.0 * math.cos(math.radians(lat0)), 110_540.0)
+        xy = graph.shape_lonlat * np.array(scale)
+        lines = shapely.linestrings(xy, indices=np.repeat(np.arange(graph.n_edges), np.diff(graph.shape_offset)))
+        return StreetIndex(scale, shapely.STRtree(lines))
+
+    def metres(self, lonlat: Floats) -> Floats:
+        return np.asarray(np.asarray(lonlat, dtype=np.float64) * np.array(self.scale), dtype=np.float64)
+
+    def shape(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """A lon/lat geometry in the index's metres."""
+        out: shapely.Geometry = shapely.transform(geometry, self.metres)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Avoid:
+    """An area a trip keeps out of (``hard``) or pays ``penalty`` times more to cross: a polygon, or a
+    point with a radius (lon/lat)."""
+
+    geometry: shapely.Geometry
+    radius_m: float = 0.0
+    hard: bool = True
+    penalty: float = 10.0
+
+
+MAX_AVOID_AREAS = 20
+MAX_AVOID_KM2 = 500.0
+
+
+def parse_avoid(geometry: Json, radius_m: float = 200.0, hard: bool = True, penalty: float = 10.0) -> Avoid:
+    """An area to avoid from a GeoJSON geometry (Polygon, MultiPolygon or Point with ``radius_m``);
+    InputError saying what is wrong."""
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    if kind not in ("Polygon", "MultiPolygon", "Point"):
+        raise InputError("avoid", f"an area to avoid is a Polygon, a MultiPolygon or a Point; got {kind!r}")
+    try:
+        found = shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise InputError("avoid", f"not a valid GeoJSON {kind}: {exc}") from None
+    if found.is_empty or not np.isfinite(shapely.get_coordinates(found)).all():
+        raise InputError("avoid", "an area to avoid must have finite coordinates")
+    if kind == "Point" and not 0 < radius_m <= 20_000:
+        raise InputError("avoid", f"a point to avoid needs 0 < radius_m <= 20000; got {radius_m}")
+    if not (penalty >= 1 and math.isfinite(penalty)):
+        raise InputError("avoid", f"a penalty is a factor of at least 1; got {penalty}")
+    if kind != "Point":
+        found = shapely.make_valid(found)
+        if found.area <= 0:
+            raise InputError("avoid", "an area to avoid must enclose some ground")
+    return Avoid(found, radius_m if kind == "Point" else 0.0, hard, penalty)
+
+
+def avoid_areas(files: Sequence[Path], points: Sequence[str]) -> list[Avoid]:
+    """The areas to avoid of GeoJSON files (properties radius_m, hard, penalty) and LON,LAT[,RADIUS_M]
+    points (the CLI's --avoid and --avoid-point)."""
+    out = []
+    for path in files:
+        for n, feature in iter_features(path):
+            props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+            geometry = feature.get("geometry") if isinstance(feature, dict) else None
+            try:
+                out.append(
+                    parse_avoid(
+                        geometry or {},
+                        float(props.get("radius_m", 200.0)),
+                        bool(props.get("hard", True)),
+                        float(props.get("penalty", 10.0)),
+                    )
+                )
+            except (InputError, ValueError, TypeError) as exc:
+                raise InputError("avoid", f"{path}:{n}: {exc}") from None
+    for text in points:
+        try:
+            values = [float(v) for v in text.split(",")]
+        except ValueError:
+            values = []
+        if len(values) not in (2, 3):
+            raise InputError("avoid-point", f"expected LON,LAT[,RADIUS_M]; got {text!r}")
+        radius = values[2] if len(values) == 3 else 200.0
+        out.append(parse_avoid({"type": "Point", "coordinates": values[:2]}, radius))
+    return out
+
+
+def avoid_factors(graph: StreetGraph, avoids: Sequence[Avoid]) -> tuple[Floats | None, list[Said]]:
+    """Each street's cost factor from the areas to avoid (inf: a hard area it enters; the largest
+    penalty of the soft ones), and what they did."""
+    if not avoids:
+        return None, []
+    if len(avoids) > MAX_AVOID_AREAS:
+        raise InputError("avoid", f"at most {MAX_AVOID_AREAS} areas to avoid; got {len(avoids)}")
+    index = StreetIndex.of(graph)
+    factor = np.ones(graph.n_edges)
+    for a in avoids:
+        area = index.shape(a.geometry).buffer(a.radius_m) if a.radius_m else index.shape(a.geometry)
+        if area.area / 1e6 > MAX_AVOID_KM2:
+            raise InputError("avoid", f"an area to avoid is over {MAX_AVOID_KM2:g} km²: draw a smaller one")
+        hit = index.tree.query(area, predicate="intersects")
+        factor[hit] = np.inf if a.hard else np.maximum(factor[hit], a.penalty)
+    closed, dearer = int(np.isinf(factor).sum()), int(((factor > 1) & np.isfinite(factor)).sum())
+    said = [
+        Said(
+            "avoided",
+            {"closed": closed, "dearer": dearer, "areas": len(avoids)},
+            f"areas to avoid: {closed} streets closed, {dearer} dearer",
+        )
+    ]
+    return factor, said
+
+
 def mine_factors(store: Store, graph: StreetGraph, when: datetime) -> Mines:
     """Each street's cost factor from the mine and UXO reports within MINE_NEAR_M of it (the newest
     counts; reports older than the factor's reach of 1 % are ignored): closed while recent, dearer after."""
-    from shapely import STRtree, linestrings, points
-
     from greyzone.routing.exposure import MINE_CLOSED_DAYS, MINE_HALF_LIFE_DAYS, MINE_NEAR_M, mine_factor
     from greyzone.store.base import ReportQuery
 
@@ -397,17 +518,9 @@ def mine_factors(store: Store, graph: StreetGraph, when: datetime) -> Mines:
     age = np.full(graph.n_edges, np.nan)
     if len(frame) == 0:
         return Mines(None, age)
-    lat0 = float(np.median(graph.lat))
-    sx, sy = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
-
-    def metres(lonlat: Floats) -> Floats:
-        return np.column_stack([lonlat[:, 0] * sx, lonlat[:, 1] * sy])
-
-    xy = metres(graph.shape_lonlat)
-    lines = linestrings(xy, indices=np.repeat(np.arange(graph.n_edges), np.diff(graph.shape_offset)))
-    tree = STRtree(lines)
-    reported = points(metres(np.column_stack([frame.lon, frame.lat])))
-    hit_report, hit_edge = tree.query(reported, predicate="dwithin", distance=MINE_NEAR_M)
+    index = StreetIndex.of(graph)
+    reported = shapely.points(index.metres(np.column_stack([frame.lon, frame.lat])))
+    hit_report, hit_edge = index.tree.query(reported, predicate="dwithin", distance=MINE_NEAR_M)
     report_age = (when.timestamp() - frame.observed_s) / 86_400.0
     if hit_edge.size:
         np.fmin.at(age, hit_edge, report_age[hit_report])
@@ -451,6 +564,7 @@ class RouteRequest:
     grey_penalty: float | None = 10.0  # None: grey ground is closed
     alternatives: bool = False
     models: list[HazardModel] | None = None  # default: the newest stored model per set of kinds
+    avoid: tuple[Avoid, ...] = ()  # areas this trip keeps out of or pays more to cross
 
 
 @dataclass
@@ -556,8 +670,11 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     history, fusion, states = route_control(store, graph, req.starts[0], notes)
     mines = mine_factors(store, graph, req.starts[0])
     covered.add(Kind.MINE_UXO)  # counted by their reports, not by a model
+    avoided, avoid_notes = avoid_factors(graph, req.avoid)
+    notes += avoid_notes
+    factor = mines.factor if avoided is None else avoided if mines.factor is None else mines.factor * avoided
     offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
-    planner = Planner(graph, profile, rates, states, req.grey_penalty, factor=mines.factor)
+    planner = Planner(graph, profile, rates, states, req.grey_penalty, factor=factor)
     best, routes = best_departure(planner, origin, destination, offsets)
     notes += [Said("approximate", {}, routes[best].note)] if routes[best].note else []
     others: list[RoutePlan] = []
@@ -571,7 +688,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
             states,
             req.grey_penalty,
             depart_s=float(offsets[best]),
-            factor=mines.factor,
+            factor=factor,
         )
     warnings = unmodelled_threats(store, profile, covered, hour0)
     if routes[best].reachable:
@@ -594,7 +711,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         answer.between = risk_between(exposure, counts)
         answer.usual = risk(sum(planner.by_threat(edges, depart_s, found.usual).values()))
         answer.counts = {k.value: n for k, n in counts.items()}
-        answer.modes = _other_modes(graph, req, origin, destination, rates, states, mines, depart_s)
+        answer.modes = _other_modes(graph, req, origin, destination, rates, states, factor, depart_s)
     if routes[best].reachable and history is not None and fusion is not None:
         answer.grey = grey_stretches(history, graph, routes[best].edges, req.starts[best], fusion)
     return answer
@@ -635,7 +752,7 @@ def _other_modes(
     destination: int,
     rates: dict[Kind, Floats],
     states: npt.NDArray[np.int8] | None,
-    mines: Mines,
+    factor: Floats | None,
     depart_s: float,
 ) -> list[Json]:
     """The same trip at the same departure in every mode: its own route's risk and minutes."""
@@ -643,7 +760,7 @@ def _other_modes(
 
     rows: list[Json] = []
     for mode in Mode:
-        planner = Planner(graph, PROFILES[mode], rates, states, req.grey_penalty, factor=mines.factor)
+        planner = Planner(graph, PROFILES[mode], rates, states, req.grey_penalty, factor=factor)
         plan = planner.route(origin, destination, depart_s, top=0)
         rows.append(
             {

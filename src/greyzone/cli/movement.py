@@ -17,6 +17,7 @@ from greyzone.application.movement import (
     Mode,
     RouteAnswer,
     RouteRequest,
+    avoid_areas,
     city_graph,
     city_zone,
     corridor_history,
@@ -176,6 +177,16 @@ def route_cmd(
         list[Path] | None, typer.Option(help="Exported hazard model file(s); default: the newest in the store")
     ] = None,
     grey: Annotated[str, typer.Option(help="'penalty' (10× dearer) or 'forbid'")] = "penalty",
+    avoid: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="GeoJSON of areas to keep out of (Polygons; Points with a radius_m property, default 200);"
+            " a feature with hard=false is only dearer (penalty, default 10×). Repeat it."
+        ),
+    ] = None,
+    avoid_point: Annotated[
+        list[str] | None, typer.Option(help="LON,LAT[,RADIUS_M] to keep out of (default 200 m). Repeat it.")
+    ] = None,
     geojson: Annotated[Path | None, typer.Option(help="Write the route here.")] = None,
     db: DbOption = None,
     database_url: UrlOption = None,
@@ -201,8 +212,17 @@ def route_cmd(
                 raise InputError("window", f"city {city!r} has no curfew window set: give --window HH:MM-HH:MM")
             window = found.curfew
         starts = window_departures(day, window, step, zone) if window else [kyiv_time(day, depart, zone=zone)]
+        areas = avoid_areas(avoid or [], avoid_point or [])
         request = RouteRequest(
-            city, origin, destination, Mode(mode), starts, None if grey == "forbid" else 10.0, alternatives, models
+            city,
+            origin,
+            destination,
+            Mode(mode),
+            starts,
+            None if grey == "forbid" else 10.0,
+            alternatives,
+            models,
+            tuple(areas),
         )
         answer = plan_route(store, request)
     row = route_row(answer, bool(window))

@@ -245,7 +245,7 @@ class Planner:
         if not joined(self.base_seconds):
             reason = f"no road for {self.profile.mode.value} between these points"
         elif self.factor is not None and not joined(self.seconds):
-            reason = "every way is closed by recent mine or UXO reports"
+            reason = "every way is closed by recent mine or UXO reports or by the areas to avoid"
         else:
             reason = f"cut by control: every way crosses {crossed}"
         empty = np.zeros(0, dtype=np.int64)

@@ -15,6 +15,7 @@ from greyzone.application.movement import (
     RouteRequest,
     city_graph,
     offline_profiles,
+    parse_avoid,
     plan_route,
     settlements_layer,
     streets_layer,
@@ -29,6 +30,13 @@ Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
 
+class AvoidIn(BaseModel):
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon, MultiPolygon, or Point (with radius_m)")
+    radius_m: float = Field(200.0, gt=0, le=20_000, allow_inf_nan=False)
+    hard: bool = Field(True, description="true: never entered; false: crossing costs `penalty` times more")
+    penalty: float = Field(10.0, ge=1, le=1000, allow_inf_nan=False)
+
+
 class RouteIn(BaseModel):
     city: str = Field(max_length=200)
     origin: tuple[Lon, Lat] = Field(description="[lon, lat]")
@@ -37,6 +45,7 @@ class RouteIn(BaseModel):
     depart: datetime | None = Field(None, description="ISO 8601 (default now)")
     window_minutes: int = Field(0, ge=0, le=12 * 60, description="try departures every step over this long")
     step_minutes: int = Field(30, ge=5, le=240)
+    avoid: list[AvoidIn] = Field(default_factory=list, max_length=20, description="areas this trip keeps out of")
 
 
 @router.get("/api/cities", summary="The imported cities and their gates")
@@ -106,7 +115,8 @@ def places(
 def route(body: RouteIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
     depart = utc(body.depart, "depart") or datetime.now(UTC)
     starts = [depart + timedelta(minutes=m) for m in range(0, body.window_minutes + 1, body.step_minutes)]
-    request = RouteRequest(body.city, body.origin, body.destination, Mode(body.mode), starts)
+    areas = tuple(parse_avoid(a.geometry, a.radius_m, a.hard, a.penalty) for a in body.avoid)
+    request = RouteRequest(body.city, body.origin, body.destination, Mode(body.mode), starts, avoid=areas)
     with gate.reading() as s:  # up to a second of work: no one else waits on it
         a = plan_route(s, request)
     r = a.route

@@ -21,7 +21,7 @@ const TEXT = {
     queued: "kept on this device, sent when the network returns", waiting: "waiting to be sent",
     tokenRefused: "the token was refused (revoked?) — the reports are kept; enter a new token and send again",
     mapAt: "map at", since: "since", evidence: "evidence", count: "count", range: "range", modes: "by mode",
-    grey: "grey ground", usual: "× the usual level", strikes: "strikes on the road", usualLevel: "usual level ▲",
+    grey: "grey ground", usual: "× the usual level", pickAvoid: "Avoid: tap the map", clearAvoid: "Clear avoided", strikes: "strikes on the road", usualLevel: "usual level ▲",
   },
   uk: {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
@@ -42,7 +42,7 @@ const TEXT = {
     queued: "збережено на пристрої, буде надіслано, щойно з'явиться мережа", waiting: "чекають на надсилання",
     tokenRefused: "токен відхилено (відкликано?) — повідомлення збережено; введіть новий токен і надішліть знову",
     mapAt: "мапа на", since: "з", evidence: "підстави", count: "кількість", range: "діапазон", modes: "за способом",
-    grey: "сіра зона", usual: "× від звичайного рівня", strikes: "удари на дорозі", usualLevel: "звичайний рівень ▲",
+    grey: "сіра зона", usual: "× від звичайного рівня", pickAvoid: "Уникати: торкніться мапи", clearAvoid: "Скинути уникнення", strikes: "удари на дорозі", usualLevel: "звичайний рівень ▲",
   },
 };
 // What the server says with a code (warnings, errors), said in the page's language from its figures.
@@ -70,6 +70,7 @@ const SAID = {
     no_control: () => "no control observations: the route ignores who holds what",
     approximate: () => "approximate: each street charged the hour one reaches it on the fastest way",
     no_timezone: () => "the city has no time zone set: times are shown in UTC",
+    avoided: (p) => `areas to avoid: ${p.closed} streets closed, ${p.dearer} dearer`,
   },
   uk: {
     no_model: (p) => `${threat(p.threat)}: немає моделі — цей ризик їх не враховує (${p.incidents} подій за останні ${p.days} дн.)`,
@@ -85,6 +86,7 @@ const SAID = {
     no_control: () => "немає спостережень контролю: маршрут не зважає, хто що контролює",
     approximate: () => "наближено: кожну вулицю оцінено за годиною, коли до неї дістаються найшвидшим шляхом",
     no_timezone: () => "для міста не задано часовий пояс: час показано в UTC",
+    avoided: (p) => `зони уникнення: закрито вулиць — ${p.closed}, дорожче — ${p.dearer}`,
   },
 };
 const ERRORS = {
@@ -116,7 +118,7 @@ const params = new URLSearchParams(location.search);
 const state = {
   lang: params.get("lang") === "uk" ? "uk" : (localStorage.getItem("greyzone.lang") || "en"),
   city: params.get("city"), times: [], timeIndex: 0, hourIndex: 0, picking: null, from: null, to: null,
-  place: null, tab: "layers", hazardRows: null,
+  place: null, tab: "layers", hazardRows: null, avoid: [],
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (TEXT[state.lang][key] ?? key);
@@ -217,7 +219,7 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
 
 function addLayers() {
-  for (const id of ["streets", "incidents", "hazard", "control", "corridors", "route", "picks"]) {
+  for (const id of ["streets", "incidents", "hazard", "control", "corridors", "route", "picks", "avoid"]) {
     map.addSource(id, { type: "geojson", data: EMPTY });
   }
   map.addLayer({ id: "control", type: "fill", source: "control", layout: { visibility: "none" },
@@ -244,6 +246,8 @@ function addLayers() {
     paint: { "circle-color": ["match", ["get", "status"], "open", COLOURS.open, "threatened", COLOURS.threatened,
       "risky", COLOURS.risky, COLOURS.cut],
       "circle-radius": 9, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+  map.addLayer({ id: "avoid", type: "fill", source: "avoid", paint: { "fill-color": "#b71c1c", "fill-opacity": 0.35 } });
+  map.addLayer({ id: "avoid-edge", type: "line", source: "avoid", paint: { "line-color": "#b71c1c", "line-width": 2 } });
   map.addLayer({ id: "route", type: "line", source: "route", paint: { "line-color": COLOURS.route, "line-width": 6 } });
   map.addLayer({ id: "picks", type: "circle", source: "picks",  // the route's ends: the route's blue, not a gate's
     paint: { "circle-color": "#fff", "circle-radius": 8, "circle-stroke-color": COLOURS.route, "circle-stroke-width": 4 } });
@@ -345,6 +349,16 @@ async function setTime(index) {
   legend();
 }
 
+const AVOID_M = 200;  // a tapped area to avoid: this radius around the tap
+function circle([x, y], metres) {  // a 32-gon of that radius (lon/lat), for drawing
+  const dx = metres / (111320 * Math.cos((y * Math.PI) / 180)), dy = metres / 110540;
+  const ring = Array.from({ length: 33 }, (_, i) => [x + dx * Math.cos((i * Math.PI) / 16), y + dy * Math.sin((i * Math.PI) / 16)]);
+  return { type: "Feature", geometry: { type: "Polygon", coordinates: [ring] }, properties: {} };
+}
+function avoided() {
+  map.getSource("avoid").setData({ type: "FeatureCollection", features: state.avoid.map((p) => circle(p, AVOID_M)) });
+}
+
 function picks() {
   const features = [state.from, state.to, state.place].filter(Boolean).map((p) =>
     ({ type: "Feature", geometry: { type: "Point", coordinates: p }, properties: {} }));
@@ -353,6 +367,11 @@ function picks() {
 
 map.on("click", (event) => {
   const point = [Number(event.lngLat.lng.toFixed(5)), Number(event.lngLat.lat.toFixed(5))];
+  if (state.tab === "route" && state.picking === "avoid") {
+    state.avoid.push(point);
+    avoided();
+    return;
+  }
   if (state.tab === "route" && state.picking) {
     state[state.picking] = point;
     $(`pick-${state.picking}`).classList.remove("picking");
@@ -400,7 +419,8 @@ async function plan() {
   out.textContent = "…";
   try {
     const r = await api("/api/route", { method: "POST", body: JSON.stringify({ city: state.city, origin: state.from,
-      destination: state.to, mode: $("mode").value, depart, window_minutes: minutes, step_minutes: 30 }) });
+      destination: state.to, mode: $("mode").value, depart, window_minutes: minutes, step_minutes: 30,
+      avoid: state.avoid.map((p) => ({ geometry: { type: "Point", coordinates: p }, radius_m: AVOID_M })) }) });
     window.greyzone.data.route = r;
     map.getSource("route").setData(r.reachable ? { type: "Feature", geometry: r.geometry, properties: {} } : EMPTY);
     renderRoute(r);
@@ -595,8 +615,10 @@ function tabs() {
       if (state.tab === "route" && !state.from) { state.picking = "from"; $("pick-from").classList.add("picking"); }
     });
   }
-  $("pick-from").addEventListener("click", () => { state.picking = "from"; $("pick-from").classList.add("picking"); });
-  $("pick-to").addEventListener("click", () => { state.picking = "to"; $("pick-to").classList.add("picking"); });
+  $("pick-from").addEventListener("click", () => { $("pick-avoid").classList.remove("picking"); state.picking = "from"; $("pick-from").classList.add("picking"); });
+  $("pick-to").addEventListener("click", () => { $("pick-avoid").classList.remove("picking"); state.picking = "to"; $("pick-to").classList.add("picking"); });
+  $("pick-avoid").addEventListener("click", () => { state.picking = "avoid"; $("pick-avoid").classList.add("picking"); });
+  $("clear-avoid").addEventListener("click", () => { state.avoid = []; avoided(); });
 }
 
 async function start() {
