@@ -179,6 +179,10 @@ def test_city_cli_imports_the_demo_network_with_its_gates(tmp_path: Path) -> Non
         runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", "37.18,48.28", "--db", db, "--json"]).stdout
     )
     assert snapped["distance_m"] < 600
+    street = snapped["street"]  # a trip from there starts on the street, never farther than the junction
+    assert street["distance_m"] <= snapped["distance_m"] and 0 <= street["along_m"] <= street["length_m"]
+    said = runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", "37.18,48.28", "--db", db]).stdout
+    assert said.startswith("on ") and " m along its " in said and "nearest junction" in said
     missing = runner.invoke(app, ["city", "snap", "--name", "nowhere", "--lonlat", "37.18,48.28", "--db", db])
     assert missing.exit_code == 2 and "demo" in missing.output  # names the cities it knows
 
@@ -504,3 +508,38 @@ def test_a_trip_keeps_out_of_the_areas_it_is_told_to_avoid(
     huge = {"type": "Polygon", "coordinates": [[[30, 45], [40, 45], [40, 52], [30, 52], [30, 45]]]}
     too_big = api.post("/api/route", json={**trip, "avoid": [{"geometry": huge}]})
     assert too_big.status_code == 422 and "km²" in too_big.json()["error"]["message"]
+
+
+def test_a_route_starts_and_ends_on_the_street_beside_its_points(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = _timed_demo(tmp_path_factory)
+    ends = [(37.2105, 48.2301), (37.16, 48.29)]  # beside the Selydove road (S), far from its junctions; the city
+    snaps = [
+        json.loads(
+            runner.invoke(app, ["city", "snap", "--name", "demo", "--lonlat", f"{x},{y}", "--db", db, "--json"]).stdout
+        )
+        for x, y in ends
+    ]
+    assert snaps[0]["street"]["distance_m"] < 0.5 * snaps[0]["distance_m"]  # the street is much nearer than a junction
+    common = ["route", "--city", "demo", "--from", "{},{}".format(*ends[0]), "--to", "{},{}".format(*ends[1])]
+    out = runner.invoke(
+        app,
+        [
+            *common,
+            "--db",
+            db,
+            "--json",
+            "--date",
+            "2024-11-20",
+            "--depart",
+            "12:00",
+            "--geojson",
+            str(tmp_path / "r.json"),
+        ],
+    )
+    row = json.loads(out.stdout)
+    line = json.loads((tmp_path / "r.json").read_text())["features"][0]["geometry"]["coordinates"]
+    for snap, point, snapped_m in zip(snaps, (line[0], line[-1]), row["snapped_m"], strict=True):
+        assert point == pytest.approx([snap["street"]["lon"], snap["street"]["lat"]], abs=2e-6)  # from the street point
+        assert snapped_m == pytest.approx(snap["street"]["distance_m"], abs=0.2)

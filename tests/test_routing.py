@@ -445,3 +445,47 @@ def test_a_risk_is_said_as_one_in_n_with_its_range() -> None:
     assert count_range(0) == (0.0, pytest.approx(-np.log(0.05)))
     low, high = risk_between({Kind.SHELLING: 1e-4, Kind.FPV_STRIKE: 1e-4}, {Kind.SHELLING: 400, Kind.FPV_STRIKE: 3})
     assert low < 2e-4 < high and range_text((low, high)).startswith("likely between 1 in ")
+
+
+def test_a_trip_starts_on_the_street_not_at_the_nearest_junction() -> None:
+    """A point beside a long street snaps onto it (the right street, how far along, how far off); the
+    street is cut there both ways, so a trip between two points of one street is the stretch between
+    them; a one-way street is cut one way only; lengths, shapes and the CSR stay consistent."""
+    lone = _line_city(3, 0.0135, RoadClass.RESIDENTIAL)  # two ~1 km streets east–west, two-way
+    x = 37.0 + 0.4 * 0.0135
+    on = lone.snap_onto(x, 48.0 + 30 / 110_540)  # 30 m north of 40 % along the first street
+    assert lone.source()[on.edge] in (0, 1) and lone.target[on.edge] in (0, 1)
+    along = on.fraction if lone.source()[on.edge] == 0 else 1 - on.fraction
+    assert along == pytest.approx(0.4, abs=1e-6) and on.distance_m == pytest.approx(30.0, rel=0.01)
+    assert lone.snap(x, 48.0)[1] > 350  # the nearest junction is 400 m away: the old answer
+    graph, (a, b), _ = lone.with_stops([(x, 48.0003), (37.0 + 0.9 * 0.0135, 47.9997)])
+    assert graph.n_nodes == lone.n_nodes + 2 and graph.n_edges == lone.n_edges + 4  # each cut: 2 edges become 4
+    assert graph.length_m.sum() == pytest.approx(lone.length_m.sum())
+    src = graph.source()
+    for e in range(graph.n_edges):  # every street's shape runs from its source junction to its target's
+        first, final = graph.shape_lonlat[graph.shape_offset[e]], graph.shape_lonlat[graph.shape_offset[e + 1] - 1]
+        assert np.allclose(first, [graph.lon[src[e]], graph.lat[src[e]]])
+        assert np.allclose(final, [graph.lon[graph.target[e]], graph.lat[graph.target[e]]])
+    street = lone.length_m[0]
+    trip = Router(graph, graph.length_m).path(a, b)
+    assert trip.reachable and trip.cost == pytest.approx(0.5 * street, rel=1e-6)  # the stretch between them
+    assert Router(graph, graph.length_m).path(b, a).cost == pytest.approx(0.5 * street, rel=1e-6)
+    at_junction, (node,), _ = lone.with_stops([(37.0135, 48.0)])
+    assert node == 1 and at_junction is lone  # on a junction: nothing to cut
+    one_way = StreetGraph.from_edges(
+        lone.lon,
+        lone.lat,
+        Edges(
+            np.array([0, 1]),
+            np.array([1, 2]),
+            np.array([street, street]),
+            np.full(2, RoadClass.RESIDENTIAL, dtype=np.int8),
+            np.ones(2, bool),
+            ["", ""],
+            [np.array([[37.0, 48.0], [37.0135, 48.0]]), np.array([[37.0135, 48.0], [37.027, 48.0]])],
+        ),
+    )
+    cut, (m,), _ = one_way.with_stops([(x, 48.0)])
+    assert cut.n_edges == one_way.n_edges + 1  # one way only: 1 edge becomes 2
+    assert Router(cut, cut.length_m).path(m, 2).cost == pytest.approx(1.6 * street, rel=1e-6)
+    assert not Router(cut, cut.length_m).path(m, 0).reachable  # against the one-way street: no way

@@ -142,14 +142,25 @@ def import_city(
 
 
 def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
-    """The street junction nearest a point, and how far it is."""
+    """Where a point meets the streets (what a trip starting there starts from: the nearest point of a
+    street, how far along it), and the street junction nearest it; how far each is."""
     graph = city_graph(store, city).graph
     node, distance = graph.snap(lon, lat)
+    on = graph.snap_onto(lon, lat)
     return {
         "node": node,
         "lon": float(graph.lon[node]),
         "lat": float(graph.lat[node]),
         "distance_m": round(distance, 1),
+        "street": {
+            "name": graph.names[graph.name_id[on.edge]],
+            "lon": round(on.lon, 6),
+            "lat": round(on.lat, 6),
+            "distance_m": round(on.distance_m, 1),
+            "along_m": round(on.fraction * float(graph.length_m[on.edge]), 1),
+            "length_m": round(float(graph.length_m[on.edge]), 1),
+            "refused_beyond_m": MAX_SNAP_M,
+        },
     }
 
 
@@ -650,8 +661,9 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     """The least-exposure route for each departure with the stored hazard and control (6 hours of
     forecast past the last one: long walks cross hours), the best of them, and its alternatives."""
     found_city = city_graph(store, req.city)
-    graph = found_city.graph
-    (origin, d0), (destination, d1) = graph.snap(*req.origin), graph.snap(*req.destination)
+    # the trip's ends onto the street (the street cut there), not the nearest junction
+    graph, (origin, destination), ends = found_city.graph.with_stops([req.origin, req.destination])
+    d0, d1 = ends[0].distance_m, ends[1].distance_m
     for param, distance in (("from", d0), ("to", d1)):
         if not distance <= MAX_SNAP_M:
             raise InputError(

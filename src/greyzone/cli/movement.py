@@ -6,7 +6,7 @@ import json
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
@@ -85,11 +85,16 @@ def city_snap(
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The street junction nearest a point, and how far it is."""
+    """Where a point meets the streets (a trip from there starts on that street) and the nearest junction."""
     lon, lat = parse_lonlat(lonlat, "--lonlat")
     with store_of(db, database_url) as store, refusing(missing="--name"):
         row = snap_point(store, name, lon, lat)
-    text = f"junction {row['node']} at {row['lon']:.6f},{row['lat']:.6f}, {row['distance_m']:.0f} m away"
+    on = cast(dict[str, Any], row["street"])
+    text = (
+        f"on {on['name'] or 'an unnamed street'} {on['distance_m']:.0f} m away, {on['along_m']:.0f} m along its"
+        f" {on['length_m']:.0f} m, at {on['lon']:.6f},{on['lat']:.6f}; nearest junction {row['node']},"
+        f" {row['distance_m']:.0f} m away"
+    )
     out(json.dumps(row) if as_json else text)
 
 

@@ -6,7 +6,11 @@ CSR form (``indptr``, ``target``): the edges leaving node i are ``indptr[i]:indp
 two-way street is two edges, a one-way street one. ``to_bytes``/``from_bytes`` give the whole graph
 as one compressed NumPy archive, which the store keeps with the city.
 
-Snapping a point to the network finds its nearest node with a k-d tree and says how far it is.
+Snapping a point to the network finds its nearest node with a k-d tree and says how far it is; a
+trip's ends are snapped *onto the street* instead (``snap_onto``: the nearest point of any street's
+shape, with how far along the street it lies) and the graph is split there (``with_stops``: a virtual
+junction at the point, the street — both directions of a two-way one — cut in two), so a pick-up in
+the middle of a long street starts there, not at the nearest junction.
 """
 
 from __future__ import annotations
@@ -82,6 +86,19 @@ class Edges:
     shape: list[Floats]  # per edge: (k, 2) lon/lat points from source to target
 
 
+@dataclass(frozen=True, slots=True)
+class OnStreet:
+    """Where a point meets the street network: the street, the share of its length from its source
+    to the point, the point on the street, and how far the given point was from it."""
+
+    edge: int
+    fraction: float
+    lon: float
+    lat: float
+    distance_m: float
+    segment: int  # the point lies between shape points ``segment`` and ``segment + 1`` of the street
+
+
 @dataclass(frozen=True)
 class StreetGraph:
     lon: Floats
@@ -148,6 +165,100 @@ class StreetGraph:
     @property
     def _k(self) -> float:
         return math.cos(math.radians(float(self.lat.mean()))) if self.n_nodes else 1.0
+
+    def snap_onto(self, lon: float, lat: float) -> OnStreet:
+        """The nearest point of any street's shape to (lon, lat): the street, how far along it (as a
+        share of its length), the point, and how far it is (metres)."""
+        k = self._k
+        xy = self.shape_lonlat * np.array([k * M_PER_DEG, M_PER_DEG])
+        q = np.array([lon * k * M_PER_DEG, lat * M_PER_DEG])
+        last = np.zeros(len(xy), dtype=bool)
+        last[self.shape_offset[1:] - 1] = True  # a shape's last point starts no segment
+        start = np.flatnonzero(~last)
+        a, b = xy[start], xy[start + 1]
+        ab = b - a
+        seg2 = np.einsum("ij,ij->i", ab, ab)
+        t = np.clip(np.einsum("ij,ij->i", q - a, ab) / np.where(seg2 > 0, seg2, 1.0), 0.0, 1.0)
+        near = a + t[:, None] * ab
+        d2 = np.einsum("ij,ij->i", near - q, near - q)
+        best = int(np.argmin(d2))
+        i = int(start[best])
+        edge = int(np.searchsorted(self.shape_offset, i, side="right") - 1)
+        lo, hi = int(self.shape_offset[edge]), int(self.shape_offset[edge + 1])
+        pieces = np.sqrt(np.einsum("ij,ij->i", np.diff(xy[lo:hi], axis=0), np.diff(xy[lo:hi], axis=0)))
+        total = float(pieces.sum())
+        along = float(pieces[: i - lo].sum() + t[best] * math.sqrt(seg2[best]))
+        point = self.shape_lonlat[i] + t[best] * (self.shape_lonlat[i + 1] - self.shape_lonlat[i])
+        fraction = along / total if total > 0 else 0.0
+        return OnStreet(edge, fraction, float(point[0]), float(point[1]), math.sqrt(float(d2[best])), i - lo)
+
+    def with_stops(self, points: list[tuple[float, float]]) -> tuple[StreetGraph, list[int], list[OnStreet]]:
+        """The graph split at each point's nearest point of a street (``snap_onto``; a point within 1 m
+        of a junction takes the junction), the node of each point, and where each was snapped."""
+        graph, nodes, snaps = self, [], []
+        for lon, lat in points:
+            on = graph.snap_onto(lon, lat)
+            graph, node = graph.split_at(on)
+            nodes.append(node)
+            snaps.append(on)
+        return graph, nodes, snaps
+
+    def split_at(self, on: OnStreet) -> tuple[StreetGraph, int]:
+        """The graph with a junction at ``on`` (its street, and the same street the other way if it is
+        two-way, cut there), and that junction; an end within 1 m of a junction is the junction."""
+        e, source, target = on.edge, self.source(), self.target
+        length = float(self.length_m[e])
+        if on.fraction * length < 1.0:
+            return self, int(source[e])
+        if (1.0 - on.fraction) * length < 1.0:
+            return self, int(target[e])
+        shape = self.shape_lonlat[self.shape_offset[e] : self.shape_offset[e + 1]]
+        u, v = int(source[e]), int(target[e])
+        back = [
+            r
+            for r in range(int(self.indptr[v]), int(self.indptr[v + 1]))
+            if target[r] == u
+            and self.shape_offset[r + 1] - self.shape_offset[r] == len(shape)
+            and np.allclose(self.shape_lonlat[self.shape_offset[r] : self.shape_offset[r + 1]], shape[::-1])
+        ]
+        o = self.n_nodes
+        point = np.array([[on.lon, on.lat]])
+        head = np.concatenate([shape[: on.segment + 1], point])  # u → o
+        tail = np.concatenate([point, shape[on.segment + 1 :]])  # o → v
+        new = [(u, o, on.fraction * length, head), (o, v, (1.0 - on.fraction) * length, tail)]
+        if back:
+            new += [(v, o, (1.0 - on.fraction) * length, tail[::-1]), (o, u, on.fraction * length, head[::-1])]
+        drop = {e, *back[:1]}
+        keep = np.array([i for i in range(self.n_edges) if i not in drop], dtype=np.int64)
+        src = np.concatenate([source[keep], [n[0] for n in new]]).astype(np.int64)
+        dst = np.concatenate([target[keep], [n[1] for n in new]]).astype(np.int64)
+        length_m = np.concatenate([self.length_m[keep], [n[2] for n in new]])
+        road_class = np.concatenate([self.road_class[keep], np.full(len(new), self.road_class[e])]).astype(np.int8)
+        name_id = np.concatenate([self.name_id[keep], np.full(len(new), self.name_id[e])]).astype(np.int64)
+        starts, sizes = self.shape_offset[keep], np.diff(self.shape_offset)[keep]
+        gather = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
+        shapes = [self.shape_lonlat[gather], *(n[3] for n in new)]
+        all_sizes = np.concatenate([sizes, [len(n[3]) for n in new]]).astype(np.int64)
+        order = np.argsort(src, kind="stable")
+        flat = np.concatenate(shapes)
+        offsets = np.concatenate([[0], np.cumsum(all_sizes)]).astype(np.int64)
+        sizes_sorted = all_sizes[order]
+        pick = np.repeat(offsets[:-1][order] - np.concatenate([[0], np.cumsum(sizes_sorted)[:-1]]), sizes_sorted)
+        pick = pick + np.arange(int(sizes_sorted.sum()))
+        n_nodes = self.n_nodes + 1
+        graph = StreetGraph(
+            np.append(self.lon, on.lon),
+            np.append(self.lat, on.lat),
+            np.searchsorted(src[order], np.arange(n_nodes + 1)).astype(np.int64),
+            dst[order],
+            length_m[order],
+            road_class[order],
+            name_id[order],
+            self.names,
+            np.concatenate([[0], np.cumsum(sizes_sorted)]).astype(np.int64),
+            flat[pick],
+        )
+        return graph, o
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
