@@ -543,3 +543,38 @@ def test_a_route_starts_and_ends_on_the_street_beside_its_points(
     for snap, point, snapped_m in zip(snaps, (line[0], line[-1]), row["snapped_m"], strict=True):
         assert point == pytest.approx([snap["street"]["lon"], snap["street"]["lat"]], abs=2e-6)  # from the street point
         assert snapped_m == pytest.approx(snap["street"]["distance_m"], abs=0.2)
+
+
+def test_reach_from_a_point_in_minutes_below_a_risk(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """CLI and API: the streets reached are within the time and below the risk; more time reaches more;
+    an area to avoid is left out; bad bounds are refused."""
+    from fastapi.testclient import TestClient
+
+    from greyzone.service.app import Limits, create_app
+    from greyzone.settings import Settings
+
+    db = _timed_demo(tmp_path_factory)
+    common = ["reach", "--city", "demo", "--from", "37.18,48.28", "--date", "2024-11-20", "--depart", "12:00"]
+    common += ["--db", db, "--max-risk", "1/1000"]
+    short = runner.invoke(app, [*common, "--minutes", "10", "--geojson", str(tmp_path / "a.json"), "--json"])
+    longer = runner.invoke(app, [*common, "--minutes", "25", "--geojson", str(tmp_path / "b.json")])
+    assert short.exit_code == 0 and longer.exit_code == 0, short.output + longer.output
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert a["features"] and all(f["properties"]["minutes"] <= 10 for f in a["features"])
+    assert all(f["properties"]["risk"] <= 1e-3 for f in b["features"])
+    assert a["reached_junctions"] < b["reached_junctions"]  # more time, more places
+    assert " junctions and " in longer.stdout and "within 25 min below about 1 in 1,000" in longer.stdout
+    assert json.loads(short.stdout)["streets"] == len(a["features"])
+    api = TestClient(create_app(Settings(db_path=Path(db)), Limits()))
+    body = {"city": "demo", "origin": [37.18, 48.28], "depart": "2024-11-20T10:00:00Z", "minutes": 25, "max_risk": 1e-3}
+    assert api.post("/api/reach", json=body).json()["reached_junctions"] == b["reached_junctions"]  # the same answer
+    avoided = api.post(
+        "/api/reach",
+        json={**body, "avoid": [{"geometry": {"type": "Point", "coordinates": [37.19, 48.28]}, "radius_m": 300}]},
+    ).json()
+    assert avoided["reached_junctions"] < b["reached_junctions"]
+    assert api.post("/api/reach", json={**body, "minutes": 0}).status_code == 422
+    assert api.post("/api/reach", json={**body, "depart": "2024-11-20T10:00:00"}).status_code == 422  # no offset
+    bad = runner.invoke(app, [*common, "--max-risk", "lots"])
+    assert bad.exit_code == 2 and "--max-risk" in bad.output

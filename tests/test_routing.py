@@ -343,12 +343,15 @@ def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path:
     from typer.testing import CliRunner
 
     from greyzone.cli import app
-    from greyzone.routing import shortest, timed, warm
+    from greyzone.routing import reach, shortest, timed, warm
     from scenarios import demo_city
 
     warm.warm()
     dispatchers = [
-        f for m in (shortest, timed) for f in vars(m).values() if hasattr(f, "signatures") and hasattr(f, "py_func")
+        f
+        for m in (shortest, timed, reach)
+        for f in vars(m).values()
+        if hasattr(f, "signatures") and hasattr(f, "py_func")
     ]
     assert len(dispatchers) >= 10
     before = {f.py_func.__name__: len(f.signatures) for f in dispatchers}
@@ -360,6 +363,8 @@ def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path:
         out = cli.invoke(app, [*route, "--mode", mode, "--date", "2024-11-28", "--window", "11:00-15:00"])
         assert out.exit_code == 0 and json.loads(out.stdout)["reachable"], out.output
         assert cli.invoke(app, [*route, "--mode", mode, "--date", "2024-11-28", "--alternatives"]).exit_code == 0
+        where = ["reach", "--city", "demo", "--from", "37.16,48.29", "--db", db, "--mode", mode, "--date", "2024-11-28"]
+        assert cli.invoke(app, where).exit_code == 0
     assert {f.py_func.__name__: len(f.signatures) for f in dispatchers} == before
 
 
@@ -489,3 +494,28 @@ def test_a_trip_starts_on_the_street_not_at_the_nearest_junction() -> None:
     assert cut.n_edges == one_way.n_edges + 1  # one way only: 1 edge becomes 2
     assert Router(cut, cut.length_m).path(m, 2).cost == pytest.approx(1.6 * street, rel=1e-6)
     assert not Router(cut, cut.length_m).path(m, 0).reachable  # against the one-way street: no way
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.floats(60.0, 900.0), st.floats(1e-6, 1e-3))
+def test_reach_is_the_set_of_places_whose_planned_route_is_within_both_bounds(
+    seed: int, max_s: float, max_risk: float
+) -> None:
+    """Against the planner itself: every junction whose least-cost route from the origin arrives within
+    the time and below the risk is reached, and no other (static rates: exact)."""
+    from greyzone.routing.planner import Planner
+    from greyzone.routing.warm import grid_graph
+
+    g = grid_graph(7)
+    rng = np.random.default_rng(seed)
+    rates = {Kind.SHELLING: rng.uniform(0, 2, g.n_edges), Kind.FPV_STRIKE: rng.uniform(0, 0.05, g.n_edges)}
+    planner = Planner(g, PROFILES[Mode.FOOT], rates)
+    origin = int(rng.integers(0, g.n_nodes))
+    found = planner.reach(origin, 0.0)
+    reached = found.reached(max_s, max_risk)
+    for v in range(g.n_nodes):
+        route = planner.route(origin, v)
+        within = route.seconds <= max_s + 1e-9 and (route.risk or 0.0) <= max_risk
+        assert bool(reached[v]) == within, (v, route.seconds, route.risk)
+        if within:
+            assert found.seconds[v] == pytest.approx(route.seconds, rel=1e-9, abs=1e-9)

@@ -66,6 +66,7 @@ __all__ = [
     "parse_avoid",
     "parse_reaches",
     "parse_zone",
+    "plan_reach",
     "plan_route",
     "read_gates",
     "risk_text",
@@ -84,7 +85,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # the searches compile with numba: imported when a route is asked for, not at start-up
     from greyzone.routing.corridors import Corridor, Metric, Nearest, Reach, Threats, WayOut
-    from greyzone.routing.planner import RoutePlan
+    from greyzone.routing.planner import Planner, RoutePlan
 
 KYIV = ZoneInfo("Europe/Kyiv")  # the city's clock: what people read and type
 Floats = npt.NDArray[np.float64]
@@ -657,36 +658,88 @@ def route_line(graph: StreetGraph, edges: npt.NDArray[np.int64]) -> list[list[fl
     return [p for e in edges.tolist() for p in graph.shape_lonlat[offsets[e] : offsets[e + 1]].tolist()]
 
 
-def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
-    """The least-exposure route for each departure with the stored hazard and control (6 hours of
-    forecast past the last one: long walks cross hours), the best of them, and its alternatives."""
-    found_city = city_graph(store, req.city)
-    # the trip's ends onto the street (the street cut there), not the nearest junction
-    graph, (origin, destination), ends = found_city.graph.with_stops([req.origin, req.destination])
-    d0, d1 = ends[0].distance_m, ends[1].distance_m
-    for param, distance in (("from", d0), ("to", d1)):
-        if not distance <= MAX_SNAP_M:
+@dataclass
+class Trip:
+    """What a route or a reach is planned on: the city's graph cut at the trip's points, the hazard
+    rates, the control map, mines and areas to avoid, and the planner built on them."""
+
+    graph: StreetGraph
+    nodes: list[int]
+    snapped_m: list[float]
+    found: RouteRates
+    notes: list[Said]
+    history: ControlHistory | None
+    fusion: ControlFusion | None
+    states: npt.NDArray[np.int8] | None
+    mines: Mines
+    factor: Floats | None
+    hour0: datetime
+    offsets: Floats
+    planner: Planner
+    zone: ZoneInfo
+
+
+def prepare_trip(
+    store: Store,
+    city: str,
+    points: Sequence[tuple[float, float]],
+    mode: Mode,
+    starts: Sequence[datetime],
+    grey_penalty: float | None = 10.0,
+    avoid: Sequence[Avoid] = (),
+    models: Sequence[HazardModel] | None = None,
+) -> Trip:
+    """The planner for a trip from ``points[0]`` (to the others), with every fresh hazard model and the
+    fused control map (6 hours of forecast past the last departure: long walks cross hours)."""
+    from greyzone.routing.planner import Planner
+
+    found_city = city_graph(store, city)
+    # the trip's points onto the street (the street cut there), not the nearest junction
+    graph, nodes, ends = found_city.graph.with_stops(list(points))
+    for param, on in zip(("from", "to"), ends, strict=False):
+        if not on.distance_m <= MAX_SNAP_M:
             raise InputError(
                 param,
-                f"the point is {distance / 1000:.1f} km from the nearest street of {req.city!r}: "
+                f"the point is {on.distance_m / 1000:.1f} km from the nearest street of {city!r}: "
                 "pick a point inside the city",
             )
-    from greyzone.routing.planner import Planner, alternatives, best_departure
-
-    profile = PROFILES[req.mode]
-    hour0 = req.starts[0].replace(minute=0, second=0, microsecond=0)
-    hours = math.ceil((req.starts[-1] - hour0).total_seconds() / 3600) + 6
-    models = stored_models(store) if req.models is None else req.models
-    found = route_rates(store, models, graph, profile, hour0, hours)
-    rates, notes, covered = found.rates or None, found.notes, found.covered
-    history, fusion, states = route_control(store, graph, req.starts[0], notes)
-    mines = mine_factors(store, graph, req.starts[0])
-    covered.add(Kind.MINE_UXO)  # counted by their reports, not by a model
-    avoided, avoid_notes = avoid_factors(graph, req.avoid)
+    profile = PROFILES[mode]
+    hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
+    hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
+    found = route_rates(store, stored_models(store) if models is None else models, graph, profile, hour0, hours)
+    notes = found.notes
+    history, fusion, states = route_control(store, graph, starts[0], notes)
+    mines = mine_factors(store, graph, starts[0])
+    found.covered.add(Kind.MINE_UXO)  # counted by their reports, not by a model
+    avoided, avoid_notes = avoid_factors(graph, avoid)
     notes += avoid_notes
     factor = mines.factor if avoided is None else avoided if mines.factor is None else mines.factor * avoided
-    offsets = np.array([(t - hour0).total_seconds() for t in req.starts])
-    planner = Planner(graph, profile, rates, states, req.grey_penalty, factor=factor)
+    offsets = np.array([(t - hour0).total_seconds() for t in starts])
+    planner = Planner(graph, profile, found.rates or None, states, grey_penalty, factor=factor)
+    if found_city.city.timezone:
+        zone = parse_zone(found_city.city.timezone)
+    else:
+        zone = ZoneInfo("UTC")
+        text = f"city {city!r} has no time zone set: clock times are shown in UTC"
+        notes.append(Said("no_timezone", {"city": city}, text))
+    snapped = [on.distance_m for on in ends]
+    return Trip(
+        graph, nodes, snapped, found, notes, history, fusion, states, mines, factor, hour0, offsets, planner, zone
+    )
+
+
+def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
+    """The least-exposure route for each departure with the stored hazard and control, the best of
+    them, and its alternatives."""
+    from greyzone.routing.planner import alternatives, best_departure
+
+    trip = prepare_trip(
+        store, req.city, [req.origin, req.destination], req.mode, req.starts, req.grey_penalty, req.avoid, req.models
+    )
+    graph, (origin, destination), (d0, d1) = trip.graph, trip.nodes, trip.snapped_m
+    found, notes, planner, offsets, factor = trip.found, trip.notes, trip.planner, trip.offsets, trip.factor
+    rates, covered, states, fusion, history = found.rates or None, found.covered, trip.states, trip.fusion, trip.history
+    profile, hour0, mines = PROFILES[req.mode], trip.hour0, trip.mines
     best, routes = best_departure(planner, origin, destination, offsets)
     notes += [Said("approximate", {}, routes[best].note)] if routes[best].note else []
     others: list[RoutePlan] = []
@@ -707,12 +760,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         warnings += route_warnings(store, graph, routes[best].edges, req.starts[best], fusion)
     warnings += mine_warnings(graph, mines, routes[best].edges)
     answer = RouteAnswer(req, graph, (d0, d1), routes, best, notes, others, warnings)
-    if found_city.city.timezone:
-        answer.zone = parse_zone(found_city.city.timezone)
-    else:
-        answer.zone = ZoneInfo("UTC")
-        text = f"city {req.city!r} has no time zone set: clock times are shown in UTC"
-        notes.append(Said("no_timezone", {"city": req.city}, text))
+    answer.zone = trip.zone
     if routes[best].reachable and rates:
         edges, depart_s = routes[best].edges, float(offsets[best])
         exposure = planner.by_threat(edges, depart_s)
@@ -727,6 +775,71 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
     if routes[best].reachable and history is not None and fusion is not None:
         answer.grey = grey_stretches(history, graph, routes[best].edges, req.starts[best], fusion)
     return answer
+
+
+MAX_REACH_STREETS = 20_000  # a reach's GeoJSON holds at most this many streets (the nearest in time first)
+
+
+def plan_reach(
+    store: Store,
+    city: str,
+    origin: tuple[float, float],
+    mode: Mode,
+    depart: datetime,
+    minutes: float,
+    max_risk: float,
+    avoid: Sequence[Avoid] = (),
+) -> Json:
+    """The streets reachable from ``origin`` within ``minutes`` below ``max_risk``, leaving at ``depart``
+    (``routing.reach``): GeoJSON lines with the minutes and the risk at each street's end, and notes."""
+    if not 0 < minutes <= 240:
+        raise InputError("minutes", f"expected 0 < minutes <= 240; got {minutes}")
+    if not 0 < max_risk <= 1:
+        raise InputError("max_risk", f"expected a probability 0 < max_risk <= 1; got {max_risk}")
+    trip = prepare_trip(store, city, [origin], mode, [depart], avoid=avoid)
+    graph, planner = trip.graph, trip.planner
+    found = planner.reach(trip.nodes[0], float(trip.offsets[0]))
+    notes = [n.json() for n in trip.notes]
+    known = planner.known
+    if not known:
+        notes.append(
+            {"code": "risk_unknown", "params": {}, "text": "no fresh hazard model: reach by time only, risk unknown"}
+        )
+    ok = found.reached(60.0 * minutes, max_risk if known else 1.0)
+    source = graph.source()
+    streets = np.flatnonzero(ok[source] & ok[graph.target] & (found.pred[graph.target] == np.arange(graph.n_edges)))
+    streets = streets[np.argsort(found.seconds[graph.target[streets]], kind="stable")][:MAX_REACH_STREETS]
+    features = []
+    for e in streets.tolist():
+        end = int(graph.target[e])
+        line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 6).tolist()
+        props: Json = {
+            "minutes": round(float(found.seconds[end]) / 60.0, 1),
+            "risk": float(-math.expm1(-found.exposure[end])) if known else None,
+            "name": graph.names[graph.name_id[e]],
+        }
+        features.append(
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "reached_junctions": int(ok.sum()),
+        "minutes": minutes,
+        "max_risk": max_risk if known else None,
+        "depart": depart.astimezone(trip.zone).isoformat(),
+        "mode": mode.value,
+        "snapped_m": round(trip.snapped_m[0], 1),
+        "notes": notes,
+        "assumptions": planner_assumptions()
+        + " Reach: each junction by its least-cost way (the planner's cost), within the time and below the risk.",
+    }
+
+
+def planner_assumptions() -> str:
+    from greyzone.routing.exposure import ASSUMPTIONS
+
+    return ASSUMPTIONS
 
 
 NEAR_ROUTE_M = 1000.0  # the incidents a route's local hazard rates stand on: those this close to it

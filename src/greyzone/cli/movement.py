@@ -24,6 +24,7 @@ from greyzone.application.movement import (
     import_city,
     kyiv_time,
     parse_reaches,
+    plan_reach,
     plan_route,
     risk_text,
     snap_point,
@@ -239,6 +240,56 @@ def route_cmd(
         out(json.dumps(row))
     else:
         print_route(answer, bool(window))
+
+
+@app.command("reach")
+def reach_cmd(
+    city: CityOption,
+    from_: Annotated[str, typer.Option("--from", help="LON,LAT")],
+    mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "foot",
+    depart: Annotated[str, typer.Option(help="HH:MM, the city's local time (24-hour)")] = "12:00",
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    minutes: Annotated[float, typer.Option(help="How long the trip may take.")] = 20.0,
+    max_risk: Annotated[
+        str, typer.Option(help="The most risk a trip may carry: a probability (0.0001) or '1/10000'.")
+    ] = "1/10000",
+    avoid_point: Annotated[list[str] | None, typer.Option(help="LON,LAT[,RADIUS_M] to keep out of.")] = None,
+    geojson: Annotated[Path | None, typer.Option(help="Write the streets reached here.")] = None,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Where one can get from a point within MINUTES below a risk (an "isochrone"), leaving at DEPART."""
+    if mode not in {m.value for m in Mode}:
+        raise typer.BadParameter(f"expected one of {', '.join(m.value for m in Mode)}", param_hint="--mode")
+    try:
+        day = datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
+    except ValueError:
+        raise typer.BadParameter("expected --date YYYY-MM-DD", param_hint="--date") from None
+    top, _, bottom = max_risk.partition("/")
+    try:
+        risk_cap = float(top) / float(bottom) if bottom else float(top)
+    except (ValueError, ZeroDivisionError):
+        raise typer.BadParameter(f"expected 0.0001 or 1/10000; got {max_risk!r}", param_hint="--max-risk") from None
+    origin = parse_lonlat(from_, "--from")
+    with store_of(db, database_url) as store, refusing(missing="--city"):
+        zone = city_zone(city_graph(store, city).city)
+        when = kyiv_time(day, depart, zone=zone)
+        layer = plan_reach(store, city, origin, Mode(mode), when, minutes, risk_cap, avoid_areas([], avoid_point or []))
+    if geojson is not None:
+        geojson.write_text(json.dumps(layer), encoding="utf-8")
+    streets = cast(list[Any], layer["features"])
+    notes = cast(list[dict[str, Any]], layer["notes"])
+    summary = {k: v for k, v in layer.items() if k not in ("type", "features")} | {"streets": len(streets)}
+    if as_json:
+        out(json.dumps(summary))
+        return
+    out(
+        f"{mode} from {origin[0]},{origin[1]} leaving {str(layer['depart'])[11:16]} ({zone_label(zone)}): "
+        f"{layer['reached_junctions']:,} junctions and {len(streets):,} streets within {minutes:g} min"
+        + (f" below {risk_text(risk_cap)}" if layer["max_risk"] is not None else " (risk unknown)")
+        + "".join(f"\nnote: {n['text']}" for n in notes)
+    )
 
 
 def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:

@@ -31,6 +31,7 @@ from greyzone.routing.exposure import (
     with_control,
 )
 from greyzone.routing.graph import StreetGraph
+from greyzone.routing.reach import ReachResult
 from greyzone.routing.shortest import Router
 from greyzone.routing.timed import TimedRouter, hour_entered
 
@@ -211,6 +212,14 @@ class Planner:
         density = self.density[edges] if self.density is not None else road_density(self.graph)[edges]
         _, per_kind = edge_exposure(self.seconds[edges], picked, self.profile, density)
         return {k: float(v.sum()) for k, v in per_kind.items()}
+
+    def reach(self, origin: int, depart_s: float) -> ReachResult:
+        """Where one gets from ``origin`` leaving at ``depart_s``: each node's time and exposure on its
+        cheapest way (``routing.reach``)."""
+        from greyzone.routing.reach import reach
+
+        g = self.graph
+        return reach(g.indptr, g.target, self.seconds, self.cost, self.exposure, origin, depart_s)
 
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""

@@ -4,7 +4,7 @@ route a person asks for does not wait for the compiler (~10 s on a 2-core machin
     python -m greyzone.routing.warm
 
 Plans the ways the service and the CLI do — every departure of a window with hourly rates and control
-(time-dependent search), the static search, the alternatives — on a small generated grid, so that each
+(time-dependent search), the static search, the alternatives, the reach — on a small generated grid, so that each
 compiled function meets the argument types it meets in use. Pure but for numba's own cache files.
 """
 
@@ -52,6 +52,7 @@ def warm() -> float:
     for mode in (Mode.FOOT, Mode.CAR):
         planner = Planner(g, PROFILES[mode], rates, states, 10.0)
         best_departure(planner, origin, destination, np.arange(0.0, 4 * 3600.0 + 1, 1800.0))
+        planner.reach(origin, 600.0)
         alternatives(g, PROFILES[mode], origin, destination, rates, states, 10.0, depart_s=0.0)
         Planner(g, PROFILES[mode], None, None, 10.0).route(origin, destination)
     Router(g, g.length_m).path(origin, destination)

@@ -16,6 +16,7 @@ from greyzone.application.movement import (
     city_graph,
     offline_profiles,
     parse_avoid,
+    plan_reach,
     plan_route,
     settlements_layer,
     streets_layer,
@@ -109,6 +110,27 @@ def places(
         key, lambda: json.dumps(settlements_layer(gate.settings.gazetteer_dir, box)).encode(), float("inf")
     )
     return Response(body, media_type="application/geo+json")
+
+
+class ReachIn(BaseModel):
+    city: str = Field(max_length=200)
+    origin: tuple[Lon, Lat] = Field(description="[lon, lat]")
+    mode: str = Field("foot", pattern=r"^(foot|bicycle|car|armoured)$")
+    depart: datetime | None = Field(None, description="ISO 8601 with an offset (default now)")
+    minutes: float = Field(20.0, gt=0, le=240, allow_inf_nan=False)
+    max_risk: float = Field(1e-4, gt=0, le=1, allow_inf_nan=False, description="a probability")
+    avoid: list[AvoidIn] = Field(default_factory=list, max_length=20)
+
+
+@router.post(
+    "/api/reach",
+    summary="The streets reachable from a point within some minutes below a risk (an isochrone), as GeoJSON",
+)
+def reach(body: ReachIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
+    depart = utc(body.depart, "depart") or datetime.now(UTC)
+    areas = tuple(parse_avoid(a.geometry, a.radius_m, a.hard, a.penalty) for a in body.avoid)
+    with gate.reading() as s:  # a search over the whole city: no one else waits on it
+        return plan_reach(s, body.city, body.origin, Mode(body.mode), depart, body.minutes, body.max_risk, areas)
 
 
 @router.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
