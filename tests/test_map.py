@@ -182,6 +182,12 @@ def test_an_area_tapped_to_avoid_is_kept_out_of(seen: dict[str, Any]) -> None:
     assert a["nearest_m"] > 150 and "areas to avoid" in a["notes"]
 
 
+def test_where_one_can_get_is_drawn_within_its_bounds(seen: dict[str, Any]) -> None:
+    r = seen["reach"]
+    assert r["streets"] > 10 and r["painted"] and r["worst"] <= 15 and r["risk"] <= r["maxRisk"] == 1e-4
+    assert r["text"] == f"{r['streets']} streets reached within 15 min below a risk of about 1 in 10,000"
+
+
 def test_a_reporter_sends_a_report_that_is_stored(seen: dict[str, Any]) -> None:
     assert seen["report"].startswith("stored, id ")
     report_id = seen["report"].split()[-1]

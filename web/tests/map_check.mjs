@@ -196,6 +196,20 @@ try {
   await page.screenshot({ path: `${out}/avoid.png` });
   await page.click("#clear-avoid");
 
+  // where one can get from the route's start in 15 minutes: drawn, and every street within the bounds
+  await page.fill("#reach-minutes", "15");
+  await page.click("#reach");
+  await page.waitForFunction(() => window.greyzone.data.reach, null, { timeout: 60000 });
+  await idle(page);
+  result.reach = await page.evaluate(() => {
+    const r = window.greyzone.data.reach;
+    return { streets: r.features.length, worst: Math.max(...r.features.map((f) => f.properties.minutes)),
+      risk: Math.max(...r.features.map((f) => f.properties.risk ?? 0)), maxRisk: r.max_risk,
+      painted: window.greyzone.map.queryRenderedFeatures({ layers: ["reach"] }).length > 0,
+      text: document.getElementById("reach-result").innerText };
+  });
+  await page.screenshot({ path: `${out}/reach.png` });
+
   // a report, with a reporter's token
   await page.click("nav button[data-tab=report]");
   await page.fill("#token", token);

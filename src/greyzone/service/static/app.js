@@ -21,7 +21,8 @@ const TEXT = {
     queued: "kept on this device, sent when the network returns", waiting: "waiting to be sent",
     tokenRefused: "the token was refused (revoked?) — the reports are kept; enter a new token and send again",
     mapAt: "map at", since: "since", evidence: "evidence", count: "count", range: "range", modes: "by mode",
-    grey: "grey ground", usual: "× the usual level", pickAvoid: "Avoid: tap the map", clearAvoid: "Clear avoided", strikes: "strikes on the road", usualLevel: "usual level ▲",
+    grey: "grey ground", usual: "× the usual level", pickAvoid: "Avoid: tap the map", clearAvoid: "Clear avoided",
+    reach: "Where can I get from here?", reachMinutes: "Minutes", reached: "streets reached within", below: "below a risk of", strikes: "strikes on the road", usualLevel: "usual level ▲",
   },
   uk: {
     layers: "Шари", route: "Маршрут", report: "Повідомити", incidents: "Події", hazard: "Небезпека",
@@ -42,7 +43,8 @@ const TEXT = {
     queued: "збережено на пристрої, буде надіслано, щойно з'явиться мережа", waiting: "чекають на надсилання",
     tokenRefused: "токен відхилено (відкликано?) — повідомлення збережено; введіть новий токен і надішліть знову",
     mapAt: "мапа на", since: "з", evidence: "підстави", count: "кількість", range: "діапазон", modes: "за способом",
-    grey: "сіра зона", usual: "× від звичайного рівня", pickAvoid: "Уникати: торкніться мапи", clearAvoid: "Скинути уникнення", strikes: "удари на дорозі", usualLevel: "звичайний рівень ▲",
+    grey: "сіра зона", usual: "× від звичайного рівня", pickAvoid: "Уникати: торкніться мапи", clearAvoid: "Скинути уникнення",
+    reach: "Куди можна дістатися звідси?", reachMinutes: "Хвилин", reached: "вулиць досяжно за", below: "з ризиком не більше", strikes: "удари на дорозі", usualLevel: "звичайний рівень ▲",
   },
 };
 // What the server says with a code (warnings, errors), said in the page's language from its figures.
@@ -138,6 +140,7 @@ function translate() {
   $("lang").textContent = state.lang === "en" ? "УК" : "EN";
   legend();
   if (window.greyzone && window.greyzone.data.route && !window.greyzone.data.route.offline) renderRoute(window.greyzone.data.route);
+  if (window.greyzone && window.greyzone.data.reach) renderReach(window.greyzone.data.reach);
   if (state.times.length) $("time-label").textContent = `${kyiv(at())} ${t("kyivTime")}`;
 }
 
@@ -219,7 +222,7 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
 
 function addLayers() {
-  for (const id of ["streets", "incidents", "hazard", "control", "corridors", "route", "picks", "avoid"]) {
+  for (const id of ["streets", "incidents", "hazard", "control", "corridors", "route", "picks", "avoid", "reach"]) {
     map.addSource(id, { type: "geojson", data: EMPTY });
   }
   map.addLayer({ id: "control", type: "fill", source: "control", layout: { visibility: "none" },
@@ -246,6 +249,8 @@ function addLayers() {
     paint: { "circle-color": ["match", ["get", "status"], "open", COLOURS.open, "threatened", COLOURS.threatened,
       "risky", COLOURS.risky, COLOURS.cut],
       "circle-radius": 9, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+  map.addLayer({ id: "reach", type: "line", source: "reach",
+    paint: { "line-color": ["interpolate", ["linear"], ["get", "minutes"], 0, "#1a9850", 30, "#a6d96a"], "line-width": 4, "line-opacity": 0.8 } });
   map.addLayer({ id: "avoid", type: "fill", source: "avoid", paint: { "fill-color": "#b71c1c", "fill-opacity": 0.35 } });
   map.addLayer({ id: "avoid-edge", type: "line", source: "avoid", paint: { "line-color": "#b71c1c", "line-width": 2 } });
   map.addLayer({ id: "route", type: "line", source: "route", paint: { "line-color": COLOURS.route, "line-width": 6 } });
@@ -454,6 +459,29 @@ function renderRoute(r) {
       ${modes ? `<p>${t("modes")}:</p><table>${modes}</table>` : ""}
       ${(r.note_codes || []).map((n) => `<p class="notice">${esc(warningText(n))}</p>`).join("")}`;
   }
+}
+
+const REACH_RISK = 1e-4;  // the reach drawn: below about 1 in 10,000
+async function reachFrom() {
+  const out = $("reach-result");
+  if (!state.from) { out.textContent = t("pickBoth"); return; }
+  const [depart] = windowDeparture();
+  const minutes = Math.min(240, Math.max(1, Number($("reach-minutes").value) || 20));
+  try {
+    const r = await api("/api/reach", { method: "POST", body: JSON.stringify({ city: state.city, origin: state.from,
+      mode: $("mode").value, depart, minutes, max_risk: REACH_RISK,
+      avoid: state.avoid.map((p) => ({ geometry: { type: "Point", coordinates: p }, radius_m: AVOID_M })) }) });
+    window.greyzone.data.reach = r;
+    map.getSource("reach").setData(r);
+    renderReach(r);
+  } catch (error) {
+    out.textContent = `${t("refused")}: ${errorText(error)}`;
+  }
+}
+
+function renderReach(r) {  // said again when the language changes
+  $("reach-result").textContent = `${num(r.features.length, 0)} ${t("reached")} ${num(r.minutes, 0)} ${t("minutes")}`
+    + (r.max_risk != null ? ` ${t("below")} ${oneInText(r.max_risk).split(" (")[0]}` : ` (${t("unknownRisk")})`);
 }
 
 function reportBody() {
@@ -668,6 +696,7 @@ async function start() {
   await showOutbox();
   if (navigator.onLine) flush();
   $("plan").addEventListener("click", plan);
+  $("reach").addEventListener("click", reachFrom);
   $("send").addEventListener("click", send);
   $("lang").addEventListener("click", () => {
     state.lang = state.lang === "en" ? "uk" : "en";
