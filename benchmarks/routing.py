@@ -214,6 +214,33 @@ def first_route() -> None:
     )
 
 
+def reach_figure(g: StreetGraph, runs: int = 20) -> None:
+    """Reach (where one gets within T below a risk) from random origins: greyzone's one label-setting
+    search over the whole city with hourly rates (each street charged the hour it is reached) against
+    scipy's one-to-all Dijkstra on the same streets at one fixed hour (a simpler question)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hazard(g)})
+    planner.reach(0, 0.0)  # compile
+    fixed = planner.cost[:, 0]
+    usable = np.isfinite(fixed)
+    matrix = csr_matrix((fixed[usable] + 1e-12, (g.source()[usable], g.target[usable])), shape=(g.n_nodes,) * 2)
+    ours, theirs = [], []
+    for origin in np.random.default_rng(9).integers(0, g.n_nodes, runs).tolist():
+        begin = time.perf_counter()
+        planner.reach(origin, 300.0).reached(20 * 60.0, 1e-4)
+        ours.append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        dijkstra(matrix, indices=origin)
+        theirs.append(time.perf_counter() - begin)
+    a, b = np.median(ours) * 1e3, np.median(theirs) * 1e3
+    print(
+        f"reach at {g.n_nodes:,} junctions ({runs} origins): greyzone p50 {a:.1f} ms (hourly rates) vs scipy one-to-all"
+        f" Dijkstra p50 {b:.1f} ms (one fixed hour); scipy / greyzone {b / a:.2f}x"
+    )
+
+
 def offline_browser(runs: int) -> None:
     """The web map's offline planner (in Chromium, on the bundle the page keeps) against the server's
     planner through the API, on the demo city and the same trip (a car, one departure). The server
@@ -271,9 +298,13 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
     parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
     parser.add_argument("--offline-browser", type=int, metavar="RUNS", help="only the offline in-browser route")
+    parser.add_argument("--reach", action="store_true", help="only the reach on the generated city")
     args = parser.parse_args()
     if args.offline_browser:
         offline_browser(args.offline_browser)
+        return
+    if args.reach:
+        reach_figure(generated_city(args.side))
         return
     first_route()
     if args.first_route:
@@ -284,6 +315,7 @@ def main() -> None:
     city = generated_city(args.side)
     run("generated city", city, args.pairs)
     timed("generated city", city, args.pairs, args.pairs)
+    reach_figure(city)
     try:
         import pyrosm
 
