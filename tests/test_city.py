@@ -343,6 +343,7 @@ def test_route_refuses_bad_requests_with_one_line_and_writes_nothing(tmp_path: P
         "--from": [*common, "--from", "30.52,50.45"],  # Kyiv: far outside the city
         "--mode": [*common, "--from", "37.16,48.29", "--mode", "tank"],
         "--window": [*common, "--from", "37.16,48.29", "--window", "15:00-15:00"],
+        "--date": [*common, "--from", "37.16,48.29", "--date", "28.11.2024"],
     }
     for option, args in cases.items():
         result = runner.invoke(app, args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -162,6 +163,18 @@ def corridors_cmd(
     )
 
 
+def mode_and_day(mode: str, date: str | None) -> tuple[Mode, dt.date]:
+    """The --mode and --date of a trip (today by default), or a usage error naming the option."""
+    if mode not in {m.value for m in Mode}:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(m.value for m in Mode)}; got {mode!r}", param_hint="--mode"
+        )
+    try:
+        return Mode(mode), datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
+    except ValueError:
+        raise typer.BadParameter(f"expected --date YYYY-MM-DD; got {date!r}", param_hint="--date") from None
+
+
 @app.command("route")
 def route_cmd(
     city: CityOption,
@@ -199,14 +212,7 @@ def route_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """The least-exposure route between two points for a mode of travel, its risk and what carries it."""
-    if mode not in {m.value for m in Mode}:
-        raise typer.BadParameter(
-            f"expected one of {', '.join(m.value for m in Mode)}; got {mode!r}", param_hint="--mode"
-        )
-    try:
-        day = datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
-    except ValueError:
-        raise typer.BadParameter("expected --date YYYY-MM-DD and --depart HH:MM", param_hint="--depart") from None
+    travel, day = mode_and_day(mode, date)
     origin, destination = parse_lonlat(from_, "--from"), parse_lonlat(to, "--to")
     with refusing(missing="--hazard"):
         models = [model_from_file(p) for p in hazard] if hazard else None
@@ -223,7 +229,7 @@ def route_cmd(
             city,
             origin,
             destination,
-            Mode(mode),
+            travel,
             starts,
             None if grey == "forbid" else 10.0,
             alternatives,
@@ -260,12 +266,7 @@ def reach_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Where one can get from a point within MINUTES below a risk (an "isochrone"), leaving at DEPART."""
-    if mode not in {m.value for m in Mode}:
-        raise typer.BadParameter(f"expected one of {', '.join(m.value for m in Mode)}", param_hint="--mode")
-    try:
-        day = datetime.fromisoformat(date).date() if date else datetime.now(UTC).date()
-    except ValueError:
-        raise typer.BadParameter("expected --date YYYY-MM-DD", param_hint="--date") from None
+    travel, day = mode_and_day(mode, date)
     top, _, bottom = max_risk.partition("/")
     try:
         risk_cap = float(top) / float(bottom) if bottom else float(top)
@@ -275,7 +276,7 @@ def reach_cmd(
     with store_of(db, database_url) as store, refusing(missing="--city"):
         zone = city_zone(city_graph(store, city).city)
         when = kyiv_time(day, depart, zone=zone)
-        layer = plan_reach(store, city, origin, Mode(mode), when, minutes, risk_cap, avoid_areas([], avoid_point or []))
+        layer = plan_reach(store, city, origin, travel, when, minutes, risk_cap, avoid_areas([], avoid_point or []))
     if geojson is not None:
         geojson.write_text(json.dumps(layer), encoding="utf-8")
     streets = cast(list[Any], layer["features"])
