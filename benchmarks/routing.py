@@ -241,6 +241,32 @@ def reach_figure(g: StreetGraph, runs: int = 20) -> None:
     )
 
 
+def matrix_figure(g: StreetGraph, size: int = 50) -> None:
+    """A crews × pick-ups matrix (size × size) in one call: greyzone's one search per origin with hourly
+    rates against scipy's multi-source Dijkstra on the same streets at one fixed hour."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hazard(g)})
+    rng = np.random.default_rng(11)
+    origins, destinations = rng.integers(0, g.n_nodes, (2, size)).tolist()
+    planner.matrix(origins[:1], destinations[:1], 0.0)  # compile
+    begin = time.perf_counter()
+    planner.matrix(origins, destinations, 300.0)
+    ours = time.perf_counter() - begin
+    fixed = planner.cost[:, 0]
+    usable = np.isfinite(fixed)
+    matrix = csr_matrix((fixed[usable] + 1e-12, (g.source()[usable], g.target[usable])), shape=(g.n_nodes,) * 2)
+    begin = time.perf_counter()
+    dijkstra(matrix, indices=origins)[:, destinations]
+    theirs = time.perf_counter() - begin
+    print(
+        f"matrix {size} × {size} at {g.n_nodes:,} junctions: greyzone {ours * 1e3:.0f} ms (hourly rates, one search per"
+        f" origin) vs scipy multi-source Dijkstra {theirs * 1e3:.0f} ms (one fixed hour); scipy / greyzone"
+        f" {theirs / ours:.2f}x"
+    )
+
+
 def offline_browser(runs: int) -> None:
     """The web map's offline planner (in Chromium, on the bundle the page keeps) against the server's
     planner through the API, on the demo city and the same trip (a car, one departure). The server
@@ -298,13 +324,15 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
     parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
     parser.add_argument("--offline-browser", type=int, metavar="RUNS", help="only the offline in-browser route")
-    parser.add_argument("--reach", action="store_true", help="only the reach on the generated city")
+    parser.add_argument("--reach", action="store_true", help="only the reach and the 50 × 50 matrix, generated city")
     args = parser.parse_args()
     if args.offline_browser:
         offline_browser(args.offline_browser)
         return
     if args.reach:
-        reach_figure(generated_city(args.side))
+        city = generated_city(args.side)
+        reach_figure(city)
+        matrix_figure(city)
         return
     first_route()
     if args.first_route:
@@ -316,6 +344,7 @@ def main() -> None:
     run("generated city", city, args.pairs)
     timed("generated city", city, args.pairs, args.pairs)
     reach_figure(city)
+    matrix_figure(city)
     try:
         import pyrosm
 

@@ -579,3 +579,49 @@ def test_reach_from_a_point_in_minutes_below_a_risk(tmp_path: Path, tmp_path_fac
     assert api.post("/api/reach", json={**body, "depart": "2024-11-20T10:00:00"}).status_code == 422  # no offset
     bad = runner.invoke(app, [*common, "--max-risk", "lots"])
     assert bad.exit_code == 2 and "--max-risk" in bad.output
+
+
+def test_a_matrix_of_crews_and_pick_ups_in_one_call(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """CLI and API (analyst and up: the points are crews' and pick-ups'): a cell is the route's figure;
+    limits and far points refused naming the point."""
+    from fastapi.testclient import TestClient
+
+    from greyzone.service.app import Limits, create_app
+    from greyzone.settings import Settings
+
+    db = _timed_demo(tmp_path_factory)
+    where = ["--city", "demo", "--date", "2024-11-20", "--depart", "12:00", "--db", db, "--mode", "car"]
+    table = json.loads(
+        runner.invoke(
+            app, ["matrix", *where, "--from", "37.16,48.29", "--from", "37.18,48.28", "--to", "37.20,48.26", "--json"]
+        ).stdout
+    )
+    assert len(table["minutes"]) == 2 and len(table["minutes"][0]) == 1 and table["risk"][0][0] > 0
+    route = json.loads(
+        runner.invoke(app, ["route", *where, "--from", "37.16,48.29", "--to", "37.20,48.26", "--json"]).stdout
+    )
+    assert table["minutes"][0][0] == pytest.approx(route["minutes"], abs=0.15)  # the same trip
+    assert table["risk"][0][0] == pytest.approx(route["risk"], rel=0.05)
+    said = runner.invoke(app, ["matrix", *where, "--from", "37.16,48.29", "--to", "37.20,48.26", "--to", "37.17,48.30"])
+    assert said.exit_code == 0 and said.stdout.count("min, about 1 in ") == 2
+    users = {
+        r: json.loads(runner.invoke(app, ["user", "add", f"m-{r}", "--role", r, "--db", db, "--json"]).stdout)["token"]
+        for r in ("reporter", "analyst")
+    }
+    api = TestClient(create_app(Settings(db_path=Path(db)), Limits()))
+    body = {
+        "city": "demo",
+        "origins": [[37.16, 48.29]],
+        "destinations": [[37.20, 48.26]],
+        "depart": "2024-11-20T10:00:00Z",
+    }
+    assert api.post("/api/matrix", json=body).status_code == 401  # the public may not
+    as_reporter = api.post("/api/matrix", json=body, headers={"Authorization": f"Bearer {users['reporter']}"})
+    assert as_reporter.status_code == 403
+    analyst = {"Authorization": f"Bearer {users['analyst']}"}
+    answered = api.post("/api/matrix", json=body, headers=analyst).json()
+    assert answered["risk"][0][0] == pytest.approx(table["risk"][0][0], rel=1e-9)
+    far = api.post("/api/matrix", json={**body, "destinations": [[37.20, 48.26], [30.5, 50.4]]}, headers=analyst)
+    assert far.status_code == 422 and "points[2]" in far.text
+    many = api.post("/api/matrix", json={**body, "origins": [[37.16, 48.29]] * 51}, headers=analyst)
+    assert many.status_code == 422

@@ -519,3 +519,36 @@ def test_reach_is_the_set_of_places_whose_planned_route_is_within_both_bounds(
         assert bool(reached[v]) == within, (v, route.seconds, route.risk)
         if within:
             assert found.seconds[v] == pytest.approx(route.seconds, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_the_matrix_is_each_pairs_route(seed: int) -> None:
+    """Crews × pick-ups in one call: with rates that do not change by hour, every cell is the planner's
+    own route (exact); with hourly rates the exact matrix is each pair's time-dependent route and the
+    quick one (one search per origin) is never cheaper than it."""
+    from greyzone.routing.planner import Planner
+    from greyzone.routing.warm import grid_graph
+
+    g = grid_graph(6)
+    rng = np.random.default_rng(seed)
+    origins, destinations = rng.integers(0, g.n_nodes, 3).tolist(), rng.integers(0, g.n_nodes, 4).tolist()
+    static = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: rng.uniform(0, 5, g.n_edges)})
+    seconds, exposure = static.matrix(origins, destinations, 0.0)
+    for i, o in enumerate(origins):
+        for j, d in enumerate(destinations):
+            route = static.route(o, d)
+            assert seconds[i, j] == pytest.approx(route.seconds, abs=1e-9)
+            assert exposure[i, j] == pytest.approx(route.exposure, rel=1e-9, abs=1e-12)
+    hourly = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: rng.uniform(0, 5, (g.n_edges, 6)) ** 3})
+    quick = hourly.matrix(origins, destinations, 1800.0)
+    exact = hourly.matrix(origins, destinations, 1800.0, exact=True)
+    for i, o in enumerate(origins):
+        for j, d in enumerate(destinations):
+            route = hourly.route(o, d, 1800.0)
+            assert exact[0][i, j] == pytest.approx(route.seconds) and exact[1][i, j] == pytest.approx(route.exposure)
+
+    def cost(sec: np.ndarray, exp: np.ndarray) -> np.ndarray:
+        return np.asarray(exp + 0.001 * sec / 3600.0)
+
+    assert (cost(*exact) <= cost(*quick) * (1 + 1e-9) + 1e-12).all()

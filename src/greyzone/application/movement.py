@@ -66,6 +66,7 @@ __all__ = [
     "parse_avoid",
     "parse_reaches",
     "parse_zone",
+    "plan_matrix",
     "plan_reach",
     "plan_route",
     "read_gates",
@@ -696,7 +697,8 @@ def prepare_trip(
     found_city = city_graph(store, city)
     # the trip's points onto the street (the street cut there), not the nearest junction
     graph, nodes, ends = found_city.graph.with_stops(list(points))
-    for param, on in zip(("from", "to"), ends, strict=False):
+    for i, on in enumerate(ends):
+        param = ("from" if i == 0 else "to") if len(ends) <= 2 else f"points[{i}]"
         if not on.distance_m <= MAX_SNAP_M:
             raise InputError(
                 param,
@@ -833,6 +835,61 @@ def plan_reach(
         "notes": notes,
         "assumptions": planner_assumptions()
         + " Reach: each junction by its least-cost way (the planner's cost), within the time and below the risk.",
+    }
+
+
+MAX_MATRIX_CELLS = 2_500  # 50 × 50
+MAX_EXACT_CELLS = 400
+
+
+def plan_matrix(
+    store: Store,
+    city: str,
+    origins: Sequence[tuple[float, float]],
+    destinations: Sequence[tuple[float, float]],
+    mode: Mode,
+    depart: datetime,
+    exact: bool = False,
+    avoid: Sequence[Avoid] = (),
+) -> Json:
+    """Minutes and risk from every origin to every destination (crews × pick-ups), leaving at ``depart``:
+    each pair's least-cost way (``Planner.matrix``). The points are the caller's, used for this answer
+    only: nothing of them is stored or logged."""
+    if not origins or not destinations:
+        raise InputError("origins", "give at least one origin and one destination")
+    cells = len(origins) * len(destinations)
+    if cells > MAX_MATRIX_CELLS:
+        raise InputError("origins", f"at most {MAX_MATRIX_CELLS} origin–destination pairs; got {cells}")
+    if exact and cells > MAX_EXACT_CELLS:
+        raise InputError("exact", f"the exact matrix takes at most {MAX_EXACT_CELLS} pairs; got {cells}")
+    trip = prepare_trip(store, city, [*origins, *destinations], mode, [depart], avoid=avoid)
+    nodes = trip.nodes
+    seconds, exposure = trip.planner.matrix(nodes[: len(origins)], nodes[len(origins) :], float(trip.offsets[0]), exact)
+    known = trip.planner.known
+    risk_of = -np.expm1(-exposure)
+    minutes = [[round(float(x) / 60.0, 1) if math.isfinite(x) else None for x in row] for row in seconds]
+    risks = [
+        [float(r) if known and math.isfinite(s) else None for r, s in zip(rr, ss, strict=True)]
+        for rr, ss in zip(risk_of, seconds, strict=True)
+    ]
+    notes = [n.json() for n in trip.notes]
+    if not known:
+        notes.append({"code": "risk_unknown", "params": {}, "text": "no fresh hazard model: risk unknown"})
+    return {
+        "mode": mode.value,
+        "depart": depart.astimezone(trip.zone).isoformat(),
+        "exact": exact,
+        "minutes": minutes,
+        "risk": risks,
+        "snapped_m": [round(d, 1) for d in trip.snapped_m],
+        "notes": notes,
+        "assumptions": planner_assumptions()
+        + (
+            " Each pair as the route planner plans it."
+            if exact
+            else " Each pair by its least-cost way from one search"
+            " per origin (each street charged the hour it is reached)."
+        ),
     }
 
 

@@ -25,6 +25,7 @@ from greyzone.application.movement import (
     import_city,
     kyiv_time,
     parse_reaches,
+    plan_matrix,
     plan_reach,
     plan_route,
     risk_text,
@@ -291,6 +292,40 @@ def reach_cmd(
         + (f" below {risk_text(risk_cap)}" if layer["max_risk"] is not None else " (risk unknown)")
         + "".join(f"\nnote: {n['text']}" for n in notes)
     )
+
+
+@app.command("matrix")
+def matrix_cmd(
+    city: CityOption,
+    from_: Annotated[list[str], typer.Option("--from", help="LON,LAT of an origin (repeat it).")],
+    to: Annotated[list[str], typer.Option(help="LON,LAT of a destination (repeat it).")],
+    mode: Annotated[str, typer.Option(help="foot, bicycle, car or armoured")] = "car",
+    depart: Annotated[str, typer.Option(help="HH:MM, the city's local time (24-hour)")] = "12:00",
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    exact: Annotated[bool, typer.Option(help="Each pair as `route` plans it (at most 400 pairs).")] = False,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Minutes and risk from every origin to every destination (e.g. crews × pick-ups) in one call."""
+    travel, day = mode_and_day(mode, date)
+    origins = [parse_lonlat(v, "--from") for v in from_]
+    destinations = [parse_lonlat(v, "--to") for v in to]
+    with store_of(db, database_url) as store, refusing(missing="--city"):
+        zone = city_zone(city_graph(store, city).city)
+        when = kyiv_time(day, depart, zone=zone)
+        table = plan_matrix(store, city, origins, destinations, travel, when, exact)
+    if as_json:
+        out(json.dumps(table))
+        return
+    minutes, risks = cast(list[list[Any]], table["minutes"]), cast(list[list[Any]], table["risk"])
+    out(f"{mode}, leaving {when.astimezone(zone):%H:%M} ({zone_label(zone)}): minutes, risk (row: from; column: to)")
+    for i, (row, rrow) in enumerate(zip(minutes, risks, strict=True)):
+        cells = [
+            "no way" if m is None else f"{m:g} min, {risk_text(r).split(' (')[0] if r is not None else 'risk unknown'}"
+            for m, r in zip(row, rrow, strict=True)
+        ]
+        out(f"  from {from_[i]}: " + " | ".join(cells))
 
 
 def route_row(a: RouteAnswer, windowed: bool) -> dict[str, object]:

@@ -221,6 +221,26 @@ class Planner:
         g = self.graph
         return reach(g.indptr, g.target, self.seconds, self.cost, self.exposure, origin, depart_s)
 
+    def matrix(
+        self, origins: list[int], destinations: list[int], depart_s: float, exact: bool = False
+    ) -> tuple[Floats, Floats]:
+        """Seconds and exposure from every origin to every destination (origins × destinations; inf:
+        no way): one search from each origin over the whole city (``reach``: each junction by its
+        least-cost way, each street charged the hour it is reached), or with ``exact`` each pair's
+        route as :meth:`route` plans it (the time-dependent search)."""
+        seconds = np.full((len(origins), len(destinations)), np.inf)
+        exposure = np.full_like(seconds, np.inf)
+        for i, o in enumerate(origins):
+            if exact:
+                for j, d in enumerate(destinations):
+                    plan = self.route(o, d, depart_s, top=0)
+                    if plan.reachable:
+                        seconds[i, j], exposure[i, j] = plan.seconds, plan.exposure or 0.0
+                continue
+            found = self.reach(o, depart_s)
+            seconds[i], exposure[i] = found.seconds[destinations], found.exposure[destinations]
+        return seconds, exposure
+
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""
         entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))

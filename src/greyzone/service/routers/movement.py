@@ -16,13 +16,14 @@ from greyzone.application.movement import (
     city_graph,
     offline_profiles,
     parse_avoid,
+    plan_matrix,
     plan_reach,
     plan_route,
     settlements_layer,
     streets_layer,
 )
 from greyzone.errors import InputError
-from greyzone.service.deps import Anyone, GateDep, utc
+from greyzone.service.deps import Analyst, Anyone, GateDep, utc
 
 router = APIRouter()
 
@@ -131,6 +132,25 @@ def reach(body: ReachIn, user: Anyone, gate: GateDep) -> dict[str, Any]:
     areas = tuple(parse_avoid(a.geometry, a.radius_m, a.hard, a.penalty) for a in body.avoid)
     with gate.reading() as s:  # a search over the whole city: no one else waits on it
         return plan_reach(s, body.city, body.origin, Mode(body.mode), depart, body.minutes, body.max_risk, areas)
+
+
+class MatrixIn(BaseModel):
+    city: str = Field(max_length=200)
+    origins: list[tuple[Lon, Lat]] = Field(min_length=1, max_length=50, description="[[lon, lat], …]")
+    destinations: list[tuple[Lon, Lat]] = Field(min_length=1, max_length=50, description="[[lon, lat], …]")
+    mode: str = Field("car", pattern=r"^(foot|bicycle|car|armoured)$")
+    depart: datetime | None = Field(None, description="ISO 8601 with an offset (default now)")
+    exact: bool = Field(False, description="each pair as the route planner plans it (at most 400 pairs)")
+
+
+@router.post(
+    "/api/matrix",
+    summary="Minutes and risk from every origin to every destination (e.g. crews × pick-ups); analyst and up",
+)
+def matrix(body: MatrixIn, user: Analyst, gate: GateDep) -> dict[str, Any]:
+    depart = utc(body.depart, "depart") or datetime.now(UTC)
+    with gate.reading() as s:  # the points are used for this answer only: never stored or logged
+        return plan_matrix(s, body.city, body.origins, body.destinations, Mode(body.mode), depart, body.exact)
 
 
 @router.post("/api/route", summary="The least-exposure route, its risk, what carries it; the window's curve")
