@@ -509,6 +509,9 @@ def test_a_trip_keeps_out_of_the_areas_it_is_told_to_avoid(
     huge = {"type": "Polygon", "coordinates": [[[30, 45], [40, 45], [40, 52], [30, 52], [30, 45]]]}
     too_big = api.post("/api/route", json={**trip, "avoid": [{"geometry": huge}]})
     assert too_big.status_code == 422 and "km²" in too_big.json()["error"]["message"]
+    wild = {"type": "Polygon", "coordinates": [[[1e308, 1e308], [-1e308, 1e308], [0, -1e308], [1e308, 1e308]]]}
+    outside = api.post("/api/route", json={**trip, "avoid": [{"geometry": wild}]})
+    assert outside.status_code == 422 and "±180" in outside.json()["error"]["message"]
 
 
 def test_a_route_starts_and_ends_on_the_street_beside_its_points(

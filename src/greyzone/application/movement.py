@@ -450,8 +450,9 @@ def parse_avoid(geometry: Json, radius_m: float = 200.0, hard: bool = True, pena
         found = shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError) as exc:
         raise InputError("avoid", f"not a valid GeoJSON {kind}: {exc}") from None
-    if found.is_empty or not np.isfinite(shapely.get_coordinates(found)).all():
-        raise InputError("avoid", "an area to avoid must have finite coordinates")
+    xy = shapely.get_coordinates(found)
+    if found.is_empty or not np.isfinite(xy).all() or (np.abs(xy) > [180.0, 90.0]).any():
+        raise InputError("avoid", "an area to avoid needs longitudes within ±180 and latitudes within ±90 (degrees)")
     if kind == "Point" and not 0 < radius_m <= 20_000:
         raise InputError("avoid", f"a point to avoid needs 0 < radius_m <= 20000; got {radius_m}")
     if not (penalty >= 1 and math.isfinite(penalty)):
@@ -505,7 +506,7 @@ def avoid_factors(graph: StreetGraph, avoids: Sequence[Avoid]) -> tuple[Floats |
     factor = np.ones(graph.n_edges)
     for a in avoids:
         area = index.shape(a.geometry).buffer(a.radius_m) if a.radius_m else index.shape(a.geometry)
-        if area.area / 1e6 > MAX_AVOID_KM2:
+        if not area.area / 1e6 <= MAX_AVOID_KM2:  # NaN too
             raise InputError("avoid", f"an area to avoid is over {MAX_AVOID_KM2:g} km²: draw a smaller one")
         hit = index.tree.query(area, predicate="intersects")
         factor[hit] = np.inf if a.hard else np.maximum(factor[hit], a.penalty)
