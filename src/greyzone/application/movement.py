@@ -27,9 +27,7 @@ from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
 from greyzone.model.enums import Kind
 from greyzone.routing.exposure import (
-    HELD as HELD_STATE,
-)
-from greyzone.routing.exposure import (
+    ASSUMPTIONS,
     PROFILES,
     Mode,
     Profile,
@@ -402,27 +400,27 @@ class Mines:
 
 @dataclass(frozen=True)
 class StreetIndex:
-    """The streets' shapes in local metres (an equirectangular frame at the city's middle: good to a
-    fraction of a percent across a city), in an STRtree: which streets lie near a point or in an area."""
+    """The streets' shapes in metres (the city's UTM zone, ``corridors.Metric``) in an STRtree: which
+    streets lie near a point or in an area."""
 
-    scale: tuple[float, float]  # metres per degree of longitude, of latitude
+    metric: Metric
     tree: shapely.STRtree
 
     @staticmethod
     def of(graph: StreetGraph) -> StreetIndex:
-        lat0 = float(np.median(graph.lat))
-        scale = (111_320.0 * math.cos(math.radians(lat0)), 110_540.0)
-        xy = graph.shape_lonlat * np.array(scale)
+        from greyzone.routing.corridors import Metric
+
+        metric = Metric(float(np.median(graph.lon)), float(np.median(graph.lat)))
+        xy = metric.points(graph.shape_lonlat)
         lines = shapely.linestrings(xy, indices=np.repeat(np.arange(graph.n_edges), np.diff(graph.shape_offset)))
-        return StreetIndex(scale, shapely.STRtree(lines))
+        return StreetIndex(metric, shapely.STRtree(lines))
 
     def metres(self, lonlat: Floats) -> Floats:
-        return np.asarray(np.asarray(lonlat, dtype=np.float64) * np.array(self.scale), dtype=np.float64)
+        return self.metric.points(np.asarray(lonlat, dtype=np.float64))
 
     def shape(self, geometry: shapely.Geometry) -> shapely.Geometry:
         """A lon/lat geometry in the index's metres."""
-        out: shapely.Geometry = shapely.transform(geometry, self.metres)
-        return out
+        return self.metric(geometry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -774,7 +772,7 @@ def plan_route(store: Store, req: RouteRequest) -> RouteAnswer:
         answer.between = risk_between(exposure, counts)
         answer.usual = risk(sum(planner.by_threat(edges, depart_s, found.usual).values()))
         answer.counts = {k.value: n for k, n in counts.items()}
-        answer.modes = _other_modes(graph, req, origin, destination, rates, states, factor, depart_s)
+        answer.modes = _other_modes(planner, req, origin, destination, rates, states, factor, depart_s)
     if routes[best].reachable and history is not None and fusion is not None:
         answer.grey = grey_stretches(history, graph, routes[best].edges, req.starts[best], fusion)
     return answer
@@ -834,7 +832,7 @@ def plan_reach(
         "mode": mode.value,
         "snapped_m": round(trip.snapped_m[0], 1),
         "notes": notes,
-        "assumptions": planner_assumptions()
+        "assumptions": ASSUMPTIONS
         + " Reach: each junction by its least-cost way (the planner's cost), within the time and below the risk.",
     }
 
@@ -884,7 +882,7 @@ def plan_matrix(
         "risk": risks,
         "snapped_m": [round(d, 1) for d in trip.snapped_m],
         "notes": notes,
-        "assumptions": planner_assumptions()
+        "assumptions": ASSUMPTIONS
         + (
             " Each pair as the route planner plans it."
             if exact
@@ -892,12 +890,6 @@ def plan_matrix(
             " per origin (each street charged the hour it is reached)."
         ),
     }
-
-
-def planner_assumptions() -> str:
-    from greyzone.routing.exposure import ASSUMPTIONS
-
-    return ASSUMPTIONS
 
 
 NEAR_ROUTE_M = 1000.0  # the incidents a route's local hazard rates stand on: those this close to it
@@ -929,7 +921,7 @@ def _incidents_near(
 
 
 def _other_modes(
-    graph: StreetGraph,
+    planned: Planner,
     req: RouteRequest,
     origin: int,
     destination: int,
@@ -938,12 +930,17 @@ def _other_modes(
     factor: Floats | None,
     depart_s: float,
 ) -> list[Json]:
-    """The same trip at the same departure in every mode: its own route's risk and minutes."""
+    """The same trip at the same departure in every mode (``planned``: the request's own mode's
+    planner): its own route's risk and minutes."""
     from greyzone.routing.planner import Planner
 
     rows: list[Json] = []
     for mode in Mode:
-        planner = Planner(graph, PROFILES[mode], rates, states, req.grey_penalty, factor=factor)
+        planner = (
+            planned
+            if mode is req.mode
+            else Planner(planned.graph, PROFILES[mode], rates, states, req.grey_penalty, factor=factor)
+        )
         plan = planner.route(origin, destination, depart_s, top=0)
         rows.append(
             {
@@ -966,7 +963,7 @@ def grey_stretches(
     """Each grey or contested stretch of a route (consecutive such streets): where it starts (km),
     how long it is, its worst state and since when its streets have been grey or worse (day by day
     over GREY_LOOKBACK_DAYS days; ``since_is_lower_bound`` when longer)."""
-    from greyzone.routing.exposure import CONTESTED, UNCONFIRMED
+    from greyzone.routing.exposure import CONTESTED, HELD, UNCONFIRMED
 
     cell_of_point, _ = fusion.grid.nearest(graph.shape_lonlat[:, 0], graph.shape_lonlat[:, 1])
     now = edge_states(graph, fusion.states(when.timestamp())[cell_of_point])[edges]
@@ -986,7 +983,7 @@ def grey_stretches(
         t = when.timestamp() - back * 86_400
         states = edge_states(graph, control.at(t).states(t)[cell_of_point])[edges]
         for key in list(open_runs):
-            if (states[list(key)] == HELD_STATE).all():
+            if (states[list(key)] == HELD).all():
                 open_runs.discard(key)
             else:
                 first_grey[key] = back

@@ -224,11 +224,9 @@ def edge_exposure(
     per_km2 = np.full(len(seconds), 1.0 / MIN_ROAD_DENSITY) if density is None else 1.0 / density
     per_kind = {}
     for k, r in rates.items():
-        harm = HARM.get(k, Harm.AREA)
-        if harm is Harm.GROUND:
+        if HARM.get(k, Harm.AREA) is Harm.GROUND:
             continue
-        area = per_km2 * HUNT_KM.get(k, 1.0) if harm is Harm.ROAD else EFFECT_KM2.get(k, 0.01)
-        weight = area * hours * profile.vulnerability.get(k, 1.0)
+        weight = harm_area_km2(k, per_km2) * hours * profile.vulnerability.get(k, 1.0)
         per_kind[k] = r * (weight[:, None] if r.ndim == 2 else weight)
     total = np.sum(list(per_kind.values()), axis=0) if per_kind else np.zeros(len(seconds))
     return np.asarray(total, dtype=np.float64), per_kind
@@ -260,11 +258,17 @@ def road_density(graph: StreetGraph, cell_m: float = DENSITY_CELL_M) -> Floats:
 def harm_weight(kind: Kind, profile: Profile) -> float:
     """How much one event per km² per hour of ``kind`` weighs on an hour in this mode, at most (road
     hunters on the sparsest road): to take a model pooled over kinds as its most harmful one."""
-    harm = HARM.get(kind, Harm.AREA)
-    if harm is Harm.GROUND:
+    if HARM.get(kind, Harm.AREA) is Harm.GROUND:
         return 0.0
-    area = HUNT_KM.get(kind, 1.0) / MIN_ROAD_DENSITY if harm is Harm.ROAD else EFFECT_KM2.get(kind, 0.01)
-    return area * profile.vulnerability.get(kind, 1.0)
+    return float(harm_area_km2(kind, 1.0 / MIN_ROAD_DENSITY)) * profile.vulnerability.get(kind, 1.0)
+
+
+def harm_area_km2(kind: Kind, road_km2_per_km: Floats | float) -> Floats | float:
+    """The km² one event of ``kind`` per km² reaches someone over: an area weapon's effect area; for a
+    road hunter, the stretch it hunts over the road length per km² around the street (``1 / density``)."""
+    if HARM.get(kind, Harm.AREA) is Harm.ROAD:
+        return road_km2_per_km * HUNT_KM.get(kind, 1.0)
+    return EFFECT_KM2.get(kind, 0.01)
 
 
 def mine_factor(near_age_days: Floats) -> Floats:

@@ -160,7 +160,7 @@ function say(text) {
 }
 
 // Data served from what the service worker kept (no network): the banner says from when.
-function kept(fetched) {
+function showKept(fetched) {
   const when = new Date(fetched);
   if (!state.keptSince || when < state.keptSince) state.keptSince = when;
   const hours = Math.max(0, (Date.now() - state.keptSince.getTime()) / 3600e3);
@@ -184,7 +184,7 @@ async function api(path, options = {}) {
   } finally {
     busy(-1);
   }
-  if (answer.headers.get("x-greyzone-fetched")) kept(answer.headers.get("x-greyzone-fetched"));
+  if (answer.headers.get("x-greyzone-fetched")) showKept(answer.headers.get("x-greyzone-fetched"));
   const body = await answer.json().catch(() => ({}));
   if (!answer.ok) {
     const error = new Error(body.error ? body.error.message : `HTTP ${answer.status}`);
@@ -287,7 +287,7 @@ async function load(name) {
   } catch (error) {
     const bundle = error.offline && ["hazard", "control"].includes(name) ? await greyzoneOffline.kept.bundle(state.city) : null;
     if (bundle && bundle[name]) {  // offline: what the page kept (the banner says from when)
-      kept(bundle.fetched);
+      showKept(bundle.fetched);
       if (name === "hazard") state.hazardRows = bundle.hazard;
       const data = name === "hazard" ? hazardAtHour(bundle.hazard) : bundle.control;
       window.greyzone.data[name] = data;
@@ -656,7 +656,7 @@ async function start() {
   if ("serviceWorker" in navigator) {
     window.greyzone.worker = navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => say(e.message));
   }
-  if (!navigator.onLine) kept(new Date().toISOString());
+  if (!navigator.onLine) showKept(new Date().toISOString());
   const health = await api("/api/span", { auth: false });
   state.city = state.city || health.cities[0] || null;
   const first = new Date(health.first || Date.now()), last = new Date(health.last || Date.now());
