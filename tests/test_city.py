@@ -286,6 +286,8 @@ def test_route_on_the_demo_city_with_its_hazard_and_control(tmp_path: Path) -> N
     assert line["type"] == "LineString" and len(line["coordinates"]) >= 2
     stale = json.loads(runner.invoke(app, [*common, "--date", "2025-01-20"]).stdout)
     assert stale["reachable"] and stale["risk"] is None and "old" in stale["notes"][0]  # unknown, never calm
+    stale_text = runner.invoke(app, [c for c in common if c != "--json"] + ["--date", "2025-01-20"]).stdout
+    assert ", risk unknown (no fresh hazard model)" in stale_text and "risk risk" not in stale_text
     car = json.loads(runner.invoke(app, [*common, "--date", "2024-11-28", "--mode", "car"]).stdout)
     assert car["minutes"] < fresh["minutes"]
     windowed = json.loads(

@@ -379,7 +379,8 @@ def print_route(a: RouteAnswer, windowed: bool) -> None:
         for g in a.grey
     )
     out(
-        f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, risk {said}"
+        f"{lead}{a.request.mode.value}: {result.length_m / 1000:.2f} km, {result.seconds / 60:.0f} min, "
+        + (said if result.risk is None else f"risk {said}")
         + spread
         + usual
         + (f"; riskiest: {top}" if top else "")
