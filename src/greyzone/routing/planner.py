@@ -33,7 +33,7 @@ from greyzone.routing.exposure import (
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.reach import ReachResult
 from greyzone.routing.shortest import Router
-from greyzone.routing.timed import TimedRouter, hour_entered
+from greyzone.routing.timed import TimedPath, TimedRouter, hour_entered
 
 Floats = npt.NDArray[np.float64]
 
@@ -113,6 +113,7 @@ class Planner:
         top: int = 5,
         exact: bool = True,
         _arrival: Floats | None = None,
+        _found: TimedPath | None = None,
     ) -> RoutePlan:
         """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is
         none. ``exact`` False (or an exact search over its budget): each street charged the hour one
@@ -120,10 +121,9 @@ class Planner:
         travelled."""
         note = ""
         if self.timed is not None:
-            timed = self.timed.path(origin, destination, depart_s) if exact else None
+            timed = _found if _found is not None else self.timed.path(origin, destination, depart_s) if exact else None
             if timed is not None and (timed.exact or timed.reachable):
-                found, edges, entered = timed.reachable, timed.edges, timed.entered_s
-                nodes = timed.nodes
+                found, edges, nodes = timed.reachable, timed.edges, timed.nodes
             else:
                 if exact:
                     note = (
@@ -135,19 +135,24 @@ class Planner:
                 bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
                 path = self._fastest().reweighted(at_hour, bounds).path(origin, destination)
                 found, edges, nodes = path.reachable, path.edges, path.nodes
-                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         else:
             assert self.static is not None
             path = self.static.path(origin, destination)
             found, edges, nodes = path.reachable, path.edges, path.nodes
-            entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         if not found:
             return self._unreachable(origin, destination)
         if self.timed is not None:  # never worse than the fastest way, charged the hours it is travelled
             quick = self._fastest().path(origin, destination)
             if quick.reachable and self.charged(quick.edges, depart_s) < self.charged(edges, depart_s):
                 edges, nodes = quick.edges, quick.nodes
-                entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        return self.plan_of(nodes, edges, depart_s, top, note)
+
+    def plan_of(
+        self, nodes: npt.NDArray[np.int64], edges: npt.NDArray[np.int64], depart_s: float, top: int = 5, note: str = ""
+    ) -> RoutePlan:
+        """The plan of a given route leaving at ``depart_s``: its length and time, its exposure with each
+        street charged the hour it is entered, and the ``top`` streets that carry most of it."""
+        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         hour = self.hour_of(depart_s + entered)
         charged = self.exposure[edges, hour]
         total = float(charged.sum()) if self.known else None
@@ -300,22 +305,27 @@ def plan(
 
 
 def best_departure(
-    planner: Planner, origin: int, destination: int, departures_s: Floats, refine: int = 1
+    planner: Planner, origin: int, destination: int, departures_s: Floats
 ) -> tuple[int, list[RoutePlan]]:
-    """A route for each departure (seconds after the start of hour 0) and the index of the least risky
-    (the earliest among equals; the fastest when no hazard is known). Every departure is scanned
-    quickly (streets charged the hour one reaches them on the fastest way: one search from the origin
-    serves them all), then the ``refine`` least risky (by default the best) are searched exactly;
-    every risk is that of a real route, counted at the hours it is travelled."""
-    arrival = planner.arrivals(origin) if planner.timed is not None else None
-    routes = [planner.route(origin, destination, float(d), exact=False, _arrival=arrival) for d in departures_s]
-    ranked = sorted((r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable)
-    for _, _, i in ranked[:refine] if planner.timed is not None else []:
-        exact = planner.route(origin, destination, float(departures_s[i]))
-        if exact.reachable and (exact.risk or 0.0) <= (routes[i].risk or 0.0):
-            routes[i] = exact
-    ranked = [(r.risk if r.risk is not None else 0.0, r.seconds, i) for i, r in enumerate(routes) if r.reachable]
-    return (min(ranked)[2] if ranked else 0), routes
+    """A route for each departure (seconds after the start of hour 0) and the index of the best: the
+    least exposed, an hour of travel weighed as the planner weighs it (the earliest among equals; the
+    fastest when no hazard is known). With hourly rates the best is exact over the whole window — one
+    time-dependent search from every departure at once (``TimedRouter.best``) — and every other
+    departure gets the cheaper, at its own hours, of that route and the fastest way: how risky leaving
+    then would be (no cheaper than the best; a search of its own might find it a little less risky)."""
+    if planner.timed is None:  # the same every hour: one route serves every departure
+        return 0, [planner.route(origin, destination, 0.0)] * len(departures_s)
+    best, found = planner.timed.best(origin, destination, departures_s)
+    chosen = planner.route(origin, destination, float(departures_s[best]), _found=found)
+    if not chosen.reachable:
+        return best, [chosen] * len(departures_s)
+    quick = planner._fastest().path(origin, destination)
+    ways = [(chosen.nodes, chosen.edges)] + ([(quick.nodes, quick.edges)] if quick.reachable else [])
+    routes = []
+    for i, depart in enumerate(float(d) for d in departures_s):
+        nodes, edges = min(ways, key=lambda way: planner.charged(way[1], depart))
+        routes.append(chosen if i == best else planner.plan_of(nodes, edges, depart, top=0))
+    return best, routes
 
 
 def _by_hour(rates: Floats, hours: int) -> Floats:

@@ -7,19 +7,37 @@ later hour). A state is (junction, tick) with ticks of ``tick_s`` (a minute by d
 paths reaching a junction within the same tick the cheaper is kept — exact when travel times are
 whole ticks (the test's time-expanded graph), and otherwise off only where an hour changes within
 that tick. There is no waiting on the way (one may wait only before leaving, which is the
-departure-window search). A* runs over the states that matter: states are created only when
-reached, kept in a hash table, and once every later street is charged its last hour's cost (tick ≥
-``cap``) the tick no longer matters and the states of a junction merge into one. A label is also
-dropped when an expanded one of the same junction is cheaper by more than an hour change could
-ever give back (``_dominated``). The A* bound is the
-ALT landmark bound (as in ``shortest``) on each street's cheapest hour, which never exceeds any hour's
-cost: the bound stays consistent and the answer exact. The test compares it with Dijkstra on the
-explicitly built time-expanded graph.
+departure-window search). The test compares the search with Dijkstra on the explicitly built
+time-expanded graph, for one departure and for a window of them.
 
-A street with infinite cost in an hour is closed in that hour. The number of states is bounded
-(``budget``): where the hours differ so much that the bound is weak and paths of many durations
-compete, the search says it gave up (``exact`` False) rather than run on; the planner then falls
-back to charging each street the hour one reaches it on the fastest way, and says so.
+How one search stays small at district scale (10^5 junctions), each step exact:
+
+1. **A real route first.** The static least-cost route at the departure hour's costs (bidirectional
+   ALT, ``shortest``), charged the hours it is travelled, is an upper bound U on the answer.
+2. **A horizon.** Every street costs at least ``rho`` per second of travel (the time weight, where the
+   hazard is nil), so a route of duration T costs at least B + rho × T, B being the least cost of any
+   route once rho per second is taken off every street (a static search): no route costing at most U
+   travels longer than (U − B) / rho, the hours after that can never be entered, and the search
+   treats the last reachable hour as the last one (from then on a junction's states merge: the costs
+   no longer depend on the tick).
+3. **Hour-aware lower bounds.** For each reachable hour h, backward from the destination, the cost to
+   go when one may move on to the next hours' costs at any junction (the *layered* relaxation: hour
+   h's costs, then h+1's, …; the last hour's static distance). It never exceeds the cost of any way on
+   from a state in hour h, and it is consistent, so A* on it stays exact — and it is far tighter than
+   the cheapest-hour landmarks (which let every street take its best hour). The backward searches
+   stop at junctions that no route under U can pass (the landmark bound from the origin, plus the
+   cost to go, exceeds U): there the bound is infinite and no state is kept.
+4. **Pruning.** A state whose cost plus bound exceeds U is never stored; a state is dropped when an
+   expanded one of the same junction is cheaper by more than the hour changes still *within the
+   horizon* could ever give back (``_dominated``).
+
+If no route under U survives the tick merging (possible only when travel times are not whole ticks),
+the answer is the route of step 1: the cheaper of the two is kept either way. A window of departures
+shares step 3 (the bounds for every hour any departure can reach). The number of states is bounded
+(``budget``); past it the search says it gave up (``exact`` False) and the planner falls back to
+charging each street the hour one reaches it on the fastest way, and says so.
+
+A street with infinite cost in an hour is closed in that hour.
 """
 
 from __future__ import annotations
@@ -33,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.routing.graph import StreetGraph
-from greyzone.routing.shortest import _bound, _landmarks
+from greyzone.routing.shortest import Router
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -45,7 +63,7 @@ class TimedPath:
     cost: float  # nan when unreachable
     nodes: Ints
     edges: Ints
-    entered_s: Floats  # seconds after departure one enters each edge (in whole ticks)
+    entered_s: Floats  # seconds after departure one enters each edge
     exact: bool = True  # False: the search met its label budget and gave up (``reachable`` is then False)
 
 
@@ -60,7 +78,7 @@ class TimedRouter:
         hourly: Floats,
         tick_s: float = 60.0,
         landmarks: int = 16,
-        budget: int = 50_000,
+        budget: int = 2_000_000,
     ) -> None:
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
@@ -75,56 +93,207 @@ class TimedRouter:
         self.seconds = np.where(usable, seconds, 0.0).astype(np.float64)
         lower = np.where(usable, self.hourly.min(axis=1), np.inf)
         self.hourly[~usable] = np.inf
-        # how much an edge's cost can change from one hour to the next, at most and per second
-        steps = self.hourly[usable]
-        if steps.shape[1] > 1:
-            both = np.isfinite(steps[:, 1:]) & np.isfinite(steps[:, :-1])
-            closing = (np.isfinite(steps[:, 1:]) != np.isfinite(steps[:, :-1])).any()
-            change = np.where(both, np.abs(np.diff(np.where(np.isfinite(steps), steps, 0.0), axis=1)), 0.0).max(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                per_second = np.where(change > 0, change / self.seconds[usable], 0.0)
-            self.jump = np.inf if closing else float(change.max(initial=0.0))
-            self.slope = np.inf if closing else float(per_second.max(initial=0.0))
-        else:
-            self.jump = self.slope = 0.0
-        self.from_lm, self.to_lm = _landmarks(graph, lower, min(landmarks, graph.n_nodes))
+        self.slope, self.jump = _change_bounds(self.hourly[usable], self.seconds[usable])
+        moving = usable & (self.seconds > 0) & np.isfinite(lower)
+        self.rho = (
+            float((lower[moving] / self.seconds[moving]).min(initial=np.inf)) * (1 - 1e-9) if moving.any() else 0.0
+        )
+        self.static = Router(graph, lower, min(landmarks, graph.n_nodes))  # landmarks on the cheapest hour
+        # what a street costs beyond rho per second of it: the least of it over a route bounds how long
+        # a route under a given cost can last (step 2)
+        self.beyond = Router(graph, np.maximum(lower - self.rho * self.seconds, 0.0), min(landmarks, graph.n_nodes))
+        self.from_lm, self.to_lm = self.static.from_lm, self.static.to_lm
+        # for the backward searches: each hour's costs in the reversed graph's order, and the landmark
+        # distances a junction at a time (both read in the order the searches read them)
+        self.r_hourly = np.ascontiguousarray(self.hourly[self.static.r_edge].T)
+        self.landmarks_by_node = np.ascontiguousarray(np.vstack((self.from_lm, self.to_lm)).T)
+
+    @property
+    def hours(self) -> int:
+        return int(self.hourly.shape[1])
+
+    def hour(self, seconds: float) -> int:
+        """The column of the costs at ``seconds`` after the start of hour 0."""
+        return min(max(int(seconds // 3600.0), 0), self.hours - 1)
 
     def cap(self, depart_s: float) -> int:
-        """The tick from which every street is charged its last hour's cost."""
-        last = float(self.hourly.shape[1] - 1) * 3600.0
-        ticks: int = math.ceil((last - float(depart_s)) / self.tick_s)
+        """The tick after departure from which every street is charged the last hour's cost."""
+        ticks: int = math.ceil((float(self.hours - 1) * 3600.0 - float(depart_s)) / self.tick_s)
         return max(0, ticks)
+
+    def charge(self, edges: Ints, depart_s: float) -> float:
+        """What a route costs leaving at ``depart_s``, each street charged the hour it is entered."""
+        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
+        return float(self.hourly[edges, hour_entered(depart_s, entered, self.hours)].sum())
 
     def path(self, origin: int, destination: int, depart_s: float = 0.0) -> TimedPath:
         """The cheapest path leaving ``origin`` at ``depart_s`` seconds after the start of hour 0."""
-        g = self.graph
-        cost, edges = _timed_astar(
-            g.indptr,
-            g.target,
-            self.seconds,
-            self.hourly,
-            origin,
-            destination,
-            float(depart_s),
-            self.tick_s,
-            self.cap(depart_s),
-            self.from_lm,
-            self.to_lm,
-            self.budget,
-            self.slope,
-            self.jump,
+        return self.best(origin, destination, np.array([float(depart_s)]))[1]
+
+    def best(self, origin: int, destination: int, departures_s: Floats) -> tuple[int, TimedPath]:
+        """The cheapest path over a window of departures and the index of the departure it leaves at
+        (the earliest of equals): one search from every departure at once — the time-expanded graph
+        with a source at each (origin, departure) — whose answer is the least of what a search from
+        each departure would give."""
+        departures = np.asarray(departures_s, dtype=np.float64).ravel()
+        nothing = TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))
+        if departures.size == 0:
+            return 0, nothing
+        static = self.static.path(origin, destination)  # a real route: charged, an upper bound (step 1)
+        charged = [self.charge(static.edges, float(d)) if static.reachable else math.inf for d in departures]
+        pick = int(np.argmin(charged))
+        upper = charged[pick]
+        spare = upper - self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
+        first, last = self.hour(float(departures.min())), self._horizon(float(departures.max()), spare)
+        limit = upper * (1 + 1e-9)
+        pots = self._bounds(origin, destination, first, last, limit)
+        starts = np.array([pots[min(self.hour(float(d)), last) - first, origin] for d in departures])
+        cost, edges, root = -2.0, np.zeros(0, dtype=np.int64), 0
+        if (starts <= limit).any():
+            g = self.graph
+            cost, edges, root = _timed_astar(
+                g.indptr, g.target, self.seconds, self.hourly, origin, destination, departures, starts,
+                self.tick_s, math.ceil(last * 3600.0 / self.tick_s), pots, first, last, limit, self.budget,
+                self.slope, self.jump, self.rho,
+            )  # fmt: skip
+        if cost == -1.0:  # over the budget
+            return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
+        if math.isfinite(cost) and cost >= 0 and not cost > upper:
+            return int(root), self._timed_path(origin, edges, float(cost))
+        if math.isfinite(upper):  # nothing under the real route survived the tick merging: the real route
+            return pick, self._timed_path(origin, static.edges, upper)
+        return pick, nothing
+
+    def _horizon(self, depart_s: float, spare: float) -> int:
+        """The last hour a route can enter a street in when its cost beyond rho per second is at most
+        ``spare`` (the upper bound less the least such cost of any route: a route of duration T costs at
+        least that least cost + rho × T)."""
+        if not math.isfinite(spare) or self.rho <= 0:
+            return self.hours - 1
+        return self.hour(depart_s + max(spare, 0.0) * (1 + 1e-9) / self.rho)
+
+    def _bounds(self, origin: int, destination: int, first: int, last: int, limit: float) -> Floats:
+        """The layered lower bounds to ``destination`` for hours ``first`` … ``last`` (step 3): one row
+        an hour; inf where no route under ``limit`` passes."""
+        s = self.static
+        return _layered(  # type: ignore[no-any-return]
+            s.r_indptr, s.r_source, self.r_hourly, destination, first, last, origin, self.landmarks_by_node, limit
         )
-        if not math.isfinite(cost) or cost < 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return TimedPath(False, math.nan, empty, empty, np.zeros(0), exact=cost >= 0)
-        nodes = np.concatenate((np.array([origin], dtype=np.int64), g.target[edges]))
+
+    def _timed_path(self, origin: int, edges: Ints, cost: float) -> TimedPath:
+        nodes = np.concatenate((np.array([origin], dtype=np.int64), self.graph.target[edges]))
         entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
-        return TimedPath(True, float(cost), nodes, edges, entered.astype(np.float64))
+        return TimedPath(True, cost, nodes, edges, entered.astype(np.float64))
 
 
 def hour_entered(depart_s: float, entered_s: Floats, hours: int) -> Ints:
     """The hour (0 … hours−1) in which each street is entered."""
     return np.minimum((depart_s + np.asarray(entered_s)) // 3600.0, hours - 1).astype(np.int64)
+
+
+def _change_bounds(hourly: Floats, seconds: Floats) -> tuple[float, float]:
+    """How much a street's cost can change from one hour to the next, at most per second and at most
+    per street (inf when a street opens or closes between hours)."""
+    if hourly.shape[1] < 2 or hourly.shape[0] == 0:
+        return 0.0, 0.0
+    finite = np.isfinite(hourly)
+    if (finite[:, 1:] != finite[:, :-1]).any():
+        return math.inf, math.inf
+    change = np.abs(np.diff(np.where(finite, hourly, 0.0), axis=1)).max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_second = np.where(change > 0, change / seconds, 0.0)
+    return float(per_second.max(initial=0.0)), float(change.max(initial=0.0))
+
+
+@numba.njit(cache=True)
+def _layered(r_indptr, r_source, r_hourly, t, first, last, s, landmarks, limit):  # type: ignore[no-untyped-def]
+    """The layered lower bounds (module docstring, step 3): row k for hour first + k. One Dijkstra
+    backward from ``t`` over (hour, junction) states: within an hour along the reversed streets at that
+    hour's cost, and from hour k + 1 to hour k at the same junction for free (one may move on to the
+    next hour anywhere); the last row alone is the static cost to ``t`` at hour ``last``. A junction
+    is not expanded once the landmark bound from ``s`` plus its value exceeds ``limit``."""
+    n = len(r_indptr) - 1
+    rows = last - first + 1
+    dist = np.full(rows * n, np.inf)
+    where = np.full(rows * n, -1, dtype=np.int32)  # a state's place in the heap; -2: settled
+    heap = np.empty(rows * n, dtype=np.int64)
+    ahead = np.full(n, -1.0)  # the landmark bound from s, computed once per junction
+    x = (rows - 1) * n + t
+    dist[x], heap[0], where[x], size = 0.0, x, 0, 1
+    while size:
+        x, size = heap[0], size - 1
+        where[x] = -2
+        if size:
+            heap[0] = heap[size]
+            where[heap[0]] = 0
+            _sift_down(heap, where, dist, 0, size)
+        k, u, d = x // n, x % n, dist[x]
+        if ahead[u] < 0:
+            ahead[u] = _bound_from(landmarks, s, u)
+        if d + ahead[u] > limit:
+            continue
+        if k > 0 and d < dist[x - n]:  # on to the next hour here
+            size = _offer(heap, where, dist, x - n, d, size)
+        for i in range(r_indptr[u], r_indptr[u + 1]):
+            c = r_hourly[first + k, i]
+            if d + c < dist[k * n + r_source[i]]:
+                size = _offer(heap, where, dist, k * n + r_source[i], d + c, size)
+    return dist.reshape(rows, n) * (1.0 - 1e-12)
+
+
+@numba.njit(cache=True)
+def _bound_from(landmarks, v, w):  # type: ignore[no-untyped-def]
+    """``shortest._bound`` (v to w) with the landmark distances a junction at a time: the first half of
+    a row the costs from each landmark, the second half those to it."""
+    half = landmarks.shape[1] // 2
+    best = 0.0
+    for k in range(half):
+        a, b = landmarks[w, k], landmarks[v, k]
+        if a < np.inf and b < np.inf and a - b > best:
+            best = a - b
+        c, d = landmarks[v, half + k], landmarks[w, half + k]
+        if c < np.inf and d < np.inf and c - d > best:
+            best = c - d
+    return best * (1.0 - 1e-12)
+
+
+@numba.njit(cache=True)
+def _offer(heap, where, key, x, value, size):  # type: ignore[no-untyped-def]
+    """Lower state x's key to ``value`` (pushing it if new); the heap's new size."""
+    key[x] = value
+    if where[x] == -1:
+        heap[size], where[x] = x, size
+        size += 1
+    _sift_up(heap, where, key, where[x])
+    return size
+
+
+@numba.njit(cache=True)
+def _sift_up(heap, where, key, i):  # type: ignore[no-untyped-def]
+    x = heap[i]
+    while i > 0:
+        parent = (i - 1) >> 1
+        if key[heap[parent]] <= key[x]:
+            break
+        heap[i], where[heap[parent]] = heap[parent], i
+        i = parent
+    heap[i], where[x] = x, i
+
+
+@numba.njit(cache=True)
+def _sift_down(heap, where, key, i, size):  # type: ignore[no-untyped-def]
+    x = heap[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and key[heap[child + 1]] < key[heap[child]]:
+            child += 1
+        if key[heap[child]] >= key[x]:
+            break
+        heap[i], where[heap[child]] = heap[child], i
+        i = child
+    heap[i], where[x] = x, i
 
 
 @numba.njit(cache=True)
@@ -138,22 +307,25 @@ def _find(keys, key):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _timed_astar(indptr, target, seconds, hourly, s, t, depart_s, tick_s, cap, from_lm, to_lm, budget, slope, jump):  # type: ignore[no-untyped-def]
+def _timed_astar(  # type: ignore[no-untyped-def]
+    indptr, target, seconds, hourly, s, t, departs, starts, tick_s, cap, pots, first, last, limit, budget, slope, jump,
+    rho,
+):  # fmt: skip
+    """A* over (junction, tick) states from a source at every departure (a label's ``secs`` is its time
+    since the start of hour 0); the cost at ``t``, the edges, the departure it left at (cost −1: over
+    the budget; inf: nothing under ``limit``)."""
     hours = hourly.shape[1]
-    first = np.full(len(indptr) - 1, -1, dtype=np.int64)  # per junction, its expanded labels as a linked list
+    head = np.full(len(indptr) - 1, -1, dtype=np.int64)  # per junction, its expanded labels as a linked list
     span = cap + 1
     size = 1 << 12  # labels, grown by doubling
+    while size < 2 * len(departs):
+        size *= 2
     node, tick = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # tick: the label's bucket
-    dist, secs = np.empty(size, dtype=np.float64), np.empty(size, dtype=np.float64)  # secs: exact time elapsed
+    dist, secs = np.empty(size, dtype=np.float64), np.empty(size, dtype=np.float64)  # secs: exact time
     pred, via = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # the label before, the edge from it
-    done = np.zeros(size, dtype=np.bool_)
-    after = np.empty(size, dtype=np.int64)  # the next expanded label of the same junction
+    done, after = np.zeros(size, dtype=np.bool_), np.empty(size, dtype=np.int64)  # after: the next expanded label
     keys, labels = np.full(2 * size, -1, dtype=np.int64), np.empty(2 * size, dtype=np.int64)
-    n = 1
-    node[0], tick[0], dist[0], secs[0], pred[0], via[0] = s, 0, 0.0, 0.0, -1, -1
-    slot = _find(keys, s * span)
-    keys[slot], labels[slot] = s * span, 0
-    heap = [(_bound(s, t, from_lm, to_lm), 0)]
+    heap, n = _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, departs, starts, tick_s, limit)
     while heap:
         _, a = heapq.heappop(heap)
         if done[a]:
@@ -161,50 +333,78 @@ def _timed_astar(indptr, target, seconds, hourly, s, t, depart_s, tick_s, cap, f
         done[a] = True
         u = node[a]
         if u == t:
-            return dist[a], _unwind_labels(pred, via, a)
-        hour = min(int((depart_s + secs[a]) // 3600.0), hours - 1)
-        if _dominated(a, first[u], after, secs, dist, depart_s, hours, slope, jump):
+            edges, root = _unwind_labels(pred, via, a)
+            return dist[a], edges, -1 - pred[root]
+        hour = min(int(secs[a] // 3600.0), hours - 1)
+        if _dominated(a, head[u], after, secs, dist, last, slope, jump, limit, rho):
             continue
-        after[a], first[u] = first[u], a
+        after[a], head[u] = head[u], a
         for e in range(indptr[u], indptr[u + 1]):
             if hourly[e, hour] == np.inf:
                 continue
             v, ns, nd = target[e], secs[a] + seconds[e], dist[a] + hourly[e, hour]
+            f = nd + pots[min(int(ns // 3600.0), last) - first, v]
+            if not f <= limit:  # no route under the limit passes here (or the bound is infinite)
+                continue
             nk = min(int(ns // tick_s), cap)
             slot = _find(keys, v * span + nk)
             if keys[slot] != -1:
                 b = labels[slot]
                 if nd < dist[b] and not done[b]:  # the cheaper of two labels of one junction and tick
                     dist[b], secs[b], pred[b], via[b] = nd, ns, a, e
-                    heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), b))
+                    heapq.heappush(heap, (f, b))
                 continue
             if n == budget:
-                return -1.0, np.zeros(0, dtype=np.int64)
+                return -1.0, np.zeros(0, dtype=np.int64), 0
             if n == size:  # grow the labels and rebuild the table at twice the size
                 size *= 2
-                node, tick, dist = _grow_i(node, size), _grow_i(tick, size), _grow_f(dist, size)
-                secs = _grow_f(secs, size)
-                pred, via, done = _grow_i(pred, size), _grow_i(via, size), _grow_b(done, size)
-                after = _grow_i(after, size)
+                node, tick, pred, via, after, dist, secs, done = _grown(
+                    node, tick, pred, via, after, dist, secs, done, size
+                )
                 keys, labels = _rehash(node, tick, n, span, 2 * size)
                 slot = _find(keys, v * span + nk)
             keys[slot], labels[slot] = v * span + nk, n
             node[n], tick[n], dist[n], secs[n], pred[n], via[n] = v, nk, nd, ns, a, e
-            heapq.heappush(heap, (nd + _bound(v, t, from_lm, to_lm), n))
+            heapq.heappush(heap, (f, n))
             n += 1
-    return np.inf, np.zeros(0, dtype=np.int64)
+    return np.inf, np.zeros(0, dtype=np.int64), 0
 
 
 @numba.njit(cache=True)
-def _dominated(a, b, after, secs, dist, depart_s, hours, slope, jump):  # type: ignore[no-untyped-def]
+def _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, departs, starts, tick_s, limit):  # type: ignore[no-untyped-def]
+    """The source labels, one per departure (its pred −1 − its index; a departure within the tick of an
+    earlier one merges with it), and the heap they start."""
+    heap = [(0.0, 0)]
+    heap.pop()
+    n = 0
+    for i in range(len(departs)):
+        key = s * span + min(int(departs[i] // tick_s), cap)
+        slot = _find(keys, key)
+        if starts[i] > limit or keys[slot] != -1:
+            continue
+        keys[slot], labels[slot] = key, n
+        node[n], tick[n], dist[n], secs[n], pred[n], via[n] = s, key - s * span, 0.0, departs[i], -1 - i, -1
+        heapq.heappush(heap, (starts[i], n))
+        n += 1
+    return heap, n
+
+
+@numba.njit(cache=True)
+def _dominated(a, b, after, secs, dist, last, slope, jump, limit, rho):  # type: ignore[no-untyped-def]
     """Whether an expanded label b of the same junction (never dearer: A* expands them in order) leaves
     nothing for label a to gain. From the same junction at two times the same way on costs at most,
-    per hour change still ahead, what the streets entered between the two crossing moments may gain:
-    slope × (seconds apart) + jump (the hourly costs' largest change per second and per street)."""
-    while b != -1:
-        earlier = min(secs[a], secs[b])
-        changes = hours - 1 - min(int((depart_s + earlier) // 3600.0), hours - 1)
-        gain = 0.0 if changes == 0 else changes * (slope * abs(secs[a] - secs[b]) + jump)
+    per hour change between the two crossing moments, what the streets entered between them may gain:
+    slope × (seconds apart) + jump (the hourly costs' largest change per second and per street). Only
+    the hour changes a way on can still meet count: those before ``last`` and before the later label's
+    time plus the longest a way on from a can last and stay under ``limit`` ((limit − a's cost) / rho)."""
+    checked = 0
+    while b != -1 and checked < 4:
+        checked += 1
+        earlier, later = min(secs[a], secs[b]), max(secs[a], secs[b])
+        reach = later + ((limit - dist[a]) / rho if rho > 0 else np.inf)
+        final = min(last, int(reach // 3600.0)) if reach < np.inf else last
+        changes = final - min(int(earlier // 3600.0), last)
+        gain = 0.0 if changes <= 0 else changes * (slope * (later - earlier) + jump)
         if dist[b] + gain <= dist[a]:
             return True
         b = after[b]
@@ -222,6 +422,7 @@ def _rehash(node, tick, n, span, size):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def _unwind_labels(pred, via, last):  # type: ignore[no-untyped-def]
+    """The edges from the source label to ``last``, and that source label (its pred is negative)."""
     count, b = 0, last
     while pred[b] >= 0:
         count, b = count + 1, pred[b]
@@ -229,7 +430,16 @@ def _unwind_labels(pred, via, last):  # type: ignore[no-untyped-def]
     b = last
     for i in range(count - 1, -1, -1):
         edges[i], b = via[b], pred[b]
-    return edges
+    return edges, b
+
+
+@numba.njit(cache=True)
+def _grown(node, tick, pred, via, after, dist, secs, done, size):  # type: ignore[no-untyped-def]
+    """The label arrays at ``size``."""
+    return (
+        _grow_i(node, size), _grow_i(tick, size), _grow_i(pred, size), _grow_i(via, size), _grow_i(after, size),
+        _grow_f(dist, size), _grow_f(secs, size), _grow_b(done, size),
+    )  # fmt: skip
 
 
 @numba.njit(cache=True)
