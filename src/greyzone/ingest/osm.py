@@ -13,18 +13,21 @@ import numpy as np
 
 from greyzone.errors import IngestError
 from greyzone.routing.graph import NOT_ROADS, StreetGraph, split_ways
+from greyzone.routing.turns import TurnRule, banned_turns, with_turns
 
 Way = tuple[list[int], Any, str | None, bool, str]
 ONEWAY_YES = frozenset({"yes", "true", "1", "-1"})
 
 
-def read_street_graph(path: Path) -> StreetGraph:
-    """The street graph of ``path``, by its extension; IngestError naming the problem otherwise."""
+def read_street_graph(path: Path, turns: bool = True) -> StreetGraph:
+    """The street graph of ``path``, by its extension, with the OSM file's turn restrictions (unless
+    ``turns`` is False; ``routing.turns``); IngestError naming the problem otherwise."""
     name = path.name.lower()
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
+    rules: list[TurnRule] = []
     if name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")):
-        ways = _osm_ways(path)
+        ways, rules = _osm_ways(path)
     elif name.endswith(".graphml"):
         return _graphml(path)
     elif name.endswith((".geojson", ".json")):
@@ -33,7 +36,8 @@ def read_street_graph(path: Path) -> StreetGraph:
         raise IngestError(f"{path}: expected .osm.pbf, .osm, .osm.bz2, .graphml or .geojson")
     if not ways:
         raise IngestError(f"{path}: no streets (no ways tagged highway=*) in it")
-    return StreetGraph.from_edges(*split_ways(ways))
+    graph = StreetGraph.from_edges(*split_ways(ways))
+    return with_turns(graph, banned_turns(graph, rules)[0]) if rules and turns else graph
 
 
 def _oneway(value: Any) -> tuple[bool, bool]:
@@ -42,10 +46,13 @@ def _oneway(value: Any) -> tuple[bool, bool]:
     return text in ONEWAY_YES, text == "-1"
 
 
-def _osm_ways(path: Path) -> list[Way]:
+def _osm_ways(path: Path) -> tuple[list[Way], list[TurnRule]]:
+    """The ways tagged highway=*, and the turn restrictions whose via is a node of them."""
     import osmium
 
     ways: list[Way] = []
+    points: dict[int, list[tuple[int, tuple[float, float]]]] = {}  # each street way's located nodes
+    relations: list[tuple[str, int, int, int]] = []  # kind, from way, via node, to way
 
     class Handler(osmium.SimpleHandler):
         def way(self, w: Any) -> None:
@@ -54,16 +61,45 @@ def _osm_ways(path: Path) -> list[Way]:
                 return
             one, backwards = _oneway(w.tags.get("oneway"))
             name = w.tags.get("name") or ""
-            for ids, points in _located_runs(w.nodes):  # a way cut by the extract's edge keeps its inside runs
+            points[w.id] = [(n.ref, (n.lon, n.lat)) for n in w.nodes if n.location.valid()]
+            for ids, located in _located_runs(w.nodes):  # a way cut by the extract's edge keeps its inside runs
                 ways.append(
-                    (ids[::-1], points[::-1], highway, one, name) if backwards else (ids, points, highway, one, name)
+                    (ids[::-1], located[::-1], highway, one, name) if backwards else (ids, located, highway, one, name)
                 )
+
+        def relation(self, r: Any) -> None:
+            if r.tags.get("type") != "restriction":
+                return
+            kind = r.tags.get("restriction") or r.tags.get("restriction:motorcar") or ""
+            role = {(m.role, m.type): m.ref for m in r.members}
+            if ("from", "w") in role and ("via", "n") in role and ("to", "w") in role:
+                relations.append((kind, role[("from", "w")], role[("via", "n")], role[("to", "w")]))
 
     try:
         Handler().apply_file(str(path), locations=True)
     except RuntimeError as exc:
         raise IngestError(f"{path}: not a readable OpenStreetMap file: {exc}") from None
-    return ways
+    return ways, [rule for r in relations if (rule := _turn_rule(r, points)) is not None]
+
+
+def _turn_rule(
+    relation: tuple[str, int, int, int], points: dict[int, list[tuple[int, tuple[float, float]]]]
+) -> TurnRule | None:
+    """A restriction as the junction and the points next to it on its from and to ways (None when a
+    way is not a street of the extract or does not pass the via node)."""
+    kind, from_way, via, to_way = relation
+
+    def beside(way: int) -> tuple[tuple[float, float] | None, list[tuple[float, float]]]:
+        nodes = points.get(way, [])
+        at = [i for i, (ref, _) in enumerate(nodes) if ref == via]
+        near = [nodes[j][1] for i in at for j in (i - 1, i + 1) if 0 <= j < len(nodes)]
+        return (nodes[at[0]][1] if at else None), near
+
+    here, before = beside(from_way)
+    _, after = beside(to_way)
+    if here is None or not before or not after:
+        return None
+    return TurnRule(kind, here, tuple(before), tuple(after))
 
 
 def _located_runs(nodes: Any) -> list[tuple[list[int], Any]]:
@@ -177,9 +213,12 @@ def _graphml(path: Path) -> StreetGraph:
 
 def graph_summary(graph: StreetGraph) -> dict[str, Any]:
     """Counts and extent, for people."""
+    copies = graph.junction() != np.arange(graph.n_nodes)
     return {
-        "nodes": graph.n_nodes,
-        "edges": graph.n_edges,
-        "km": round(float(graph.length_m.sum()) / 1000, 2),
+        "nodes": graph.n_nodes - int(copies.sum()),
+        "edges": int((~graph.is_copy_edge()).sum()),
+        "restricted_junctions": len(set(graph.junction()[copies].tolist())),  # turn restrictions (routing.turns)
+        "turn_copies": int(copies.sum()),
+        "km": round(float(graph.length_m[~graph.is_copy_edge()].sum()) / 1000, 2),
         "bbox": [round(float(v), 5) for v in (graph.lon.min(), graph.lat.min(), graph.lon.max(), graph.lat.max())],
     }

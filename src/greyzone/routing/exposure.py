@@ -236,9 +236,11 @@ def road_density(graph: StreetGraph, cell_m: float = DENSITY_CELL_M) -> Floats:
     """Km of street per km² around each street: the street length (each two-way street once) in the
     3 × 3 block of ``cell_m`` squares around its middle, over the block's area; at least
     MIN_ROAD_DENSITY."""
-    source, target = graph.source(), graph.target
+    turns = graph.junction()  # a turn copy's streets are its junction's (counted once, from there)
+    source, target = turns[graph.source()], turns[graph.target]
     reverse = np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)
     counted = np.where(reverse, 0.5, 1.0) * graph.length_m / 1000.0  # a two-way street is two edges
+    counted[graph.is_copy_edge()] = 0.0
     lon = (graph.lon[source] + graph.lon[target]) / 2
     lat = (graph.lat[source] + graph.lat[target]) / 2
     if lon.size == 0:

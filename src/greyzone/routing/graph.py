@@ -111,6 +111,7 @@ class StreetGraph:
     names: list[str]
     shape_offset: Ints  # edge e's shape is shape_lonlat[shape_offset[e]:shape_offset[e + 1]]
     shape_lonlat: Floats
+    twin: Ints | None = None  # per node, the junction it is a copy of (``routing.turns``); None: no copies
     _tree: list[cKDTree] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -124,6 +125,15 @@ class StreetGraph:
     def source(self) -> Ints:
         """The source node of every edge (CSR expanded)."""
         return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+
+    def junction(self) -> Ints:
+        """Per node, the junction it stands for: itself, or the junction a turn copy was made of."""
+        return np.arange(self.n_nodes, dtype=np.int64) if self.twin is None else self.twin
+
+    def is_copy_edge(self) -> npt.NDArray[np.bool_]:
+        """Per edge, whether it leaves a turn copy (the same street as an edge of the junction itself)."""
+        source = self.source()
+        return np.zeros(self.n_edges, dtype=bool) if self.twin is None else self.twin[source] != source
 
     @staticmethod
     def from_edges(lon: Floats, lat: Floats, edges: Edges) -> StreetGraph:
@@ -174,6 +184,8 @@ class StreetGraph:
         q = np.array([lon * k * M_PER_DEG, lat * M_PER_DEG])
         last = np.zeros(len(xy), dtype=bool)
         last[self.shape_offset[1:] - 1] = True  # a shape's last point starts no segment
+        if self.twin is not None:  # a turn copy's streets are the junction's own: snap onto those
+            last |= np.repeat(self.is_copy_edge(), np.diff(self.shape_offset))
         start = np.flatnonzero(~last)
         a, b = xy[start], xy[start + 1]
         ab = b - a
@@ -208,27 +220,31 @@ class StreetGraph:
         two-way, cut there), and that junction; an end within 1 m of a junction is the junction."""
         e, source, target = on.edge, self.source(), self.target
         length = float(self.length_m[e])
-        if on.fraction * length < 1.0:
-            return self, int(source[e])
-        if (1.0 - on.fraction) * length < 1.0:
-            return self, int(target[e])
+        turns = self.junction()
+        if on.fraction * length < 1.0 or (1.0 - on.fraction) * length < 1.0:
+            end = int(source[e]) if on.fraction * length < 1.0 else int(target[e])
+            if (turns == turns[end]).sum() == 1:
+                return self, end
+            # a junction with turn restrictions (its copies): a way may reach it only by a turn it
+            # bans, so the stop stands on the street 1 m from it (half the street if shorter)
+            return self.split_at(self._into(on, min(1.0, length / 2) / length if length > 0 else 0.5))
         shape = self.shape_lonlat[self.shape_offset[e] : self.shape_offset[e + 1]]
         u, v = int(source[e]), int(target[e])
-        back = [
-            r
-            for r in range(int(self.indptr[v]), int(self.indptr[v + 1]))
-            if target[r] == u
-            and self.shape_offset[r + 1] - self.shape_offset[r] == len(shape)
-            and np.allclose(self.shape_lonlat[self.shape_offset[r] : self.shape_offset[r + 1]], shape[::-1])
-        ]
+        ahead, back = (
+            self._same_street(e, turns[u], turns[v], shape),
+            self._same_street(e, turns[v], turns[u], shape[::-1]),
+        )
         o = self.n_nodes
         point = np.array([[on.lon, on.lat]])
         head = np.concatenate([shape[: on.segment + 1], point])  # u → o
         tail = np.concatenate([point, shape[on.segment + 1 :]])  # o → v
-        new = [(u, o, on.fraction * length, head), (o, v, (1.0 - on.fraction) * length, tail)]
+        along, rest = on.fraction * length, (1.0 - on.fraction) * length
+        # every edge of the street (a turn copy's too) now ends at o; one edge goes on from o each way
+        new = [(int(source[r]), o, along, head) for r in ahead] + [(o, int(target[ahead[0]]), rest, tail)]
         if back:
-            new += [(v, o, (1.0 - on.fraction) * length, tail[::-1]), (o, u, on.fraction * length, head[::-1])]
-        drop = {e, *back[:1]}
+            new += [(int(source[r]), o, rest, tail[::-1]) for r in back]
+            new += [(o, int(target[back[0]]), along, head[::-1])]
+        drop = {*ahead, *back}
         keep = np.array([i for i in range(self.n_edges) if i not in drop], dtype=np.int64)
         src = np.concatenate([source[keep], [n[0] for n in new]]).astype(np.int64)
         dst = np.concatenate([target[keep], [n[1] for n in new]]).astype(np.int64)
@@ -257,11 +273,39 @@ class StreetGraph:
             self.names,
             np.concatenate([[0], np.cumsum(sizes_sorted)]).astype(np.int64),
             flat[pick],
+            None if self.twin is None else np.append(self.twin, o),
         )
         return graph, o
 
+    def _same_street(self, e: int, a: int, b: int, shape: Floats) -> list[int]:
+        """The edges from junction ``a`` to junction ``b`` (their turn copies included) along ``shape``:
+        ``e`` first when it is one of them."""
+        turns = self.junction()
+        found = [
+            r
+            for x in np.flatnonzero(turns == a).tolist()
+            for r in range(int(self.indptr[x]), int(self.indptr[x + 1]))
+            if turns[self.target[r]] == b
+            and self.shape_offset[r + 1] - self.shape_offset[r] == len(shape)
+            and np.allclose(self.shape_lonlat[self.shape_offset[r] : self.shape_offset[r + 1]], shape)
+        ]
+        return sorted(found, key=lambda r: r != e)
+
+    def _into(self, on: OnStreet, share: float) -> OnStreet:
+        """``on`` moved to ``share`` of its street's length from the nearer end."""
+        e = on.edge
+        shape = self.shape_lonlat[self.shape_offset[e] : self.shape_offset[e + 1]]
+        fraction = share if on.fraction < 0.5 else 1.0 - share
+        steps = np.hypot(*(np.diff(shape, axis=0) * [math.cos(math.radians(float(shape[0, 1]))), 1.0]).T)
+        along = np.concatenate([[0.0], np.cumsum(steps)]) / max(float(steps.sum()), 1e-12)
+        segment = min(int(np.searchsorted(along, fraction, side="right")) - 1, len(shape) - 2)
+        t = (fraction - along[segment]) / max(along[segment + 1] - along[segment], 1e-12)
+        point = shape[segment] + t * (shape[segment + 1] - shape[segment])
+        return OnStreet(e, fraction, float(point[0]), float(point[1]), on.distance_m, segment)
+
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
+        twin: dict[str, Ints] = {} if self.twin is None else {"twin": self.twin}
         np.savez_compressed(
             out,
             lon=self.lon,
@@ -274,6 +318,7 @@ class StreetGraph:
             names=np.array(self.names, dtype=np.str_),
             shape_offset=self.shape_offset,
             shape_lonlat=self.shape_lonlat,
+            **twin,  # type: ignore[arg-type]
         )
         return out.getvalue()
 
@@ -291,6 +336,7 @@ class StreetGraph:
             [str(n) for n in z["names"]],
             z["shape_offset"],
             z["shape_lonlat"],
+            z["twin"] if "twin" in z.files else None,
         )
 
 
