@@ -185,22 +185,20 @@ class Planner:
         names = self.graph.name_id[edges]
         unnamed = np.array([not self.graph.names[n] for n in names.tolist()], dtype=bool)
         key = np.where(unnamed, -1 - edges, names)  # unnamed streets stay apart
-        groups: dict[int, list[int]] = {}
-        for i, k in enumerate(key.tolist()):
-            groups.setdefault(int(k), []).append(i)
+        _, first_at, group = np.unique(key, return_index=True, return_inverse=True)
+        carried = np.bincount(group.ravel(), weights=charged, minlength=first_at.size)
+        seen = np.argsort(first_at, kind="stable")  # the streets in the order the route enters them
+        ranked = seen[np.argsort(-carried[seen], kind="stable")]
         rows = []
-        for positions in groups.values():
-            at = np.array(positions)
-            carried = float(charged[at].sum())
-            if carried <= 0:
-                continue
+        for g in ranked[carried[ranked] > 0][:top].tolist():
+            at = np.flatnonzero(group.ravel() == g)
             by_threat = {k: float(v[edges[at], hour[at]].sum()) for k, v in self.per_kind.items()}
             first = int(at[0])
             edge = int(edges[first])
             threat = max(by_threat, key=lambda k: by_threat[k]) if by_threat else None
             name = self.graph.names[self.graph.name_id[edge]]
-            rows.append(Segment(edge, name, carried, carried / total, threat, float(entered[first]) / 60.0))
-        rows.sort(key=lambda r: -r.exposure)
+            share = float(carried[g])
+            rows.append(Segment(edge, name, share, share / total, threat, float(entered[first]) / 60.0))
         return rows[:top]
 
     def by_threat(

@@ -57,7 +57,7 @@ from greyzone.routing.shortest import Router
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-QUICK_STATES = 5_000  # a first search on the cheapest-hour bound alone, enough for most trips in a city
+QUICK_STATES = 500  # a first search on the cheapest-hour bound alone: enough for a short trip
 
 
 @dataclass(frozen=True, slots=True)
