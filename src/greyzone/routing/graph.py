@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -176,8 +177,9 @@ class StreetGraph:
     def _k(self) -> float:
         return math.cos(math.radians(float(self.lat.mean()))) if self.n_nodes else 1.0
 
-    def snap_onto(self, lon: float, lat: float) -> OnStreet:
-        """The nearest point of any street's shape to (lon, lat): the street, how far along it (as a
+    def snap_onto(self, lon: float, lat: float, classes: Collection[int] | None = None) -> OnStreet:
+        """The nearest point of any street's shape to (lon, lat) — of a street of ``classes`` (road
+        classes: those a mode can use) where given and there is one: the street, how far along it (as a
         share of its length), the point, and how far it is (metres)."""
         k = self._k
         xy = self.shape_lonlat * np.array([k * M_PER_DEG, M_PER_DEG])
@@ -186,6 +188,9 @@ class StreetGraph:
         last[self.shape_offset[1:] - 1] = True  # a shape's last point starts no segment
         if self.twin is not None:  # a turn copy's streets are the junction's own: snap onto those
             last |= np.repeat(self.is_copy_edge(), np.diff(self.shape_offset))
+        if classes is not None:
+            other = np.repeat(~np.isin(self.road_class, list(classes)), np.diff(self.shape_offset))
+            last |= other if not (last | other).all() else False
         start = np.flatnonzero(~last)
         a, b = xy[start], xy[start + 1]
         ab = b - a
@@ -204,12 +209,15 @@ class StreetGraph:
         fraction = along / total if total > 0 else 0.0
         return OnStreet(edge, fraction, float(point[0]), float(point[1]), math.sqrt(float(d2[best])), i - lo)
 
-    def with_stops(self, points: list[tuple[float, float]]) -> tuple[StreetGraph, list[int], list[OnStreet]]:
-        """The graph split at each point's nearest point of a street (``snap_onto``; a point within 1 m
-        of a junction takes the junction), the node of each point, and where each was snapped."""
+    def with_stops(
+        self, points: list[tuple[float, float]], classes: Collection[int] | None = None
+    ) -> tuple[StreetGraph, list[int], list[OnStreet]]:
+        """The graph split at each point's nearest point of a street (of ``classes`` where given:
+        ``snap_onto``; a point within 1 m of a junction takes the junction), the node of each point, and
+        where each was snapped."""
         graph, nodes, snaps = self, [], []
         for lon, lat in points:
-            on = graph.snap_onto(lon, lat)
+            on = graph.snap_onto(lon, lat, classes)
             graph, node = graph.split_at(on)
             nodes.append(node)
             snaps.append(on)
