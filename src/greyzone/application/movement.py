@@ -826,7 +826,7 @@ def plan_reach(
     return {
         "type": "FeatureCollection",
         "features": features,
-        "reached_junctions": int(ok.sum()),
+        "reached_junctions": int(np.unique(graph.junction()[ok]).size),  # a turn copy is its junction
         "minutes": minutes,
         "max_risk": max_risk if known else None,
         "depart": depart.astimezone(trip.zone).isoformat(),

@@ -135,19 +135,42 @@ class TimedRouter:
         return self.best(origin, destination, np.array([float(depart_s)]))[1]
 
     def best(self, origin: int, destination: int, departures_s: Floats) -> tuple[int, TimedPath]:
-        """The cheapest path over a window of departures and the index of the departure it leaves at
-        (the earliest of equals): one search from every departure at once — the time-expanded graph
-        with a source at each (origin, departure) — whose answer is the least of what a search from
-        each departure would give."""
+        """The cheapest path over a window of departures and the index of the departure it leaves at:
+        the least of what a search from each departure would give. The departures of one hour are
+        searched at once — the time-expanded graph with a source at each (origin, departure) — the
+        most promising hour first (where the real route of step 1 is cheapest), each hour under the
+        best found so far, so that a window's horizon and lower bounds stay those of an hour's."""
         departures = np.asarray(departures_s, dtype=np.float64).ravel()
         nothing = TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))
         if departures.size == 0:
             return 0, nothing
         static = self.static.path(origin, destination)  # a real route: charged, an upper bound (step 1)
-        charged = [self.charge(static.edges, float(d)) if static.reachable else math.inf for d in departures]
+        charged = np.array([self.charge(static.edges, float(d)) if static.reachable else math.inf for d in departures])
         pick = int(np.argmin(charged))
-        upper = charged[pick]
-        spare = upper - self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
+        upper = float(charged[pick])
+        least = self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
+        hours = np.array([self.hour(float(d)) for d in departures])
+        found: tuple[float, Ints, int] | None = None
+        for hour in sorted(set(hours.tolist()), key=lambda h: float(charged[hours == h].min())):
+            index = np.flatnonzero(hours == hour)
+            bound = upper if found is None else found[0]
+            cost, edges, root = self._hour_search(origin, destination, departures[index], bound, least)
+            if cost == -1.0:  # over the budget
+                return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
+            if math.isfinite(cost) and cost >= 0 and cost <= bound and (found is None or cost < found[0]):
+                found = (cost, edges, int(index[root]))
+        if found is not None:
+            return found[2], self._timed_path(origin, found[1], found[0])
+        if math.isfinite(upper):  # nothing under the real route survived the tick merging: the real route
+            return pick, self._timed_path(origin, static.edges, upper)
+        return pick, nothing
+
+    def _hour_search(
+        self, origin: int, destination: int, departures: Floats, upper: float, least: float
+    ) -> tuple[float, Ints, int]:
+        """One search from every departure given (of one hour) under ``upper``: the cost, the edges and
+        the departure's index (cost −1: over the budget; inf: nothing under ``upper``)."""
+        spare = upper - least if math.isfinite(upper) else math.inf
         first, last = self.hour(float(departures.min())), self._horizon(float(departures.max()), spare)
         limit = upper * (1 + 1e-9)
         g = self.graph
@@ -162,18 +185,13 @@ class TimedRouter:
             )  # fmt: skip
 
         quick = float(_bound_from(self.landmarks_by_node, origin, destination))
-        cost, edges, root = search(np.zeros((0, g.n_nodes)), np.full(departures.size, quick), self.quick_states)
-        if cost == -1.0:  # the cheapest-hour bound was not enough: the layered bounds (step 3)
+        found = search(np.zeros((0, g.n_nodes)), np.full(departures.size, quick), self.quick_states)
+        if found[0] == -1.0:  # the cheapest-hour bound was not enough: the layered bounds (step 3)
             pots = self._bounds(origin, destination, first, last, limit)
-            starts = np.array([pots[min(self.hour(float(d)), last) - first, origin] for d in departures])
-            cost, edges, root = search(pots, starts, self.budget)
-        if cost == -1.0:  # over the budget
-            return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
-        if math.isfinite(cost) and cost >= 0 and not cost > upper:
-            return int(root), self._timed_path(origin, edges, float(cost))
-        if math.isfinite(upper):  # nothing under the real route survived the tick merging: the real route
-            return pick, self._timed_path(origin, static.edges, upper)
-        return pick, nothing
+            found = search(
+                pots, np.array([pots[min(self.hour(float(d)), last) - first, origin] for d in departures]), self.budget
+            )
+        return found
 
     def _horizon(self, depart_s: float, spare: float) -> int:
         """The last hour a route can enter a street in when its cost beyond rho per second is at most
