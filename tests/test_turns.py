@@ -130,3 +130,23 @@ def test_a_stop_at_a_restricted_junction_stands_on_the_street() -> None:
     assert nodes[1] == 1  # an unrestricted junction is the junction
     route = Router(split, split.length_m).path(1, centre_stop)
     assert route.reachable and route.cost < 110  # reached from the west arm without turning left
+
+
+def test_the_nearest_junction_is_never_a_turn_copy() -> None:
+    g = plus()
+    west, north = (-0.001, 0.0), (0.0, 0.001)
+    turned = with_turns(g, banned_turns(g, [TurnRule("no_left_turn", (0.0, 0.0), (west,), (north,))])[0])
+    assert turned.n_nodes == g.n_nodes + 1 and turned.junction()[-1] == 0  # one copy of the centre
+    for _ in range(3):
+        node, distance = turned.snap(0.0, 0.0)
+        assert node == 0 and distance == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_streets_layer_draws_each_street_once_with_turn_copies() -> None:
+    from greyzone.application.movement import streets_layer
+
+    g = plus()
+    west, north = (-0.001, 0.0), (0.0, 0.001)
+    turned = with_turns(g, banned_turns(g, [TurnRule("no_left_turn", (0.0, 0.0), (west,), (north,))])[0])
+    plain, drawn = streets_layer(g)["features"], streets_layer(turned)["features"]
+    assert len(drawn) == len(plain) == 8 and not any(f["properties"]["oneway"] for f in drawn)

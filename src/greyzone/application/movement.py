@@ -166,9 +166,10 @@ def snap_point(store: Store, city: str, lon: float, lat: float) -> Json:
 
 def streets_layer(graph: StreetGraph) -> Json:
     """The streets as GeoJSON (one feature per street and direction pair; coordinates to ~1 m)."""
-    source, target = graph.source(), graph.target
+    turns = graph.junction()  # a turn copy's streets are its junction's: drawn once, from the junction
+    source, target = turns[graph.source()], turns[graph.target]
     reverse = np.isin(source * graph.n_nodes + target, target * graph.n_nodes + source)
-    keep = (source < target) | ~reverse  # one of the two directions of a two-way street; one-way streets
+    keep = ((source < target) | ~reverse) & ~graph.is_copy_edge()  # one direction of a two-way street
     features = []
     for e in np.flatnonzero(keep).tolist():
         line = np.round(graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]], 5).tolist()

@@ -167,11 +167,13 @@ class StreetGraph:
         )
 
     def snap(self, lon: float, lat: float) -> tuple[int, float]:
-        """(nearest node, its distance in metres) of a point."""
+        """(nearest junction, its distance in metres) of a point; never a turn copy (a copy stands at
+        its junction's place but keeps only some of its streets)."""
+        real = np.flatnonzero(self.junction() == np.arange(self.n_nodes))
         if not self._tree:
-            self._tree.append(cKDTree(np.column_stack([self.lon * self._k, self.lat])))
+            self._tree.append(cKDTree(np.column_stack([self.lon[real] * self._k, self.lat[real]])))
         distance, node = self._tree[0].query([lon * self._k, lat])
-        return int(node), float(distance) * M_PER_DEG
+        return int(real[node]), float(distance) * M_PER_DEG
 
     @property
     def _k(self) -> float:
