@@ -150,3 +150,17 @@ def test_the_streets_layer_draws_each_street_once_with_turn_copies() -> None:
     turned = with_turns(g, banned_turns(g, [TurnRule("no_left_turn", (0.0, 0.0), (west,), (north,))])[0])
     plain, drawn = streets_layer(g)["features"], streets_layer(turned)["features"]
     assert len(drawn) == len(plain) == 8 and not any(f["properties"]["oneway"] for f in drawn)
+
+
+def test_a_stop_at_a_restricted_junction_of_very_short_streets_still_stands() -> None:
+    """Streets shorter than 2 m: the stop stands halfway along one (no endless search for 1 m in)."""
+    g = plus()
+    short = StreetGraph(
+        g.lon, g.lat, g.indptr, g.target, np.full(g.n_edges, 1.5), g.road_class, g.name_id, g.names,
+        g.shape_offset, g.shape_lonlat,
+    )  # fmt: skip
+    west, north = (-0.001, 0.0), (0.0, 0.001)
+    turned = with_turns(short, banned_turns(short, [TurnRule("no_left_turn", (0.0, 0.0), (west,), (north,))])[0])
+    split, nodes, _ = turned.with_stops([(0.0, 0.0)])
+    assert nodes[0] >= turned.n_nodes  # a new point on a street, not the junction
+    assert np.isclose(split.length_m[split.target == nodes[0]], 0.75).all()

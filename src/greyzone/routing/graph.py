@@ -225,19 +225,19 @@ class StreetGraph:
             snaps.append(on)
         return graph, nodes, snaps
 
-    def split_at(self, on: OnStreet) -> tuple[StreetGraph, int]:
+    def split_at(self, on: OnStreet, near_m: float = 1.0) -> tuple[StreetGraph, int]:
         """The graph with a junction at ``on`` (its street, and the same street the other way if it is
-        two-way, cut there), and that junction; an end within 1 m of a junction is the junction."""
+        two-way, cut there), and that junction; an end within ``near_m`` of a junction is the junction."""
         e, source, target = on.edge, self.source(), self.target
         length = float(self.length_m[e])
         turns = self.junction()
-        if on.fraction * length < 1.0 or (1.0 - on.fraction) * length < 1.0:
+        if on.fraction * length < near_m or (1.0 - on.fraction) * length < near_m:
             end = int(source[e]) if on.fraction * length < 1.0 else int(target[e])
             if (turns == turns[end]).sum() == 1:
                 return self, end
             # a junction with turn restrictions (its copies): a way may reach it only by a turn it
             # bans, so the stop stands on the street 1 m from it (half the street if shorter)
-            return self.split_at(self._into(on, min(1.0, length / 2) / length if length > 0 else 0.5))
+            return self.split_at(self._into(on, min(1.0, length / 2) / length if length > 0 else 0.5), near_m=0.0)
         shape = self.shape_lonlat[self.shape_offset[e] : self.shape_offset[e + 1]]
         u, v = int(source[e]), int(target[e])
         ahead, back = (

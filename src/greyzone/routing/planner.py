@@ -112,7 +112,6 @@ class Planner:
         depart_s: float = 0.0,
         top: int = 5,
         exact: bool = True,
-        _arrival: Floats | None = None,
         _found: TimedPath | None = None,
     ) -> RoutePlan:
         """The least-cost route leaving at ``depart_s`` seconds after the start of hour 0, or why there is
@@ -130,7 +129,7 @@ class Planner:
                         "approximate: each street is charged the hour one reaches it on the fastest way (the "
                         "exact time-dependent search met its budget)"
                     )
-                arrival = _arrival if _arrival is not None else self.arrivals(origin)
+                arrival = self.arrivals(origin)
                 at_hour = self.cost[np.arange(self.graph.n_edges), self.hour_of(depart_s + arrival)]
                 bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
                 path = self._fastest().reweighted(at_hour, bounds).path(origin, destination)
@@ -306,11 +305,11 @@ def best_departure(
     planner: Planner, origin: int, destination: int, departures_s: Floats
 ) -> tuple[int, list[RoutePlan]]:
     """A route for each departure (seconds after the start of hour 0) and the index of the best: the
-    least exposed, an hour of travel weighed as the planner weighs it (the earliest among equals; the
-    fastest when no hazard is known). With hourly rates the best is exact over the whole window — one
-    time-dependent search from every departure at once (``TimedRouter.best``) — and every other
-    departure gets the cheaper, at its own hours, of that route and the fastest way: how risky leaving
-    then would be (no cheaper than the best; a search of its own might find it a little less risky)."""
+    least exposed, an hour of travel weighed as the planner weighs it (the fastest when no hazard is
+    known). With hourly rates the best is exact over the whole window (``TimedRouter.best``: the
+    departures of an hour searched at once) and every other departure gets the cheaper, at its own
+    hours, of that route and the fastest way: how risky leaving then would be (no cheaper than the
+    best; a search of its own might find it a little less risky)."""
     if planner.timed is None:  # the same every hour: one route serves every departure
         return 0, [planner.route(origin, destination, 0.0)] * len(departures_s)
     best, found = planner.timed.best(origin, destination, departures_s)

@@ -12,8 +12,9 @@ time-expanded graph, for one departure and for a window of them.
 
 How one search stays small at district scale (10^5 junctions), each step exact:
 
-1. **A real route first.** The static least-cost route at the departure hour's costs (bidirectional
-   ALT, ``shortest``), charged the hours it is travelled, is an upper bound U on the answer.
+1. **A real route first.** The static least-cost route at each street's cheapest hour (bidirectional
+   ALT, ``shortest``: about a millisecond at 10^5 junctions), charged the hours it is travelled, is an
+   upper bound U on the answer.
 2. **A horizon.** Every street costs at least ``rho`` per second of travel (the time weight, where the
    hazard is nil), so a route of duration T costs at least B + rho × T, B being the least cost of any
    route once rho per second is taken off every street (a static search): no route costing at most U
@@ -35,7 +36,8 @@ How one search stays small at district scale (10^5 junctions), each step exact:
 
 If no route under U survives the tick merging (possible only when travel times are not whole ticks),
 the answer is the route of step 1: the cheaper of the two is kept either way. A window of departures
-shares step 3 (the bounds for every hour any departure can reach). The number of states is bounded
+is searched an hour of departures at a time (one source per departure), the most promising hour
+first, each under the best found so far (``best``). The number of states is bounded
 (``budget``); past it the search says it gave up (``exact`` False) and the planner falls back to
 charging each street the hour one reaches it on the fastest way, and says so.
 
