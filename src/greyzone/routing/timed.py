@@ -83,7 +83,7 @@ class TimedRouter:
         hourly: Floats,
         tick_s: float = 60.0,
         landmarks: int = 16,
-        budget: int = 2_000_000,
+        budget: int = 1_000_000,  # states: about 95 MB at most for one search
         quick_states: int = QUICK_STATES,
     ) -> None:
         hourly = np.asarray(hourly, dtype=np.float64)
