@@ -153,14 +153,22 @@ class TimedRouter:
         least = self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
         hours = np.array([self.hour(float(d)) for d in departures])
         found: tuple[float, Ints, int] | None = None
-        for hour in sorted(set(hours.tolist()), key=lambda h: float(charged[hours == h].min())):
+
+        def search(hour: int) -> bool:
+            """Search the departures of ``hour`` under the best so far; False if over the budget."""
+            nonlocal found
             index = np.flatnonzero(hours == hour)
             bound = upper if found is None else found[0]
             cost, edges, root = self._hour_search(origin, destination, departures[index], bound, least)
-            if cost == -1.0:  # over the budget
-                return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
-            if math.isfinite(cost) and cost >= 0 and cost <= bound and (found is None or cost < found[0]):
+            if math.isfinite(cost) and 0 <= cost <= bound and (found is None or cost < found[0]):
                 found = (cost, edges, int(index[root]))
+            return cost != -1.0
+
+        again = [
+            h for h in sorted(set(hours.tolist()), key=lambda h: float(charged[hours == h].min())) if not search(h)
+        ]
+        if not all(search(h) for h in again):  # once more under the best found since: still over the budget
+            return pick, TimedPath(False, math.nan, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), exact=False)
         if found is not None:
             return found[2], self._timed_path(origin, found[1], found[0])
         if math.isfinite(upper):  # nothing under the real route survived the tick merging: the real route
