@@ -53,9 +53,7 @@ def test_helsinki_restrictions_are_placed_and_never_broken(helsinki: Path) -> No
     summary = graph_summary(g)
     assert summary["nodes"] == plain.n_nodes and summary["edges"] == plain.n_edges  # copies are not new streets
     assert summary["restricted_junctions"] >= 30
-    forbidden = set(turns_of(plain, np.array([e for pair in banned for e in pair])[:0]))
-    for e, o in banned:
-        forbidden |= set(turns_of(plain, np.array([e, o])))
+    forbidden = {turn for e, o in banned for turn in turns_of(plain, np.array([e, o]))}
     before, after = Router(plain, plain.length_m), Router(g, g.length_m)
     took, checked = 0, 0
     source = plain.source()

@@ -33,7 +33,7 @@ from greyzone.routing.exposure import (
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.reach import ReachResult
 from greyzone.routing.shortest import Router
-from greyzone.routing.timed import TimedPath, TimedRouter, hour_entered
+from greyzone.routing.timed import TimedPath, TimedRouter, hour_entered, route_cost
 
 Floats = npt.NDArray[np.float64]
 
@@ -131,8 +131,8 @@ class Planner:
                     )
                 arrival = self.arrivals(origin)
                 at_hour = self.cost[np.arange(self.graph.n_edges), self.hour_of(depart_s + arrival)]
-                bounds = (self.timed.from_lm, self.timed.to_lm)  # built on each street's cheapest hour: still valid
-                path = self._fastest().reweighted(at_hour, bounds).path(origin, destination)
+                cheapest = self.timed.static.landmarks  # built on each street's cheapest hour: still valid
+                path = self._fastest().reweighted(at_hour, cheapest).path(origin, destination)
                 found, edges, nodes = path.reachable, path.edges, path.nodes
         else:
             assert self.static is not None
@@ -245,8 +245,7 @@ class Planner:
 
     def charged(self, edges: npt.NDArray[np.int64], depart_s: float) -> float:
         """What a route costs, each street charged the hour it is entered."""
-        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
-        return float(self.cost[edges, self.hour_of(depart_s + entered)].sum())
+        return route_cost(self.cost, self.seconds, edges, depart_s)
 
     def _fastest(self) -> Router:
         if self._quick is None:

@@ -51,17 +51,17 @@ class Router:
         self.r_indptr = np.searchsorted(graph.target[order], np.arange(graph.n_nodes + 1)).astype(np.int64)
         self.r_source = source[order].astype(np.int64)
         self.r_edge = order.astype(np.int64)
-        self.from_lm, self.to_lm = _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
+        self.landmarks = _landmarks(graph, self.cost, min(landmarks, graph.n_nodes))
 
-    def reweighted(self, cost: Floats, bounds: tuple[Floats, Floats]) -> Router:
-        """The same graph (reversed structure reused) with other costs, never below the ones ``bounds``
-        were computed on: cheap enough to make per departure."""
+    def reweighted(self, cost: Floats, landmarks: Floats) -> Router:
+        """The same graph (reversed structure reused) with other costs, never below the ones
+        ``landmarks`` were computed on: cheap enough to make per departure."""
         if cost.shape != (self.graph.n_edges,) or np.isnan(cost).any() or (cost < 0).any():
             raise ValueError("cost: expected one non-negative number per directed edge (inf: closed)")
         other = object.__new__(Router)
         other.graph, other.cost, other.source = self.graph, np.ascontiguousarray(cost, dtype=np.float64), self.source
         other.r_indptr, other.r_source, other.r_edge = self.r_indptr, self.r_source, self.r_edge
-        other.from_lm, other.to_lm = bounds
+        other.landmarks = landmarks
         return other
 
     def path(self, origin: int, destination: int) -> Path:
@@ -75,8 +75,7 @@ class Router:
             self.r_edge,
             origin,
             destination,
-            self.from_lm,
-            self.to_lm,
+            self.landmarks,
         )
         if not math.isfinite(cost):
             return Path(False, math.nan, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -85,8 +84,9 @@ class Router:
         return Path(True, float(cost), nodes, edges)
 
 
-def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> tuple[Floats, Floats]:
-    """Costs from and to ``count`` landmarks spread by farthest-point selection: (L × n) each."""
+def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> Floats:
+    """Costs from and to ``count`` landmarks spread by farthest-point selection, a junction at a time
+    (n × 2L: from each landmark, then to each; the searches read a junction's row at once)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -98,8 +98,7 @@ def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> tuple[Floats, Fl
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     matrix = csr_matrix((c[first] + 1e-300, (u[first], v[first])), shape=(graph.n_nodes, graph.n_nodes))  # keep 0s
     if count == 0:
-        empty = np.zeros((0, graph.n_nodes))
-        return empty, empty.copy()
+        return np.zeros((graph.n_nodes, 0))
     chosen = [int(np.random.default_rng(0).integers(graph.n_nodes))]
     from_lm = [np.asarray(dijkstra(matrix, indices=chosen[0]), dtype=np.float64)]
     chosen[0] = int(np.argmax(np.where(np.isfinite(from_lm[0]), from_lm[0], -1.0)))  # start at an edge of the city
@@ -113,7 +112,7 @@ def _landmarks(graph: StreetGraph, cost: Floats, count: int) -> tuple[Floats, Fl
         from_lm.append(np.asarray(dijkstra(matrix, indices=nxt), dtype=np.float64))
         nearest = np.minimum(nearest, from_lm[-1])
     to_lm = np.asarray(dijkstra(matrix.T.tocsr(), indices=chosen), dtype=np.float64).reshape(len(chosen), -1)
-    return np.ascontiguousarray(np.vstack(from_lm)), np.ascontiguousarray(to_lm)
+    return np.ascontiguousarray(np.vstack([*from_lm, to_lm]).T)  # a junction's costs from, then to, each landmark
 
 
 @numba.njit(cache=True)
@@ -136,28 +135,29 @@ def _unwind(pred_f, pred_b, source, target, origin, destination, meet):  # type:
 
 
 @numba.njit(cache=True)
-def _bound(v, w, from_lm, to_lm):  # type: ignore[no-untyped-def]
+def _bound(v, w, landmarks):  # type: ignore[no-untyped-def]
     """A lower bound of the cost from v to w by the triangle inequality at each landmark L:
     d(L, w) − d(L, v) and d(v, L) − d(w, L); terms with an unreachable side say nothing."""
     best = 0.0
-    for k in range(from_lm.shape[0]):
-        a, b = from_lm[k, w], from_lm[k, v]
+    half = landmarks.shape[1] // 2
+    for k in range(half):
+        a, b = landmarks[w, k], landmarks[v, k]
         if a < np.inf and b < np.inf and a - b > best:
             best = a - b
-        c, d = to_lm[k, v], to_lm[k, w]
+        c, d = landmarks[v, half + k], landmarks[w, half + k]
         if c < np.inf and d < np.inf and c - d > best:
             best = c - d
     return best * (1.0 - 1e-12)
 
 
 @numba.njit(cache=True)
-def _potential(v, s, t, from_lm, to_lm):  # type: ignore[no-untyped-def]
+def _potential(v, s, t, landmarks):  # type: ignore[no-untyped-def]
     """The forward search's potential: half of (bound to t − bound from s); the backward one's is minus it."""
-    return 0.5 * (_bound(v, t, from_lm, to_lm) - _bound(s, v, from_lm, to_lm))
+    return 0.5 * (_bound(v, t, landmarks) - _bound(s, v, landmarks))
 
 
 @numba.njit(cache=True)
-def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, from_lm, to_lm):  # type: ignore[no-untyped-def]
+def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, landmarks):  # type: ignore[no-untyped-def]
     n = len(indptr) - 1
     dist_f = np.full(n, np.inf)
     dist_b = np.full(n, np.inf)
@@ -179,10 +179,10 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, from_
             if done_f[u]:
                 continue
             done_f[u] = True
-            pu = _potential(u, s, t, from_lm, to_lm)
+            pu = _potential(u, s, t, landmarks)
             for e in range(indptr[u], indptr[u + 1]):
                 v = target[e]
-                nd = d + max(cost[e] - pu + _potential(v, s, t, from_lm, to_lm), 0.0)
+                nd = d + max(cost[e] - pu + _potential(v, s, t, landmarks), 0.0)
                 if nd < dist_f[v]:
                     dist_f[v] = nd
                     pred_f[v] = e
@@ -195,11 +195,11 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, from_
             if done_b[u]:
                 continue
             done_b[u] = True
-            pu = _potential(u, s, t, from_lm, to_lm)
+            pu = _potential(u, s, t, landmarks)
             for k in range(r_indptr[u], r_indptr[u + 1]):
                 v = r_source[k]
                 e = r_edge[k]
-                nd = d + max(cost[e] - _potential(v, s, t, from_lm, to_lm) + pu, 0.0)
+                nd = d + max(cost[e] - _potential(v, s, t, landmarks) + pu, 0.0)
                 if nd < dist_b[v]:
                     dist_b[v] = nd
                     pred_b[v] = e
@@ -208,4 +208,4 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, from_
                     best = nd + dist_f[v]
                     meet = v
     # reduced costs add p(t) − p(s) to every s–t path: give the true cost back
-    return best + _potential(s, s, t, from_lm, to_lm) - _potential(t, s, t, from_lm, to_lm), meet, pred_f, pred_b
+    return best + _potential(s, s, t, landmarks) - _potential(t, s, t, landmarks), meet, pred_f, pred_b

@@ -55,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.routing.graph import StreetGraph
-from greyzone.routing.shortest import Router
+from greyzone.routing.shortest import Router, _bound
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -108,11 +108,8 @@ class TimedRouter:
         # what a street costs beyond rho per second of it: the least of it over a route bounds how long
         # a route under a given cost can last (step 2)
         self.beyond = Router(graph, np.maximum(lower - self.rho * self.seconds, 0.0), min(landmarks, graph.n_nodes))
-        self.from_lm, self.to_lm = self.static.from_lm, self.static.to_lm
-        # for the backward searches: each hour's costs in the reversed graph's order, and the landmark
-        # distances a junction at a time (both read in the order the searches read them)
+        # for the backward searches: each hour's costs in the reversed graph's order (read in that order)
         self.r_hourly = np.ascontiguousarray(self.hourly[self.static.r_edge].T)
-        self.landmarks_by_node = np.ascontiguousarray(np.vstack((self.from_lm, self.to_lm)).T)
 
     @property
     def hours(self) -> int:
@@ -129,8 +126,7 @@ class TimedRouter:
 
     def charge(self, edges: Ints, depart_s: float) -> float:
         """What a route costs leaving at ``depart_s``, each street charged the hour it is entered."""
-        entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
-        return float(self.hourly[edges, hour_entered(depart_s, entered, self.hours)].sum())
+        return route_cost(self.hourly, self.seconds, edges, depart_s)
 
     def path(self, origin: int, destination: int, depart_s: float = 0.0) -> TimedPath:
         """The cheapest path leaving ``origin`` at ``depart_s`` seconds after the start of hour 0."""
@@ -191,10 +187,10 @@ class TimedRouter:
             return _timed_astar(  # type: ignore[no-any-return]
                 g.indptr, g.target, self.seconds, self.hourly, origin, destination, departures, starts,
                 self.tick_s, math.ceil(last * 3600.0 / self.tick_s), pots, first, last, limit, budget,
-                self.slope, self.jump, self.rho, self.landmarks_by_node,
+                self.slope, self.jump, self.rho, self.static.landmarks,
             )  # fmt: skip
 
-        quick = float(_bound_from(self.landmarks_by_node, origin, destination))
+        quick = float(_bound(origin, destination, self.static.landmarks))
         found = search(np.zeros((0, g.n_nodes)), np.full(departures.size, quick), self.quick_states)
         if found[0] == -1.0:  # the cheapest-hour bound was not enough: the layered bounds (step 3)
             pots = self._bounds(origin, destination, first, last, limit)
@@ -216,13 +212,20 @@ class TimedRouter:
         an hour; inf where no route under ``limit`` passes."""
         s = self.static
         return _layered(  # type: ignore[no-any-return]
-            s.r_indptr, s.r_source, self.r_hourly, destination, first, last, origin, self.landmarks_by_node, limit
+            s.r_indptr, s.r_source, self.r_hourly, destination, first, last, origin, self.static.landmarks, limit
         )
 
     def _timed_path(self, origin: int, edges: Ints, cost: float) -> TimedPath:
         nodes = np.concatenate((np.array([origin], dtype=np.int64), self.graph.target[edges]))
         entered = np.concatenate(([0.0], np.cumsum(self.seconds[edges])[:-1]))
         return TimedPath(True, cost, nodes, edges, entered.astype(np.float64))
+
+
+def route_cost(costs: Floats, seconds: Floats, edges: Ints, depart_s: float) -> float:
+    """What the route ``edges`` costs leaving at ``depart_s`` (seconds after the start of hour 0), each
+    street charged ``costs`` (streets × hours) at the hour it is entered."""
+    entered = np.concatenate(([0.0], np.cumsum(seconds[edges])[:-1]))
+    return float(costs[edges, hour_entered(depart_s, entered, costs.shape[1])].sum())
 
 
 def hour_entered(depart_s: float, entered_s: Floats, hours: int) -> Ints:
@@ -268,7 +271,7 @@ def _layered(r_indptr, r_source, r_hourly, t, first, last, s, landmarks, limit):
             _sift_down(heap, where, dist, 0, size)
         k, u, d = x // n, x % n, dist[x]
         if ahead[u] < 0:
-            ahead[u] = _bound_from(landmarks, s, u)
+            ahead[u] = _bound(s, u, landmarks)
         if d + ahead[u] > limit:
             continue
         if k > 0 and d < dist[x - n]:  # on to the next hour here
@@ -278,22 +281,6 @@ def _layered(r_indptr, r_source, r_hourly, t, first, last, s, landmarks, limit):
             if d + c < dist[k * n + r_source[i]]:
                 size = _offer(heap, where, dist, k * n + r_source[i], d + c, size)
     return dist.reshape(rows, n) * (1.0 - 1e-12)
-
-
-@numba.njit(cache=True)
-def _bound_from(landmarks, v, w):  # type: ignore[no-untyped-def]
-    """``shortest._bound`` (v to w) with the landmark distances a junction at a time: the first half of
-    a row the costs from each landmark, the second half those to it."""
-    half = landmarks.shape[1] // 2
-    best = 0.0
-    for k in range(half):
-        a, b = landmarks[w, k], landmarks[v, k]
-        if a < np.inf and b < np.inf and a - b > best:
-            best = a - b
-        c, d = landmarks[v, half + k], landmarks[w, half + k]
-        if c < np.inf and d < np.inf and c - d > best:
-            best = c - d
-    return best * (1.0 - 1e-12)
 
 
 @numba.njit(cache=True)
@@ -414,7 +401,7 @@ def _potential(pots, first, last, hour, v, landmarks, t):  # type: ignore[no-unt
     """The lower bound of the cost on from junction v in ``hour``: the layered bounds' row for it, or
     without rows the landmark bound on each street's cheapest hour."""
     if pots.shape[0] == 0:
-        return _bound_from(landmarks, v, t)
+        return _bound(v, t, landmarks)
     return pots[min(hour, last) - first, v]
 
 
