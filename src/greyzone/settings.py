@@ -20,11 +20,14 @@ class Settings:
     gazetteer_dir: Path | None = None
     reporter_key_path: Path | None = None  # default: the database path + ".key"
     database_url: str | None = None  # postgresql://…: the server store instead of the SQLite file (the service)
+    personal_key_path: Path | None = None  # default: the database path + ".personal.key"
+    status_fresh_h: float = 48.0  # a utility's or service's status older than this is unknown
+    retention_days: float = 30.0  # personal data of a closed evacuation request is purged after this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE, GREYZONE_DATABASE_URL; explicit
-        overrides win."""
+        """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE, GREYZONE_DATABASE_URL,
+        GREYZONE_PERSONAL_KEY_FILE, GREYZONE_STATUS_FRESH_H, GREYZONE_RETENTION_DAYS; explicit overrides win."""
         env = os.environ if env is None else env
         values: dict[str, object] = {
             "db_path": Path(env.get("GREYZONE_DB", str(DEFAULT_DB))),
@@ -33,7 +36,19 @@ class Settings:
             if env.get("GREYZONE_REPORTER_KEY_FILE")
             else None,
             "database_url": env.get("GREYZONE_DATABASE_URL") or None,
+            "personal_key_path": Path(env["GREYZONE_PERSONAL_KEY_FILE"])
+            if env.get("GREYZONE_PERSONAL_KEY_FILE")
+            else None,
         }
+        for name, field in (
+            ("GREYZONE_STATUS_FRESH_H", "status_fresh_h"),
+            ("GREYZONE_RETENTION_DAYS", "retention_days"),
+        ):
+            if env.get(name):
+                try:
+                    values[field] = float(env[name])
+                except ValueError:
+                    raise SettingsError(f"{name}: expected a number; got {env[name]!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -42,11 +57,19 @@ class Settings:
         env = {"GREYZONE_DB": str(self.db_path), "GREYZONE_DATABASE_URL": self.database_url or ""}
         env["GREYZONE_GAZETTEER"] = str(self.gazetteer_dir) if self.gazetteer_dir else ""
         env["GREYZONE_REPORTER_KEY_FILE"] = str(self.reporter_key_path) if self.reporter_key_path else ""
+        env["GREYZONE_PERSONAL_KEY_FILE"] = str(self.personal_key_path) if self.personal_key_path else ""
+        env["GREYZONE_STATUS_FRESH_H"] = str(self.status_fresh_h)
+        env["GREYZONE_RETENTION_DAYS"] = str(self.retention_days)
         return env
 
     @property
     def key_path(self) -> Path:
         return self.reporter_key_path or self.db_path.with_name(self.db_path.name + ".key")
+
+    @property
+    def sealing_key_path(self) -> Path:
+        """The key file that encrypts personal data (Fernet keys, newest first, one a line)."""
+        return self.personal_key_path or self.db_path.with_name(self.db_path.name + ".personal.key")
 
 
 def reporter_key(settings: Settings, *, create: bool = True) -> bytes:

@@ -18,6 +18,7 @@ class Role(StrEnum):
     REPORTER = "reporter"
     VERIFIER = "verifier"
     ANALYST = "analyst"
+    COORDINATOR = "coordinator"  # evacuation requests, crews and the personal data they hold
     ADMIN = "admin"
 
 

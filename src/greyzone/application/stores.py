@@ -9,15 +9,16 @@ from typing import Protocol, Self
 
 from greyzone.errors import SettingsError
 from greyzone.settings import Settings
-from greyzone.store.base import AccessStore, Store
+from greyzone.store.base import AccessStore, CoordinationStore, Store
 
 #: What a store raises when its file or server fails after it opened (a damaged or foreign file, a lost
 #: connection): the edges say so in one line.
 STORE_FAILURES: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
 
 
-class AppStore(Store, AccessStore, Protocol):
-    """What the application layer asks of a store: reports, cities, models, users and the audit log."""
+class AppStore(Store, AccessStore, CoordinationStore, Protocol):
+    """What the application layer asks of a store: reports, cities, models, users and the audit log,
+    and the coordination tables."""
 
     def schema_version(self) -> int: ...
 

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from greyzone.ingest.records import Reject
 from greyzone.model.batch import ReportBatch
+from greyzone.model.coordination import Crew, District, Need, ServicePoint
 from greyzone.model.enums import SPAN_S, Kind
 from greyzone.model.report import Report
 
@@ -87,6 +88,66 @@ def frame_from_rows(rows: list[tuple[Any, ...]]) -> ReportFrame:
         np.array(credibility, dtype=np.float64),
         np.array(cell, dtype=np.int64),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRows:
+    """Infrastructure and service status reports as columns: time, the utility or service, its status,
+    the source, the place or record id it names (a service point's id), the point, and whether it is
+    about a utility (else a service)."""
+
+    t_s: npt.NDArray[np.float64]
+    item: list[str]
+    status: list[str]
+    source: list[str]
+    place: list[str]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    utility: npt.NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """An evacuation request as stored: ``details`` JSON in clear (no personal data), ``personal`` sealed."""
+
+    request_id: str
+    city: str
+    created_at: float
+    updated_at: float
+    state: str
+    district: str
+    cell: int
+    precision_m: float
+    details: str
+    personal: bytes | None
+    crew_id: str | None = None
+    closed_at: float | None = None
+    purged_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskerRow:
+    request_id: str
+    seq: int
+    asked_at: float
+    relation: str
+    channel: str
+    callback_confirmed: bool
+    asker_key: bytes
+    personal: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    request_id: str
+    at: float
+    actor: str
+    from_state: str
+    to_state: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +274,7 @@ class Store(Protocol):
 @dataclass(frozen=True, slots=True)
 class User:
     name: str
-    role: str  # reporter, verifier, analyst, admin
+    role: str  # reporter, verifier, analyst, coordinator, admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +310,36 @@ class AccessStore(Protocol):
     def recall(self, actor: str, key: str) -> str | None: ...
 
     def submitted_by(self, actor: str) -> set[bytes]: ...
+
+
+class CoordinationStore(Protocol):
+    """Districts, service points, needs, evacuation requests (sealed personal data only), crews, and the
+    status reports the board reads. Each write is one transaction. (``store/coordination.py``.)"""
+
+    def write_districts(self, city: str, districts: Sequence[District]) -> None: ...
+    def read_districts(self, city: str) -> list[District]: ...
+    def write_service_points(self, points: Sequence[ServicePoint]) -> None: ...
+    def read_service_points(self, city: str) -> list[ServicePoint]: ...
+    def write_need(self, need: Need) -> int: ...
+    def meet_need(self, need_id: int, at: float) -> bool: ...
+    def read_needs(self, city: str) -> list[Need]: ...
+    def write_request(
+        self, row: RequestRow, askers: Sequence[AskerRow], event: EventRow, idem: tuple[str, str] | None = None
+    ) -> str: ...
+    def add_askers(
+        self, request_id: str, askers: Sequence[AskerRow], details: str, personal: bytes | None, event: EventRow
+    ) -> None: ...
+    def read_requests(self, city: str | None = None, states: Sequence[str] = ()) -> list[RequestRow]: ...
+    def read_request(self, request_id: str) -> RequestRow | None: ...
+    def read_askers(self, request_ids: Sequence[str]) -> list[AskerRow]: ...
+    def asker_keys_before(self, keys: Sequence[bytes], before_s: float) -> set[bytes]: ...
+    def move_request(
+        self, event: EventRow, *, crew_id: str | None = None, details: str | None = None, closed_at: float | None = None
+    ) -> bool: ...
+    def read_events(self, request_id: str) -> list[EventRow]: ...
+    def purge_requests(self, closed_before_s: float, at: float) -> list[str]: ...
+    def sealed_fields(self) -> Iterator[tuple[str, str, int, bytes]]: ...
+    def reseal(self, values: Sequence[tuple[str, str, int, bytes]]) -> None: ...
+    def write_crew(self, crew: Crew) -> None: ...
+    def read_crews(self, city: str) -> list[Crew]: ...
+    def read_status(self, since_s: float, until_s: float) -> StatusRows: ...

@@ -186,7 +186,7 @@ class MemoryStore:
     def add_user(self, name: str, role: str, token_sha256: bytes) -> None:
         if name in self._users or any(t == token_sha256 for t, _ in self._users.values()):
             raise StoreError(f"cannot add user {name!r}: the name or token exists")
-        if role not in ("reporter", "verifier", "analyst", "admin"):
+        if role not in ("reporter", "verifier", "analyst", "coordinator", "admin"):
             raise StoreError(f"cannot add user {name!r}: unknown role {role!r}")
         self._users[name] = (token_sha256, role)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from greyzone.store.base import (
     User,
     frame_from_rows,
 )
+from greyzone.store.coordination import CoordinationTables
 from greyzone.store.plan import LINKABLE_PRECISIONS, Candidates, LinkInput, candidate_windows, plan_links, radius_cap_m
 from greyzone.store.rows import (
     BATCH_LOG,
@@ -55,7 +57,7 @@ _MIGRATION_LOCK = 0x67727A31
 _INSERT = f"INSERT INTO reports (seq, {', '.join(ROW_COLUMNS)}) VALUES ({', '.join(['%s'] * (len(ROW_COLUMNS) + 1))})"
 
 
-class PostgresStore:
+class PostgresStore(CoordinationTables):
     """A greyzone store in a PostgreSQL database. Open with :meth:`open`; close when done."""
 
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
@@ -307,6 +309,17 @@ class PostgresStore:
 
     def submitted_by(self, actor: str) -> set[bytes]:
         return {bytes(r[0]) for r in self._conn.execute("SELECT report_id FROM submitted WHERE actor = %s", (actor,))}
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, tuple(args))
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self._conn.cursor() as cur:
+                cur.executemany(sql, rows)
+
+    def _tx(self) -> AbstractContextManager[Any]:
+        return self._conn.transaction()
 
     def close(self) -> None:
         self._conn.close()

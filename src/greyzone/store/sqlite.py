@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,7 @@ from greyzone.store.base import (
     User,
     frame_from_rows,
 )
+from greyzone.store.coordination import CoordinationTables
 from greyzone.store.plan import (
     LINKABLE_PRECISIONS,
     Candidates,
@@ -80,7 +82,7 @@ def migrations(folder: str = "migrations") -> list[tuple[int, str, str]]:
     return out
 
 
-class SqliteStore:
+class SqliteStore(CoordinationTables):
     """A greyzone store in one SQLite file. Open with :meth:`open`; close when done."""
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
@@ -288,7 +290,8 @@ class SqliteStore:
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreError(
-                f"cannot add user {name!r}: {exc} (names are unique; roles: reporter, verifier, analyst, admin)"
+                f"cannot add user {name!r}: {exc}"
+                " (names are unique; roles: reporter, verifier, analyst, coordinator, admin)"
             ) from exc
 
     def set_token(self, name: str, token_sha256: bytes | None) -> bool:
@@ -359,6 +362,24 @@ class SqliteStore:
             by_kind=by_kind,
             by_source=by_source,
         )
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql.replace("%s", "?"), tuple(args))
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql.replace("%s", "?"), rows)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])

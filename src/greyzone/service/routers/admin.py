@@ -17,7 +17,7 @@ router = APIRouter()
 
 class UserIn(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
-    role: str = Field(pattern=r"^(reporter|verifier|analyst|admin)$")
+    role: str = Field(pattern=r"^(reporter|verifier|analyst|coordinator|admin)$")
 
 
 @router.post("/api/users", status_code=201, summary="Add a user (admin); the token is shown once")
