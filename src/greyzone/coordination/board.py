@@ -9,8 +9,9 @@ worst), its source. Nothing is assumed between reports:
   whose newest report lies within ``agree_s`` of the key's newest one speak for now; when they
   disagree the key is *conflicting* and every status is kept with its sources.
 * **history**: a report's status holds until the key's next report, or for ``fresh_s`` at most
-  (after that nothing is known); hours *out* (the worst status) per key and day, and the outages
-  as episodes (start, end, whether it still goes on).
+  (after that nothing is known; reports of one key at one moment that disagree count as the worst);
+  hours *out* (the worst status) per key and day, and the outages as episodes (start, end, whether it
+  still goes on).
 """
 
 from __future__ import annotations
@@ -128,8 +129,11 @@ def status_history(
     end_of = min(float(day_starts[-1]), now_s)
     seen = np.isin(cols.key, keys) & (cols.t_s <= end_of)
     t, key, status = cols.t_s[seen], cols.key[seen], cols.status[seen]
-    order = np.lexsort((-status, t, key))  # at one moment, the worse status is read last... then kept
+    order = np.lexsort((status, t, key))
     t, key, status = t[order], key[order], status[order]
+    once = np.ones(len(t), dtype=bool)  # reports of one key at one moment: the worst stands for them
+    once[:-1] = (key[1:] != key[:-1]) | (t[1:] != t[:-1])
+    t, key, status = t[once], key[once], status[once]
     nxt = np.empty_like(t)
     nxt[:-1] = np.where(key[1:] == key[:-1], t[1:], np.inf)
     if len(t):

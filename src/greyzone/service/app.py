@@ -8,6 +8,7 @@ reporters outside vetted roles):
   (~100 m); the control map, the hazard forecast, cities and their gates, routes, health.
 * reporter: submits reports and reads back its own.
 * verifier, analyst: every report with its exact position; analysts export CSV.
+* coordinator: evacuation requests and crews; only this role reads personal data (audited).
 * admin: users and the audit log.
 
 Every authentication, denial, export and admin action goes to the audit log. Every error answer
@@ -31,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.service.deps import ApiError, Gate, Limits
 from greyzone.service.guard import BodyLimit, InFlightLimit, error_body
-from greyzone.service.routers import admin, layers, movement, reports
+from greyzone.service.routers import admin, coordination, layers, movement, reports
 from greyzone.settings import Settings
 
 __all__ = ["Limits", "app_from_env", "create_app"]
@@ -50,7 +51,7 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=gate.limits.max_body_bytes)
     app.add_middleware(InFlightLimit, most=gate.limits.in_flight)
     add_error_handlers(app)
-    for area in (reports, layers, movement, admin):
+    for area in (reports, layers, movement, coordination, admin):
         app.include_router(area.router)
     app.mount("/map", StaticFiles(directory=Path(__file__).parent / "static", html=True), name="map")
 

@@ -214,6 +214,7 @@ Anyone = Annotated[User, Depends(need("public"))]
 Reporter = Annotated[User, Depends(need("reporter"))]
 Verifier = Annotated[User, Depends(need("verifier"))]
 Analyst = Annotated[User, Depends(need("analyst"))]
+Coordinator = Annotated[User, Depends(need("coordinator"))]
 Admin = Annotated[User, Depends(need("admin"))]
 
 
