@@ -52,6 +52,7 @@ from greyzone.store.base import AccessStore, AskerRow, AuditEntry, CoordinationS
 
 Json = dict[str, object]
 LURE_WINDOW_H = 2.0
+LURE_SPOT_M = 300.0
 DRONE_HOURS = 6.0
 DRONE_NEAR_M = 1_000.0
 STREET_NEAR_M = 2_000.0
@@ -467,7 +468,7 @@ def vetting_facts(
     return VettingFacts(
         control=ground, control_since=since, cut_ways=tuple(cut), askers=len(askers), new_askers=len(new),
         callback_confirmed=any(a.callback_confirmed for a in askers),
-        new_askers_near=_new_askers_near(store, row, {a.asker_key for a in new}), window_h=LURE_WINDOW_H,
+        new_askers_near=_new_askers_near(store, settings, row, point), window_h=LURE_WINDOW_H,
         street=street, street_found=_street_found(store, row.city, street, point) if street else None,
         settlement=str(details.get("settlement") or ""),
         settlement_km=_settlement_km(settings, str(details.get("settlement") or ""), point),
@@ -478,7 +479,7 @@ def vetting_facts(
 @dataclass
 class Surroundings:
     """A city's control map day by day (the 28 days before a time) and its ways out that are cut then:
-    computed once an hour per city and shared by the requests taken in that hour (an import of many)."""
+    computed once and shared by the requests of an import taken close in time (:class:`Around`)."""
 
     grid: Grid | None  # the control grid (None: no control observations)
     history: ControlHistory | None
@@ -497,13 +498,15 @@ class Surroundings:
 
 
 class Around:
-    """Surroundings by (city, hour), kept for one batch of requests (never across calls of the service)."""
+    """Surroundings by (city, 6-hour span), kept for one batch of requests (never across calls of the
+    service): the requests of an import taken within the same six hours are vetted on the control map and
+    ways out of the first one's time."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, int], Surroundings] = {}
 
     def of(self, store: EvacStore, city: str, t_s: float) -> Surroundings:
-        key = (city, int(t_s // 3600))
+        key = (city, int(t_s // 21_600))
         if key not in self._seen:
             self._seen[key] = _surroundings(store, city, t_s)
         return self._seen[key]
@@ -583,21 +586,27 @@ def _angle(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float
     return math.degrees(math.acos(max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))))
 
 
-def _new_askers_near(store: EvacStore, row: RequestRow, own_new: set[bytes]) -> int:
-    """Distinct new askers for requests at this spot (its H3 res-8 cell and the ring around it) taken within
-    LURE_WINDOW_H hours before this one, this one's included."""
+def _new_askers_near(store: EvacStore, settings: Settings, row: RequestRow, point: tuple[float, float]) -> int:
+    """Distinct new askers (no ask before theirs) for requests within LURE_SPOT_M of this one's point, asking
+    within LURE_WINDOW_H hours either side of this request's newest ask, this one's askers included. The
+    neighbours' points are opened for the comparison (audited as the system's)."""
     ring = set(h3.api.basic_int.grid_disk(row.cell, 1))
+    keys = sealer(settings)
+    near = [row.request_id]
+    for r in store.read_requests(row.city):
+        if r.cell in ring and r.request_id != row.request_id and r.personal is not None:
+            p = open_personal(store, keys, r.personal, actor=SYSTEM, why="vet (same spot)", what=r.request_id)
+            if _km(point, (float(p.get("lon", 0.0)), float(p.get("lat", 0.0)))) * 1000.0 <= LURE_SPOT_M:  # type: ignore[arg-type]
+                near.append(r.request_id)
+    askers = store.read_askers(near)
+    t_ref = max(a.asked_at for a in askers if a.request_id == row.request_id)
     window_s = LURE_WINDOW_H * 3600
-    near = [
-        r
-        for r in store.read_requests(row.city)
-        if r.cell in ring and r.request_id != row.request_id and 0 <= row.created_at - r.created_at <= window_s
-    ]
-    keys = set(own_new)
-    for a in store.read_askers([r.request_id for r in near]):
-        if not store.asker_keys_before([a.asker_key], a.asked_at):
-            keys.add(a.asker_key)
-    return len(keys)
+    found = {
+        a.asker_key
+        for a in askers
+        if abs(a.asked_at - t_ref) <= window_s and not store.asker_keys_before([a.asker_key], a.asked_at)
+    }
+    return len(found)
 
 
 def _street_found(store: EvacStore, city: str, street: str, point: tuple[float, float]) -> bool | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from greyzone.application.demo import make_demo
+from greyzone.application.demo import load_coordination, make_demo
 from greyzone.application.movement import KYIV
 from greyzone.application.reports import (
     DEFAULT_BATCH_SIZE,
@@ -35,6 +36,7 @@ from greyzone.cli.common import (
     parse_bbox,
     parse_time,
     print_stats,
+    refusing,
     store_of,
 )
 from greyzone.model.enums import Kind
@@ -151,6 +153,29 @@ def span(s: StoreStats) -> str:
         return "empty"
     first, last = s.first_observed.astimezone(KYIV), s.last_observed.astimezone(KYIV)
     return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} Kyiv time"
+
+
+@app.command("demo-coordination")
+def demo_coordination(
+    db: Annotated[Path, typer.Option("--db", help="The demo store (its city imported).")] = Path("greyzone-demo.db"),
+    folder: Annotated[Path, typer.Option("--dir", help="Where the files are written.")] = Path("demo-scenario"),
+    city: Annotated[str, typer.Option(help="The demo's city.")] = "demo",
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 7,
+    end: Annotated[str, typer.Option(help="The demo's last moment (ISO 8601).")] = "2024-11-28T12:00+02:00",
+    as_json: JsonOption = False,
+) -> None:
+    """The SYNTHETIC demo's coordination side: districts, service points, crews, needs, evacuation requests."""
+    when = parse_time(end, "--end")
+    assert when is not None
+    with refusing():
+        d = load_coordination(cli_settings(db), folder, city, seed=seed, end=when)
+    if as_json:
+        out(json.dumps(dataclasses.asdict(d)))
+        return
+    out(
+        f"coordination demo: {d.districts} districts, {d.services} service points, {d.crews} crews, {d.needs} needs,"
+        f" {d.requests} evacuation requests ({d.merged} asks merged into them, {d.flagged} flagged for vetting)"
+    )
 
 
 @app.command()

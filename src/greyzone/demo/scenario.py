@@ -35,7 +35,20 @@ GATES = (  # name, bearing (degrees from north), length of the road out (m)
     ("Selydove road (S)", 160.0, 12_000.0),
     ("Mezhova road (W)", 265.0, 14_000.0),
 )
-FRONT_BEARING = 135.0  # the front comes from the south-east
+FRONT_BEARING = 135.0
+#: The demo's service points: (id, service, name, bearing, distance m, hours, published, public shelter).
+SERVICE_POINTS = (
+    ("sp-bread-1", "bread", "Хліб: магазин на Шахтарській", 300.0, 900.0, "11:00-14:00", True, False),
+    ("sp-bread-2", "bread", "Хліб: волонтерський пункт", 330.0, 1_500.0, "12:00-15:00", True, False),
+    ("sp-bread-3", "bread", "Хліб: пекарня (не публікується)", 280.0, 600.0, "11:00-13:00", False, False),
+    ("sp-water-1", "water_point", "Вода: свердловина біля школи", 260.0, 1_200.0, "11:00-15:00", True, False),
+    ("sp-water-2", "water_point", "Вода: цистерна", 340.0, 700.0, "11:30-14:30", True, False),
+    ("sp-aid-1", "aid_point", "Гуманітарний пункт", 310.0, 1_100.0, "11:00-15:00", True, False),
+    ("sp-shelter-1", "shelter", "Укриття у школі №2", 290.0, 1_000.0, "00:00-23:59", True, True),
+    ("sp-shelter-2", "shelter", "Укриття (лише для екіпажів)", 250.0, 1_600.0, "00:00-23:59", False, False),
+    ("sp-med-1", "medical_post", "Медичний пункт", 320.0, 1_300.0, "11:00-15:00", True, False),
+    ("sp-pharm-1", "pharmacy", "Аптека", 270.0, 800.0, "11:00-13:00", True, False),
+)  # the front comes from the south-east
 SOURCES = ("synthetic:city-administration", "synthetic:police", "synthetic:volunteers", "synthetic:telegram")
 
 
@@ -257,20 +270,32 @@ def _utilities(s: _Scenario) -> None:
                     status=status,
                     credibility=0.9,
                 )
-        for service in ("bread", "water_point", "aid_point", "shelter", "medical_post"):
-            xy = _polar(rng.uniform(250, 340), rng.uniform(300, 1_800))  # the north-west, away from the front
-            status = rng.choice(["open", "open", "limited", "closed"])
+        for _, service, _, bearing, distance, hours, _, _ in SERVICE_POINTS:  # the demo's service points
+            status = rng.choice(["open", "open", "open", "limited", "closed"])
             s.add(
                 "service_status",
                 s.time(day, 10.5),
-                xy,
-                50.0,
+                _polar(bearing, distance),
+                20.0,
                 "synthetic:city-administration",
-                f"{service.replace('_', ' ')} point is {status} 11:00-15:00",
+                f"{service.replace('_', ' ')} point is {status} {hours}",
                 service=service,
                 status=status,
                 credibility=0.9,
             )
+    bread = SERVICE_POINTS[0]  # on the last morning two sources disagree about the first bread point
+    for source, status in (("synthetic:city-administration", "open"), ("synthetic:volunteers", "closed")):
+        s.add(
+            "service_status",
+            s.time(s.days - 1, 9.0),
+            _polar(bread[3], bread[4]),
+            20.0,
+            source,
+            f"bread point is {status}",
+            service="bread",
+            status=status,
+            credibility=0.8,
+        )
 
 
 def _control_points(s: _Scenario) -> None:
