@@ -21,7 +21,7 @@ from greyzone.store.sqlite import SqliteStore
 from scenarios import demo_city
 
 runner = CliRunner()
-ROLES = ("public", "reporter", "verifier", "analyst", "admin")
+ROLES = ("public", "reporter", "verifier", "analyst", "coordinator", "admin")
 REPORT = {
     "kind": "shelling",
     "observed_at": "2024-11-27T09:15:00Z",

@@ -901,7 +901,8 @@ def match_crews(
         options.append(CrewOption(crew, [], {
             "mode": mode.value, "depart": answer.depart.astimezone(zone).isoformat(timespec="minutes"),
             "minutes": round(best.seconds / 60.0, 1), "km": round(best.length_m / 1000.0, 2), "risk": best.risk,
-            "riskiest": answer.riskiest, "warnings": answer.warnings, "assumptions": best.assumptions,
+            "riskiest": answer.riskiest(), "warnings": answer.warnings, "assumptions": best.assumptions,
+            "line": [[round(x, 5), round(y, 5)] for x, y in answer.line()],
         }))  # fmt: skip
     options.sort(key=_rank)
     store.audit(AuditEntry(time.time(), user.name, "evac.match", request_id, f"{len(options)} crews"))

@@ -131,8 +131,8 @@ def _askers(f: VettingFacts) -> list[Reason]:
 def _details(f: VettingFacts) -> list[Reason]:
     out = []
     if f.street and f.street_found is False:
-        where = f" in {f.settlement}" if f.settlement else " near the point"
-        out.append(Reason("street_not_found", WEIGHTS["street_not_found"], f"no street {f.street!r}{where}"))
+        where = f" in {f.settlement}" if f.settlement else " near the point"  # the street is not said: an address
+        out.append(Reason("street_not_found", WEIGHTS["street_not_found"], f"the stated street is not found{where}"))
     if f.settlement_km is not None and f.settlement_km > FAR_KM:
         text = f"the point is {f.settlement_km:.0f} km from {f.settlement or 'the stated settlement'}"
         out.append(Reason("far_from_settlement", WEIGHTS["far_from_settlement"], text))

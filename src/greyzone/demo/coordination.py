@@ -29,10 +29,10 @@ DISTRICTS = (  # (name, bearing of its middle); the centre is a disc of CORE_M
     ("Північний захід / North-west", 300.0),
 )
 CORE_M, OUTER_M = 700.0, 3_200.0
-CREWS = (  # (id, name, vehicle, capacity, stretcher, wheelchair, base bearing, base distance m)
-    ("crew-angels", "Білі янголи (бронемікроавтобус)", "armoured_minibus", 6, True, True, 330.0, 9_000.0),
-    ("crew-ew", "Броньоване авто з РЕБ", "armoured_ew", 4, False, False, 340.0, 10_000.0),
-    ("crew-car", "Волонтерське авто", "car", 4, False, True, 300.0, 8_000.0),
+CREWS = (  # (id, name, vehicle, capacity, stretcher, wheelchair, base bearing, base distance m): on the road north
+    ("crew-angels", "Білі янголи (бронемікроавтобус)", "armoured_minibus", 6, True, True, 345.0, 9_000.0),
+    ("crew-ew", "Броньоване авто з РЕБ", "armoured_ew", 4, False, False, 345.0, 10_000.0),
+    ("crew-car", "Волонтерське авто", "car", 4, False, True, 345.0, 8_000.0),
     ("crew-foot", "Пішохідна група", "foot", 3, False, False, 300.0, 1_000.0),
 )
 FIRST = ("Олександр", "Ганна", "Микола", "Олена", "Петро", "Тетяна", "Сергій", "Наталія", "Іван", "Марія",
