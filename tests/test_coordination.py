@@ -293,8 +293,9 @@ def test_crew_matching_refuses_a_car_for_a_bedridden_person(db: Path) -> None:
 def test_personal_data_is_ciphertext_in_the_sqlite_file_and_purged_after_retention(db: Path) -> None:
     s = Settings(db_path=db, retention_days=30)
     with open_store(s) as store:
-        t = take(store, s, {"lon": 37.16, "lat": 48.31, "names": "Євдокія Шпилька", "phones": "+380671357911",
-                            "address": "вул. Соборна 7", "asker_name": "Кирило Шпилька", "asker_phone": "0501357911"})  # fmt: skip
+        fields = {"names": "Євдокія Шпилька", "phones": "+380671357911", "address": "вул. Соборна 7",
+                  "asker_name": "Кирило Шпилька", "asker_phone": "0501357911"}  # fmt: skip
+        t = take(store, s, {"lon": 37.16, "lat": 48.31, **fields})
         evac.move_request(store, COORD, t.request_id, "cancelled", "moved out by herself")
         counts = evac.request_counts(store, "demo")
     raw = b"".join(Path(f"{db}{x}").read_bytes() for x in ("", "-wal") if Path(f"{db}{x}").exists())
@@ -389,11 +390,15 @@ def test_roles_by_endpoint(db: Path) -> None:
     with open_store(Settings(db_path=db)) as store:
         request_id = store.read_requests("demo")[0].request_id
     at = "2024-11-28T12:00:00%2B02:00"
+    status = {"status": "open", "observed_at": "2024-11-28T09:00:00Z"}
+    need = {"district": "Південь / South", "category": "food", "people": 5}
+    ask = {"lon": 37.16, "lat": 48.31, "names": ["Lev Tsap"], "asked_at": "2024-11-28T09:00:00Z"}
+    point = [{"name": "n", "service": "bread", "lon": 37.17, "lat": 48.29}]
     matrix = [  # method, path, body, least role
         ("GET", f"/api/residents?city=demo&lon=37.17&lat=48.29&service=bread&at={at}", None, "public"),
-        ("POST", "/api/services/sp-water-1/status?city=demo", {"status": "open", "observed_at": "2024-11-28T09:00:00Z"}, "reporter"),
-        ("POST", "/api/needs?city=demo", {"district": "Південь / South", "category": "food", "people": 5}, "reporter"),
-        ("POST", "/api/evac?city=demo", {"lon": 37.16, "lat": 48.31, "names": ["Lev Tsap"], "asked_at": "2024-11-28T09:00:00Z"}, "reporter"),
+        ("POST", "/api/services/sp-water-1/status?city=demo", status, "reporter"),
+        ("POST", "/api/needs?city=demo", need, "reporter"),
+        ("POST", "/api/evac?city=demo", ask, "reporter"),
         ("GET", f"/api/board?city=demo&at={at}", None, "analyst"),
         ("GET", "/api/needs?city=demo", None, "analyst"),
         ("GET", "/api/services?city=demo", None, "analyst"),
@@ -402,7 +407,7 @@ def test_roles_by_endpoint(db: Path) -> None:
         ("GET", f"/api/evac/{request_id}", None, "coordinator"),
         ("GET", f"/api/evac/{request_id}/crews?day=2024-11-28", None, "coordinator"),
         ("GET", "/api/crews?city=demo", None, "coordinator"),
-        ("POST", "/api/services?city=demo", [{"name": "n", "service": "bread", "lon": 37.17, "lat": 48.29}], "coordinator"),
+        ("POST", "/api/services?city=demo", point, "coordinator"),
     ]  # fmt: skip
     rank = {r: i for i, r in enumerate(ROLES)}
     for method, path, body, least in matrix:
