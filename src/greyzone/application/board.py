@@ -95,6 +95,14 @@ def districts_of(store: CoordinationStore, city: str) -> Districts:
     return Districts([d.name for d in found], [shapely.from_geojson(d.geometry) for d in found])
 
 
+def districts_geojson(store: CoordinationStore, city: str) -> Json:
+    features = [
+        {"type": "Feature", "geometry": json.loads(d.geometry), "properties": {"name": d.name}}
+        for d in store.read_districts(city)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def import_districts(store: CoordinationStore, city: str, path: Path) -> tuple[int, list[Reject]]:
     """A city's districts from GeoJSON (polygons with a ``name``), replacing the old ones; the good ones
     land together, every bad feature is a reject with its reason."""

@@ -66,6 +66,12 @@ def board(
         return boards.status_board(s, gate.settings, city, _when(at, "at"), days)
 
 
+@router.get("/api/districts", summary="A city's named districts as GeoJSON (analyst)")
+def districts(user: Analyst, gate: GateDep, city: City) -> dict[str, Any]:
+    with gate.locked() as s:
+        return boards.districts_geojson(s, city)
+
+
 class ServiceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     service: str = Field(max_length=40)

@@ -1,0 +1,111 @@
+"""The coordinator's board and the residents' page in a real browser (Debian's chromium, playwright-core)
+against a real server on loopback: the request queue with its reasons, vet → approve → assign, and the
+residents' page on a 360-px phone in Ukrainian showing the nearest open bread point. Screenshots are kept
+under test-artefacts/coordination/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from greyzone.cli import app as cli
+from test_coordination import city  # noqa: F401 (the fixture: the demo city with its coordination demo)
+from test_map import _free_port, _node, _serve, need_browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "test-artefacts" / "coordination"
+AT, DAY, HERE = "2024-11-28T12:00:00+02:00", "2024-11-28", (37.166, 48.290)
+runner = CliRunner()
+
+
+def call(url: str, path: str, token: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{url}{path}", data=data, method="POST" if data else "GET")  # noqa: S310
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 (loopback only)
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
+    need_browser()
+    folder = tmp_path_factory.mktemp("web")
+    db = folder / "w.db"
+    for suffix in ("", ".key", ".personal.key"):
+        shutil.copy(f"{city}{suffix}", f"{db}{suffix}")
+    tokens = {
+        role: json.loads(
+            runner.invoke(cli, ["user", "add", f"{role}-w", "--role", role, "--db", str(db), "--json"]).stdout
+        )["token"]
+        for role in ("reporter", "coordinator")
+    }
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _serve(str(db), port, folder / "serve.log")
+    try:
+        for point, status in (("sp-bread-2", "open"), ("sp-bread-1", "closed")):  # sp-bread-1: three sources now
+            body = {"status": status, "observed_at": "2024-11-28T11:30:00+02:00"}
+            call(url, f"/api/services/{point}/status?city=demo", tokens["reporter"], body)
+        shutil.rmtree(ARTEFACTS, ignore_errors=True)
+        ARTEFACTS.mkdir(parents=True)
+        result = _node(
+            "coordination_check.mjs", url, str(ARTEFACTS), tokens["coordinator"], AT, DAY, f"{HERE[0]},{HERE[1]}"
+        )
+        at = urllib.parse.quote(AT)
+        result["api"] = json.loads(  # noqa: S310
+            urllib.request.urlopen(
+                f"{url}/api/residents?city=demo&lon={HERE[0]}&lat={HERE[1]}&service=bread&at={at}"
+            ).read()
+        )
+        result["queue"] = call(url, "/api/evac?city=demo&state=assigned", tokens["coordinator"])["requests"]
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_pages_load_from_the_service_alone(seen: dict[str, Any]) -> None:
+    assert seen["errors"] == [] and seen["offsite"] == []
+    for name in ("board-status.png", "board-requests.png", "residents-360.png"):
+        assert (ARTEFACTS / name).stat().st_size > 10_000, name
+
+
+def test_the_board_shows_each_request_with_its_reasons(seen: dict[str, Any]) -> None:
+    cards = seen["cards"]
+    assert len(cards) >= 20
+    lure = [c for c in cards if any("new askers for one spot" in r for r in c["reasons"])]
+    assert lure and all(c["level"] in ("medium", "high") for c in lure)
+    assert any(r.startswith("approach through") for c in cards for r in c["reasons"])
+    statuses = {row[2].split(":")[0] for row in seen["statusRows"]}
+    assert {"conflicting", "unknown"} <= statuses and statuses & {"out", "intermittent"}
+
+
+def test_approve_then_assign_a_crew_from_the_board(seen: dict[str, Any]) -> None:
+    assert seen["picked"], "no low-suspicion request under vetting in the demo"
+    assert seen["afterApprove"]["state"] == "approved"
+    assert any(c["feasible"] for c in seen["crews"]) and any(not c["feasible"] and c["problems"] for c in seen["crews"])
+    assert seen["assigned"]["request"] == seen["picked"] and seen["afterAssign"]["state"] == "assigned"
+    stored = {r["request_id"]: r for r in seen["queue"]}
+    assert stored[seen["picked"]]["crew_id"] == seen["assigned"]["crew"]  # the store agrees with the page
+
+
+def test_the_residents_page_on_a_phone_in_ukrainian_shows_the_nearest_open_bread_point(seen: dict[str, Any]) -> None:
+    page = seen["residents"]
+    assert page["lang"] == "uk" and page["title"] == "Де хліб, вода, ліки сьогодні"
+    assert page["scrollWidth"] <= 360  # nothing wider than the phone
+    nearest_open = next(p for p in seen["api"]["points"] if p["open_now"])
+    shown = {p["name"]: p for p in page["points"]}
+    assert nearest_open["name"] in shown and "відчинено зараз" in shown[nearest_open["name"]]["status"]
+    assert "за київським часом" in shown[nearest_open["name"]]["status"]
+    assert all("не публікується" not in p["name"] for p in page["points"])  # the unpublished bakery is never shown
+    words = {"open": "відчинено", "limited": "обмежено", "closed": "зачинено", "unknown": "невідомо"}
+    for p in seen["api"]["points"]:  # each status as the API gives it, in Ukrainian
+        assert f"· {words[p['status']]}" in shown[p["name"]]["status"], (p, shown[p["name"]])
+    assert any(p["status"] == "unknown" for p in seen["api"]["points"])  # two sources disagree on one: unknown

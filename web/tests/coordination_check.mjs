@@ -1,0 +1,82 @@
+// Drives the coordinator's board and the residents' page in Debian's chromium with playwright-core: the
+// request queue with its reasons, vet → approve → crews → assign, and the residents' page on a 360-px phone
+// in Ukrainian. Saves screenshots under OUT and prints what it saw as JSON (the pytest test asserts on it).
+//   node web/tests/coordination_check.mjs URL OUT COORDINATOR_TOKEN AT DAY LON,LAT
+import { chromium } from "playwright-core";
+import { CHROMIUM } from "./browse.mjs";
+
+const [url, out, token, at, day, hereArg] = process.argv.slice(2);
+const [lon, lat] = hereArg.split(",");
+const browser = await chromium.launch(CHROMIUM);
+const seen = { errors: [], offsite: [] };
+
+async function open(viewport) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => seen.errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") seen.errors.push(m.text()); });
+  page.on("response", (r) => { if (r.status() >= 400) seen.errors.push(`${r.status()} ${r.url()}`); });
+  page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) seen.offsite.push(r.url()); });
+  return page;
+}
+
+const cards = (page) => page.$$eval("#queue .request", (all) => all.map((d) => ({
+  id: d.dataset.id, state: d.dataset.state, level: d.className.replace("request level-", ""),
+  reasons: [...d.querySelectorAll(".reasons li")].map((li) => li.textContent),
+})));
+
+async function reload(page, before) {
+  await page.waitForFunction((n) => window.greyzone.loaded > n, before, { timeout: 60000 });
+}
+
+// the board
+const board = await open({ width: 1400, height: 900 });
+const q = new URLSearchParams({ city: "demo", at, day, token });
+await board.goto(`${url}/map/board.html?${q}`);
+await board.evaluate(() => window.greyzone.ready);
+await board.waitForTimeout(300);
+await board.screenshot({ path: `${out}/board-status.png` });
+seen.statusRows = await board.$$eval("#status-table tr", (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
+await board.click("nav button[data-tab=requests]");
+seen.cards = await cards(board);
+const pick = seen.cards.find((c) => c.state === "vetting" && c.level === "low");
+seen.picked = pick ? pick.id : null;
+if (pick) {
+  let n = await board.evaluate(() => window.greyzone.loaded);
+  await board.click(`#queue .request[data-id="${pick.id}"] button[data-action="Approve"]`);
+  await reload(board, n);
+  seen.afterApprove = (await cards(board)).find((c) => c.id === pick.id);
+  await board.click(`#queue .request[data-id="${pick.id}"] button[data-action="Crews"]`);
+  await board.waitForFunction(() => window.greyzone.crews, null, { timeout: 60000 });
+  seen.crews = await board.evaluate(() => window.greyzone.crews.map((c) => ({ id: c.crew_id, feasible: c.feasible, problems: c.problems })));
+  const first = seen.crews.find((c) => c.feasible);
+  if (first) {
+    n = await board.evaluate(() => window.greyzone.loaded);
+    await board.click(`#queue .request[data-id="${pick.id}"] li[data-crew="${first.id}"] button`);
+    await reload(board, n);
+    seen.assigned = await board.evaluate(() => window.greyzone.assigned);
+    seen.afterAssign = (await cards(board)).find((c) => c.id === pick.id);
+  }
+}
+await board.waitForTimeout(300);
+await board.screenshot({ path: `${out}/board-requests.png` });
+seen.notice = await board.textContent("#notice");
+
+// the residents' page on a phone, in Ukrainian
+const phone = await open({ width: 360, height: 740 });
+const r = new URLSearchParams({ city: "demo", at, lon, lat, service: "bread", lang: "uk" });
+await phone.goto(`${url}/map/residents.html?${r}`);
+await phone.evaluate(() => window.greyzone.ready);
+await phone.waitForSelector("#points li", { timeout: 60000 });
+await phone.waitForTimeout(300);
+seen.residents = await phone.evaluate(() => ({
+  lang: document.documentElement.lang,
+  title: document.querySelector("header strong").textContent,
+  points: [...document.querySelectorAll("#points li")].map((li) => ({
+    name: li.querySelector("strong").textContent, status: li.querySelector(".status").textContent, text: li.textContent,
+  })),
+  scrollWidth: document.documentElement.scrollWidth,
+}));
+await phone.screenshot({ path: `${out}/residents-360.png`, fullPage: true });
+await browser.close();
+console.log(JSON.stringify(seen));
