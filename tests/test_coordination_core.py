@@ -164,3 +164,22 @@ def test_crew_feasibility() -> None:
         "the pick-up is in ground held by the other side: no crew is sent"
     ]
     assert crew_problems(crew(Vehicle.CAR, wheelchair=True), 1, Mobility.WHEELCHAIR, "held") == []
+
+
+def test_the_coordination_benchmark_in_small() -> None:
+    """benchmarks/coordination.py on a budget: the board agrees with its SQL peer row for row, and
+    de-duplication across scripts finds far more of the known duplicates than exact matching, rarely wrong."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "coordination.py"
+    spec = importlib.util.spec_from_file_location("coordination_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(11)
+    board = bench.board(20_000, rng)
+    assert board["same_status_as_peer"] == "2400/2400"
+    d = bench.dedup(1_000, rng)
+    assert d["ours"]["precision"] >= 0.9 and d["ours"]["recall"] >= 0.85
+    assert d["exact_match"]["recall"] < 0.2 < d["ours"]["recall"]

@@ -64,20 +64,44 @@ class Current:
 def current_status(
     cols: StatusColumns, keys: Ints, now_s: float, fresh_s: float, agree_s: float = 3 * 3600.0
 ) -> list[Current]:
-    """The status of each of ``keys`` at ``now_s`` (reports after it are not yet known)."""
-    seen = cols.t_s <= now_s
-    t, key, status, source = cols.t_s[seen], cols.key[seen], cols.status[seen], cols.source[seen]
-    order = np.lexsort((t, source, key))
-    t, key, status, source = t[order], key[order], status[order], source[order]
+    """The status of each of ``keys`` at ``now_s`` (reports after it are not yet known). Only the reports
+    of the last ``fresh_s`` are sorted; older ones count only for when a key was last heard of."""
+    row = rows_of(keys, cols.key)
+    seen = (cols.t_s <= now_s) & (row >= 0)
+    newest = np.full(len(keys), -np.inf)
+    np.maximum.at(newest, row[seen], cols.t_s[seen])
+    recent = seen & (cols.t_s >= now_s - fresh_s)
+    t, r, status, source = cols.t_s[recent], row[recent], cols.status[recent], cols.source[recent]
+    order = np.lexsort((t, source, r))
+    t, r, status, source = t[order], r[order], status[order], source[order]
     last = np.ones(len(t), dtype=bool)  # the newest report of each (key, source)
-    last[:-1] = (key[1:] != key[:-1]) | (source[1:] != source[:-1])
-    t, key, status = t[last], key[last], status[last]
-    starts = np.searchsorted(key, keys, side="left")
-    ends = np.searchsorted(key, keys, side="right")
-    return [
-        _current(int(k), t[a:b], status[a:b], now_s, fresh_s, agree_s)
-        for k, a, b in zip(keys, starts, ends, strict=True)
-    ]
+    last[:-1] = (r[1:] != r[:-1]) | (source[1:] != source[:-1])
+    t, r, status = t[last], r[last], status[last]
+    bounds = np.searchsorted(r, np.arange(len(keys) + 1), side="left")
+    out = []
+    for i, k in enumerate(keys.tolist()):
+        a, b = bounds[i], bounds[i + 1]
+        if a == b:
+            heard = float(newest[i])
+            out.append(
+                Current(k, UNKNOWN, heard if np.isfinite(heard) else float("nan"), 0, (), stale=np.isfinite(heard))
+            )
+        else:
+            out.append(_current(k, t[a:b], status[a:b], now_s, fresh_s, agree_s))
+    return out
+
+
+def rows_of(keys: Ints, key: Ints) -> Ints:
+    """The index in ``keys`` of each ``key`` (-1 where it is not one of them)."""
+    if len(keys) and keys[-1] - keys[0] == len(keys) - 1 and np.all(np.diff(keys) == 1):  # a run: arithmetic
+        row = key - keys[0]
+        return np.where((row >= 0) & (row < len(keys)), row, -1).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    at = np.clip(np.searchsorted(sorted_keys, key), 0, max(len(keys) - 1, 0))
+    if not len(keys):
+        return np.full(len(key), -1, dtype=np.int64)
+    return np.where(sorted_keys[at] == key, order[at], -1).astype(np.int64)
 
 
 def _current(key: int, t: Floats, status: Ints, now_s: float, fresh_s: float, agree_s: float) -> Current:
@@ -127,8 +151,10 @@ def status_history(
     """What each key's reports say hour by hour between ``day_starts[0]`` and ``day_starts[-1]``
     (or now, when sooner): a report holds until the key's next one or for ``fresh_s`` at most."""
     end_of = min(float(day_starts[-1]), now_s)
-    seen = np.isin(cols.key, keys) & (cols.t_s <= end_of)
-    t, key, status = cols.t_s[seen], cols.key[seen], cols.status[seen]
+    near = (cols.t_s <= end_of) & (cols.t_s >= day_starts[0] - fresh_s)  # older reports hold no longer than that
+    row_all = rows_of(keys, cols.key[near])
+    seen = row_all >= 0
+    t, key, status = cols.t_s[near][seen], cols.key[near][seen], cols.status[near][seen]
     order = np.lexsort((status, t, key))
     t, key, status = t[order], key[order], status[order]
     once = np.ones(len(t), dtype=bool)  # reports of one key at one moment: the worst stands for them
@@ -139,7 +165,7 @@ def status_history(
     if len(t):
         nxt[-1] = np.inf
     end = np.minimum(np.minimum(nxt, t + fresh_s), end_of)
-    row = np.searchsorted(keys, key) if np.all(np.diff(keys) > 0) else _rows(keys, key)
+    row = rows_of(keys, key)
     n_days = len(day_starts) - 1
     out = _per_day(t, end, row, status == worst, day_starts, len(keys), n_days)
     known = _per_day(t, end, row, np.ones(len(t), dtype=bool), day_starts, len(keys), n_days)
@@ -147,11 +173,6 @@ def status_history(
     return History(
         keys, day_starts, out, np.clip(span[None, :] - known, 0.0, None), _outages(t, end, key, status, worst, end_of)
     )
-
-
-def _rows(keys: Ints, key: Ints) -> Ints:
-    index = {int(k): i for i, k in enumerate(keys)}
-    return np.array([index[int(k)] for k in key], dtype=np.int64)
 
 
 def _per_day(
@@ -172,21 +193,19 @@ def _per_day(
 
 
 def _outages(t: Floats, end: Floats, key: Ints, status: Ints, worst: int, end_of: float) -> list[Outage]:
-    """Runs of reports saying *out*, joined while each holds until the next (no silence between)."""
-    found: list[Outage] = []
-    open_: list[float] = []  # [key, start, end] of the outage going on
-    for i in range(len(t)):
-        k, out = int(key[i]), int(status[i]) == worst
-        if open_ and (k != open_[0] or not out or t[i] > open_[2]):
-            found.append(_outage(open_, end_of, ended=bool(k == open_[0] and not out and t[i] <= open_[2])))
-            open_ = []
-        if out:
-            open_ = [k, float(t[i]), float(end[i])] if not open_ else [k, open_[1], float(end[i])]
-    if open_:
-        found.append(_outage(open_, end_of, ended=False))
-    return found
-
-
-def _outage(span: list[float], end_of: float, *, ended: bool) -> Outage:
-    key, start, end = span
-    return Outage(int(key), start, end, ongoing=end >= end_of, confirmed_end=ended)
+    """Runs of reports saying *out*, joined while each holds until the next (no silence between); the
+    reports are sorted by key, then time."""
+    out = status == worst
+    same_prev = np.zeros(len(t), dtype=bool)
+    same_prev[1:] = key[1:] == key[:-1]
+    prev_end = np.concatenate([[-np.inf], end[:-1]])
+    joins = same_prev & np.concatenate([[False], out[:-1]]) & (t <= prev_end)  # continues the run before it
+    first = np.flatnonzero(out & ~joins)
+    continues_next = np.concatenate([joins[1:] & out[1:], [False]])
+    last = np.flatnonzero(out & ~continues_next)
+    nxt = np.minimum(last + 1, max(len(t) - 1, 0))
+    ended = (last + 1 < len(t)) & (key[nxt] == key[last]) & ~out[nxt] & (t[nxt] <= end[last])
+    return [
+        Outage(int(key[i]), float(t[i]), float(end[j]), ongoing=bool(end[j] >= end_of), confirmed_end=bool(e))
+        for i, j, e in zip(first.tolist(), last.tolist(), ended.tolist(), strict=True)
+    ]
