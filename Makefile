@@ -47,7 +47,11 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	$(BIN)/greyzone hazard fit --db greyzone-demo.db --each-kind --res 8
 	$(BIN)/greyzone hazard forecast --db greyzone-demo.db --start 2024-11-28T23:00 --svg demo-scenario/hazard.svg \
 		--geojson demo-scenario/hazard.geojson
+	$(BIN)/greyzone demo-coordination --db greyzone-demo.db --dir demo-scenario
+	$(BIN)/greyzone user add demo-coordinator --role coordinator --db greyzone-demo.db
 	@echo "the web map of the demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops the server)"
+	@echo "the coordinator's board (paste the token above): http://127.0.0.1:$(PORT)/map/board.html?city=demo&at=2024-11-28T12:00%2B02:00&day=2024-11-28"
+	@echo "the residents' page: http://127.0.0.1:$(PORT)/map/residents.html?city=demo&at=2024-11-28T12:00%2B02:00"
 	$(BIN)/greyzone serve --db greyzone-demo.db --port $(PORT) $(if $(GAZETTEER),--gazetteer $(GAZETTEER))
 
 ## test: set up, then lint, type-check and run the whole test suite
@@ -77,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/hazard_skill.py --out demo-scenario
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/api.py    # wrk from Debian (apt-get install wrk) drives the load
+	$(BIN)/python benchmarks/coordination.py
 
 clean:
 	rm -rf $(VENV) greyzone-demo.db* demo-scenario .pytest_cache .mypy_cache .ruff_cache

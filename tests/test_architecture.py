@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "greyzone"
-PURE = ["incidents.py", "hazard", "control", "routing"]
+PURE = ["incidents.py", "hazard", "control", "routing", "coordination"]
 IO_LIBRARIES = {
     "sqlite3",
     "psycopg",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,9 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         result = _node(
             "coordination_check.mjs", url, str(ARTEFACTS), tokens["coordinator"], AT, DAY, f"{HERE[0]},{HERE[1]}"
         )
-        at = urllib.parse.quote(AT)
-        result["api"] = json.loads(  # noqa: S310
-            urllib.request.urlopen(
-                f"{url}/api/residents?city=demo&lon={HERE[0]}&lat={HERE[1]}&service=bread&at={at}"
-            ).read()
-        )
+        query = f"city=demo&lon={HERE[0]}&lat={HERE[1]}&service=bread&at={urllib.parse.quote(AT)}"
+        with urllib.request.urlopen(f"{url}/api/residents?{query}", timeout=60) as answer:  # noqa: S310 (loopback)
+            result["api"] = json.loads(answer.read())
         result["queue"] = call(url, "/api/evac?city=demo&state=assigned", tokens["coordinator"])["requests"]
         return result
     finally:

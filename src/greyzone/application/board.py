@@ -76,7 +76,7 @@ class Districts:
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         out = np.full(len(lon), "", dtype=object)
         for name, geometry in zip(self.names, self.shapes, strict=True):
-            inside = shapely.contains_xy(geometry, lon, lat) & (out == "")
+            inside = shapely.intersects_xy(geometry, lon, lat) & (out == "")  # a boundary belongs to the first
             out[inside] = name
         rest = np.flatnonzero(out == "")
         if len(rest):

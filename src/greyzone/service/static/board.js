@@ -93,7 +93,12 @@ async function loadBoard() {
   const byId = Object.fromEntries(state.board.rows.filter((r) => r.point_id).map((r) => [r.point_id, r.status]));
   map.getSource("services").setData({ type: "FeatureCollection", features: points.map((p) => ({ type: "Feature",
     geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: { name: p.name, status: byId[p.point_id] || "unknown" } })) });
-  map.getSource("districts").setData(await api(`/api/districts?city=${encodeURIComponent(state.city)}`));
+  const districts = await api(`/api/districts?city=${encodeURIComponent(state.city)}`);
+  map.getSource("districts").setData(districts);
+  const bounds = new maplibregl.LngLatBounds();
+  const extend = (c) => (typeof c[0] === "number" ? bounds.extend(c) : c.forEach(extend));  // Polygon or MultiPolygon
+  for (const f of districts.features) extend(f.geometry.coordinates);
+  if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 20, duration: 0 });  // the city's districts, not its roads out
 }
 
 function button(label, action) {
