@@ -474,3 +474,18 @@ def test_postgres_keeps_personal_data_as_ciphertext(postgres_url: str, city: Pat
         text = "".join(str(r) for r in conn.execute("SELECT * FROM evac_requests").fetchall())
     assert raw and b"Petrenko" not in raw and "Петренко".encode() not in raw and b"0670001110" not in raw
     assert "Петренко" not in text and "Petrenko" not in text
+
+
+def test_the_service_purges_closed_requests_on_its_own(db: Path) -> None:
+    tokens = tokens_for(db)
+    s = Settings(db_path=db, retention_days=0)  # purged as soon as closed
+    coordinator = {"Authorization": f"Bearer {tokens['coordinator']}"}
+    with open_store(s) as store:
+        t = take(store, s, {"lon": 37.16, "lat": 48.31, "names": "Ліна Костенко", "asker_phone": "0673334455"})
+        evac.move_request(store, COORD, t.request_id, "cancelled", "left with neighbours")
+    api = TestClient(create_app(s, Limits(per_minute=10**6, per_address=10**6)))
+    assert api.get("/api/evac?city=demo", headers=coordinator).status_code == 200  # the first call purges
+    shown = api.get(f"/api/evac/{t.request_id}", headers=coordinator).json()
+    assert shown["purged"] and shown["personal"] == {} and shown["people"] == 1
+    with open_store(s) as store:
+        assert any(e.action == "personal.purge" and e.actor == "service" for e in store.audit_log(50))

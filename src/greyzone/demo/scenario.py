@@ -248,8 +248,9 @@ def _bombs_and_more(s: _Scenario) -> None:
 
 
 def _utilities(s: _Scenario) -> None:
-    """Power fails first, then water; the mobile network degrades; bread and water points move."""
+    """Power fails first, then water; the mobile network degrades; the service points open and close."""
     rng = s.rng
+    services = np.random.default_rng([s.seed, 14])  # their own stream (issue 14's service points)
     districts = [(b, 1_200.0) for b in range(0, 360, 60)] + [(0.0, 0.0)]
     for day in range(0, s.days, 2):
         frac = day / max(s.days, 1)
@@ -270,8 +271,10 @@ def _utilities(s: _Scenario) -> None:
                     status=status,
                     credibility=0.9,
                 )
+        for _ in range(5):  # the draws the service reports once took: the rest of the scenario stays as it was
+            rng.uniform(250, 340), rng.uniform(300, 1_800), rng.choice(["open", "open", "limited", "closed"])
         for _, service, _, bearing, distance, hours, _, _ in SERVICE_POINTS:  # the demo's service points
-            status = rng.choice(["open", "open", "open", "limited", "closed"])
+            status = services.choice(["open", "open", "open", "limited", "closed"])
             s.add(
                 "service_status",
                 s.time(day, 10.5),

@@ -78,6 +78,8 @@ class Gate:
         self._cache: OrderedDict[tuple[object, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._local = threading.local()
+        self._purged_at = 0.0  # when personal data past its retention was last purged (monotonic)
+        self._purge_lock = threading.Lock()
 
     @contextmanager
     def locked(self) -> Iterator[AppStore]:
@@ -115,6 +117,18 @@ class Gate:
         """A layer computed at most once per ``layer_ttl_s`` per question (layers may be that far behind
         the store), kept serialised: a hit costs no encoding."""
         return json_response(self.cached_bytes(key, lambda: json.dumps(make()).encode(), self.limits.layer_ttl_s))
+
+    def purge_due(self, every_s: float = 3600.0) -> None:
+        """Purge personal data past its retention at most once an hour, on the first coordination request
+        after that (the schedule of a service that may sleep between requests)."""
+        from greyzone.application.evacuation import purge_closed
+
+        with self._purge_lock:
+            if time.monotonic() - self._purged_at < every_s and self._purged_at:
+                return
+            self._purged_at = time.monotonic()
+        with self.locked() as s:
+            purge_closed(s, self.settings, datetime.now(UTC), actor="service")
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.limits.clock(), UTC)

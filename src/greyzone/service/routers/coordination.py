@@ -200,6 +200,7 @@ def take(
     gate: GateDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    gate.purge_due()
     fields = body.model_dump()
     fields["asked_at"] = _when(body.asked_at, "asked_at").isoformat()
     with gate.reading() as s:
@@ -222,6 +223,7 @@ def queue(
     city: City,
     state: Annotated[list[str] | None, Query(max_length=10)] = None,
 ) -> dict[str, Any]:
+    gate.purge_due()
     with gate.reading() as s:
         return {"requests": evac.list_requests(s, gate.settings, user, city, state or [])}
 
