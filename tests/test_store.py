@@ -12,7 +12,7 @@ from greyzone.errors import SchemaError, StoreError
 from greyzone.ingest.build import BuildContext, build_batch
 from greyzone.ingest.records import RawRecord, Reject
 from greyzone.model import Kind
-from greyzone.store.base import ReportQuery
+from greyzone.store.base import ReportQuery, User
 from greyzone.store.sqlite import SqliteStore
 
 T0 = datetime(2024, 11, 3, 9, 0, tzinfo=UTC)
@@ -137,7 +137,7 @@ def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
         conn = store._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert store.schema_version() == 5
+        assert store.schema_version() == 6
         write(store, row(0))
     conn = sqlite3.connect(path)  # make it a store of before the cities table (version 1)
     conn.execute("DROP TABLE cities")
@@ -145,7 +145,7 @@ def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with SqliteStore.open(path) as store:  # reopening migrates what is missing and keeps the data
-        assert store.stats().reports == 1 and store.schema_version() == 5 and store.city_names() == []
+        assert store.stats().reports == 1 and store.schema_version() == 6 and store.city_names() == []
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
     conn.commit()
@@ -275,3 +275,25 @@ def test_sqlite_files_are_private_and_a_full_disk_says_so(tmp_path: Path, monkey
         with pytest.raises(StoreError, match="is full: this batch was not stored, and the store is intact"):
             s.write_batch(batch, [], origin="t")
         assert s.stats().reports == 1 and s.integrity_check() == "ok"
+
+
+def test_a_version_5_store_gains_the_coordination_tables_and_keeps_its_users(tmp_path: Path) -> None:
+    """Migration 006 rebuilds the users table (a new role in its CHECK): every user and token stays."""
+    from greyzone.store.sqlite import migrations
+
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER)")
+    for version, name, sql in migrations()[:5]:
+        conn.executescript(sql)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, name))
+    conn.execute("INSERT INTO users VALUES ('ana', 'analyst', ?, 0)", (b"x" * 32,))
+    conn.execute("PRAGMA application_id = 1735555633")
+    conn.commit()
+    conn.close()
+    with SqliteStore.open(path) as store:
+        assert store.schema_version() == 6
+        assert store.user_of(b"x" * 32) == User("ana", "analyst")
+        store.add_user("cora", "coordinator", b"y" * 32)
+        assert store.user_of(b"y" * 32) == User("cora", "coordinator")
+        assert store.read_requests() == [] and store.read_crews("demo") == []

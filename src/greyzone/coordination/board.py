@@ -83,9 +83,8 @@ def current_status(
         a, b = bounds[i], bounds[i + 1]
         if a == b:
             heard = float(newest[i])
-            out.append(
-                Current(k, UNKNOWN, heard if np.isfinite(heard) else float("nan"), 0, (), stale=np.isfinite(heard))
-            )
+            known = bool(np.isfinite(heard))
+            out.append(Current(k, UNKNOWN, heard if known else float("nan"), 0, (), stale=known))
         else:
             out.append(_current(k, t[a:b], status[a:b], now_s, fresh_s, agree_s))
     return out
