@@ -8,7 +8,6 @@ so the board has a history for each.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from greyzone.demo.scenario import LABEL, SERVICE_POINTS, offset
+from greyzone.demo.scenario import LABEL, SERVICE_POINTS, write_csv, offset
 
 DISTRICTS = (  # (name, bearing of its middle); the centre is a disc of CORE_M
     ("Північ / North", 0.0),
@@ -130,14 +129,14 @@ def write_coordination(folder: Path, *, seed: int, end: datetime) -> Coordinatio
         services.append({"id": pid, "service": service, "name": f"{name} {LABEL}", "lon": round(lon, 6),
                          "lat": round(lat, 6), "hours": hours, "published": published,
                          "public_shelter": shelter})  # fmt: skip
-    _csv(files.services, services)
+    write_csv(files.services, services)
     crews = []
     for cid, name, vehicle, capacity, stretcher, wheelchair, bearing, dist in CREWS:
         lon, lat = _polar(bearing, dist)
         crews.append({"crew_id": cid, "name": f"{name} {LABEL}", "vehicle": vehicle, "capacity": capacity,
                       "stretcher": stretcher, "wheelchair": wheelchair, "base_lon": round(lon, 6),
                       "base_lat": round(lat, 6)})  # fmt: skip
-    _csv(files.crews, crews)
+    write_csv(files.crews, crews)
     needs = []
     categories = ("food", "drinking_water", "medicine", "heating_fuel", "hygiene", "evacuation", "medical_care")
     for k in range(16):
@@ -145,14 +144,6 @@ def write_coordination(folder: Path, *, seed: int, end: datetime) -> Coordinatio
         needs.append({"district": district, "category": categories[k % 7], "people": int(rng.integers(3, 60)),
                       "at": (end - timedelta(days=float(rng.uniform(0, 10)))).isoformat(timespec="minutes"),
                       "met": bool(rng.random() < 0.3)})  # fmt: skip
-    _csv(files.needs, needs)
-    _csv(files.requests, _requests(rng, end))
+    write_csv(files.needs, needs)
+    write_csv(files.requests, _requests(rng, end))
     return files
-
-
-def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)

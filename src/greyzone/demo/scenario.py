@@ -490,11 +490,11 @@ def write_scenario(folder: Path, *, seed: int = 7, days: int = 28, start: dateti
     _write_geojson(files.streets, _streets(s.rng))
     _write_geojson(files.gates, [_gate(name, bearing, length) for name, bearing, length in GATES])
     _write_geojson(files.control_geojson, _control_areas(s))
-    _write_csv(files.reports_csv, sorted(s.rows, key=lambda r: r["observed_at"]))
+    write_csv(files.reports_csv, sorted(s.rows, key=lambda r: r["observed_at"]))
     with files.field_jsonl.open("w", encoding="utf-8") as fh:
         for row in sorted(s.field, key=lambda r: r["observed_at"]):
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    _write_csv(files.messy_csv, [dict(r) for r in MESSY_ROWS])
+    write_csv(files.messy_csv, [dict(r) for r in MESSY_ROWS])
     return files
 
 
@@ -512,7 +512,7 @@ def _write_geojson(path: Path, features: list[dict[str, Any]]) -> None:
     path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     columns = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
