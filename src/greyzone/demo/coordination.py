@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from greyzone.demo.scenario import LABEL, SERVICE_POINTS, write_csv, offset
+from greyzone.demo.scenario import LABEL, SERVICE_POINTS, offset, write_csv
 
 DISTRICTS = (  # (name, bearing of its middle); the centre is a disc of CORE_M
     ("Північ / North", 0.0),
