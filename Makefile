@@ -8,13 +8,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit audit bench clean system
 
-# What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests) and
-# chromium (the web map's tests drive it with playwright-core). Installed with apt-get where missing.
+# What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests),
+# chromium (the web map's tests drive it with playwright-core), poppler-utils (the sitrep's PDF read back),
+# DejaVu fonts (Cyrillic in the PDF) and Pango (WeasyPrint lays out with it). Installed with apt-get where missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	ls /usr/lib/*/libpango-1.0.so.0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian's$$missing (for the tests)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -71,7 +71,7 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
 
 def test_the_pages_load_from_the_service_alone(seen: dict[str, Any]) -> None:
     assert seen["errors"] == [] and seen["offsite"] == []
-    for name in ("board-status.png", "board-requests.png", "residents-360.png"):
+    for name in ("board-status.png", "board-requests.png", "residents-360.png", "sitrep.png"):
         assert (ARTEFACTS / name).stat().st_size > 10_000, name
 
 
@@ -107,3 +107,12 @@ def test_the_residents_page_on_a_phone_in_ukrainian_shows_the_nearest_open_bread
     for p in seen["api"]["points"]:  # each status as the API gives it, in Ukrainian
         assert f"· {words[p['status']]}" in shown[p["name"]]["status"], (p, shown[p["name"]])
     assert any(p["status"] == "unknown" for p in seen["api"]["points"])  # two sources disagree on one: unknown
+
+
+def test_the_sitrep_page_shows_the_report_with_its_maps_drawn(seen: dict[str, Any]) -> None:
+    page = seen["sitrep"]
+    assert page["heading"] == "Зведення ситуації: demo, 27 листопада 2024" and page["edition"] == "full"
+    assert {i["alt"] for i in page["images"]} == {"incidents", "changes", "hazard"}
+    assert all(i["w"] > 300 and i["h"] > 200 for i in page["images"])  # decoded, drawn
+    assert len(page["mapBytes"]) == 3 and all(n > 10_000 for n in page["mapBytes"])  # pixels on screen, not blank
+    assert page["external"] == []

@@ -291,20 +291,63 @@ def control_map(
 def forecast_map(grid: Grid, per_km2: Floats | None, title: str, as_of: str | None) -> str:
     """The grid's cells coloured by the forecast (events per km² over the horizon) in classes of equal
     cell counts, a legend entry per class; every cell grey and *unknown* when ``per_km2`` is None."""
+    return forecast_plot(grid, per_km2, title, as_of).svg()
+
+
+def forecast_plot(
+    grid: Grid,
+    per_km2: Floats | None,
+    title: str,
+    as_of: str | None,
+    bounds: BBox | None = None,
+    unknown: str = "unknown: the data behind the forecast is stale",
+) -> MapPlot:
+    """:func:`forecast_map`'s plot, to render as SVG or PNG (``bounds``: the box shown, default the grid's)."""
     lons, lats = grid.lon, grid.lat
-    plot = MapPlot(bounds_of(lons, lats, 0.01), title, as_of)
+    plot = MapPlot(bounds or bounds_of(lons, lats, 0.01), title, as_of)
     cells = [int(c) for c in grid.cells]
     if per_km2 is None:
         plot.hexagons(cells, ["#cccccc"] * len(cells))
-        plot.key("unknown: the data behind the forecast is stale", "#cccccc")
-        return plot.svg()
+        plot.key(unknown, "#cccccc")
+        return plot
     edges = np.unique(np.quantile(per_km2, np.linspace(0, 1, len(RAMP) + 1)[1:-1]))
     classes = np.minimum(np.searchsorted(edges, per_km2, side="right"), len(RAMP) - 1)
     plot.hexagons(cells, [RAMP[int(c)] for c in classes])
-    bounds = [float(np.min(per_km2)), *edges.tolist(), float(np.max(per_km2))]
+    steps = [float(np.min(per_km2)), *edges.tolist(), float(np.max(per_km2))]
     for c in sorted(set(classes.tolist())):
-        plot.key(f"{bounds[c]:.3g}–{bounds[min(c + 1, len(bounds) - 1)]:.3g} per km²", RAMP[c])
-    return plot.svg()
+        plot.key(f"{steps[c]:.3g}–{steps[min(c + 1, len(steps) - 1)]:.3g} per km²", RAMP[c])
+    return plot
+
+
+def incidents_png(
+    streets: Sequence[Floats],
+    points: dict[str, tuple[Floats, Floats]],
+    bounds: BBox,
+    title: str,
+    as_of: str,
+    labels: dict[str, str] | None = None,
+) -> bytes:
+    """A day's incidents over the city's streets, a colour and a legend entry (with its count) per kind."""
+    plot = MapPlot(bounds, title, as_of, width_in=7.0)
+    plot.streets(streets, colour="#999999")
+    for kind, (lon, lat) in sorted(points.items(), key=lambda kv: -len(kv[1][0])):
+        colour = KIND_COLOURS.get(Kind(kind), "#444444")
+        label = (labels or {}).get(kind, kind.replace("_", " "))
+        plot.points(lon, lat, colour, f"{label} {len(lon)}", f"incident-{kind}", size=18.0)
+    return plot.png()
+
+
+def changes_png(
+    cells: Sequence[int], states: Sequence[str], streets: Sequence[Floats], bounds: BBox, title: str, as_of: str,
+    labels: dict[str, str],
+) -> bytes:  # fmt: skip
+    """The cells whose control state changed, coloured by their new state."""
+    plot = MapPlot(bounds, title, as_of, width_in=7.0)
+    plot.streets(streets, colour="#aaaaaa")
+    plot.hexagons(cells, [STATE_COLOURS.get(s, "#444444") for s in states], gid="changed")
+    for state in sorted(set(states)):
+        plot.key(labels.get(state, state), STATE_COLOURS.get(state, "#444444"))
+    return plot.png()
 
 
 # ----------------------------------------------------------------------------------------- the charts

@@ -62,6 +62,25 @@ await board.waitForTimeout(300);
 await board.screenshot({ path: `${out}/board-requests.png` });
 seen.notice = await board.textContent("#notice");
 
+// the sitrep page: the report of a day in its HTML edition, its maps drawn
+const report = await open({ width: 1200, height: 1000 });
+const sq = new URLSearchParams({ city: "demo", date: day.slice(0, 8) + String(Number(day.slice(8)) - 1).padStart(2, "0"), lang: "uk", token });
+await report.goto(`${url}/map/sitrep.html?${sq}`);
+await report.evaluate(() => window.greyzone.ready);
+const frame = report.frames().find((f) => f !== report.mainFrame());
+seen.sitrep = await frame.evaluate(() => ({
+  heading: document.querySelector("h1").textContent,
+  images: [...document.images].map((i) => ({ alt: i.alt, w: i.naturalWidth, h: i.naturalHeight })),
+  external: [...document.querySelectorAll("[src],[href]")].map((e) => e.getAttribute("src") || e.getAttribute("href")).filter((u) => !u.startsWith("data:")),
+}));
+seen.sitrep.edition = await report.evaluate(() => window.greyzone.edition);
+seen.sitrep.mapBytes = [];
+for (const alt of ["incidents", "changes", "hazard"]) {
+  const img = frame.locator(`img[alt="${alt}"]`);
+  if (await img.count()) seen.sitrep.mapBytes.push((await img.screenshot()).length);
+}
+await report.screenshot({ path: `${out}/sitrep.png` });
+
 // the residents' page on a phone, in Ukrainian
 const phone = await open({ width: 360, height: 740 });
 const r = new URLSearchParams({ city: "demo", at, lon, lat, service: "bread", lang: "uk" });
