@@ -56,6 +56,7 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	@echo "the web map of the demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops the server)"
 	@echo "the coordinator's board (paste the token above): http://127.0.0.1:$(PORT)/map/board.html?city=demo&at=2024-11-28T12:00%2B02:00&day=2024-11-28"
 	@echo "the residents' page: http://127.0.0.1:$(PORT)/map/residents.html?city=demo&at=2024-11-28T12:00%2B02:00"
+	@echo "the sitrep of 27 Nov 2024: http://127.0.0.1:$(PORT)/map/sitrep.html?city=demo&date=2024-11-27"
 	$(BIN)/greyzone serve --db greyzone-demo.db --port $(PORT) $(if $(GAZETTEER),--gazetteer $(GAZETTEER))
 
 ## test: set up, then lint, type-check and run the whole test suite
@@ -86,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/api.py    # wrk from Debian (apt-get install wrk) drives the load
 	$(BIN)/python benchmarks/coordination.py
+	$(BIN)/python benchmarks/sitrep.py
 
 clean:
 	rm -rf $(VENV) greyzone-demo.db* demo-scenario .pytest_cache .mypy_cache .ruff_cache
