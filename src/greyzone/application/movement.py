@@ -23,6 +23,7 @@ from greyzone.application.hazard import HazardModel, hazard_state, stored_models
 from greyzone.application.reports import Json
 from greyzone.control.fusion import ControlFusion, ControlHistory
 from greyzone.errors import InputError, NotAvailableError
+from greyzone.hazard.forecast import HazardState
 from greyzone.ingest.geojson import iter_features
 from greyzone.ingest.osm import graph_summary, read_street_graph
 from greyzone.model.enums import Kind
@@ -315,9 +316,11 @@ def route_rates(
     profile: Profile,
     hour0: datetime,
     hours: int,
+    states: dict[tuple[str, float], HazardState] | None = None,
 ) -> RouteRates:
     """Hazard rates per street for ``hours`` hours from ``hour0`` (streets × hours), from each fresh model
-    (conservatively as its most harmful kind for this mode); notes say what was left out."""
+    (conservatively as its most harmful kind for this mode); notes say what was left out. ``states`` keeps
+    each model's state at ``hour0`` for the next trip planned at that hour (one question, several modes)."""
     out = RouteRates()
     if not models:
         text = "no fitted hazard model in the store: risk unknown (run `greyzone hazard fit`)"
@@ -326,7 +329,10 @@ def route_rates(
     start = hour0.timestamp()
     for model in models:
         try:
-            state = hazard_state(store, model, hour0)
+            key = (model.name, hour0.timestamp())
+            state = states[key] if states is not None and key in states else hazard_state(store, model, hour0)
+            if states is not None:
+                states[key] = state
         except InputError:
             text = f"{model.name} has no data before {hour0.isoformat()}: left out, risk unknown"
             out.notes.append(
@@ -688,9 +694,11 @@ def prepare_trip(
     grey_penalty: float | None = 10.0,
     avoid: Sequence[Avoid] = (),
     models: Sequence[HazardModel] | None = None,
+    hazard_states: dict[tuple[str, float], HazardState] | None = None,
 ) -> Trip:
     """The planner for a trip from ``points[0]`` (to the others), with every fresh hazard model and the
-    fused control map (6 hours of forecast past the last departure: long walks cross hours)."""
+    fused control map (6 hours of forecast past the last departure: long walks cross hours).
+    ``hazard_states``: see :func:`route_rates`."""
     from greyzone.routing.planner import Planner
 
     found_city = city_graph(store, city)
@@ -709,7 +717,9 @@ def prepare_trip(
             )
     hour0 = starts[0].replace(minute=0, second=0, microsecond=0)
     hours = math.ceil((starts[-1] - hour0).total_seconds() / 3600) + 6
-    found = route_rates(store, stored_models(store) if models is None else models, graph, profile, hour0, hours)
+    found = route_rates(
+        store, stored_models(store) if models is None else models, graph, profile, hour0, hours, hazard_states
+    )
     notes = found.notes
     history, fusion, states = route_control(store, graph, starts[0], notes)
     mines = mine_factors(store, graph, starts[0])

@@ -466,6 +466,7 @@ def _hours(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, 
     """Tomorrow's curfew window hour by hour: the mean risk of trips from the centre to each way out, per mode."""
     from greyzone.application.hazard import hazard_forecast, stored_models
     from greyzone.application.movement import city_graph, prepare_trip, window_departures
+    from greyzone.hazard.forecast import HazardState
     from greyzone.plotting import forecast_plot
     from greyzone.routing.exposure import Mode
 
@@ -478,8 +479,9 @@ def _hours(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, 
     starts = window_departures(tomorrow, found.curfew, 60, rep.zone)
     gates = [(lon, lat) for _, lon, lat in found.gates]
     rows: list[Json] = []
+    states: dict[tuple[str, float], HazardState] = {}  # each model's state, read once for the four modes
     for mode in MODES:
-        trip = prepare_trip(store, rep.city, [area.centre, *gates], Mode(mode), starts)
+        trip = prepare_trip(store, rep.city, [area.centre, *gates], Mode(mode), starts, hazard_states=states)
         risks: list[float | None] = []
         for offset in trip.offsets:
             seconds, exposure = trip.planner.matrix(trip.nodes[:1], trip.nodes[1:], float(offset), False)
