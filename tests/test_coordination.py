@@ -174,6 +174,9 @@ def test_the_residents_view_shows_the_nearest_published_bread_point(db: Path) ->
     assert [p["distance_m"] for p in answer["points"]] == sorted(p["distance_m"] for p in answer["points"])
     first = answer["points"][0]
     assert first["hours"] and len(first["walk"]) == 2 and first["walk"][0]["minutes"] > 0
+    with open_store(s) as store, pytest.raises(InputError, match="outside the city") as far:
+        boards.residents_view(store, s, "demo", 30.52, 50.45, END, "bread")  # Kyiv: not a resident's point
+    assert far.value.param == "lon"
     assert first["walk"][0]["risk"] is not None and 0 <= first["walk"][0]["risk"] < 1
 
 

@@ -190,3 +190,12 @@ def test_a_sitrep_on_real_data(shared_data: Path, tmp_path: Path) -> None:
     assert table == direct_counts(db, rep) and table
     assert rep.data["control"] is None and any(u.startswith("control:") for u in rep.unknown)  # no observations: said
     assert "Покровськ" not in json.dumps(rep.data["needs"], ensure_ascii=False) or rep.data["needs"]["rows"] == []
+
+
+def test_a_day_before_any_data_says_what_it_cannot_say(made: dict[str, Any]) -> None:
+    with open_store(made["settings"]) as store:
+        rep = make_sitrep(store, made["settings"], "demo", date(2001, 5, 1), "en")
+    assert rep.data["incidents"]["incidents"] == 0 and rep.data["control"] is None
+    assert any(u.startswith("control:") for u in rep.unknown) and any(u.startswith("hazard:") for u in rep.unknown)
+    assert all(r["best"] is None for r in rep.data["hours"]["rows"])  # no risk shown as calm: unknown
+    assert "What is unknown or stale" in to_markdown(rep)

@@ -431,6 +431,9 @@ def residents_view(
     if service is not None and service not in {s.value for s in Service}:
         raise InputError("service", f"expected one of {', '.join(s.value for s in Service)}; got {service!r}")
     zone = _zone(store, city)
+    far = _bbox_check(store, city, lon, lat)
+    if far is not None:
+        raise InputError("lon", far)
     shown = public_points(store.read_service_points(city), service)
     if not shown:
         return {"city": city, "as_of": local_text(now.timestamp(), zone), "points": [], "notes": ["no published point"]}

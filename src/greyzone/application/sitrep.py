@@ -508,7 +508,11 @@ def _hours(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, 
     models = [m for m in stored_models(store) if Kind.SHELLING in m.kinds] or stored_models(store)
     if models:
         window_h = max(1, int((starts[-1] - starts[0]).total_seconds() // 3600))
-        forecast = hazard_forecast(store, models[0], starts[0], window_h)
+        try:
+            forecast = hazard_forecast(store, models[0], starts[0], window_h)
+        except InputError as exc:  # a day before the model's data: no map, and said why
+            rep.unknown.append(f"hazard: {exc}")
+            return _hours_answer(found.curfew, tomorrow, rows, starts, rep.zone)
         if not forecast.fresh:
             rep.unknown.append(f"hazard: {models[0].name} is stale ({forecast.age_h:.0f} h old data): shown as unknown")
         title = f"{rep.word('map_hazard')} ({found.curfew}, {day_text(tomorrow, rep.lang)})"
@@ -517,12 +521,12 @@ def _hours(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, 
         rep.pictures["hazard"] = plot.png()
     else:
         rep.unknown.append("hazard: no fitted model (`greyzone hazard fit`)")
-    return {
-        "window": found.curfew,
-        "day": tomorrow.isoformat(),
-        "rows": rows,
-        "departures": [s.astimezone(rep.zone).strftime("%H:%M") for s in starts],
-    }
+    return _hours_answer(found.curfew, tomorrow, rows, starts, rep.zone)
+
+
+def _hours_answer(window: str, day: date, rows: list[Json], starts: list[datetime], zone: ZoneInfo) -> Json:
+    departures = [s.astimezone(zone).strftime("%H:%M") for s in starts]
+    return {"window": window, "day": day.isoformat(), "rows": rows, "departures": departures}
 
 
 def _services(
