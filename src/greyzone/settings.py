@@ -23,11 +23,13 @@ class Settings:
     personal_key_path: Path | None = None  # default: the database path + ".personal.key"
     status_fresh_h: float = 48.0  # a utility's or service's status older than this is unknown
     retention_days: float = 30.0  # personal data of a closed evacuation request is purged after this
+    webhook_hosts: str = "127.0.0.1,localhost"  # the hosts alerts may be delivered to (comma-separated)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """GREYZONE_DB, GREYZONE_GAZETTEER, GREYZONE_REPORTER_KEY_FILE, GREYZONE_DATABASE_URL,
-        GREYZONE_PERSONAL_KEY_FILE, GREYZONE_STATUS_FRESH_H, GREYZONE_RETENTION_DAYS; explicit overrides win."""
+        GREYZONE_PERSONAL_KEY_FILE, GREYZONE_STATUS_FRESH_H, GREYZONE_RETENTION_DAYS, GREYZONE_WEBHOOK_HOSTS;
+        explicit overrides win."""
         env = os.environ if env is None else env
         values: dict[str, object] = {
             "db_path": Path(env.get("GREYZONE_DB", str(DEFAULT_DB))),
@@ -60,6 +62,7 @@ class Settings:
         env["GREYZONE_PERSONAL_KEY_FILE"] = str(self.personal_key_path) if self.personal_key_path else ""
         env["GREYZONE_STATUS_FRESH_H"] = str(self.status_fresh_h)
         env["GREYZONE_RETENTION_DAYS"] = str(self.retention_days)
+        env["GREYZONE_WEBHOOK_HOSTS"] = self.webhook_hosts
         return env
 
     @property

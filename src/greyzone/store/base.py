@@ -151,6 +151,40 @@ class EventRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleRow:
+    """An alert rule as stored: ``area`` GeoJSON, ``rule`` its trigger as JSON."""
+
+    rule_id: str
+    owner: str
+    role: str
+    city: str
+    name: str
+    area: str
+    rule: str
+    url: str
+    secret: str
+    format: str
+    active: bool = True
+    disabled: str = ""
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One alert on its way: its body is fixed when made, so every retry sends the same."""
+
+    alert_key: str
+    rule_id: str
+    body: str
+    created_at: float
+    attempts: int
+    next_at: float
+    status: str  # pending, delivered, dead (retries spent), gone (the receiver answered 410)
+    last_error: str
+    delivered_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class City:
     """A city's street network (``StreetGraph.to_bytes``) and its named gates (ways out)."""
 
@@ -343,3 +377,15 @@ class CoordinationStore(Protocol):
     def write_crew(self, crew: Crew) -> None: ...
     def read_crews(self, city: str) -> list[Crew]: ...
     def read_status(self, since_s: float, until_s: float) -> StatusRows: ...
+    def write_rule(self, row: RuleRow) -> None: ...
+    def read_rules(self, owner: str | None = None, active_only: bool = False) -> list[RuleRow]: ...
+    def disable_rule(self, rule_id: str, why: str) -> bool: ...
+    def remove_rule(self, rule_id: str, owner: str) -> bool: ...
+    def batches_after(self, batch_id: int, most: int = 100) -> list[tuple[int, int, int]]: ...
+    def read_seq_range(self, first: int, last: int) -> ReportFrame: ...
+    def alert_cursor(self) -> int | None: ...
+    def newest_batch(self) -> int: ...
+    def advance_alerts(self, batch_id: int, deliveries: Sequence[DeliveryRow]) -> None: ...
+    def due_deliveries(self, now: float, most: int = 100) -> list[DeliveryRow]: ...
+    def read_deliveries(self, rule_ids: Sequence[str], status: str | None = None) -> list[DeliveryRow]: ...
+    def update_delivery(self, d: DeliveryRow) -> None: ...

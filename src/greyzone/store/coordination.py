@@ -15,7 +15,17 @@ from typing import Any
 import numpy as np
 
 from greyzone.model.coordination import Crew, District, Need, NeedCategory, ServicePoint, Vehicle
-from greyzone.store.base import AskerRow, EventRow, RequestRow, StatusRows
+from greyzone.store.base import (
+    FRAME_COLUMNS,
+    AskerRow,
+    DeliveryRow,
+    EventRow,
+    ReportFrame,
+    RequestRow,
+    RuleRow,
+    StatusRows,
+    frame_from_rows,
+)
 
 _POINT = "point_id, city, service, name, lon, lat, hours, published, public_lon, public_lat, public_shelter, updated_at"
 _NEED = "city, district, category, people, recorded_at, actor, note, met_at, need_id"
@@ -25,6 +35,8 @@ _REQUEST = (
 )
 _ASKER = "request_id, seq, asked_at, relation, channel, callback_confirmed, asker_key, personal"
 _CREW = "crew_id, city, name, vehicle, capacity, stretcher, wheelchair, base_lon, base_lat, active"
+_RULE = "rule_id, owner, role, city, name, area, rule, url, secret, format, active, disabled, created_at"
+_DELIVERY = "alert_key, rule_id, body, created_at, attempts, next_at, status, last_error, delivered_at"
 
 
 def _request(r: Sequence[Any]) -> RequestRow:
@@ -267,6 +279,99 @@ class CoordinationTables:
         return [
             Crew(r[0], r[1], r[2], Vehicle(r[3]), r[4], bool(r[5]), bool(r[6]), r[7], r[8], bool(r[9])) for r in rows
         ]
+
+    # alerts
+    def write_rule(self, row: RuleRow) -> None:
+        self._exec(
+            f"INSERT INTO alert_rules ({_RULE}) VALUES ({', '.join(['%s'] * 13)})",
+            (row.rule_id, row.owner, row.role, row.city, row.name, row.area, row.rule, row.url, row.secret,
+             row.format, int(row.active), row.disabled, row.created_at),
+        )  # fmt: skip
+
+    def read_rules(self, owner: str | None = None, active_only: bool = False) -> list[RuleRow]:
+        clauses, args = [], []
+        if owner is not None:
+            clauses.append("owner = %s")
+            args.append(owner)
+        if active_only:
+            clauses.append("active = 1")
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._exec(f"SELECT {_RULE} FROM alert_rules {where} ORDER BY created_at, rule_id", args)
+        return [
+            RuleRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]), r[11], r[12]) for r in rows
+        ]
+
+    def disable_rule(self, rule_id: str, why: str) -> bool:
+        cursor = self._exec("UPDATE alert_rules SET active = 0, disabled = %s WHERE rule_id = %s", (why, rule_id))
+        return bool(cursor.rowcount > 0)
+
+    def remove_rule(self, rule_id: str, owner: str) -> bool:
+        with self._tx():
+            cursor = self._exec("DELETE FROM alert_rules WHERE rule_id = %s AND owner = %s", (rule_id, owner))
+            if cursor.rowcount:
+                self._exec("DELETE FROM deliveries WHERE rule_id = %s AND status = 'pending'", (rule_id,))
+        return bool(cursor.rowcount > 0)
+
+    def batches_after(self, batch_id: int, most: int = 100) -> list[tuple[int, int, int]]:
+        """(batch, first seq, last seq) of the batches after ``batch_id`` that added reports, oldest first."""
+        rows = self._exec(
+            "SELECT batch_id, first_seq, last_seq FROM batches WHERE batch_id > %s AND accepted > 0"
+            " ORDER BY batch_id LIMIT %s",
+            (batch_id, most),
+        )
+        return [(int(a), int(b), int(c)) for a, b, c in rows]
+
+    def read_seq_range(self, first: int, last: int) -> ReportFrame:
+        """The reports with seq in [first, last], as columns."""
+        rows = self._exec(
+            f"SELECT {', '.join(FRAME_COLUMNS)} FROM reports WHERE seq BETWEEN %s AND %s ORDER BY seq", (first, last)
+        ).fetchall()
+        return frame_from_rows(rows)
+
+    def alert_cursor(self) -> int | None:
+        """The newest batch the rules were evaluated on (None: never set)."""
+        row = self._exec("SELECT batch_id FROM alert_cursor WHERE name = 'worker'").fetchone()
+        return None if row is None else int(row[0])
+
+    def newest_batch(self) -> int:
+        return int(self._exec("SELECT coalesce(max(batch_id), 0) FROM batches").fetchone()[0])
+
+    def advance_alerts(self, batch_id: int, deliveries: Sequence[DeliveryRow]) -> None:
+        """Keep the alerts a batch made (an alert already kept stays as it is) and move the cursor past it,
+        in one transaction: a worker killed before the commit evaluates the batch again, and makes the same."""
+        with self._tx():
+            self._many(
+                "INSERT INTO deliveries (alert_key, rule_id, body, created_at, attempts, next_at, status, last_error,"
+                " delivered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (alert_key) DO NOTHING",
+                [(d.alert_key, d.rule_id, d.body, d.created_at, d.attempts, d.next_at, d.status, d.last_error,
+                  d.delivered_at) for d in deliveries],
+            )  # fmt: skip
+            self._exec("DELETE FROM alert_cursor WHERE name = 'worker'")
+            self._exec("INSERT INTO alert_cursor VALUES ('worker', %s)", (batch_id,))
+
+    def due_deliveries(self, now: float, most: int = 100) -> list[DeliveryRow]:
+        rows = self._exec(
+            f"SELECT {_DELIVERY} FROM deliveries WHERE status = 'pending' AND next_at <= %s ORDER BY next_at LIMIT %s",
+            (now, most),
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+    def read_deliveries(self, rule_ids: Sequence[str], status: str | None = None) -> list[DeliveryRow]:
+        if not rule_ids:
+            return []
+        marks = ", ".join(["%s"] * len(rule_ids))
+        extra, args = ("AND status = %s", [*rule_ids, status]) if status else ("", list(rule_ids))
+        rows = self._exec(
+            f"SELECT {_DELIVERY} FROM deliveries WHERE rule_id IN ({marks}) {extra} ORDER BY created_at", args
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+    def update_delivery(self, d: DeliveryRow) -> None:
+        self._exec(
+            "UPDATE deliveries SET attempts = %s, next_at = %s, status = %s, last_error = %s, delivered_at = %s"
+            " WHERE alert_key = %s",
+            (d.attempts, d.next_at, d.status, d.last_error, d.delivered_at, d.alert_key),
+        )
 
     # status reports (the board's input)
     def read_status(self, since_s: float, until_s: float) -> StatusRows:

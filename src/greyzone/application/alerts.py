@@ -1,0 +1,337 @@
+"""Alert rules and their delivery by webhook: nothing lost, nothing sent to a host not allowed.
+
+**Rules** (this version: *incidents*) — an area (a polygon, or a point and a radius), the kinds of
+incident, at least ``n`` of them within ``hours`` hours, and a webhook. A rule is its owner's and sees
+what the owner's role may see.
+
+**The outbox** is the batches table: each batch of reports is written with its row in one transaction.
+The worker (:func:`work_once`, ``greyzone worker``) keeps a cursor on it (set at the newest batch when the
+first rule is made: rules speak of the reports that come after them); for each new batch it evaluates
+the rules on the batch's reports and keeps the alerts they make *and* moves the cursor in one
+transaction (a worker killed before that commit evaluates the batch again and makes the same alerts:
+each alert's key is its rule and its window, so a kept alert is never made twice).
+
+**Coalescing**: one rule fires at most once per window of ``hours`` hours (its key), with the count of
+incidents at the time; a flare-up of 40 reports is one alert, not 40.
+
+**Delivery**: each alert's body is fixed when it is made (every retry sends the very same bytes), JSON
+or an OASIS CAP 1.2 XML message, signed ``X-Greyzone-Signature: sha256=HMAC-SHA-256(secret, body)``,
+with ``Idempotency-Key`` = the alert's key. A 2xx answer delivers it; 410 Gone disables the rule (audited);
+anything else (an error status, a timeout, a closed connection) is retried with exponential backoff and
+jitter, and after the last try the alert is dead (listed in the API). Targets: http(s) only, to hosts in
+the allow-list (``GREYZONE_WEBHOOK_HOSTS``, loopback by default): no request to an arbitrary host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import random
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import shapely
+
+from greyzone.errors import InputError
+from greyzone.model.enums import INCIDENT_KINDS, Kind
+from greyzone.settings import Settings
+from greyzone.store.base import (
+    AccessStore,
+    AuditEntry,
+    CoordinationStore,
+    DeliveryRow,
+    ReportQuery,
+    RuleRow,
+    Store,
+    User,
+)
+
+Json = dict[str, object]
+MAX_ATTEMPTS = 8
+BACKOFF_S = 2.0
+BACKOFF_CAP_S = 600.0
+TIMEOUT_S = 5.0
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+
+
+class AlertStore(Store, AccessStore, CoordinationStore, Protocol):
+    """Reports and their batches, the audit log, the alert tables."""
+
+
+# ----------------------------------------------------------------------------------------------- rules
+
+
+def allowed_hosts(settings: Settings) -> set[str]:
+    return {h.strip().lower() for h in settings.webhook_hosts.split(",") if h.strip()}
+
+
+def check_url(settings: Settings, url: str) -> str:
+    """The webhook URL if it is http(s) to an allowed host (InputError naming the fix otherwise)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("url", f"expected an http(s) URL; got {url!r}")
+    hosts = allowed_hosts(settings)
+    if parts.hostname.lower() not in hosts and f"{parts.hostname.lower()}:{parts.port}" not in hosts:
+        allowed = ", ".join(sorted(hosts)) or "none"
+        said = f"host {parts.hostname!r} is not allowed for webhooks (allowed: {allowed}; GREYZONE_WEBHOOK_HOSTS)"
+        raise InputError("url", said)
+    return url.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIn:
+    city: str
+    name: str
+    kinds: tuple[str, ...]
+    at_least: int
+    hours: float
+    url: str
+    secret: str = ""
+    format: str = "json"
+    polygon: Json | None = None  # GeoJSON Polygon
+    point: tuple[float, float] | None = None  # or a point and a radius
+    radius_m: float = 1000.0
+
+
+def area_of(rule: RuleIn) -> shapely.Geometry:
+    """The rule's area: its polygon (valid, not empty), or a disc around its point."""
+    if rule.polygon is not None:
+        try:
+            area = shapely.geometry.shape(rule.polygon)
+        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+            raise InputError("polygon", f"not a GeoJSON polygon: {exc}") from None
+        if area.geom_type not in ("Polygon", "MultiPolygon") or area.is_empty:
+            raise InputError("polygon", f"expected a non-empty Polygon; got {area.geom_type}")
+        if not area.is_valid:
+            raise InputError("polygon", "the polygon crosses itself: draw it again")
+        return area
+    if rule.point is None:
+        raise InputError("polygon", "give an area: a polygon, or a point and radius_m")
+    lon, lat = rule.point
+    if not (0 < rule.radius_m <= 50_000):
+        raise InputError("radius_m", f"expected 1 to 50000 m; got {rule.radius_m}")
+    kx = math.cos(math.radians(lat))
+    disc = shapely.Point(0, 0).buffer(rule.radius_m / 111_320.0, 32)
+    return shapely.affinity.translate(shapely.affinity.scale(disc, xfact=1 / kx, yfact=1.0, origin=(0, 0)), lon, lat)
+
+
+def add_rule(store: AlertStore, settings: Settings, user: User, rule: RuleIn) -> RuleRow:
+    """A new rule of the user's (checked: city, kinds, numbers, area, URL); audited."""
+    from greyzone.application.movement import city_graph
+
+    city_graph(store, rule.city)
+    known = {k.value for k in INCIDENT_KINDS}
+    bad = [k for k in rule.kinds if k not in known]
+    if not rule.kinds or bad:
+        raise InputError(
+            "kinds", f"expected incident kinds ({', '.join(sorted(known))}); got {', '.join(bad) or 'none'}"
+        )
+    if not (isinstance(rule.at_least, int) and 1 <= rule.at_least <= 10_000):
+        raise InputError("at_least", f"expected a whole number from 1 to 10000; got {rule.at_least!r}")
+    if not (isinstance(rule.hours, int | float) and math.isfinite(rule.hours) and 0 < rule.hours <= 24 * 30):
+        raise InputError("hours", f"expected a number of hours from 0 to 720; got {rule.hours!r}")
+    if rule.format not in ("json", "cap"):
+        raise InputError("format", f"expected json or cap; got {rule.format!r}")
+    area = area_of(rule)
+    row = RuleRow(
+        f"rule-{secrets.token_hex(5)}", user.name, user.role, rule.city, rule.name.strip()[:200] or "alert",
+        shapely.to_geojson(area), json.dumps({"trigger": "incidents", "kinds": sorted(rule.kinds),
+                                             "at_least": rule.at_least, "hours": rule.hours}),
+        check_url(settings, rule.url), rule.secret or secrets.token_urlsafe(24), rule.format, True, "", time.time(),
+    )  # fmt: skip
+    if store.alert_cursor() is None:  # the first rule: alerts are of the reports that come from now on
+        store.advance_alerts(store.newest_batch(), [])
+    store.write_rule(row)
+    store.audit(AuditEntry(time.time(), user.name, "alert.add", row.rule_id, rule.url))
+    return row
+
+
+def rule_view(r: RuleRow, *, with_secret: bool = False) -> Json:
+    view: Json = {"rule_id": r.rule_id, "name": r.name, "city": r.city, "area": json.loads(r.area),
+                  "rule": json.loads(r.rule), "url": r.url, "format": r.format, "active": r.active,
+                  "disabled": r.disabled}  # fmt: skip
+    if with_secret:
+        view["secret"] = r.secret
+    return view
+
+
+# ----------------------------------------------------------------------------------------------- evaluation
+
+
+def _window(rule: Json) -> float:
+    return float(rule["hours"]) * 3600.0  # type: ignore[arg-type]
+
+
+def evaluate(store: AlertStore, rules: list[RuleRow], first: int, last: int, now: float) -> list[DeliveryRow]:
+    """The alerts the reports with seq in [first, last] make: for each rule, if any of them is of its
+    kinds in its area, the incidents of its kinds in its area within its window before the newest of them."""
+    frame = store.read_seq_range(first, last)
+    out = []
+    for r in rules:
+        spec = json.loads(r.rule)
+        area = shapely.from_geojson(r.area)
+        kinds = set(spec["kinds"])
+        mine = np.array([k in kinds for k in frame.kind], dtype=bool)
+        if not mine.any():
+            continue
+        inside = mine & shapely.intersects_xy(area, frame.lon, frame.lat)
+        if not inside.any():
+            continue
+        newest = float(frame.observed_s[inside].max())
+        window = _window(spec)
+        start = math.floor(newest / window) * window  # the rule's window the newest report falls in
+        x0, y0, x1, y1 = area.bounds
+        query = ReportQuery(
+            since=datetime.fromtimestamp(start, UTC), until=datetime.fromtimestamp(start + window, UTC),
+            kinds=frozenset(Kind(k) for k in kinds), bbox=(x0, y0, x1, y1),
+        )  # fmt: skip
+        found = store.read_frame(query)
+        hit = shapely.intersects_xy(area, found.lon, found.lat)
+        incidents = len(np.unique(found.incident[hit]))
+        if incidents < int(spec["at_least"]):
+            continue
+        key = f"{r.rule_id}:{int(start)}"
+        body = _body(r, spec, incidents, start, window, newest, key)
+        out.append(DeliveryRow(key, r.rule_id, body, now, 0, now, "pending", ""))
+    return out
+
+
+def _body(r: RuleRow, spec: Json, incidents: int, start: float, window: float, newest: float, key: str) -> str:
+    payload = {
+        "alert": key, "rule_id": r.rule_id, "rule": r.name, "city": r.city, "trigger": "incidents",
+        "kinds": spec["kinds"], "incidents": incidents, "at_least": spec["at_least"],
+        "window": {"from": _iso(start), "to": _iso(start + window)}, "newest_report": _iso(newest),
+        "area": json.loads(r.area),
+    }  # fmt: skip
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True)
+
+
+def _iso(t_s: float) -> str:
+    return datetime.fromtimestamp(t_s, UTC).isoformat(timespec="seconds")
+
+
+def work_once(
+    store: AlertStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 100
+) -> tuple[int, int]:
+    """One round of the worker: the new batches' alerts made (each batch's in one transaction with the
+    cursor), then the due deliveries tried. (batches evaluated, deliveries tried)."""
+    now = time.time() if now is None else now
+    cursor = store.alert_cursor()
+    batches = [] if cursor is None else store.batches_after(cursor, most)
+    rules = store.read_rules(active_only=True)
+    for batch_id, first, last in batches:
+        store.advance_alerts(batch_id, evaluate(store, rules, first, last, now))
+    due = store.due_deliveries(now, most)
+    by_id = {r.rule_id: r for r in store.read_rules()}
+    for d in due:
+        rule = by_id.get(d.rule_id)
+        if rule is not None:
+            deliver(store, settings, rule, d, send or post, now)
+    return len(batches), len(due)
+
+
+# ----------------------------------------------------------------------------------------------- delivery
+
+
+class Sender(Protocol):
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int: ...
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST and the status (an error status is returned, not raised); OSError for no answer."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked URL)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payload_of(rule: RuleRow, d: DeliveryRow) -> tuple[bytes, str]:
+    """The bytes sent and their media type: the stored JSON, or the CAP 1.2 message made from it."""
+    if rule.format == "cap":
+        return cap_xml(json.loads(d.body)), "application/cap+xml"
+    return d.body.encode(), "application/json"
+
+
+def deliver(
+    store: AlertStore, settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int], now: float
+) -> DeliveryRow:
+    """One try: delivered on 2xx, the rule disabled on 410, else retried later (dead after the last try)."""
+    body, media = payload_of(rule, d)
+    headers = {
+        "Content-Type": media,
+        "Idempotency-Key": d.alert_key,
+        "X-Greyzone-Signature": signature(rule.secret, body),
+    }
+    try:
+        check_url(settings, rule.url)
+        status, error = send(rule.url, body, headers), ""
+    except (OSError, InputError) as exc:
+        status, error = 0, f"{type(exc).__name__}: {exc}"[:300]
+    attempts = d.attempts + 1
+    if 200 <= status < 300:
+        done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now, "delivered", "", now)
+    elif status == 410:
+        store.disable_rule(rule.rule_id, "the receiver answered 410 Gone")
+        store.audit(AuditEntry(time.time(), "worker", "alert.disabled", rule.rule_id, "410 Gone"))
+        done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now, "gone", "410 Gone")
+    else:
+        wait = min(BACKOFF_CAP_S, BACKOFF_S * 2 ** (attempts - 1)) * (0.5 + random.random())  # jitter
+        status_text = "dead" if attempts >= MAX_ATTEMPTS else "pending"
+        done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now + wait, status_text,
+                           error or f"HTTP {status}")  # fmt: skip
+    store.update_delivery(done)
+    return done
+
+
+def cap_xml(alert: Json) -> bytes:
+    """An OASIS CAP 1.2 message of an alert (identifier = the alert's key; the area as its polygon)."""
+    ET.register_namespace("", CAP_NS)
+    root = ET.Element(f"{{{CAP_NS}}}alert")
+
+    def add(parent: ET.Element, tag: str, text: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
+        element.text = text
+        return element
+
+    head = (
+        ("identifier", str(alert["alert"])), ("sender", "greyzone"), ("sent", str(alert["newest_report"])),
+        ("status", "Actual"), ("msgType", "Alert"), ("scope", "Public"),
+    )  # fmt: skip
+    for tag, text in head:
+        add(root, tag, text)
+    info = ET.SubElement(root, f"{{{CAP_NS}}}info")
+    kinds = ", ".join(str(k) for k in alert["kinds"])  # type: ignore[attr-defined]
+    window = alert["window"]
+    assert isinstance(window, dict)
+    what = f"{alert['incidents']} incidents ({kinds}) in {alert['rule']}"
+    told = f"{what} between {window['from']} and {window['to']} (UTC)"
+    for tag, text in (
+        ("language", "en"), ("category", "Safety"), ("event", f"incidents: {kinds}"), ("urgency", "Immediate"),
+        ("severity", "Severe"), ("certainty", "Observed"), ("senderName", "greyzone"), ("headline", what),
+        ("description", told),
+    ):  # fmt: skip
+        add(info, tag, text)
+    area = ET.SubElement(info, f"{{{CAP_NS}}}area")
+    add(area, "areaDesc", str(alert["rule"]))
+    shape = shapely.geometry.shape(alert["area"])
+    ring = (shape.geoms[0] if hasattr(shape, "geoms") else shape).exterior.coords
+    add(area, "polygon", " ".join(f"{lat:.5f},{lon:.5f}" for lon, lat in ring))
+    message: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return message
