@@ -34,9 +34,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -44,7 +45,7 @@ import numpy as np
 import shapely
 
 from greyzone.errors import InputError
-from greyzone.model.enums import INCIDENT_KINDS, Kind
+from greyzone.model.enums import INCIDENT_KINDS
 from greyzone.settings import Settings
 from greyzone.store.base import (
     AccessStore,
@@ -62,6 +63,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_S = 2.0
 BACKOFF_CAP_S = 600.0
 TIMEOUT_S = 5.0
+SENDERS = 8  # webhooks sent at once
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 
@@ -173,37 +175,54 @@ def _window(rule: Json) -> float:
     return float(rule["hours"]) * 3600.0  # type: ignore[arg-type]
 
 
-def evaluate(store: AlertStore, rules: list[RuleRow], first: int, last: int, now: float) -> list[DeliveryRow]:
-    """The alerts the reports with seq in [first, last] make: for each rule, if any of them is of its
-    kinds in its area, the incidents of its kinds in its area within its window before the newest of them."""
+@dataclass(frozen=True)
+class RuleIndex:
+    """The active rules with their areas parsed and an R-tree over them (built once a round)."""
+
+    rules: list[RuleRow]
+    specs: list[Json]
+    areas: list[shapely.Geometry]
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, rules: list[RuleRow]) -> RuleIndex:
+        areas = [shapely.from_geojson(r.area) for r in rules]
+        return cls(rules, [json.loads(r.rule) for r in rules], areas, shapely.STRtree(areas))
+
+
+def evaluate(store: AlertStore, index: RuleIndex, first: int, last: int, now: float) -> list[DeliveryRow]:
+    """The alerts the reports with seq in [first, last] make: for each rule one of them of its kinds falls
+    in (the R-tree first), the incidents of its kinds in its area within its window before the newest of
+    them — the rules of one window counted from one read of the store."""
     frame = store.read_seq_range(first, last)
+    if not len(frame) or not index.rules:
+        return []
+    points, hit_rules = index.tree.query(shapely.points(frame.lon, frame.lat), predicate="intersects")
+    groups: dict[tuple[float, float], list[tuple[int, float]]] = {}  # (window start, length) → (rule, newest)
+    for i in np.unique(hit_rules).tolist():
+        kinds = set(cast(list[str], index.specs[i]["kinds"]))
+        mine = [int(p) for p, rule in zip(points, hit_rules, strict=True) if rule == i and frame.kind[p] in kinds]
+        if mine:
+            newest = float(frame.observed_s[mine].max())
+            window = _window(index.specs[i])
+            groups.setdefault((math.floor(newest / window) * window, window), []).append((i, newest))
     out = []
-    for r in rules:
-        spec = json.loads(r.rule)
-        area = shapely.from_geojson(r.area)
-        kinds = set(spec["kinds"])
-        mine = np.array([k in kinds for k in frame.kind], dtype=bool)
-        if not mine.any():
-            continue
-        inside = mine & shapely.intersects_xy(area, frame.lon, frame.lat)
-        if not inside.any():
-            continue
-        newest = float(frame.observed_s[inside].max())
-        window = _window(spec)
-        start = math.floor(newest / window) * window  # the rule's window the newest report falls in
-        x0, y0, x1, y1 = area.bounds
-        query = ReportQuery(
+    for (start, window), members in groups.items():
+        box = shapely.union_all([shapely.box(*index.areas[i].bounds) for i, _ in members]).bounds
+        found = store.read_frame(ReportQuery(
             since=datetime.fromtimestamp(start, UTC), until=datetime.fromtimestamp(start + window, UTC),
-            kinds=frozenset(Kind(k) for k in kinds), bbox=(x0, y0, x1, y1),
-        )  # fmt: skip
-        found = store.read_frame(query)
-        hit = shapely.intersects_xy(area, found.lon, found.lat)
-        incidents = len(np.unique(found.incident[hit]))
-        if incidents < int(spec["at_least"]):
-            continue
-        key = f"{r.rule_id}:{int(start)}"
-        body = _body(r, spec, incidents, start, window, newest, key)
-        out.append(DeliveryRow(key, r.rule_id, body, now, 0, now, "pending", ""))
+            kinds=INCIDENT_KINDS, bbox=box,
+        ))  # fmt: skip
+        kind_of = np.array(found.kind, dtype=object)
+        for i, newest in members:
+            r, spec, area = index.rules[i], index.specs[i], index.areas[i]
+            hit = np.isin(kind_of, list(spec["kinds"])) & shapely.intersects_xy(area, found.lon, found.lat)  # type: ignore[call-overload]
+            incidents = len(np.unique(found.incident[hit]))
+            if incidents < int(spec["at_least"]):  # type: ignore[call-overload]
+                continue
+            key = f"{r.rule_id}:{int(start)}"
+            out.append(DeliveryRow(key, r.rule_id, _body(r, spec, incidents, start, window, newest, key), now, 0, now,
+                                   "pending", ""))  # fmt: skip
     return out
 
 
@@ -229,15 +248,16 @@ def work_once(
     now = time.time() if now is None else now
     cursor = store.alert_cursor()
     batches = [] if cursor is None else store.batches_after(cursor, most)
-    rules = store.read_rules(active_only=True)
+    index = RuleIndex.of(store.read_rules(active_only=True)) if batches else RuleIndex.of([])
     for batch_id, first, last in batches:
-        store.advance_alerts(batch_id, evaluate(store, rules, first, last, now))
+        store.advance_alerts(batch_id, evaluate(store, index, first, last, now))
     due = store.due_deliveries(now, most)
     by_id = {r.rule_id: r for r in store.read_rules()}
-    for d in due:
-        rule = by_id.get(d.rule_id)
-        if rule is not None:
-            deliver(store, settings, rule, d, send or post, now)
+    pairs = [(by_id[d.rule_id], d) for d in due if d.rule_id in by_id]
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:  # the requests at once; the store's updates in turn
+        answers = list(pool.map(lambda p: attempt(settings, p[0], p[1], send or post), pairs))
+    for (rule, d), (status, error) in zip(pairs, answers, strict=True):
+        record(store, rule, d, status, error, now)
     return len(batches), len(due)
 
 
@@ -273,17 +293,24 @@ def deliver(
     store: AlertStore, settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int], now: float
 ) -> DeliveryRow:
     """One try: delivered on 2xx, the rule disabled on 410, else retried later (dead after the last try)."""
+    status, error = attempt(settings, rule, d, send)
+    return record(store, rule, d, status, error, now)
+
+
+def attempt(settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int]) -> tuple[int, str]:
+    """Send an alert once: the receiver's status (0: no answer) and the error."""
     body, media = payload_of(rule, d)
-    headers = {
-        "Content-Type": media,
-        "Idempotency-Key": d.alert_key,
-        "X-Greyzone-Signature": signature(rule.secret, body),
-    }
+    signed = signature(rule.secret, body)
+    headers = {"Content-Type": media, "Idempotency-Key": d.alert_key, "X-Greyzone-Signature": signed}
     try:
         check_url(settings, rule.url)
-        status, error = send(rule.url, body, headers), ""
+        return send(rule.url, body, headers), ""
     except (OSError, InputError) as exc:
-        status, error = 0, f"{type(exc).__name__}: {exc}"[:300]
+        return 0, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def record(store: AlertStore, rule: RuleRow, d: DeliveryRow, status: int, error: str, now: float) -> DeliveryRow:
+    """What a try's answer makes of the delivery (kept in the store)."""
     attempts = d.attempts + 1
     if 200 <= status < 300:
         done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now, "delivered", "", now)
