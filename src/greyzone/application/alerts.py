@@ -63,7 +63,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_S = 2.0
 BACKOFF_CAP_S = 600.0
 TIMEOUT_S = 5.0
-SENDERS = 8  # webhooks sent at once
+SENDERS = 32  # webhooks sent at once
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 
@@ -192,20 +192,28 @@ class RuleIndex:
 
 def evaluate(store: AlertStore, index: RuleIndex, first: int, last: int, now: float) -> list[DeliveryRow]:
     """The alerts the reports with seq in [first, last] make: for each rule one of them of its kinds falls
-    in (the R-tree first), the incidents of its kinds in its area within its window before the newest of
-    them — the rules of one window counted from one read of the store."""
+    in (the R-tree first) and that has not fired in that window yet, the incidents of its kinds in its area
+    within its window before the newest of them — the rules of one window counted from one read."""
     frame = store.read_seq_range(first, last)
     if not len(frame) or not index.rules:
         return []
     points, hit_rules = index.tree.query(shapely.points(frame.lon, frame.lat), predicate="intersects")
-    groups: dict[tuple[float, float], list[tuple[int, float]]] = {}  # (window start, length) → (rule, newest)
-    for i in np.unique(hit_rules).tolist():
+    order = np.argsort(hit_rules, kind="stable")
+    rules_hit, starts = np.unique(hit_rules[order], return_index=True)
+    candidates: dict[str, tuple[int, float, float, float]] = {}  # key → (rule, window start, length, newest)
+    for i, inside in zip(rules_hit.tolist(), np.split(points[order], starts[1:]), strict=True):
         kinds = set(cast(list[str], index.specs[i]["kinds"]))
-        mine = [int(p) for p, rule in zip(points, hit_rules, strict=True) if rule == i and frame.kind[p] in kinds]
+        mine = [int(p) for p in inside if frame.kind[p] in kinds]
         if mine:
             newest = float(frame.observed_s[mine].max())
             window = _window(index.specs[i])
-            groups.setdefault((math.floor(newest / window) * window, window), []).append((i, newest))
+            start = math.floor(newest / window) * window
+            candidates[f"{index.rules[i].rule_id}:{int(start)}"] = (i, start, window, newest)
+    fired = store.existing_alerts(list(candidates))  # a rule fires once a window: those are done
+    groups: dict[tuple[float, float], list[tuple[int, float]]] = {}
+    for key, (i, start, window, newest) in candidates.items():
+        if key not in fired:
+            groups.setdefault((start, window), []).append((i, newest))
     out = []
     for (start, window), members in groups.items():
         box = shapely.union_all([shapely.box(*index.areas[i].bounds) for i, _ in members]).bounds
@@ -241,7 +249,7 @@ def _iso(t_s: float) -> str:
 
 
 def work_once(
-    store: AlertStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 100
+    store: AlertStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 500
 ) -> tuple[int, int]:
     """One round of the worker: the new batches' alerts made (each batch's in one transaction with the
     cursor), then the due deliveries tried. (batches evaluated, deliveries tried)."""
@@ -256,8 +264,9 @@ def work_once(
     pairs = [(by_id[d.rule_id], d) for d in due if d.rule_id in by_id]
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:  # the requests at once; the store's updates in turn
         answers = list(pool.map(lambda p: attempt(settings, p[0], p[1], send or post), pairs))
-    for (rule, d), (status, error) in zip(pairs, answers, strict=True):
-        record(store, rule, d, status, error, now)
+    store.update_deliveries(
+        [record(store, rule, d, s, e, now) for (rule, d), (s, e) in zip(pairs, answers, strict=True)]
+    )
     return len(batches), len(due)
 
 
@@ -294,7 +303,9 @@ def deliver(
 ) -> DeliveryRow:
     """One try: delivered on 2xx, the rule disabled on 410, else retried later (dead after the last try)."""
     status, error = attempt(settings, rule, d, send)
-    return record(store, rule, d, status, error, now)
+    done = record(store, rule, d, status, error, now)
+    store.update_deliveries([done])
+    return done
 
 
 def attempt(settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int]) -> tuple[int, str]:
@@ -310,7 +321,7 @@ def attempt(settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..
 
 
 def record(store: AlertStore, rule: RuleRow, d: DeliveryRow, status: int, error: str, now: float) -> DeliveryRow:
-    """What a try's answer makes of the delivery (kept in the store)."""
+    """What a try's answer makes of the delivery (the caller keeps it; a 410 disables the rule at once)."""
     attempts = d.attempts + 1
     if 200 <= status < 300:
         done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now, "delivered", "", now)
@@ -323,7 +334,6 @@ def record(store: AlertStore, rule: RuleRow, d: DeliveryRow, status: int, error:
         status_text = "dead" if attempts >= MAX_ATTEMPTS else "pending"
         done = DeliveryRow(d.alert_key, d.rule_id, d.body, d.created_at, attempts, now + wait, status_text,
                            error or f"HTTP {status}")  # fmt: skip
-    store.update_delivery(done)
     return done
 
 

@@ -349,6 +349,17 @@ class CoordinationTables:
             self._exec("DELETE FROM alert_cursor WHERE name = 'worker'")
             self._exec("INSERT INTO alert_cursor VALUES ('worker', %s)", (batch_id,))
 
+    def existing_alerts(self, keys: Sequence[str]) -> set[str]:
+        """Which of these alert keys are kept already."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            marks = ", ".join(["%s"] * len(part))
+            found |= {
+                str(r[0]) for r in self._exec(f"SELECT alert_key FROM deliveries WHERE alert_key IN ({marks})", part)
+            }
+        return found
+
     def due_deliveries(self, now: float, most: int = 100) -> list[DeliveryRow]:
         rows = self._exec(
             f"SELECT {_DELIVERY} FROM deliveries WHERE status = 'pending' AND next_at <= %s ORDER BY next_at LIMIT %s",
@@ -366,12 +377,16 @@ class CoordinationTables:
         )
         return [DeliveryRow(*r) for r in rows]
 
-    def update_delivery(self, d: DeliveryRow) -> None:
-        self._exec(
-            "UPDATE deliveries SET attempts = %s, next_at = %s, status = %s, last_error = %s, delivered_at = %s"
-            " WHERE alert_key = %s",
-            (d.attempts, d.next_at, d.status, d.last_error, d.delivered_at, d.alert_key),
-        )
+    def update_deliveries(self, done: Sequence[DeliveryRow]) -> None:
+        """The tries' outcomes, in one transaction."""
+        if not done:
+            return
+        with self._tx():
+            self._many(
+                "UPDATE deliveries SET attempts = %s, next_at = %s, status = %s, last_error = %s, delivered_at = %s"
+                " WHERE alert_key = %s",
+                [(d.attempts, d.next_at, d.status, d.last_error, d.delivered_at, d.alert_key) for d in done],
+            )
 
     # status reports (the board's input)
     def read_status(self, since_s: float, until_s: float) -> StatusRows:
