@@ -40,6 +40,10 @@ from greyzone.store.sqlite import SqliteStore
 P = (37.18, 48.283)
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a receiver that takes many connections at once
+
+
 def receiver() -> tuple[ThreadingHTTPServer, list[tuple[float, bytes]]]:
     got: list[tuple[float, bytes]] = []
 
@@ -53,7 +57,7 @@ def receiver() -> tuple[ThreadingHTTPServer, list[tuple[float, bytes]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, got
 
