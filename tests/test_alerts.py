@@ -315,22 +315,26 @@ def test_a_worker_killed_at_random_loses_no_alert(db: Path, receiver: Receiver) 
             if not batches and not tried:
                 break
         made = store.read_deliveries([r.rule_id for r in rules])
-        expected = _expected_keys(store, rules, before)
+        expected, possible = _expected_keys(store, rules, before)
     assert kills >= 2
-    assert {d.alert_key for d in made} == expected and len(expected) > 30
+    keys = {d.alert_key for d in made}
+    assert expected <= keys <= possible and len(expected) > 30  # linking may merge incidents after an alert
     assert all(d.status == "delivered" for d in made)
     got = receiver.keys()
     assert expected <= set(got)  # every alert arrived, at least once
     assert all(len(bodies) == 1 for bodies in got.values())  # a key always with the same content
 
 
-def _expected_keys(store: SqliteStore, rules: list[Any], before: int) -> set[str]:
-    """What the rules should make, computed directly: each rule's hour windows that a report stored after
-    the rules (seq > ``before``) of its kinds falls in, with enough incidents of its kinds in its area."""
+def _expected_keys(store: SqliteStore, rules: list[Any], before: int) -> tuple[set[str], set[str]]:
+    """What the rules must make, computed directly: each rule's hour windows that a report stored after
+    the rules (seq > ``before``) of its kinds falls in, with enough incidents of its kinds in its area now;
+    and what they may make (those windows whatever the count: two incidents linked into one after an alert
+    was made count one less now)."""
     import shapely
 
     frame = store.read_frame(ReportQuery())
-    keys = set()
+    keys: set[str] = set()
+    possible: set[str] = set()
     for r in rules:
         spec = json.loads(r.rule)
         area = shapely.from_geojson(r.area)
@@ -344,4 +348,5 @@ def _expected_keys(store: SqliteStore, rules: list[Any], before: int) -> set[str
                 if seq > before:
                     fresh.add(window)
         keys |= {f"{r.rule_id}:{w}" for w in fresh if len(windows[w]) >= spec["at_least"]}
-    return keys
+        possible |= {f"{r.rule_id}:{w}" for w in fresh}
+    return keys, possible
