@@ -319,7 +319,9 @@ def test_a_worker_killed_at_random_loses_no_alert(db: Path, receiver: Receiver) 
     assert kills >= 2
     keys = {d.alert_key for d in made}
     assert expected <= keys <= possible and len(expected) > 30  # linking may merge incidents after an alert
-    assert all(d.status == "delivered" for d in made)
+    assert all(d.status == "delivered" for d in made), [
+        (d.alert_key, d.status, d.attempts, d.last_error) for d in made if d.status != "delivered"
+    ][:5]
     got = receiver.keys()
     assert expected <= set(got)  # every alert arrived, at least once
     assert all(len(bodies) == 1 for bodies in got.values())  # a key always with the same content

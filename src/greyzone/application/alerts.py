@@ -63,7 +63,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_S = 2.0
 BACKOFF_CAP_S = 600.0
 TIMEOUT_S = 5.0
-SENDERS = 32  # webhooks sent at once
+SENDERS = 8  # webhooks sent at once
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 
