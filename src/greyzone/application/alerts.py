@@ -44,17 +44,15 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import shapely
 
+from greyzone.application.stores import AppStore
 from greyzone.errors import InputError
 from greyzone.model.enums import INCIDENT_KINDS
 from greyzone.settings import Settings
 from greyzone.store.base import (
-    AccessStore,
     AuditEntry,
-    CoordinationStore,
     DeliveryRow,
     ReportQuery,
     RuleRow,
-    Store,
     User,
 )
 
@@ -65,10 +63,6 @@ BACKOFF_CAP_S = 600.0
 TIMEOUT_S = 5.0
 SENDERS = 8  # webhooks sent at once
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
-
-
-class AlertStore(Store, AccessStore, CoordinationStore, Protocol):
-    """Reports and their batches, the audit log, the alert tables."""
 
 
 # ----------------------------------------------------------------------------------------------- rules
@@ -128,7 +122,7 @@ def area_of(rule: RuleIn) -> shapely.Geometry:
     return shapely.affinity.translate(shapely.affinity.scale(disc, xfact=1 / kx, yfact=1.0, origin=(0, 0)), lon, lat)
 
 
-def add_rule(store: AlertStore, settings: Settings, user: User, rule: RuleIn) -> RuleRow:
+def add_rule(store: AppStore, settings: Settings, user: User, rule: RuleIn) -> RuleRow:
     """A new rule of the user's (checked: city, kinds, numbers, area, URL); audited."""
     from greyzone.application.movement import city_graph
 
@@ -190,7 +184,7 @@ class RuleIndex:
         return cls(rules, [json.loads(r.rule) for r in rules], areas, shapely.STRtree(areas))
 
 
-def evaluate(store: AlertStore, index: RuleIndex, first: int, last: int, now: float) -> list[DeliveryRow]:
+def evaluate(store: AppStore, index: RuleIndex, first: int, last: int, now: float) -> list[DeliveryRow]:
     """The alerts the reports with seq in [first, last] make: for each rule one of them of its kinds falls
     in (the R-tree first) and that has not fired in that window yet, the incidents of its kinds in its area
     within its window before the newest of them — the rules of one window counted from one read."""
@@ -249,7 +243,7 @@ def _iso(t_s: float) -> str:
 
 
 def work_once(
-    store: AlertStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 500
+    store: AppStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 500
 ) -> tuple[int, int]:
     """One round of the worker: the new batches' alerts made (each batch's in one transaction with the
     cursor), then the due deliveries tried. (batches evaluated, deliveries tried)."""
@@ -299,7 +293,7 @@ def payload_of(rule: RuleRow, d: DeliveryRow) -> tuple[bytes, str]:
 
 
 def deliver(
-    store: AlertStore, settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int], now: float
+    store: AppStore, settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..., int], now: float
 ) -> DeliveryRow:
     """One try: delivered on 2xx, the rule disabled on 410, else retried later (dead after the last try)."""
     status, error = attempt(settings, rule, d, send)
@@ -320,7 +314,7 @@ def attempt(settings: Settings, rule: RuleRow, d: DeliveryRow, send: Callable[..
         return 0, f"{type(exc).__name__}: {exc}"[:300]
 
 
-def record(store: AlertStore, rule: RuleRow, d: DeliveryRow, status: int, error: str, now: float) -> DeliveryRow:
+def record(store: AppStore, rule: RuleRow, d: DeliveryRow, status: int, error: str, now: float) -> DeliveryRow:
     """What a try's answer makes of the delivery (the caller keeps it; a 410 disables the rule at once)."""
     attempts = d.attempts + 1
     if 200 <= status < 300:

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import h3
@@ -27,6 +26,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 
+from greyzone.application.stores import AppStore
 from greyzone.coordination.board import CONFLICTING, UNKNOWN, Current, StatusColumns, current_status, status_history
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.ingest.records import Reject
@@ -43,10 +43,6 @@ SERVICE_STATES = [s.value for s in ServiceStatus]
 ITEMS = [u.value for u in Utility] + [s.value for s in Service]
 MATCH_M = 200.0  # a service status report names the point of its service this near (when it names none)
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-
-
-class CityStore(Store, CoordinationStore, Protocol):
-    """What this module reads: reports and cities, and the coordination tables."""
 
 
 def _zone(store: Store, city: str) -> ZoneInfo:
@@ -173,8 +169,8 @@ def service_point_from(fields: dict[str, object], city: str, now_s: float) -> Se
     assert lon is not None and lat is not None
     point_id = str(fields.get("id") or fields.get("point_id") or "").strip() or f"sp-{uuid.uuid4().hex[:10]}"
     return ServicePoint(
-        point_id[:64], city, service, name, lon, lat, hours, _yes(fields.get("published")), public[0], public[1],
-        _yes(fields.get("public_shelter")), now_s,
+        point_id[:64], city, service, name, lon, lat, hours, is_yes(fields.get("published")), public[0], public[1],
+        is_yes(fields.get("public_shelter")), now_s,
     )  # fmt: skip
 
 
@@ -188,12 +184,12 @@ def _float(value: object) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _yes(value: object) -> bool:
+def is_yes(value: object) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "y", "так")
 
 
 def add_service_points(
-    store: CityStore, city: str, records: Sequence[dict[str, object]], *, origin: str = "request"
+    store: AppStore, city: str, records: Sequence[dict[str, object]], *, origin: str = "request"
 ) -> tuple[list[ServicePoint], list[Reject]]:
     """Validate every record; the good ones land together (one transaction), each bad one is a reject
     naming its row, field and reason."""
@@ -335,7 +331,7 @@ def _status_word(c: Current, states: list[str]) -> str:
     return "unknown" if c.status == UNKNOWN else "conflicting" if c.status == CONFLICTING else states[c.status]
 
 
-def status_board(store: CityStore, settings: Settings, city: str, now: datetime, days: int = 7) -> Json:
+def status_board(store: AppStore, settings: Settings, city: str, now: datetime, days: int = 7) -> Json:
     """Each utility per district and each service point: status now, as of when, how many sources agree
     (conflicting: every status with its sources); outage hours per district per local day over ``days``
     days and the outages themselves. A status older than ``settings.status_fresh_h`` is *unknown*."""
@@ -423,7 +419,7 @@ def open_by_hours(hours: str, at: datetime, zone: ZoneInfo) -> bool | None:
 
 
 def residents_view(
-    store: CityStore, settings: Settings, city: str, lon: float, lat: float, now: datetime,
+    store: AppStore, settings: Settings, city: str, lon: float, lat: float, now: datetime,
     service: str | None = None, most: int = 3, hours_ahead: int = 3,
 ) -> Json:  # fmt: skip
     """The nearest published service points to a point, open now or not (its hours and its reported
@@ -492,7 +488,7 @@ def _walks(
 
 
 def record_need(
-    store: CityStore, user: User, city: str, district: str, category: str, people: int, at: datetime
+    store: AppStore, user: User, city: str, district: str, category: str, people: int, at: datetime
 ) -> Need:
     """A need of ``people`` residents of a district (counts only, never who)."""
     _zone(store, city)
@@ -507,7 +503,7 @@ def record_need(
     return replace(need, need_id=store.write_need(need))
 
 
-def needs_summary(store: CityStore, city: str, now: datetime, days: int = 14) -> Json:
+def needs_summary(store: AppStore, city: str, now: datetime, days: int = 14) -> Json:
     """Per district and category: people with an unmet need now, since when, needs met lately; and
     the people with unmet needs at the end of each of the last ``days`` local days."""
     zone = _zone(store, city)

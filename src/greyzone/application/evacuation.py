@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import h3
@@ -27,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.fernet import MultiFernet
 
-from greyzone.application.board import districts_of, local_text
+from greyzone.application.board import districts_of, is_yes, local_text
 from greyzone.application.sealed import open_personal, seal, sealer
+from greyzone.application.stores import AppStore
 from greyzone.control.fusion import ControlHistory
 from greyzone.coordination.dedup import Sought, first_duplicate
 from greyzone.coordination.names import is_phone, latin_key, person_key, phone_key
@@ -48,7 +49,7 @@ from greyzone.model.coordination import (
 from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid
 from greyzone.settings import Settings, reporter_key
-from greyzone.store.base import AccessStore, AskerRow, AuditEntry, CoordinationStore, EventRow, RequestRow, Store, User
+from greyzone.store.base import AskerRow, AuditEntry, EventRow, RequestRow, Store, User
 
 Json = dict[str, object]
 LURE_WINDOW_H = 2.0
@@ -59,10 +60,6 @@ STREET_NEAR_M = 2_000.0
 SYSTEM = "system"
 KYIV = ZoneInfo("Europe/Kyiv")
 VEHICLE_MODES = {"foot": "foot", "car": "car", "armoured_ew": "armoured", "armoured_minibus": "armoured"}
-
-
-class EvacStore(Store, AccessStore, CoordinationStore, Protocol):
-    """What this module reads and writes."""
 
 
 def is_coordinator(user: User) -> bool:
@@ -188,19 +185,15 @@ def form_from(
     assert mobility is not None and relation is not None and urgency is not None
     return EvacForm(
         city, people, mobility, lon, lat, precision, _when(fields.get("asked_at"), problems, now_s), relation,
-        _count(fields, "children", problems), _count(fields, "pets", problems), _yes(fields.get("medical")), urgency,
+        _count(fields, "children", problems), _count(fields, "pets", problems), is_yes(fields.get("medical")), urgency,
         _text(fields, "settlement"), _text(fields, "street"), _text(fields, "address"), _list(fields.get("names")),
         phones, _text(fields, "contact"), _text(fields, "medical_note"), _text(fields, "asker_name"), asker_phone,
-        _text(fields, "channel") or "api", _yes(fields.get("callback_confirmed")),
+        _text(fields, "channel") or "api", is_yes(fields.get("callback_confirmed")),
     )  # fmt: skip
 
 
 def _text(fields: dict[str, object], name: str) -> str:
     return str(fields.get(name) or "").strip()[:500]
-
-
-def _yes(value: object) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "y", "так")
 
 
 def _location(
@@ -332,7 +325,7 @@ class Taken:
 
 
 def take_request(
-    store: EvacStore,
+    store: AppStore,
     settings: Settings,
     user: User,
     form: EvacForm,
@@ -373,14 +366,14 @@ def take_request(
     return _remembered(store, user, idempotency_key, taken)
 
 
-def _remembered(store: EvacStore, user: User, key: str | None, taken: Taken) -> Taken:
+def _remembered(store: AppStore, user: User, key: str | None, taken: Taken) -> Taken:
     """Keep the answer for a retry with the same key (a merged ask is not added twice)."""
     if key:
         store.remember(user.name, f"evac:{key}", json.dumps({"request_id": taken.request_id}), [])
     return taken
 
 
-def _must(store: EvacStore, request_id: str) -> RequestRow:
+def _must(store: AppStore, request_id: str) -> RequestRow:
     found = store.read_request(request_id)
     if found is None:
         raise InputError("request_id", f"no evacuation request {request_id!r}")
@@ -403,7 +396,7 @@ def _sought(p: Json, precision_m: float) -> Sought:
     )
 
 
-def _duplicate_of(store: EvacStore, keys: MultiFernet, form: EvacForm) -> RequestRow | None:
+def _duplicate_of(store: AppStore, keys: MultiFernet, form: EvacForm) -> RequestRow | None:
     """The open request about the same people at the same place, if any (each one's sealed data opened
     for the comparison, audited as the system's)."""
     open_states = [s.value for s in RequestState if s not in CLOSED_STATES]
@@ -422,7 +415,7 @@ def _duplicate_of(store: EvacStore, keys: MultiFernet, form: EvacForm) -> Reques
 
 
 def _merge(
-    store: EvacStore, settings: Settings, keys: MultiFernet, twin: RequestRow, form: EvacForm, asker: AskerRow,
+    store: AppStore, settings: Settings, keys: MultiFernet, twin: RequestRow, form: EvacForm, asker: AskerRow,
     user: User, now: float, around: Around | None,
 ) -> Taken:  # fmt: skip
     """Another proxy's ask for the same people: keep every asker; the request carries the most people,
@@ -448,7 +441,7 @@ def _merge(
 
 
 def vetting_facts(
-    store: EvacStore,
+    store: AppStore,
     settings: Settings,
     row: RequestRow,
     point: tuple[float, float],
@@ -505,14 +498,14 @@ class Around:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, int], Surroundings] = {}
 
-    def of(self, store: EvacStore, city: str, t_s: float) -> Surroundings:
+    def of(self, store: AppStore, city: str, t_s: float) -> Surroundings:
         key = (city, int(t_s // 21_600))
         if key not in self._seen:
             self._seen[key] = _surroundings(store, city, t_s)
         return self._seen[key]
 
 
-def _surroundings(store: EvacStore, city: str, t_s: float) -> Surroundings:
+def _surroundings(store: AppStore, city: str, t_s: float) -> Surroundings:
     from greyzone.application.control import control_grid, observations_or_refuse
     from greyzone.application.movement import city_graph
 
@@ -557,7 +550,7 @@ def _day(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, KYIV).strftime("%d %b %Y")
 
 
-def _cut_ways(store: EvacStore, city: str, when: datetime) -> list[tuple[str, float, float, str]]:
+def _cut_ways(store: AppStore, city: str, when: datetime) -> list[tuple[str, float, float, str]]:
     """The ways out of the city that are cut at ``when``, with their gates and since which day."""
     from greyzone.application.movement import ways_out
     from greyzone.routing.corridors import Status
@@ -586,7 +579,7 @@ def _angle(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float
     return math.degrees(math.acos(max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))))
 
 
-def _new_askers_near(store: EvacStore, settings: Settings, row: RequestRow, point: tuple[float, float]) -> int:
+def _new_askers_near(store: AppStore, settings: Settings, row: RequestRow, point: tuple[float, float]) -> int:
     """Distinct new askers (no ask before theirs) for requests within LURE_SPOT_M of this one's point, asking
     within LURE_WINDOW_H hours either side of this request's newest ask, this one's askers included. The
     neighbours' points are opened for the comparison (audited as the system's)."""
@@ -609,7 +602,7 @@ def _new_askers_near(store: EvacStore, settings: Settings, row: RequestRow, poin
     return len(found)
 
 
-def _street_found(store: EvacStore, city: str, street: str, point: tuple[float, float]) -> bool | None:
+def _street_found(store: AppStore, city: str, street: str, point: tuple[float, float]) -> bool | None:
     """Whether a street of that name (any script) runs within STREET_NEAR_M of the point; None without names."""
     from greyzone.application.movement import city_graph
     from greyzone.coordination.names import name_similarity
@@ -642,7 +635,7 @@ def _settlement_km(settings: Settings, settlement: str, point: tuple[float, floa
     return _km(point, (lon, lat))
 
 
-def _drone_strikes(store: EvacStore, city: str, point: tuple[float, float], t_s: float) -> int:
+def _drone_strikes(store: AppStore, city: str, point: tuple[float, float], t_s: float) -> int:
     """FPV strikes and drone drops (incidents, not reports) within DRONE_NEAR_M of the straight way from the
     city's centre to the point in the last DRONE_HOURS hours."""
     import shapely
@@ -667,7 +660,7 @@ def _drone_strikes(store: EvacStore, city: str, point: tuple[float, float], t_s:
 
 
 def _vet(
-    store: EvacStore,
+    store: AppStore,
     settings: Settings,
     row: RequestRow,
     *,
@@ -697,7 +690,7 @@ def _scored(s: Suspicion) -> Json:
     }
 
 
-def vet_request(store: EvacStore, settings: Settings, user: User, request_id: str, at: datetime | None = None) -> Json:
+def vet_request(store: AppStore, settings: Settings, user: User, request_id: str, at: datetime | None = None) -> Json:
     """Score a request again (on what is known at ``at``; default: when it was asked) and put it under
     vetting (from new); the score explains itself."""
     at_s = None if at is None else at.timestamp()
@@ -711,7 +704,7 @@ def vet_request(store: EvacStore, settings: Settings, user: User, request_id: st
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def request_view(store: EvacStore, settings: Settings, user: User, row: RequestRow, *, full: bool = False) -> Json:
+def request_view(store: AppStore, settings: Settings, user: User, row: RequestRow, *, full: bool = False) -> Json:
     """A request as ``user`` may see it: coordinators with its personal data (the opening audited), and with
     ``full`` its askers and its history; anyone else only counts, the district and the suspicion."""
     d = json.loads(row.details)
@@ -741,9 +734,7 @@ def request_view(store: EvacStore, settings: Settings, user: User, row: RequestR
     return view
 
 
-def list_requests(
-    store: EvacStore, settings: Settings, user: User, city: str, states: Sequence[str] = ()
-) -> list[Json]:
+def list_requests(store: AppStore, settings: Settings, user: User, city: str, states: Sequence[str] = ()) -> list[Json]:
     """The request queue, most suspicious first within each urgency (coordinators see personal data)."""
     bad = [s for s in states if s not in {x.value for x in RequestState}]
     if bad:
@@ -754,11 +745,11 @@ def list_requests(
     return sorted(views, key=lambda v: (order.index(Urgency(str(v["urgency"]))), -float(v["suspicion"] or 0)))  # type: ignore[arg-type]
 
 
-def show_request(store: EvacStore, settings: Settings, user: User, request_id: str) -> Json:
+def show_request(store: AppStore, settings: Settings, user: User, request_id: str) -> Json:
     return request_view(store, settings, user, _must(store, request_id), full=True)
 
 
-def request_counts(store: EvacStore, city: str) -> Json:
+def request_counts(store: AppStore, city: str) -> Json:
     """Aggregates for analysts and the public sitrep: requests and people by district and state."""
     rows = store.read_requests(city)
     table: dict[tuple[str, str], list[int]] = {}
@@ -781,7 +772,7 @@ def request_counts(store: EvacStore, city: str) -> Json:
 
 
 def move_request(
-    store: EvacStore, user: User, request_id: str, to_state: str, reason: str, *, crew_id: str | None = None
+    store: AppStore, user: User, request_id: str, to_state: str, reason: str, *, crew_id: str | None = None
 ) -> Json:
     """Move a request to its next state (the allowed moves: ``NEXT_STATES``), audited with who and why. A
     rejection needs a reason."""
@@ -829,12 +820,13 @@ def crew_from(fields: dict[str, object], city: str) -> Crew:
         raise RejectedReportsError("the crew is not valid; nothing was stored", [(1, f, r) for f, r in problems])
     crew_id = _text(fields, "crew_id") or f"crew-{secrets.token_hex(4)}"
     return Crew(
-        crew_id[:64], city, name, Vehicle(vehicle), capacity, _yes(fields.get("stretcher")),
-        _yes(fields.get("wheelchair")), lon, lat, str(fields.get("active", "true")).lower() not in ("0", "false", "no"),
+        crew_id[:64], city, name, Vehicle(vehicle), capacity, is_yes(fields.get("stretcher")),
+        is_yes(fields.get("wheelchair")), lon, lat,
+        str(fields.get("active", "true")).lower() not in ("0", "false", "no"),
     )  # fmt: skip
 
 
-def add_crew(store: EvacStore, user: User, crew: Crew) -> Crew:
+def add_crew(store: AppStore, user: User, crew: Crew) -> Crew:
     from greyzone.application.movement import city_graph
 
     city_graph(store, crew.city)
@@ -862,7 +854,7 @@ class CrewOption:
 
 
 def match_crews(
-    store: EvacStore, settings: Settings, user: User, request_id: str, day: date, window: str | None = None
+    store: AppStore, settings: Settings, user: User, request_id: str, day: date, window: str | None = None
 ) -> list[Json]:
     """Every crew of the request's city: the feasible ones first, ranked by the risk of their route from
     base to the pick-up at its best departure inside the window (the city's curfew window by default),
@@ -917,7 +909,7 @@ def _rank(o: CrewOption) -> tuple[int, float, float]:
     return (0, float(risk), minutes) if isinstance(risk, float) else (1, 0.0, minutes)
 
 
-def assign_crew(store: EvacStore, settings: Settings, user: User, request_id: str, crew_id: str, day: date) -> Json:
+def assign_crew(store: AppStore, settings: Settings, user: User, request_id: str, crew_id: str, day: date) -> Json:
     """Assign an approved request to a crew that can answer it (else InputError with why not)."""
     row = _must(store, request_id)
     if row.state != RequestState.APPROVED.value:
@@ -935,7 +927,7 @@ def assign_crew(store: EvacStore, settings: Settings, user: User, request_id: st
 # ----------------------------------------------------------------------------------------------- retention
 
 
-def purge_closed(store: EvacStore, settings: Settings, now: datetime, *, actor: str) -> list[str]:
+def purge_closed(store: AppStore, settings: Settings, now: datetime, *, actor: str) -> list[str]:
     """Drop the personal data of requests closed more than ``settings.retention_days`` ago; counts stay."""
     cutoff = now.timestamp() - settings.retention_days * 86_400.0
     purged = store.purge_requests(cutoff, now.timestamp())

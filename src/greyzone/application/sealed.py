@@ -12,19 +12,15 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from greyzone.application.stores import AppStore
 from greyzone.errors import SettingsError, StoreError
 from greyzone.settings import Settings
-from greyzone.store.base import AuditEntry, CoordinationStore
+from greyzone.store.base import AuditEntry
 
 Json = dict[str, object]
-
-
-class SealedStore(CoordinationStore, Protocol):
-    def audit(self, entry: AuditEntry) -> None: ...
 
 
 def _read_keys(path: Path) -> list[bytes]:
@@ -67,9 +63,7 @@ def seal(keys: MultiFernet, value: Json) -> bytes:
     return keys.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
 
 
-def open_personal(
-    store: SealedStore, keys: MultiFernet, token: bytes | None, *, actor: str, why: str, what: str
-) -> Json:
+def open_personal(store: AppStore, keys: MultiFernet, token: bytes | None, *, actor: str, why: str, what: str) -> Json:
     """The personal data sealed in ``token``, the reading audited ({} once purged)."""
     if token is None:
         return {}
@@ -81,7 +75,7 @@ def open_personal(
     return value
 
 
-def rotate_key(store: SealedStore, settings: Settings, *, actor: str) -> int:
+def rotate_key(store: AppStore, settings: Settings, *, actor: str) -> int:
     """A new key for personal data; every sealed value re-sealed under it; the old keys dropped. The count."""
     path = settings.sealing_key_path
     old = _read_keys(path) if path.exists() else []

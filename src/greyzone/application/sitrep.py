@@ -18,24 +18,21 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 
+from greyzone.application.stores import AppStore
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.model.enums import COUNT_KINDS, INCIDENT_KINDS, Kind
 from greyzone.settings import Settings
-from greyzone.store.base import CoordinationStore, ReportQuery, Store
+from greyzone.store.base import ReportQuery, Store
 
 Json = dict[str, object]
 DAY_S = 86_400.0
 CITY_QUANTILE = 0.75  # without districts, the city is the disc holding this share of its junctions
-
-
-class SitrepStore(Store, CoordinationStore, Protocol):
-    """Reports, cities, models and the coordination tables."""
 
 
 WORDS: dict[str, dict[str, str]] = {
@@ -264,7 +261,7 @@ class CityArea:
     centre: tuple[float, float]
 
 
-def city_area(store: SitrepStore, city: str) -> CityArea:
+def city_area(store: AppStore, city: str) -> CityArea:
     """The city as an area: its districts, or the disc of the junctions nearest its centre."""
     from greyzone.application.movement import city_graph
 
@@ -286,7 +283,7 @@ def city_area(store: SitrepStore, city: str) -> CityArea:
 
 
 def make_sitrep(
-    store: SitrepStore,
+    store: AppStore,
     settings: Settings,
     city: str,
     day: date,
@@ -342,7 +339,7 @@ def make_sitrep(
 # ----------------------------------------------------------------------------------------------- sections
 
 
-def incident_counts(store: SitrepStore, area: CityArea, since: datetime, until: datetime) -> dict[str, int]:
+def incident_counts(store: AppStore, area: CityArea, since: datetime, until: datetime) -> dict[str, int]:
     """Incidents per kind (an incident counts once, by the kind of its first report) in the city's box."""
     frame = store.read_frame(
         ReportQuery(since=since, until=until, kinds=INCIDENT_KINDS - {Kind.AIR_RAID_ALERT}, bbox=area.bbox)
@@ -352,7 +349,7 @@ def incident_counts(store: SitrepStore, area: CityArea, since: datetime, until: 
 
 
 def _incidents(
-    store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
+    store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
 ) -> Json:
     from greyzone.plotting import incidents_png
 
@@ -407,9 +404,7 @@ def _incidents(
     }
 
 
-def _control(
-    store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
-) -> Json:
+def _control(store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
     from greyzone.application.control import control_grid, observations_or_refuse
     from greyzone.control.fusion import ControlHistory
     from greyzone.control.products import CODE_STATES, place_shares
@@ -451,7 +446,7 @@ def _control(
     return {"rows": rows, "changed_cells": len(cells), "cells": len(inside), "observations": len(observations)}
 
 
-def _ways(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
+def _ways(store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
     from greyzone.application.movement import way_out_row, ways_out
 
     _, ways = ways_out(store, rep.city, min(end, datetime.now(UTC)), 7, 8)
@@ -462,7 +457,7 @@ def _ways(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, s
 MODES = ("foot", "bicycle", "car", "armoured")
 
 
-def _hours(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
+def _hours(store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
     """Tomorrow's curfew window hour by hour: the mean risk of trips from the centre to each way out, per mode."""
     from greyzone.application.hazard import hazard_forecast, stored_models
     from greyzone.application.movement import city_graph, prepare_trip, window_departures
@@ -529,9 +524,7 @@ def _hours_answer(window: str, day: date, rows: list[Json], starts: list[datetim
     return {"window": window, "day": day.isoformat(), "rows": rows, "departures": departures}
 
 
-def _services(
-    store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
-) -> Json:
+def _services(store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
     from greyzone.application.board import status_board
 
     board = status_board(store, settings, rep.city, min(end - timedelta(seconds=1), datetime.now(UTC)), days=1)
@@ -547,7 +540,7 @@ def _services(
     return {"outage_hours": out_rows, "service_points": dict(services), "unknown_rows": unknown}
 
 
-def _needs(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
+def _needs(store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime) -> Json:
     from greyzone.application.board import needs_summary
 
     summary = needs_summary(store, rep.city, min(end - timedelta(seconds=1), datetime.now(UTC)), days=1)
@@ -562,7 +555,7 @@ def _needs(store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, 
 
 
 def _requests(
-    store: SitrepStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
+    store: AppStore, settings: Settings, rep: Sitrep, area: CityArea, start: datetime, end: datetime
 ) -> Json | None:
     if rep.public:
         return None  # where people wait to be evacuated is not for the public
