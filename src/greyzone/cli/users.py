@@ -75,6 +75,9 @@ def serve_cmd(
     gazetteer: Annotated[
         Path | None, typer.Option(help="Folder of gazetteer files: settlement labels on the map (/api/places).")
     ] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run the alert worker in the service too (the demo's way; else `greyzone worker`).")
+    ] = False,
 ) -> None:
     """Run the API and the web map (FastAPI + uvicorn; one worker — for several, run
     `uvicorn --factory greyzone.service.app:app_from_env --workers N` with the same GREYZONE_* settings)."""
@@ -83,7 +86,8 @@ def serve_cmd(
     import uvicorn
 
     settings = cli_settings(db, database_url, gazetteer)
-    limits = {"GREYZONE_RATE": rate, "GREYZONE_ADDRESS_RATE": address_rate, "GREYZONE_IN_FLIGHT": in_flight}
+    limits = {"GREYZONE_RATE": rate, "GREYZONE_ADDRESS_RATE": address_rate, "GREYZONE_IN_FLIGHT": in_flight,
+              "GREYZONE_WORKER": int(worker)}  # fmt: skip
     os.environ.update(settings.to_env() | {k: str(v) for k, v in limits.items()})
     out(f"greyzone on http://{host}:{port}/ (API docs at /docs), store {store_name(settings)}")
     trusted = ",".join(proxy or [])  # X-Forwarded-For from anyone else is ignored: it would dodge the limits

@@ -19,6 +19,9 @@ has one shape: ``{"error": {"status", "code", "message", "details"}}``. The rout
 # no "from __future__ import annotations": FastAPI reads these annotations at run time
 
 import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from greyzone.application.alerts import run_worker
+from greyzone.application.watch import WATCH_S
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.service.deps import ApiError, Gate, Limits
 from greyzone.service.guard import BodyLimit, InFlightLimit, error_body
@@ -38,10 +43,30 @@ from greyzone.settings import Settings
 __all__ = ["Limits", "app_from_env", "create_app"]
 
 
-def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
-    """The service over the store the settings name (created when missing)."""
+def create_app(settings: Settings, limits: Limits | None = None, worker_watch_s: float | None = None) -> FastAPI:
+    """The service over the store the settings name (created when missing). With ``worker_watch_s`` the
+    alert worker runs in a thread of the service while it is up (the demo's way: one process), its
+    watching rules looked at every ``worker_watch_s`` seconds; otherwise run ``greyzone worker`` apart."""
     gate = Gate(settings, limits or Limits())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker_watch_s is None:
+            yield
+            return
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=run_worker, args=(settings, stop, 0.5, worker_watch_s), name="greyzone-worker", daemon=True
+        )
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="greyzone",
         version="0.1.0",
         summary="Situational awareness and safer movement (API)",
@@ -117,11 +142,11 @@ def app_from_env() -> FastAPI:
     """The service as ``uvicorn --factory greyzone.service.app:app_from_env`` starts it (``greyzone serve``
     does): settings from GREYZONE_DB / GREYZONE_DATABASE_URL / …, limits from GREYZONE_RATE (requests a
     minute per caller), GREYZONE_ADDRESS_RATE (requests a minute per client address, before its token is
-    looked at) and GREYZONE_IN_FLIGHT (requests at once)."""
+    looked at) and GREYZONE_IN_FLIGHT (requests at once); GREYZONE_WORKER=1 runs the alert worker in it."""
     env = os.environ
     limits = Limits(
         per_minute=int(env.get("GREYZONE_RATE", "1200")),
         per_address=int(env.get("GREYZONE_ADDRESS_RATE", "2400")),
         in_flight=int(env.get("GREYZONE_IN_FLIGHT", "64")),
     )
-    return create_app(Settings.from_env(), limits)
+    return create_app(Settings.from_env(), limits, WATCH_S if env.get("GREYZONE_WORKER") == "1" else None)

@@ -170,6 +170,16 @@ class RuleRow:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchRow:
+    """What a watching alert rule last saw: ``state`` JSON (item → state), ``version`` its changes told."""
+
+    rule_id: str
+    state: str
+    version: int
+    checked_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryRow:
     """One alert on its way: its body is fixed when made, so every retry sends the same."""
 
@@ -390,3 +400,5 @@ class CoordinationStore(Protocol):
     def due_deliveries(self, now: float, most: int = 100) -> list[DeliveryRow]: ...
     def read_deliveries(self, rule_ids: Sequence[str], status: str | None = None) -> list[DeliveryRow]: ...
     def update_deliveries(self, done: Sequence[DeliveryRow]) -> None: ...
+    def read_watch(self) -> dict[str, WatchRow]: ...
+    def keep_watch(self, seen: Sequence[WatchRow], deliveries: Sequence[DeliveryRow]) -> None: ...

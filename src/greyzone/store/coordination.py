@@ -24,6 +24,7 @@ from greyzone.store.base import (
     RequestRow,
     RuleRow,
     StatusRows,
+    WatchRow,
     frame_from_rows,
 )
 
@@ -310,6 +311,7 @@ class CoordinationTables:
             cursor = self._exec("DELETE FROM alert_rules WHERE rule_id = %s AND owner = %s", (rule_id, owner))
             if cursor.rowcount:
                 self._exec("DELETE FROM deliveries WHERE rule_id = %s AND status = 'pending'", (rule_id,))
+                self._exec("DELETE FROM alert_watch WHERE rule_id = %s", (rule_id,))
         return bool(cursor.rowcount > 0)
 
     def batches_after(self, batch_id: int, most: int = 100) -> list[tuple[int, int, int]]:
@@ -340,14 +342,33 @@ class CoordinationTables:
         """Keep the alerts a batch made (an alert already kept stays as it is) and move the cursor past it,
         in one transaction: a worker killed before the commit evaluates the batch again, and makes the same."""
         with self._tx():
-            self._many(
-                "INSERT INTO deliveries (alert_key, rule_id, body, created_at, attempts, next_at, status, last_error,"
-                " delivered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (alert_key) DO NOTHING",
-                [(d.alert_key, d.rule_id, d.body, d.created_at, d.attempts, d.next_at, d.status, d.last_error,
-                  d.delivered_at) for d in deliveries],
-            )  # fmt: skip
+            self._keep_deliveries(deliveries)
             self._exec("DELETE FROM alert_cursor WHERE name = 'worker'")
             self._exec("INSERT INTO alert_cursor VALUES ('worker', %s)", (batch_id,))
+
+    def _keep_deliveries(self, deliveries: Sequence[DeliveryRow]) -> None:
+        self._many(
+            "INSERT INTO deliveries (alert_key, rule_id, body, created_at, attempts, next_at, status, last_error,"
+            " delivered_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (alert_key) DO NOTHING",
+            [(d.alert_key, d.rule_id, d.body, d.created_at, d.attempts, d.next_at, d.status, d.last_error,
+              d.delivered_at) for d in deliveries],
+        )  # fmt: skip
+
+    def read_watch(self) -> dict[str, WatchRow]:
+        """What each watching rule last saw."""
+        rows = self._exec("SELECT rule_id, state, version, checked_at FROM alert_watch")
+        return {str(r[0]): WatchRow(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows}
+
+    def keep_watch(self, seen: Sequence[WatchRow], deliveries: Sequence[DeliveryRow]) -> None:
+        """What the watching rules saw now and the alerts their changes made, in one transaction."""
+        with self._tx():
+            self._keep_deliveries(deliveries)
+            self._many(
+                "INSERT INTO alert_watch (rule_id, state, version, checked_at) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (rule_id) DO UPDATE SET state = excluded.state, version = excluded.version,"
+                " checked_at = excluded.checked_at",
+                [(w.rule_id, w.state, w.version, w.checked_at) for w in seen],
+            )
 
     def existing_alerts(self, keys: Sequence[str]) -> set[str]:
         """Which of these alert keys are kept already."""
