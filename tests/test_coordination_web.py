@@ -63,6 +63,7 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         with urllib.request.urlopen(f"{url}/api/residents?{query}", timeout=60) as answer:  # noqa: S310 (loopback)
             result["api"] = json.loads(answer.read())
         result["queue"] = call(url, "/api/evac?city=demo&state=assigned", tokens["coordinator"])["requests"]
+        result["rules"] = call(url, "/api/alerts", tokens["coordinator"])["rules"]
         return result
     finally:
         server.terminate()
@@ -71,7 +72,7 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
 
 def test_the_pages_load_from_the_service_alone(seen: dict[str, Any]) -> None:
     assert seen["errors"] == [] and seen["offsite"] == []
-    for name in ("board-status.png", "board-requests.png", "residents-360.png", "sitrep.png"):
+    for name in ("board-status.png", "board-requests.png", "residents-360.png", "sitrep.png", "alerts.png"):
         assert (ARTEFACTS / name).stat().st_size > 10_000, name
 
 
@@ -116,3 +117,24 @@ def test_the_sitrep_page_shows_the_report_with_its_maps_drawn(seen: dict[str, An
     assert all(i["w"] > 300 and i["h"] > 200 for i in page["images"])  # decoded, drawn
     assert len(page["mapBytes"]) == 3 and all(n > 10_000 for n in page["mapBytes"])  # pixels on screen, not blank
     assert page["external"] == []
+
+
+def test_a_rule_drawn_on_the_map_is_stored_with_its_area(seen: dict[str, Any]) -> None:
+    import shapely
+    from PIL import Image
+
+    assert seen["drawn"] == 4 and seen["alertSaved"] and "shown once" in seen["alertSecret"]
+    (rule,) = seen["rules"]
+    assert rule["rule_id"] == seen["alertSaved"] and rule["name"] == "centre shelling"
+    assert rule["rule"] == {"trigger": "incidents", "kinds": ["glide_bomb", "shelling"], "at_least": 2, "hours": 1.0}
+    area = shapely.geometry.shape(rule["area"])
+    assert area.geom_type == "Polygon" and area.is_valid and len(area.exterior.coords) == 5  # four corners, closed
+    x0, y0, x1, y1 = area.bounds
+    assert 36.9 < x0 < x1 < 37.5 and 48.1 < y0 < y1 < 48.5  # drawn over the demo city
+    assert [r[0] for r in seen["alertRows"]] == ["centre shelling"]
+    assert seen["alertFields"] == ["Name", "Trigger", "Kinds", "At least", "Hours", "Webhook", "format"]  # incidents' only
+    import numpy as np
+
+    pixels = np.asarray(Image.open(ARTEFACTS / "alerts.png").convert("RGB")).astype(int)
+    edge = int((np.abs(pixels - [21, 101, 192]).max(axis=2) < 30).sum())
+    assert edge > 200  # the stored rule's area drawn on the map (its blue edge)

@@ -97,5 +97,31 @@ seen.residents = await phone.evaluate(() => ({
   scrollWidth: document.documentElement.scrollWidth,
 }));
 await phone.screenshot({ path: `${out}/residents-360.png`, fullPage: true });
+
+// the alert rules page: an area drawn on the map (four corners, a double-click closes it), a rule saved
+const rules = await open({ width: 1300, height: 850 });
+await rules.goto(`${url}/map/alerts.html?${new URLSearchParams({ city: "demo", token, lang: "en" })}`);
+await rules.evaluate(() => window.greyzone.ready);
+const mapBox = await rules.locator("#map").boundingBox();
+const corners = [[0.35, 0.35], [0.65, 0.35], [0.65, 0.65], [0.35, 0.65]];
+for (const [fx, fy] of corners) {
+  await rules.mouse.click(mapBox.x + fx * mapBox.width, mapBox.y + fy * mapBox.height);
+  await rules.waitForTimeout(350);  // apart: not a double-click
+}
+await rules.mouse.dblclick(mapBox.x + 0.35 * mapBox.width, mapBox.y + 0.65 * mapBox.height);
+seen.drawn = await rules.evaluate(() => window.greyzone.state.corners.length);
+await rules.fill("#r-name", "centre shelling");
+await rules.fill("#r-kinds", "shelling,glide_bomb");
+await rules.fill("#r-at-least", "2");
+await rules.fill("#r-url", `${url.replace(/:\d+$/, "")}:9/hook`);
+let before = await rules.evaluate(() => window.greyzone.loaded || 0);
+await rules.click("#save");
+await rules.waitForFunction((n) => (window.greyzone.loaded || 0) > n, before, { timeout: 60000 });
+seen.alertSaved = await rules.evaluate(() => window.greyzone.saved);
+seen.alertRows = await rules.$$eval("#rules tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+seen.alertSecret = await rules.textContent("#secret");
+seen.alertFields = await rules.$$eval("#rule-form label", (all) => all.filter((l) => l.offsetParent !== null).map((l) => l.firstElementChild ? l.firstElementChild.textContent : l.firstChild.textContent.trim()));
+await rules.waitForTimeout(300);
+await rules.screenshot({ path: `${out}/alerts.png` });
 await browser.close();
 console.log(JSON.stringify(seen));
