@@ -132,7 +132,8 @@ def test_a_rule_drawn_on_the_map_is_stored_with_its_area(seen: dict[str, Any]) -
     x0, y0, x1, y1 = area.bounds
     assert 36.9 < x0 < x1 < 37.5 and 48.1 < y0 < y1 < 48.5  # drawn over the demo city
     assert [r[0] for r in seen["alertRows"]] == ["centre shelling"]
-    assert seen["alertFields"] == ["Name", "Trigger", "Kinds", "At least", "Hours", "Webhook", "format"]  # incidents' only
+    shown = ["Name", "Trigger", "Kinds", "At least", "Hours", "Webhook", "format"]
+    assert seen["alertFields"] == shown  # the fields of an incidents rule only
     import numpy as np
 
     pixels = np.asarray(Image.open(ARTEFACTS / "alerts.png").convert("RGB")).astype(int)
