@@ -6,8 +6,13 @@
 2. **Evaluation per report**: greyzone evaluates a batch against the rules by first keeping the rules a
    new report of their kinds falls in; the peer evaluates every rule by a full query of its window, as a
    rule engine without that step would. Both on the same batches, the same rules; the alerts made agree.
+3. **Watching rules** (``--watch``, 200 by default: hazard, control, ways out and curfew rules over the
+   demo city): one look at all of them as the worker takes it (a round computes each product once —
+   the forecast, the control map, the ways out — and the rules that ask the same share it) against the
+   peer, each rule looked at on its own (each computing its product, as a rule engine with no shared
+   round would); the states seen agree.
 
-    python benchmarks/alerts.py [--rules 1000] [--seconds 20] [--json]
+    python benchmarks/alerts.py [--rules 1000] [--seconds 20] [--watch 200] [--json]
 """
 
 from __future__ import annotations
@@ -97,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--watch", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="greyzone-alerts-"))
@@ -104,10 +110,13 @@ def main() -> None:
     runner = CliRunner()
     made = runner.invoke(cli, ["demo", "--db", str(db), "--dir", str(folder / "s"), "--days", "3", "--json"])
     assert made.exit_code == 0, made.output
-    city = runner.invoke(
-        cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--db", str(db)]
-    )
+    city = runner.invoke(cli, ["city", "import", str(folder / "s" / "streets.geojson"), "--name", "demo", "--gates",
+                               str(folder / "s" / "gates.geojson"), "--timezone", "Europe/Kyiv", "--curfew",
+                               "11:00-15:00", "--db", str(db)])  # fmt: skip
     assert city.exit_code == 0, city.output
+    fit = runner.invoke(cli, ["hazard", "fit", "--kind", "shelling", "--res", "8", "--db", str(db)])
+    assert fit.exit_code == 0, fit.output
+    watch = watch_figures(folder, db, args.watch) if args.watch else {}
     server, got = receiver()
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     s = Settings(db_path=db)
@@ -178,7 +187,7 @@ def main() -> None:
         "latency_p99_s": round(float(np.percentile(lat, 99)), 3) if len(lat) else None,
         "eval_per_report_ms": round(1e3 * ours_s / (evaluated * 10), 3),
         "peer_full_query_per_report_ms": round(1e3 * peer_s / (evaluated * 10), 3),
-        "ratio": round(peer_s / ours_s, 1) if ours_s else None, "alerts_agree_with_peer": agree,
+        "ratio": round(peer_s / ours_s, 1) if ours_s else None, "alerts_agree_with_peer": agree, **watch,
     }  # fmt: skip
     if args.json:
         print(json.dumps(figures))
@@ -189,6 +198,43 @@ def main() -> None:
     ours, theirs = figures["eval_per_report_ms"], figures["peer_full_query_per_report_ms"]
     print(f"rule evaluation per report: {ours} ms; the peer (every rule by a full query): {theirs} ms;")
     print(f"ratio {figures['ratio']}×; the same alerts: {agree}")
+    if watch:
+        print(f"one look at {watch['watch_rules']} watching rules: {watch['watch_round_s']} s in one round; the peer "
+              f"(each rule on its own): {watch['watch_peer_s']} s; ratio {watch['watch_ratio']}×; the same states: "
+              f"{watch['watch_agree']}")  # fmt: skip
+
+
+def watch_figures(folder: Path, db: Path, n: int) -> dict[str, Any]:
+    """One look at ``n`` watching rules in one round (ours) and each on its own (the peer), on a copy."""
+    import shutil
+
+    from greyzone.application.watch import look_all
+
+    copy = folder / "watch.db"
+    for suffix in ("", ".key"):
+        if Path(f"{db}{suffix}").exists():
+            shutil.copy(f"{db}{suffix}", f"{copy}{suffix}")
+    s = Settings(db_path=copy)
+    rng = random.Random(11)
+    triggers = [("hazard", {"threshold": 0.3, "hours": 3}), ("control", {}), ("corridor", {}), ("curfew", {})]
+    with SqliteStore.open(copy) as store:
+        rules = []
+        for i in range(n):
+            trigger, more = triggers[i % len(triggers)]
+            where = (P[0] + rng.uniform(-0.05, 0.05), P[1] + rng.uniform(-0.03, 0.03))
+            rules.append(add_rule(store, s, User("bench", "admin"), RuleIn(
+                "demo", f"w{i}", (), 1, float(more.get("hours", 1)), "http://127.0.0.1:9/w", point=where,
+                radius_m=1500, trigger=trigger, threshold=more.get("threshold"))))  # fmt: skip
+        now = datetime(2024, 11, 3, 20, 0, tzinfo=UTC).timestamp()  # inside the three days of data
+        t0 = time.perf_counter()
+        ours, _ = look_all(store, s, rules, now, 0)
+        ours_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        theirs = [row for r in rules for row in look_all(store, s, [r], now, 0)[0]]
+        peer_s = time.perf_counter() - t1
+    agree = {w.rule_id: w.state for w in ours} == {w.rule_id: w.state for w in theirs}
+    return {"watch_rules": n, "watch_round_s": round(ours_s, 3), "watch_peer_s": round(peer_s, 3),
+            "watch_ratio": round(peer_s / ours_s, 1) if ours_s else None, "watch_agree": agree}  # fmt: skip
 
 
 if __name__ == "__main__":

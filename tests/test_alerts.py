@@ -24,7 +24,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from greyzone.application.alerts import CAP_NS, RuleIn, add_rule, work_once
+from greyzone.application.alerts import CAP_NS, RuleIn, add_rule, change_rule, work_once
 from greyzone.errors import InputError
 from greyzone.ingest.build import BuildContext, build_batch
 from greyzone.ingest.records import RawRecord
@@ -158,6 +158,15 @@ def test_an_error_is_retried_and_gone_disables_the_rule(db: Path, receiver: Rece
     assert len({g["body"] for g in receiver.got if g["path"] == "/flaky"}) == 1  # the same bytes every time
     assert gone_done.status == "gone" and not rules[gone.rule_id].active and "410" in rules[gone.rule_id].disabled
     assert any(e.action == "alert.disabled" and e.object == gone.rule_id for e in audit)
+    with SqliteStore.open(db) as store:  # its owner points it at a receiver that is there, and starts it again
+        again = change_rule(store, s, ADMIN, gone.rule_id, url=f"{receiver.url}/back", active=True)
+        assert again is not None and again.active and again.disabled == "" and again.url.endswith("/back")
+        assert change_rule(store, s, User("other", "admin"), gone.rule_id, active=False) is None  # not theirs
+        with pytest.raises(InputError):
+            change_rule(store, s, ADMIN, gone.rule_id, url="http://example.com/x")  # not an allowed host
+        write(store, shelling(1, T0 + timedelta(hours=2)))
+        work_once(store, s, now=now + 60)
+    assert [g["path"] for g in receiver.got].count("/back") == 1
 
 
 def test_cap_1_2_message(db: Path, receiver: Receiver) -> None:
@@ -259,7 +268,12 @@ def test_the_api_keeps_each_users_rules_their_own(db: Path, receiver: Receiver) 
     assert api.delete(f"/api/alerts/{made.json()['rule_id']}", headers=auth["analyst"]).status_code == 404
     far = api.post("/api/alerts", json={**body, "url": "http://169.254.169.254/latest"}, headers=auth["verifier"])
     assert far.status_code == 422 and far.json()["error"]["details"][0]["field"] == "url"
-    assert api.delete(f"/api/alerts/{made.json()['rule_id']}", headers=auth["verifier"]).status_code == 200
+    rule_path = f"/api/alerts/{made.json()['rule_id']}"
+    assert api.patch(rule_path, json={"active": False}, headers=auth["analyst"]).status_code == 404  # not theirs
+    stopped = api.patch(rule_path, json={"active": False, "name": "paused"}, headers=auth["verifier"])
+    assert stopped.status_code == 200 and stopped.json()["active"] is False and stopped.json()["name"] == "paused"
+    assert api.patch(rule_path, json={"url": "file:///etc/passwd"}, headers=auth["verifier"]).status_code == 422
+    assert api.delete(rule_path, headers=auth["verifier"]).status_code == 200
 
 
 def test_a_worker_killed_at_random_loses_no_alert(db: Path, receiver: Receiver) -> None:

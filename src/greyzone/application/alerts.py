@@ -247,6 +247,30 @@ def _spec(rule: RuleIn, gates: list[str]) -> Json:
     return {"trigger": t}
 
 
+def change_rule(
+    store: AppStore,
+    settings: Settings,
+    user: User,
+    rule_id: str,
+    *,
+    name: str | None = None,
+    url: str | None = None,
+    active: bool | None = None,
+) -> RuleRow | None:
+    """A rule of the user's changed (its URL checked again; started again after a 410 or stopped); audited.
+    None when the user has no such rule."""
+    found = next((r for r in store.read_rules(owner=user.name) if r.rule_id == rule_id), None)
+    if found is None:
+        return None
+    new_url = found.url if url is None else check_url(settings, url)
+    new_name = found.name if name is None else (name.strip()[:200] or found.name)
+    on = found.active if active is None else active
+    store.change_rule(rule_id, user.name, name=new_name, url=new_url, active=on)
+    said = f"name={new_name!r} url={new_url} active={on}"
+    store.audit(AuditEntry(time.time(), user.name, "alert.change", rule_id, said))
+    return next(r for r in store.read_rules(owner=user.name) if r.rule_id == rule_id)
+
+
 def rule_view(r: RuleRow, *, with_secret: bool = False) -> Json:
     view: Json = {"rule_id": r.rule_id, "name": r.name, "city": r.city, "area": json.loads(r.area),
                   "rule": json.loads(r.rule), "url": r.url, "format": r.format, "active": r.active,

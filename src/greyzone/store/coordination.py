@@ -306,6 +306,14 @@ class CoordinationTables:
         cursor = self._exec("UPDATE alert_rules SET active = 0, disabled = %s WHERE rule_id = %s", (why, rule_id))
         return bool(cursor.rowcount > 0)
 
+    def change_rule(self, rule_id: str, owner: str, *, name: str, url: str, active: bool) -> bool:
+        """A rule of the owner's renamed, sent elsewhere, stopped or started again (its reason cleared)."""
+        cursor = self._exec(
+            "UPDATE alert_rules SET name = %s, url = %s, active = %s, disabled = '' WHERE rule_id = %s AND owner = %s",
+            (name, url, int(active), rule_id, owner),
+        )
+        return bool(cursor.rowcount > 0)
+
     def remove_rule(self, rule_id: str, owner: str) -> bool:
         with self._tx():
             cursor = self._exec("DELETE FROM alert_rules WHERE rule_id = %s AND owner = %s", (rule_id, owner))

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from greyzone.application.access import RANK
-from greyzone.application.alerts import RuleIn, add_rule, rule_view, trigger_role
+from greyzone.application.alerts import RuleIn, add_rule, change_rule, rule_view, trigger_role
 from greyzone.service.deps import ApiError, GateDep, Reporter
 
 router = APIRouter()
@@ -77,6 +77,21 @@ def dead_letters(user: Reporter, gate: GateDep) -> dict[str, Any]:
     rows = [{"alert": d.alert_key, "rule_id": d.rule_id, "attempts": d.attempts, "status": d.status,
              "last_error": d.last_error} for d in found]  # fmt: skip
     return {"dead": rows}
+
+
+class AlertChange(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    url: str | None = Field(None, max_length=2000)
+    active: bool | None = Field(None, description="false stops it; true starts it again (after a 410, say)")
+
+
+@router.patch("/api/alerts/{rule_id}", summary="Rename a rule of yours, send it elsewhere, stop or start it")
+def change_alert(rule_id: str, body: AlertChange, user: Reporter, gate: GateDep) -> dict[str, Any]:
+    with gate.locked() as s:
+        row = change_rule(s, gate.settings, user, rule_id, name=body.name, url=body.url, active=body.active)
+    if row is None:
+        raise ApiError(404, "not_found", f"no rule {rule_id!r} of yours")
+    return rule_view(row)
 
 
 @router.delete("/api/alerts/{rule_id}", summary="Remove an alert rule of yours")

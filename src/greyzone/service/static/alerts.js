@@ -6,12 +6,12 @@ const WORDS = {
     threshold: "Threshold, %", states: "States", items: "Services", url: "Webhook", clear: "Clear the area", save: "Save",
     draw: "Click the area's corners on the map, double-click to close it.", mine: "My rules", dead: "Not delivered",
     remove: "Remove", saved: "Saved", secretOnce: "Its secret (shown once; each delivery is signed with it):",
-    needArea: "Draw the area first (at least three corners).", deliveries: "deliveries", active: "active", stopped: "stopped" },
+    needArea: "Draw the area first (at least three corners).", deliveries: "deliveries", active: "active", stopped: "stopped", stop: "Stop", start: "Start" },
   uk: { title: "Сповіщення", new: "Нове правило", name: "Назва", trigger: "Умова", kinds: "Види", atLeast: "Щонайменше", hours: "Годин",
     threshold: "Поріг, %", states: "Стани", items: "Послуги", url: "Webhook", clear: "Стерти область", save: "Зберегти",
     draw: "Клацніть на мапі вершини області, подвійне клацання — завершити.", mine: "Мої правила", dead: "Не доставлено",
     remove: "Видалити", saved: "Збережено", secretOnce: "Його секрет (показано один раз; ним підписано кожне сповіщення):",
-    needArea: "Спершу накресліть область (щонайменше три вершини).", deliveries: "доставки", active: "діє", stopped: "зупинено" },
+    needArea: "Спершу накресліть область (щонайменше три вершини).", deliveries: "доставки", active: "діє", stopped: "зупинено", stop: "Зупинити", start: "Запустити" },
 };
 const CITY_WIDE = ["corridor", "curfew"];
 const state = { lang: params.get("lang") || "uk", city: params.get("city") || "demo", corners: [], closed: false, rules: [] };
@@ -116,7 +116,12 @@ async function loadRules() {
     remove.addEventListener("click", async () => {
       try { await api(`/api/alerts/${r.rule_id}`, { method: "DELETE" }); await loadRules(); } catch (error) { $("notice").textContent = error.message; }
     });
-    cell(row, "").append(remove);
+    const toggle = document.createElement("button");
+    toggle.type = "button"; toggle.textContent = r.active ? t("stop") : t("start");
+    toggle.addEventListener("click", async () => {
+      try { await api(`/api/alerts/${r.rule_id}`, { method: "PATCH", body: JSON.stringify({ active: !r.active }) }); await loadRules(); } catch (error) { $("notice").textContent = error.message; }
+    });
+    cell(row, "").append(toggle, remove);
     features.push({ type: "Feature", geometry: r.area, properties: { name: r.name } });
   }
   map.getSource("rules").setData({ type: "FeatureCollection", features });
