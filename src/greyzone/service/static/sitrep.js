@@ -49,7 +49,8 @@ async function show() {
 
 $("token").value = params.get("token") || localStorage.getItem("greyzone.token") || "";
 $("city").value = params.get("city") || "demo";
-$("date").value = params.get("date") || new Date(Date.now() - 864e5).toISOString().slice(0, 10);
+// the latest whole day: yesterday in Kyiv (en-CA writes dates as YYYY-MM-DD)
+$("date").value = params.get("date") || new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Kyiv" }).format(Date.now() - 864e5);
 $("lang").value = params.get("lang") || "uk";
 $("edition").value = params.get("edition") || "full";
 $("show").addEventListener("click", show);
