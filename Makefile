@@ -58,7 +58,8 @@ demo: $(STAMP) $(VENDOR)/maplibre-gl.js
 	@echo "the coordinator's board (paste the token above): http://127.0.0.1:$(PORT)/map/board.html?city=demo&at=2024-11-28T12:00%2B02:00&day=2024-11-28"
 	@echo "the residents' page: http://127.0.0.1:$(PORT)/map/residents.html?city=demo&at=2024-11-28T12:00%2B02:00"
 	@echo "the sitrep of 27 Nov 2024: http://127.0.0.1:$(PORT)/map/sitrep.html?city=demo&date=2024-11-27"
-	$(BIN)/greyzone serve --db greyzone-demo.db --port $(PORT) $(if $(GAZETTEER),--gazetteer $(GAZETTEER))
+	@echo "alert rules (paste a token; webhooks go to loopback only): http://127.0.0.1:$(PORT)/map/alerts.html?city=demo"
+	$(BIN)/greyzone serve --worker --db greyzone-demo.db --port $(PORT) $(if $(GAZETTEER),--gazetteer $(GAZETTEER))
 
 ## test: set up, then lint, type-check and run the whole test suite
 test: system $(STAMP) $(VENDOR)/maplibre-gl.js lint typecheck unit audit
