@@ -8,13 +8,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit audit bench clean system
 
-# What the tests need from Debian: PostgreSQL's server (a throwaway cluster is started by the tests),
+# What the tests need from Debian: PostgreSQL's server with PostGIS (a throwaway cluster is started by the
+# tests), GDAL's ogrinfo (the PostGIS layers as a GIS reads them),
 # chromium (the web map's tests drive it with playwright-core), poppler-utils (the sitrep's PDF read back),
 # DejaVu fonts (Cyrillic in the PDF) and Pango (WeasyPrint lays out with it). Installed with apt-get where missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgresql-postgis"; \
+	command -v ogrinfo >/dev/null || missing="$$missing gdal-bin"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \

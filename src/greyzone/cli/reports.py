@@ -162,13 +162,14 @@ def demo_coordination(
     city: Annotated[str, typer.Option(help="The demo's city.")] = "demo",
     seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 7,
     end: Annotated[str, typer.Option(help="The demo's last moment (ISO 8601).")] = "2024-11-28T12:00+02:00",
+    database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The SYNTHETIC demo's coordination side: districts, service points, crews, needs, evacuation requests."""
     when = parse_time(end, "--end")
     assert when is not None
     with refusing():
-        d = load_coordination(cli_settings(db), folder, city, seed=seed, end=when)
+        d = load_coordination(cli_settings(db, database_url), folder, city, seed=seed, end=when)
     if as_json:
         out(json.dumps(dataclasses.asdict(d)))
         return

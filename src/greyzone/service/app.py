@@ -52,7 +52,10 @@ def create_app(settings: Settings, limits: Limits | None = None, worker_watch_s:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if worker_watch_s is None:
-            yield
+            try:
+                yield
+            finally:
+                gate.close()
             return
         stop = threading.Event()
         thread = threading.Thread(
@@ -64,6 +67,7 @@ def create_app(settings: Settings, limits: Limits | None = None, worker_watch_s:
         finally:
             stop.set()
             thread.join(timeout=30)
+            gate.close()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -78,6 +78,7 @@ class Gate:
         self._cache: OrderedDict[tuple[object, ...], tuple[float, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._local = threading.local()
+        self._readers: list[AppStore] = []  # each thread's own connection, closed with the gate
         self._purged_at = 0.0  # when personal data past its retention was last purged (monotonic)
         self._purge_lock = threading.Lock()
 
@@ -96,7 +97,16 @@ class Gate:
         if store is None:
             store = open_store(self.settings, create=False)
             self._local.store = store
+            with self.lock:
+                self._readers.append(store)
         yield store
+
+    def close(self) -> None:
+        """Close the store and every thread's reading connection (the service is shutting down)."""
+        with self.lock:
+            for store in [*self._readers, self.store]:
+                store.close()
+            self._readers.clear()
 
     def cached_bytes(self, key: tuple[object, ...], make: Callable[[], bytes], ttl_s: float) -> bytes:
         """``make()`` at most once per ``ttl_s`` per key; the 256 most recent keys are kept."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -167,6 +167,30 @@ class RuleRow:
     active: bool = True
     disabled: str = ""
     created_at: float = 0.0
+
+
+# the GIS layers the PostgreSQL store publishes (PostGIS tables; migration 009) and their columns
+GIS_LAYERS: dict[str, tuple[str, ...]] = {
+    "gis_control": ("state", "area_km2", "as_of"),
+    "gis_control_cells": ("cell", "state", "as_of"),
+    "gis_hazard": ("cell", "status", "peak_events_per_km2_h", "mean_events_per_km2_h", "first", "hours", "as_of"),
+    "gis_corridors": ("city", "gate", "status", "since", "reason", "other_side_km", "grey_km", "strikes"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GisFeature:
+    """A feature of a published layer: its columns and its geometry (GeoJSON text, lon/lat)."""
+
+    properties: dict[str, object]
+    geometry: str
+
+
+@runtime_checkable
+class GisStore(Protocol):
+    """A store that publishes layers a GIS opens directly (the PostgreSQL store with PostGIS)."""
+
+    def publish_layers(self, layers: Mapping[str, Sequence[GisFeature]], published_for: float) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -25,10 +25,12 @@ from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import (
     FRAME_COLUMNS,
+    GIS_LAYERS,
     AuditEntry,
     BatchLog,
     BatchResult,
     City,
+    GisFeature,
     ModelRecord,
     ReportFrame,
     ReportQuery,
@@ -88,7 +90,17 @@ class PostgresStore(CoordinationTables):
                 raise SchemaError(f"the database has schema version {max(done)}, newer than this greyzone ({newest})")
             for version, name, sql in known:
                 if version not in done:
-                    c.execute(sql.encode())  # several statements: sent as one simple query
+                    try:
+                        c.execute(sql.encode())  # several statements: sent as one simple query
+                    except psycopg.Error as exc:
+                        hint = (
+                            " (install PostGIS on the server: Debian's postgresql-postgis)"
+                            if "postgis" in str(exc)
+                            else ""
+                        )
+                        raise StoreError(
+                            f"cannot migrate the store to version {version} ({name}): {exc}{hint}"
+                        ) from exc
                     c.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)", (version, name, int(time.time())))
 
     def schema_version(self) -> int:
@@ -320,6 +332,26 @@ class PostgresStore(CoordinationTables):
 
     def _tx(self) -> AbstractContextManager[Any]:
         return self._conn.transaction()
+
+    def publish_layers(self, layers: Mapping[str, Sequence[GisFeature]], published_for: float) -> dict[str, int]:
+        """Replace the published GIS layers named (``gis_control``, ``gis_control_cells``, ``gis_hazard``,
+        ``gis_corridors``) with these features, all in one transaction: a GIS never sees half a layer."""
+        counts = {}
+        with self._conn.transaction():
+            for table, features in layers.items():
+                columns = GIS_LAYERS[table]
+                self._conn.execute(f"DELETE FROM {table}")
+                marks = ", ".join(["%s"] * len(columns))
+                sql = (
+                    f"INSERT INTO {table} ({', '.join(columns)}, published_for, geom)"
+                    f" VALUES ({marks}, to_timestamp(%s), ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326))"
+                )
+                with self._conn.cursor() as cur:
+                    cur.executemany(
+                        sql, [(*(f.properties.get(c) for c in columns), published_for, f.geometry) for f in features]
+                    )
+                counts[table] = len(features)
+        return counts
 
     def close(self) -> None:
         self._conn.close()
