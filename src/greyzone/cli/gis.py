@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -46,3 +47,28 @@ def gis_layers() -> None:
     """The layers a GIS finds in the PostgreSQL store (SRID 4326)."""
     for name in (*VIEWS, *GIS_LAYERS):
         out(name)
+
+
+@app.command("export")
+def export(
+    parquet: Annotated[Path, typer.Option("--parquet", help="The folder the GeoParquet files are written to.")],
+    at: Annotated[str | None, typer.Option(help="As of this moment (ISO 8601 with its offset; default now).")] = None,
+    res: Annotated[int, typer.Option(min=5, max=9, help="H3 resolution of the control cells.")] = 8,
+    hours: Annotated[int, typer.Option(min=1, max=48, help="Hours of hazard forecast.")] = 6,
+    db: DbOption = None,
+    database_url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reports, incidents, control cells and the hazard grid as GeoParquet (for notebooks: geopandas, DuckDB)."""
+    from greyzone.application.parquet import export_parquet
+
+    when = parse_time(at, "--at") or datetime.now(UTC)
+    with store_of(db, database_url) as store, refusing():
+        written, skipped = export_parquet(store, parquet, when, res, hours)
+    if as_json:
+        out(json.dumps({"at": when.isoformat(), "files": written, "skipped": skipped}))
+        return
+    for name, n in written.items():
+        out(f"{parquet / name}: {n:,} rows")
+    for why in skipped:
+        out(f"not written — {why}")
