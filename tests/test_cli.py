@@ -30,7 +30,7 @@ def test_ingest_json_summary_reingest_and_stats(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     code, out = run("init", "--db", db)
-    assert code == 0 and "schema version 9" in out
+    assert code == 0 and "schema version 10" in out
     code, out = run("ingest", str(data), "--db", db, "--json", "--rejects", str(tmp_path / "rej.csv"))
     assert code == 0
     assert json.loads(out) == {"accepted": 2, "duplicates": 0, "rejected": 1, "incidents": 1}

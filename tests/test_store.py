@@ -137,7 +137,7 @@ def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
         conn = store._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert store.schema_version() == 9
+        assert store.schema_version() == 10
         write(store, row(0))
     conn = sqlite3.connect(path)  # make it a store of before the cities table (version 1)
     conn.execute("DROP TABLE cities")
@@ -145,7 +145,7 @@ def test_sqlite_pragmas_and_migrations(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with SqliteStore.open(path) as store:  # reopening migrates what is missing and keeps the data
-        assert store.stats().reports == 1 and store.schema_version() == 9 and store.city_names() == []
+        assert store.stats().reports == 1 and store.schema_version() == 10 and store.city_names() == []
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
     conn.commit()
@@ -292,7 +292,7 @@ def test_a_version_5_store_gains_the_coordination_and_alert_tables_and_keeps_its
     conn.commit()
     conn.close()
     with SqliteStore.open(path) as store:
-        assert store.schema_version() == 9
+        assert store.schema_version() == 10
         assert store.user_of(b"x" * 32) == User("ana", "analyst")
         store.add_user("cora", "coordinator", b"y" * 32)
         assert store.user_of(b"y" * 32) == User("cora", "coordinator")

@@ -5,19 +5,10 @@ One module per command group; the options and parsers they share (store, time, b
 LON,LAT, city) are in ``common``.
 """
 
-from greyzone.cli import alerts, control, coordination, gis, hazard, movement, reports, sitrep, users
+from greyzone.cli import alerts, control, coordination, gis, hazard, movement, reports, sitrep, text, users
 from greyzone.cli.common import app, main
 
 __all__ = [
-    "alerts",
-    "app",
-    "control",
-    "coordination",
-    "gis",
-    "hazard",
-    "main",
-    "movement",
-    "reports",
-    "sitrep",
+    "alerts", "app", "control", "coordination", "gis", "hazard", "main", "movement", "reports", "sitrep", "text",
     "users",
-]
+]  # fmt: skip

@@ -68,8 +68,14 @@ def ingest(
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest report files; each batch lands whole or not at all, rejects are reported with reasons."""
+    """Ingest report files; each batch lands whole or not at all, rejects are reported with reasons.
+    ``--format text``: free-text messages, parsed (see `greyzone text ingest`)."""
     settings = cli_settings(db, database_url, gazetteer)
+    if fmt is Format.TEXT:
+        from greyzone.cli.text import take_files
+
+        take_files(settings, files, source or "text", None, None, as_json, db, database_url, rejects)
+        return
     kept: list[Reject] = []
     with store_of(db, database_url, create=True) as store, byte_progress(as_json) as progress:
         task = progress.add_task("ingest", total=sum(f.stat().st_size for f in files))

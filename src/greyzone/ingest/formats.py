@@ -30,6 +30,7 @@ class Format(StrEnum):
     DEEPSTATE = "deepstate"
     ALERTS = "alerts"
     SETTLEMENTS = "settlements"
+    TEXT = "text"  # free-text messages: parsed (greyzone.text), not read as records; the CLI hands them on
 
 
 _CSV_SIGNATURES = (
@@ -97,4 +98,6 @@ def read_items(path: Path, fmt: Format, *, gazetteer: Any = None, progress: Any 
         Format.DEEPSTATE: read_deepstate,
         Format.SETTLEMENTS: settlements.read_settlements,
     }
+    if fmt is Format.TEXT:
+        raise IngestError(f"{path}: free-text messages are parsed, not read as records: `greyzone text ingest`")
     return readers[fmt](path, progress=progress)

@@ -121,7 +121,9 @@ class Gazetteer:
 
     def __init__(self, places: Iterable[tuple[str, Place]]) -> None:
         self._by_key: dict[str, list[Place]] = {}
+        self.named: list[tuple[str, Place]] = []  # every (name, place) as loaded: a place under each of its names
         for name, place in places:
+            self.named.append((name, place))
             key = name_key(name)
             if key:
                 self._by_key.setdefault(key, []).append(place)

@@ -169,6 +169,21 @@ class RuleRow:
     created_at: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """A message waiting for (or given) a verifier's word: ``parse`` JSON of its event."""
+
+    review_id: str
+    received_at: float
+    source: str
+    text: str
+    parse: str
+    state: str  # pending, accepted, corrected, rejected
+    reviewer: str | None = None
+    reviewed_at: float | None = None
+    note: str = ""
+
+
 # the GIS layers the PostgreSQL store publishes (PostGIS tables; migration 009) and their columns
 GIS_LAYERS: dict[str, tuple[str, ...]] = {
     "gis_control": ("state", "area_km2", "as_of"),
@@ -426,4 +441,10 @@ class CoordinationStore(Protocol):
     def read_deliveries(self, rule_ids: Sequence[str], status: str | None = None) -> list[DeliveryRow]: ...
     def update_deliveries(self, done: Sequence[DeliveryRow]) -> None: ...
     def read_watch(self) -> dict[str, WatchRow]: ...
+    def add_reviews(self, rows: Sequence[ReviewRow]) -> None: ...
+    def read_reviews(self, state: str | None = "pending", limit: int = 100) -> list[ReviewRow]: ...
+    def close_review(
+        self, review_id: str, state: str, reviewer: str, note: str, label: tuple[str, str] | None
+    ) -> bool: ...
+    def read_labels(self) -> dict[str, tuple[str, str]]: ...
     def keep_watch(self, seen: Sequence[WatchRow], deliveries: Sequence[DeliveryRow]) -> None: ...

@@ -7,7 +7,9 @@ encrypted (bytes) and leaves as it is: the store never sees a name or a phone in
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -22,6 +24,7 @@ from greyzone.store.base import (
     EventRow,
     ReportFrame,
     RequestRow,
+    ReviewRow,
     RuleRow,
     StatusRows,
     WatchRow,
@@ -416,6 +419,51 @@ class CoordinationTables:
                 " WHERE alert_key = %s",
                 [(d.attempts, d.next_at, d.status, d.last_error, d.delivered_at, d.alert_key) for d in done],
             )
+
+    # free-text intake: the review queue and the labels verifiers give
+    def add_reviews(self, rows: Sequence[ReviewRow]) -> None:
+        with self._tx():
+            self._many(
+                "INSERT INTO text_review (review_id, received_at, source, text, parse, state, reviewer, reviewed_at,"
+                " note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (review_id) DO NOTHING",
+                [(r.review_id, r.received_at, r.source, r.text, r.parse, r.state, r.reviewer, r.reviewed_at, r.note)
+                 for r in rows],
+            )  # fmt: skip
+
+    def read_reviews(self, state: str | None = "pending", limit: int = 100) -> list[ReviewRow]:
+        where, args = ("WHERE state = %s", [state]) if state else ("", [])
+        rows = self._exec(
+            "SELECT review_id, received_at, source, text, parse, state, reviewer, reviewed_at, note FROM text_review"
+            f" {where} ORDER BY received_at, review_id LIMIT %s",
+            [*args, limit],
+        )
+        return [ReviewRow(*r) for r in rows]
+
+    def close_review(self, review_id: str, state: str, reviewer: str, note: str, label: tuple[str, str] | None) -> bool:
+        """A pending review closed (accepted, corrected or rejected) and, with a label, the label kept — in one
+        transaction. False when it is not pending (closed already, or no such review)."""
+        with self._tx():
+            cursor = self._exec(
+                "UPDATE text_review SET state = %s, reviewer = %s, reviewed_at = %s, note = %s"
+                " WHERE review_id = %s AND state = 'pending'",
+                (state, reviewer, time.time(), note, review_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            if label is not None:
+                text, labelled = label
+                digest = hashlib.sha256(text.encode()).hexdigest()
+                self._exec("DELETE FROM text_labels WHERE text_hash = %s", (digest,))
+                self._exec(
+                    "INSERT INTO text_labels (text_hash, text, label, labelled_by, labelled_at)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (digest, text, labelled, reviewer, time.time()),
+                )
+        return True
+
+    def read_labels(self) -> dict[str, tuple[str, str]]:
+        """Every label verifiers gave: text hash → (text, label JSON)."""
+        return {str(r[0]): (str(r[1]), str(r[2])) for r in self._exec("SELECT text_hash, text, label FROM text_labels")}
 
     # status reports (the board's input)
     def read_status(self, since_s: float, until_s: float) -> StatusRows:
