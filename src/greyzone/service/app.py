@@ -37,7 +37,7 @@ from greyzone.application.watch import WATCH_S
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.service.deps import ApiError, Gate, Limits
 from greyzone.service.guard import BodyLimit, InFlightLimit, error_body
-from greyzone.service.routers import admin, alerts, coordination, layers, movement, reports, sitrep
+from greyzone.service.routers import admin, alerts, coordination, layers, movement, reports, sitrep, text
 from greyzone.settings import Settings
 
 __all__ = ["Limits", "app_from_env", "create_app"]
@@ -80,7 +80,7 @@ def create_app(settings: Settings, limits: Limits | None = None, worker_watch_s:
     app.add_middleware(BodyLimit, max_bytes=gate.limits.max_body_bytes)
     app.add_middleware(InFlightLimit, most=gate.limits.in_flight)
     add_error_handlers(app)
-    for area in (reports, layers, movement, coordination, sitrep, alerts, admin):
+    for area in (reports, layers, movement, coordination, sitrep, alerts, text, admin):
         app.include_router(area.router)
     app.mount("/map", StaticFiles(directory=Path(__file__).parent / "static", html=True), name="map")
 
