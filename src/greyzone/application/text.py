@@ -27,7 +27,7 @@ from greyzone.ingest.records import Reject
 from greyzone.settings import Settings
 from greyzone.store.base import ReviewRow, User
 from greyzone.text.classify import NONE, Example, KindModel, examples, split_of, train
-from greyzone.text.parse import Event, Parsed, parse_message
+from greyzone.text.parse import Event, Parsed, parse_batch
 from greyzone.text.places import PlaceIndex
 
 Json = dict[str, Any]
@@ -88,8 +88,8 @@ def parse_texts(
     model, places, near = model_of(store), places_of(settings), city_centre(store, city)
     labels = store.read_labels()
     out = []
-    for m in messages:
-        parsed = parse_message(m.text, m.received_at, model, places, near)
+    for m, parsed in zip(messages, parse_batch([(m.text, m.received_at) for m in messages], model, places, near),
+                         strict=True):  # fmt: skip
         label = labels.get(hashlib.sha256(m.text.encode()).hexdigest())
         if label is not None and parsed.events:
             _apply_label(parsed.events[0], json.loads(label[1]))

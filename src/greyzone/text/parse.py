@@ -13,6 +13,7 @@ itself; any other goes to the review queue with what it lacks said.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -126,22 +127,43 @@ def parse_message(
     text: str, received_at: datetime, model: KindModel, places: PlaceIndex, near: tuple[float, float] | None = None
 ) -> Parsed:
     """Everything the message states, each with how sure and which words said it."""
-    language = detect(text) if text.strip() and len(text) <= MAX_CHARS else Language("", 0.0, "")
-    why = refusal(text, language)
-    if why:
-        return Parsed(text, language, [], why)
-    parts = [p.strip(" ,.—–-") for p in JOINTS.split(text) if p and p.strip(" ,.—–-")]
-    events: list[Event] = []
-    if len(parts) > 1:
-        for part, (kind, p, words) in zip(parts, model.predict(parts), strict=True):
+    return parse_batch([(text, received_at)], model, places, near)[0]
+
+
+def parse_batch(
+    messages: Sequence[tuple[str, datetime]],
+    model: KindModel,
+    places: PlaceIndex,
+    near: tuple[float, float] | None = None,
+) -> list[Parsed]:
+    """Many messages at once: the model asked once for all of them (and their parts)."""
+    languages, parts_of = [], []
+    for text, _ in messages:
+        language = detect(text) if text.strip() and len(text) <= MAX_CHARS else Language("", 0.0, "")
+        languages.append(language)
+        parts = [] if refusal(text, language) else [p.strip(" ,.—–-") for p in JOINTS.split(text) if p.strip(" ,.—–-")]
+        parts_of.append(parts if len(parts) > 1 else [])
+    asked = [text for (text, _), lang in zip(messages, languages, strict=True) if not refusal(text, lang)]
+    asked += [part for parts in parts_of for part in parts]
+    answers = dict(zip(asked, model.predict(asked), strict=True)) if asked else {}
+    out = []
+    for (text, received_at), language, parts in zip(messages, languages, parts_of, strict=True):
+        why = refusal(text, language)
+        if why:
+            out.append(Parsed(text, language, [], why))
+            continue
+        events: list[Event] = []
+        for part in parts:
+            kind, p, words = answers[part]
             found = places.find(part, near)
             if kind != NONE and found:
                 events.append(_event(part, Field(kind, p, ", ".join(words)), found[0], received_at))
-    if len(events) < 2:
-        kind, p, words = model.predict([text])[0]
-        found = places.find(text, near)
-        events = [_event(text, Field(kind, p, ", ".join(words)), found[0] if found else None, received_at)]
-    return Parsed(text, language, events)
+        if len(events) < 2:
+            kind, p, words = answers[text]
+            found = places.find(text, near)
+            events = [_event(text, Field(kind, p, ", ".join(words)), found[0] if found else None, received_at)]
+        out.append(Parsed(text, language, events))
+    return out
 
 
 def _event(text: str, kind: Field, place: PlaceHit | None, received_at: datetime) -> Event:
