@@ -54,6 +54,11 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         for point, status in (("sp-bread-2", "open"), ("sp-bread-1", "closed")):  # sp-bread-1: three sources now
             body = {"status": status, "observed_at": "2024-11-28T11:30:00+02:00"}
             call(url, f"/api/services/{point}/status?city=demo", tokens["reporter"], body)
+        messages = [
+            {"text": "Обстріл Іванівки о 14:20, двоє поранених", "received_at": "2024-11-28T10:00:00+02:00"},
+            {"text": "Вибухи в Покровську, є поранені", "received_at": "2024-11-28T10:05:00+02:00"},
+        ]
+        result_text = call(url, "/api/text", tokens["reporter"], {"messages": messages})
         shutil.rmtree(ARTEFACTS, ignore_errors=True)
         ARTEFACTS.mkdir(parents=True)
         result = _node(
@@ -64,6 +69,8 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
             result["api"] = json.loads(answer.read())
         result["queue"] = call(url, "/api/evac?city=demo&state=assigned", tokens["coordinator"])["requests"]
         result["rules"] = call(url, "/api/alerts", tokens["coordinator"])["rules"]
+        result["text_taken"] = result_text
+        result["reviewed"] = call(url, "/api/text/review?state=all", tokens["coordinator"])["reviews"]
         return result
     finally:
         server.terminate()
@@ -72,7 +79,14 @@ def seen(city: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
 
 def test_the_pages_load_from_the_service_alone(seen: dict[str, Any]) -> None:
     assert seen["errors"] == [] and seen["offsite"] == []
-    for name in ("board-status.png", "board-requests.png", "residents-360.png", "sitrep.png", "alerts.png"):
+    for name in (
+        "board-status.png",
+        "board-requests.png",
+        "residents-360.png",
+        "sitrep.png",
+        "alerts.png",
+        "review.png",
+    ):
         assert (ARTEFACTS / name).stat().st_size > 10_000, name
 
 
@@ -139,3 +153,15 @@ def test_a_rule_drawn_on_the_map_is_stored_with_its_area(seen: dict[str, Any]) -
     pixels = np.asarray(Image.open(ARTEFACTS / "alerts.png").convert("RGB")).astype(int)
     edge = int((np.abs(pixels - [21, 101, 192]).max(axis=2) < 30).sum())
     assert edge > 200  # the stored rule's area drawn on the map (its blue edge)
+
+
+def test_a_verifier_works_the_review_queue_in_the_browser(seen: dict[str, Any]) -> None:
+    assert seen["text_taken"]["queued_for_review"] == 2 and seen["text_taken"]["reports"] == 0  # no gazetteer here
+    before = seen["reviewBefore"]
+    assert [b["text"] for b in before] == [
+        "Обстріл Іванівки о 14:20, двоє поранених",
+        "Вибухи в Покровську, є поранені",
+    ]
+    assert seen["reviewAfter"] == []  # both closed
+    states = {r["review_id"]: r["state"] for r in seen["reviewed"]}
+    assert states == {before[0]["id"]: "rejected", before[1]["id"]: "corrected"}

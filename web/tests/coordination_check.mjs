@@ -123,5 +123,28 @@ seen.alertSecret = await rules.textContent("#secret");
 seen.alertFields = await rules.$$eval("#rule-form label", (all) => all.filter((l) => l.offsetParent !== null).map((l) => l.firstElementChild ? l.firstElementChild.textContent : l.firstChild.textContent.trim()));
 await rules.waitForTimeout(300);
 await rules.screenshot({ path: `${out}/alerts.png` });
+
+// the review queue of free-text messages: read, then one rejected and one corrected
+const review = await open({ width: 1100, height: 900 });
+await review.goto(`${url}/map/review.html?${new URLSearchParams({ token, lang: "en" })}`);
+await review.evaluate(() => window.greyzone.ready);
+const queued = () => review.$$eval("#queue .request", (all) => all.map((d) => ({ id: d.dataset.id, text: d.querySelector("blockquote").textContent })));
+seen.reviewBefore = await queued();
+await review.screenshot({ path: `${out}/review.png`, fullPage: true });
+if (seen.reviewBefore.length >= 2) {
+  let n = await review.evaluate(() => window.greyzone.loaded);
+  await review.click(`#queue .request[data-id="${seen.reviewBefore[0].id}"] button[data-action="reject"]`);
+  await review.waitForFunction((k) => window.greyzone.loaded > k, n, { timeout: 60000 });
+  const second = `#queue .request[data-id="${seen.reviewBefore[1].id}"]`;
+  await review.selectOption(`${second} select`, "shelling");
+  await review.fill(`${second} input[data-field="place"]`, "Покровськ");
+  await review.fill(`${second} input[data-field="lon"]`, "37.18");
+  await review.fill(`${second} input[data-field="lat"]`, "48.283");
+  await review.fill(`${second} input[data-field="injured"]`, "2");
+  n = await review.evaluate(() => window.greyzone.loaded);
+  await review.click(`${second} button[data-action="correct"]`);
+  await review.waitForFunction((k) => window.greyzone.loaded > k, n, { timeout: 60000 });
+  seen.reviewAfter = await queued();
+}
 await browser.close();
 console.log(JSON.stringify(seen));
