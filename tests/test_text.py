@@ -223,3 +223,32 @@ def test_a_reporters_messages_carry_the_reporter_as_source(tmp_path: Path, share
     with SqliteStore.open(db) as store:
         (report,) = list(store.read_reports(ReportQuery()))
     assert report.source != "official-channel" and report.injured == 3 and report.kind.value == "shelling"
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [("Обстріл на вулиці Шкільній", "вулиця Шкільна"), ("Прилет по проспекту Миру", "проспект Миру"),
+     ("Обстрел на ул. Шмидта", "вулиця Шмідта"), ("Shelling on Street 12", "Street 12")],
+)  # fmt: skip
+def test_a_street_of_the_city_through_its_inflections(text: str, street: str) -> None:
+    from greyzone.text.places import Street, StreetIndex
+
+    names = ["вулиця Шкільна", "проспект Миру", "вулиця Шмідта", "Street 12", "Street 1"]
+    index = StreetIndex.of([Street(n, 37.0 + i / 100, 48.0, 300.0) for i, n in enumerate(names)])
+    hit = index.find(text)
+    assert hit is not None and hit.name == street and hit.precision_m == 300.0
+
+
+def test_a_message_from_an_imported_city_is_placed_on_its_street(tmp_path: Path) -> None:
+    from greyzone.application.movement import city_graph
+    from greyzone.application.text import Message, parse_texts
+    from scenarios import demo_city
+
+    db = demo_city(tmp_path, days=3)
+    message = Message("Shelling on Street 12, two injured", RECEIVED, "t")
+    with SqliteStore.open(db) as store:
+        (parsed,) = parse_texts(store, Settings(db_path=db), [message], city="demo")
+        assert "Street 12" in city_graph(store, "demo").graph.names
+    (event,) = parsed.events
+    assert event.place is not None and event.place.name == "Street 12" and event.place.lon is not None
+    assert event.injured is not None and event.injured.value == 2 and not event.missing()

@@ -28,7 +28,7 @@ from greyzone.settings import Settings
 from greyzone.store.base import ReviewRow, User
 from greyzone.text.classify import NONE, Example, KindModel, examples, split_of, train
 from greyzone.text.parse import Event, Parsed, parse_batch
-from greyzone.text.places import PlaceIndex
+from greyzone.text.places import PlaceIndex, Street, StreetIndex
 
 Json = dict[str, Any]
 MAX_MESSAGES = 10_000
@@ -79,6 +79,35 @@ def city_centre(store: AppStore, city: str | None) -> tuple[float, float] | None
     return float(np.median(graph.lon)), float(np.median(graph.lat))
 
 
+_streets: dict[tuple[str, float], StreetIndex] = {}
+
+
+def streets_of(store: AppStore, city: str) -> StreetIndex:
+    """The city's named streets: each name at the middle of its streets, half their extent its precision."""
+    from greyzone.application.movement import city_graph
+
+    found = city_graph(store, city)
+    key = (city, found.city.imported_at)
+    if key not in _streets:
+        graph = found.graph
+        streets = []
+        for name_id, name in enumerate(graph.names):
+            if not name:
+                continue
+            edges = np.flatnonzero(graph.name_id == name_id)
+            if not edges.size:
+                continue
+            points = np.concatenate(
+                [graph.shape_lonlat[graph.shape_offset[e] : graph.shape_offset[e + 1]] for e in edges]
+            )
+            lon, lat = points.mean(axis=0)
+            kx = np.cos(np.radians(lat)) * 111_320.0
+            half = float(np.hypot((points[:, 0] - lon) * kx, (points[:, 1] - lat) * 111_320.0).max())
+            streets.append(Street(name, float(lon), float(lat), half))
+        _streets[key] = StreetIndex.of(streets)
+    return _streets[key]
+
+
 def parse_texts(
     store: AppStore, settings: Settings, messages: Sequence[Message], city: str | None = None
 ) -> list[Parsed]:
@@ -86,15 +115,35 @@ def parse_texts(
     if len(messages) > MAX_MESSAGES:
         raise InputError("messages", f"at most {MAX_MESSAGES:,} messages at once; got {len(messages):,}")
     model, places, near = model_of(store), places_of(settings), city_centre(store, city)
+    streets = streets_of(store, city) if city else None
     labels = store.read_labels()
     out = []
     for m, parsed in zip(messages, parse_batch([(m.text, m.received_at) for m in messages], model, places, near),
                          strict=True):  # fmt: skip
+        if streets is not None and near is not None:
+            for event in parsed.events:
+                _onto_street(event, streets, near)
         label = labels.get(hashlib.sha256(m.text.encode()).hexdigest())
         if label is not None and parsed.events:
             _apply_label(parsed.events[0], json.loads(label[1]))
         out.append(parsed)
     return out
+
+
+STREET_REACH_KM = 20.0  # a settlement this close to the city's middle may be the city itself
+
+
+def _onto_street(event: Event, streets: StreetIndex, centre: tuple[float, float]) -> None:
+    """A street of the city the message names, when the settlement it names (if any) is the city."""
+    hit = streets.find(event.text)
+    if hit is None:
+        return
+    place = event.place
+    if place is not None and place.lon is not None and place.lat is not None:
+        dx = (place.lon - centre[0]) * 111.32 * np.cos(np.radians(centre[1]))
+        if float(np.hypot(dx, (place.lat - centre[1]) * 111.32)) > STREET_REACH_KM:
+            return  # another settlement's street of the same name: not this city's
+    event.place = hit
 
 
 def _apply_label(event: Event, label: Json) -> None:

@@ -114,7 +114,7 @@ class KindModel:
         x = self._features([_normal(t) for t in texts], [_rule(t) for t in texts], fit=True, raw=texts)
         self.model = LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
         self.model.fit(x, list(kinds))
-        self.classes: list[str] = list(self.model.classes_)
+        self.classes: list[str] = [str(c) for c in self.model.classes_]
 
     def _features(self, normal: list[str], rules: list[str], raw: Sequence[str], fit: bool = False) -> Any:
         column = np.array(rules, dtype=object).reshape(-1, 1)
@@ -135,7 +135,7 @@ class KindModel:
         n_chars = len(self.chars.vocabulary_)
         for row, p in zip(x, probabilities, strict=True):
             best = int(np.argmax(p))
-            kind = self.classes[best] if p[best] >= UNSURE or NONE not in self.classes else NONE
+            kind = str(self.classes[best]) if p[best] >= UNSURE or NONE not in self.classes else NONE
             coef = self.model.coef_[best] if len(self.classes) > 2 else self.model.coef_[0]
             weights = row.multiply(coef).tocsr()
             top = [int(i) for i in weights.indices[np.argsort(-weights.data)][:12]]

@@ -220,3 +220,79 @@ def _common_opener(text: str, start: int, word: str, found: list[tuple[str, Plac
         {"Geox", "Name", "Surn"} & set(str(p.tag).replace(" ", ",").split(",")) for p in analyser("ru").parse(lower)
     )
     return (known("uk", lower) or known("ru", lower)) and not proper
+
+
+# ----------------------------------------------------------------------------------------------- streets
+
+STREET_WORDS = re.compile(
+    r"\b(вулиц[яіеюі]|вул|провулок|провулку|пров|проспект[уі]?|просп|площ[аіе]|бульвар[уі]?|бульв|шосе|улиц[аеуы]|ул|"
+    r"переул(?:ок|ке)|пер|проспекте|street|st|avenue|ave|road|rd|lane|square)\b\.?",
+    re.IGNORECASE | re.UNICODE,
+)
+
+
+STREET_TOKEN = re.compile(r"[\w'’ʼ-]+", re.UNICODE)
+
+
+STREET_KINDS = (
+    ("lane", ("провул", "пров", "переул", "пер", "lane")),
+    ("avenue", ("проспект", "просп", "avenue", "ave")),
+    ("square", ("площ", "square")),
+    ("boulevard", ("бульв", "boulevard")),
+    ("highway", ("шосе", "шоссе", "highway")),
+    ("street", ("вул", "ул", "street", "st", "road", "rd")),
+)
+
+
+def street_kind(word: str) -> str:
+    lower = word.lower().rstrip(".")
+    return next((kind for kind, stems in STREET_KINDS if any(lower.startswith(s) for s in stems)), "street")
+
+
+@dataclass(frozen=True, slots=True)
+class Street:
+    name: str
+    lon: float
+    lat: float
+    half_length_m: float
+
+
+@dataclass
+class StreetIndex:
+    """A city's named streets by the skeleton of their name without its kind (вулиця, проспект, street …)."""
+
+    by_skeleton: dict[str, list[Street]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, streets: list[Street]) -> StreetIndex:
+        index = cls()
+        for s in streets:
+            marker = STREET_WORDS.search(s.name)
+            kind = street_kind(marker.group(0)) if marker else "street"
+            key = skeleton(STREET_WORDS.sub(" ", s.name).strip())
+            if len(key) >= 3 or any(ch.isdigit() for ch in key):
+                index.by_skeleton.setdefault(f"{kind}:{key}", []).append(s)
+                index.by_skeleton.setdefault(key, []).append(s)
+        return index
+
+    def find(self, text: str) -> PlaceHit | None:
+        """The street a message names after a street word ("на вулиці Шкільній", "ул. Шмидта", "Street 12"),
+        when one street of the city has that name."""
+        for marker in STREET_WORDS.finditer(text):
+            after = STREET_TOKEN.findall(text[marker.end() : marker.end() + 60])[:3]
+            for n in (2, 1):
+                if len(after) < n:
+                    continue
+                words = " ".join(after[:n])
+                forms = {words.lower()} | (set(normal_forms(after[0].lower())) if n == 1 else set())
+                kind = street_kind(marker.group(0))
+                found = {id(s): s for f in forms for s in self.by_skeleton.get(f"{kind}:{skeleton(f)}", [])}
+                if (
+                    not found
+                ):  # a kind the message gets wrong ("вулиця" for a lane): the name alone, when one street has it
+                    found = {id(s): s for f in forms for s in self.by_skeleton.get(skeleton(f), [])}
+                if len(found) == 1:
+                    s = next(iter(found.values()))
+                    return PlaceHit(f"{marker.group(0)} {words}", s.name, s.lon, s.lat, max(100.0, s.half_length_m),
+                                    False, (s.name,), f"the street {s.name!r}", 0.8)  # fmt: skip
+        return None
