@@ -46,11 +46,22 @@ def control_map_cmd(
     res: Annotated[int, typer.Option(min=5, max=10, help="H3 resolution of the cells.")] = 8,
     geojson: Annotated[Path | None, typer.Option(help="Write the state polygons here.")] = None,
     svg: Annotated[Path | None, typer.Option(help="Draw the map here (SVG, with legend and scale).")] = None,
+    front: Annotated[
+        bool, typer.Option(help="Front-wide: the front in parts (H3 res 4), each a Dask task; the cells' states.")
+    ] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="--front: a Dask scheduler's address (default: a local cluster).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="--front: the local cluster's workers.")] = 2,
+    parquet: Annotated[Path | None, typer.Option(help="--front: write the cells here (GeoParquet).")] = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The fused control map: area per state (held, other side, contested, unconfirmed) and its "as of"."""
     when = parse_time(at, "--at") or datetime.now(UTC)
+    if front:
+        _front(db, database_url, when, res, scheduler, workers, parquet, as_json)
+        return
     with store_of(db, database_url) as store, refusing(missing="--at"):
         m = control_map(store, when, res)
     rows = m.rows()
@@ -195,3 +206,24 @@ def control_evaluate(
         f" {s['naive_iou_mean_with_other']:.3f}); the price: {s['caution_mean']:.1%} of the truly held ground not"
         " shown held"
     )
+
+
+def _front(
+    db: Path | None, database_url: str | None, when: datetime, res: int, scheduler: str | None, workers: int,
+    parquet: Path | None, as_json: bool,
+) -> None:  # fmt: skip
+    from greyzone.application.front import front_control, write_front
+
+    with store_of(db, database_url) as store, refusing(missing="--at"):
+        m = front_control(store, when, res, scheduler=scheduler, workers=workers)
+    if parquet is not None:
+        write_front(m, parquet, when)
+    said = {"at": when.isoformat(), "parts": m.parts, "cells": len(m.cells), "states": m.counts(),
+            "workers": m.workers, "seconds": round(m.seconds, 2)}  # fmt: skip
+    if as_json:
+        out(json.dumps(said))
+        return
+    for state, n in m.counts().items():
+        out(f"{state:<12} {n:>10,} cells")
+    out(f"front-wide control at {when.astimezone(KYIV):%Y-%m-%d %H:%M} Kyiv time: {m.parts} parts on {m.workers} "
+        f"workers, {m.seconds:.1f} s")  # fmt: skip

@@ -31,6 +31,7 @@ from greyzone.cli.common import (
     app,
     byte_progress,
     cli_settings,
+    count_progress,
     err,
     out,
     parse_bbox,
@@ -193,9 +194,25 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Same seed, same scenario.")] = 7,
     days: Annotated[int, typer.Option(min=1, max=365)] = 28,
+    front: Annotated[
+        bool, typer.Option(help="Instead: a SYNTHETIC front of ~1,000 km (--reports of them), for front-wide runs.")
+    ] = False,
+    reports: Annotated[int, typer.Option(min=1, max=100_000_000, help="--front: how many reports.")] = 100_000,
+    database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate the SYNTHETIC demo scenario (a Pokrovsk-like city), ingest it, show what is stored."""
+    if front:
+        from greyzone.application.front import generate_front
+        from greyzone.demo.front import line_km
+
+        with store_of(db, database_url, create=True) as store, count_progress() as progress:
+            task = progress.add_task("front", total=reports)
+            stored = generate_front(store, reports, days=days, seed=seed,
+                                    on_batch=lambda n: progress.update(task, completed=n))  # fmt: skip
+        said = {"reports": stored, "line_km": round(line_km()), "days": days, "synthetic": True}
+        out(json.dumps(said) if as_json else f"SYNTHETIC front: {stored:,} reports along {said['line_km']:,} km")
+        return
     d = make_demo(cli_settings(db), folder, seed=seed, days=days)
     if as_json:
         answer = {

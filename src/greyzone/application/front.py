@@ -1,0 +1,186 @@
+"""The control map front-wide, in parts, on Dask: the same answer as one process, on several.
+
+The front is cut into H3 cells of resolution ``PART_RES`` (4: about 1,770 km² each) that hold control
+observations. A part's map is computed from the observations that can reach it: those whose point lies
+in the part or in the ring of parts around it (``HALO_RINGS``: at least ~35 km beyond its edge, more
+than the fusion's widest reach — three times its 4 km neighbourhood scale plus an observation's radius),
+and every area observation that touches that ring. Every influence of the fusion on a cell is local
+(see ``control/fusion.py``): a part's cells come out as they do in one process over the whole front, and
+the test checks it cell by cell. The parts run as Dask tasks (``dask.distributed``: a ``LocalCluster``
+by default, or the scheduler at ``scheduler``); a worker that dies mid-task has its task run again
+elsewhere (Dask retries), and nothing is written until every part is back.
+
+The store is read once, by the caller; each task gets its part's observations.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import h3
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from greyzone.application.stores import AppStore
+from greyzone.control.fusion import ControlFusion, Observation
+from greyzone.errors import NotAvailableError
+from greyzone.model.grid import Grid
+
+PART_RES = 4
+HALO_RINGS = 1
+
+
+@dataclass(frozen=True)
+class FrontMap:
+    """The control state of every cell of the front's parts: H3 cells, state codes, as-of (unix s)."""
+
+    cells: npt.NDArray[np.int64]
+    states: npt.NDArray[np.int8]
+    as_of: npt.NDArray[np.float64]
+    parts: int
+    seconds: float
+    workers: int
+
+    def counts(self) -> dict[str, int]:
+        from greyzone.control.products import CODE_STATES
+
+        codes, n = np.unique(self.states, return_counts=True)
+        return {CODE_STATES[int(c)].value: int(k) for c, k in zip(codes, n, strict=True)}
+
+
+def _part_of(o: Observation) -> int | None:
+    if o.area is not None or not np.isfinite(o.lon):
+        return None
+    return int(h3.api.basic_int.latlng_to_cell(o.lat, o.lon, PART_RES))
+
+
+def _shape(cells: Sequence[int]) -> shapely.Geometry:
+    return shapely.union_all(
+        [shapely.Polygon([(lon, lat) for lat, lon in h3.api.basic_int.cell_to_boundary(int(c))]) for c in cells]
+    )
+
+
+def split(observations: Sequence[Observation]) -> dict[int, list[Observation]]:
+    """Each part (an H3 res-4 cell holding a point observation) and the observations that reach it, in time order."""
+    by_part: dict[int, list[int]] = {}
+    areas: list[int] = []
+    for i, o in enumerate(observations):
+        part = _part_of(o)
+        if part is None:
+            areas.append(i)
+        else:
+            by_part.setdefault(part, []).append(i)
+    out: dict[int, list[Observation]] = {}
+    for part in by_part:
+        ring = [int(c) for c in h3.api.basic_int.grid_disk(part, HALO_RINGS)]
+        chosen = [i for c in ring for i in by_part.get(c, [])]
+        if areas:
+            reach = _shape(ring)
+            chosen += [i for i in areas if observations[i].area is not None and reach.intersects(observations[i].area)]
+        out[part] = [observations[i] for i in sorted(chosen)]
+    return out
+
+
+def part_map(
+    part: int, observations: list[Observation], res: int, t_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One part's cells at ``res`` with their states and as-of (a Dask task: pure, picklable in and out)."""
+    cells = np.array(sorted(h3.api.basic_int.cell_to_children(part, res)), dtype=np.int64)
+    fusion = ControlFusion(Grid.from_cells(cells, res))
+    fusion.fold_all(observations)
+    return fusion.grid.cells, np.asarray(fusion.states(t_s), dtype=np.int8), np.asarray(fusion.as_of, dtype=np.float64)
+
+
+def front_control(
+    store: AppStore, when: datetime, res: int = 7, *, scheduler: str | None = None, workers: int = 2
+) -> FrontMap:
+    """The control map of every part of the front at ``when``, each part a Dask task."""
+    from dask.distributed import Client, LocalCluster
+
+    from greyzone.application.control import observations_or_refuse
+
+    observations = observations_or_refuse(store, when)
+    parts = split(observations)
+    if not parts:
+        raise NotAvailableError("no control observation with a point: no part of a front to map")
+    start = time.perf_counter()
+    cluster = None
+    if not scheduler:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        )
+    try:
+        with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
+            futures = [client.submit(part_map, part, obs, res, when.timestamp(), key=f"control-{part:x}-{res}",
+                                     retries=3, pure=False) for part, obs in parts.items()]  # fmt: skip
+            results = client.gather(futures)
+            n_workers = len(client.scheduler_info()["workers"])
+    finally:
+        if cluster is not None:
+            cluster.close()
+    cells = np.concatenate([r[0] for r in results])
+    order = np.argsort(cells)
+    states, as_of = np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
+    return FrontMap(cells[order], states[order], as_of[order], len(parts), time.perf_counter() - start, n_workers)
+
+
+def single_control(store: AppStore, when: datetime, res: int, cells: npt.NDArray[np.int64]) -> FrontMap:
+    """The same cells' states from one process over the whole front (the peer, and the check)."""
+    from greyzone.application.control import fused_control
+
+    start = time.perf_counter()
+    fusion = fused_control(store, when, res)
+    states = np.asarray(fusion.states(when.timestamp()), dtype=np.int8)
+    idx = np.array([fusion.grid.index.get(int(c), -1) for c in cells], dtype=np.intp)
+    known = idx >= 0
+    return FrontMap(cells[known], states[idx[known]], np.asarray(fusion.as_of)[idx[known]], 1,
+                    time.perf_counter() - start, 1)  # fmt: skip
+
+
+def generate_front(
+    store: AppStore, reports: int, *, days: int = 30, seed: int = 11, batch: int = 50_000, on_batch: object = None
+) -> int:
+    """Generate the SYNTHETIC front's reports and store them (a batch at a time): how many were stored."""
+    from itertools import islice
+
+    from greyzone.demo.front import front_rows
+    from greyzone.ingest.build import BuildContext, build_batch
+    from greyzone.ingest.records import RawRecord
+
+    rows = front_rows(reports, days=days, seed=seed)
+    stored, row = 0, 0
+    while chunk := list(islice(rows, batch)):
+        made, rejects = build_batch([RawRecord("front", row + i + 1, r) for i, r in enumerate(chunk)], BuildContext())
+        if rejects:
+            raise ValueError(f"the generator made invalid reports: {rejects[:3]}")
+        stored += store.write_batch(made, [], origin="demo:front").accepted
+        row += len(chunk)
+        if callable(on_batch):
+            on_batch(row)
+    return stored
+
+
+def write_front(m: FrontMap, path: Path, when: datetime) -> int:
+    """The cells as GeoParquet, written whole or not at all (a temporary file renamed into place)."""
+    import pyarrow as pa
+
+    from greyzone.application.parquet import _write
+    from greyzone.control.products import CODE_STATES
+
+    rings = [h3.api.basic_int.cell_to_boundary(int(c)) for c in m.cells]
+    shapes = [shapely.Polygon([(lon, lat) for lat, lon in ring]) for ring in rings]
+    columns = {
+        "cell": pa.array([h3.int_to_str(int(c)) for c in m.cells]),
+        "state": pa.array([CODE_STATES[int(s)].value for s in m.states]),
+        "as_of": pa.array([datetime.fromtimestamp(t, UTC) if np.isfinite(t) and t > 0 else None for t in m.as_of],
+                          type=pa.timestamp("us", tz="UTC")),
+    }  # fmt: skip
+    partial = path.with_name(path.name + ".partial")
+    n = _write(partial, columns, shapes, "control (front-wide)", when)
+    partial.replace(path)
+    return n
