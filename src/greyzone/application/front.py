@@ -184,3 +184,10 @@ def write_front(m: FrontMap, path: Path, when: datetime) -> int:
     n = _write(partial, columns, shapes, "control (front-wide)", when)
     partial.replace(path)
     return n
+
+
+def front_line_km() -> float:
+    """The generated front line's length (km)."""
+    from greyzone.demo.front import line_km
+
+    return line_km()

@@ -203,14 +203,13 @@ def demo(
 ) -> None:
     """Generate the SYNTHETIC demo scenario (a Pokrovsk-like city), ingest it, show what is stored."""
     if front:
-        from greyzone.application.front import generate_front
-        from greyzone.demo.front import line_km
+        from greyzone.application.front import front_line_km, generate_front
 
         with store_of(db, database_url, create=True) as store, count_progress() as progress:
             task = progress.add_task("front", total=reports)
             stored = generate_front(store, reports, days=days, seed=seed,
                                     on_batch=lambda n: progress.update(task, completed=n))  # fmt: skip
-        said = {"reports": stored, "line_km": round(line_km()), "days": days, "synthetic": True}
+        said = {"reports": stored, "line_km": round(front_line_km()), "days": days, "synthetic": True}
         out(json.dumps(said) if as_json else f"SYNTHETIC front: {stored:,} reports along {said['line_km']:,} km")
         return
     d = make_demo(cli_settings(db), folder, seed=seed, days=days)

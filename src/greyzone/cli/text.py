@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from greyzone.application.reports import Reject, write_rejects
 from greyzone.application.text import (
     Message,
     close_review,
@@ -19,7 +20,6 @@ from greyzone.application.text import (
     take_texts,
 )
 from greyzone.cli.common import DbOption, JsonOption, UrlOption, app, cli_settings, out, parse_time, refusing, store_of
-from greyzone.ingest.records import Reject, write_rejects
 from greyzone.settings import Settings
 from greyzone.store.base import User
 
