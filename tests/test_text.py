@@ -141,6 +141,8 @@ def test_bad_messages_are_refused_with_their_reason(places: PlaceIndex, text: st
 
 def test_mixed_scripts_and_two_events_in_one_message(places: PlaceIndex) -> None:
     assert detect("Покровськ: FPV drone hit a car, двоє поранених").code == "uk"
+    tangut = parse_message("Х𗀀 Обстріл Покровська", RECEIVED, default_model(), places)  # no Unicode name: once fatal
+    assert tangut.events and tangut.events[0].place is not None and tangut.events[0].place.name == "Покровськ"
     parsed = parse_message(
         "Обстріл Покровська, а також удар FPV по авто в Мирнограді.", RECEIVED, default_model(), places
     )

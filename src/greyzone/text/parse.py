@@ -166,6 +166,12 @@ def parse_batch(
     return out
 
 
+STATUS_DETAILS = {  # kind → (the detail's name, its words, its statuses' words)
+    "infrastructure_status": ("utility", UTILITIES, INFRA_STATUS),
+    "service_status": ("service", SERVICES, SERVICE_STATUS),
+}
+
+
 def _event(text: str, kind: Field, place: PlaceHit | None, received_at: datetime) -> Event:
     killed, injured = casualties(text)
     event = Event(kind, place, stated_time(text, received_at), killed, injured, text=text)
@@ -177,18 +183,12 @@ def _event(text: str, kind: Field, place: PlaceHit | None, received_at: datetime
     if k == "control_observation":
         side, stem = first_of(text, SIDES)
         event.details["side"] = Field(side or "unknown", 0.8 if side else 0.3, stem)
-    if k == "infrastructure_status":
-        utility, stem = first_of(text, UTILITIES)
-        status, status_stem = first_of(text, INFRA_STATUS)
-        if utility:
-            event.details["utility"] = Field(utility, 0.8, stem)
-        if status:
-            event.details["status"] = Field(status, 0.7, status_stem)
-    if k == "service_status":
-        service, stem = first_of(text, SERVICES)
-        status, status_stem = first_of(text, SERVICE_STATUS)
-        if service:
-            event.details["service"] = Field(service, 0.8, stem)
+    if k in STATUS_DETAILS:
+        name, table, statuses = STATUS_DETAILS[k]
+        value, stem = first_of(text, table)
+        status, status_stem = first_of(text, statuses)
+        if value:
+            event.details[name] = Field(value, 0.8, stem)
         if status:
             event.details["status"] = Field(status, 0.7, status_stem)
     if k == "evacuation_request":

@@ -214,12 +214,9 @@ def _common_opener(text: str, start: int, word: str, found: list[tuple[str, Plac
     spelled = {_plain(word), *(_plain(f) for f in forms_of(lower))}
     if any(_plain(n) in spelled for n, _ in found):
         return False
-    from greyzone.text.morph import analyser, known
+    from greyzone.text.morph import known, proper_noun
 
-    proper = any(
-        {"Geox", "Name", "Surn"} & set(str(p.tag).replace(" ", ",").split(",")) for p in analyser("ru").parse(lower)
-    )
-    return (known("uk", lower) or known("ru", lower)) and not proper
+    return (known("uk", lower) or known("ru", lower)) and not proper_noun(lower)
 
 
 # ----------------------------------------------------------------------------------------------- streets

@@ -19,18 +19,6 @@ const $ = (id) => document.getElementById(id);
 const t = (k) => WORDS[state.lang][k] || k;
 if (params.get("token")) $("token").value = params.get("token");
 
-async function api(path, options = {}) {
-  const token = $("token").value.trim();
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const answer = await fetch(path, Object.assign({ headers }, options));
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) {
-    const details = body.error && body.error.details ? " — " + body.error.details.map((d) => `${d.field}: ${d.reason}`).join("; ") : "";
-    throw new Error((body.error ? body.error.message : `HTTP ${answer.status}`) + details);
-  }
-  return body;
-}
 
 const map = new maplibregl.Map({
   container: "map", attributionControl: false, doubleClickZoom: false,

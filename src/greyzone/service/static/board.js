@@ -20,20 +20,9 @@ const t = (k) => WORDS[state.lang][k] || k;
 const EMPTY = { type: "FeatureCollection", features: [] };
 
 function kyiv(iso) {
-  if (!iso) return "—";
-  return new Intl.DateTimeFormat(state.lang === "uk" ? "uk-UA" : "en-GB", { timeZone: "Europe/Kyiv", day: "numeric",
-    month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
+  return iso ? kyivTime(iso, state.lang) : "—";
 }
 
-async function api(path, options = {}) {
-  const token = $("token").value.trim();
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const answer = await fetch(path, Object.assign({ headers }, options));
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw new Error(body.error ? body.error.message : `HTTP ${answer.status}`);
-  return body;
-}
 
 const map = new maplibregl.Map({
   container: "map", attributionControl: false,

@@ -19,19 +19,9 @@ const t = (k) => WORDS[state.lang][k] || k;
 $("token").value = params.get("token") || "";
 
 function kyiv(iso) {
-  return new Intl.DateTimeFormat(state.lang === "uk" ? "uk-UA" : "en-GB", { timeZone: "Europe/Kyiv", day: "numeric",
-    month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso)) + (state.lang === "uk" ? " (Київ)" : " (Kyiv)");
+  return kyivTime(iso, state.lang) + (state.lang === "uk" ? " (Київ)" : " (Kyiv)");
 }
 
-async function api(path, options = {}) {
-  const token = $("token").value.trim();
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const answer = await fetch(path, Object.assign({ headers }, options));
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw new Error(body.error ? body.error.message : `HTTP ${answer.status}`);
-  return body;
-}
 
 function line(label, text) {
   const div = document.createElement("div");
