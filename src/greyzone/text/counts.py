@@ -28,11 +28,12 @@ NUMBER_WORDS = {
     12: ("дванадцять", "двенадцать", "twelve"),
 }
 NUMBER = {w: n for n, words in NUMBER_WORDS.items() for w in words}
-KILLED = ("загин", "загибл", "вбит", "убит", "погиб", "помер", "смерт", "killed", "dead", "died", "death", "kills")
+KILLED = ("загин", "загибл", "вбит", "убит", "погиб", "помер", "смерт", "kill", "dead", "died", "death", "die")
 INJURED = ("поранен", "ранен", "травмов", "постражд", "пострада", "wounded", "injured", "injuring", "hurt")
 PERSONS = ("жінк", "чоловік", "дитин", "людин", "мужчин", "женщин", "ребен", "человек", "пенсіонер", "волонтер",
            "водій", "водія", "водител", "тракторист", "цивільн", "мирн", "велосипедист", "man", "woman", "child",
-           "person", "civilian", "driver", "boy", "girl", "cyclist")  # fmt: skip
+           "person", "civilian", "driver", "boy", "girl", "cyclist", "soldier", "serviceman", "militiaman",
+           "teenager", "resident", "військов", "боєць", "бойця", "военн", "боец")  # fmt: skip
 SINGULAR = ("загинув", "загинула", "погиб", "погибла", "помер", "померла", "поранений", "поранена", "ранен", "ранена",
             "убит", "убита", "вбитий", "вбита", "died", "killed", "wounded", "injured")  # fmt: skip
 NOT_COUNTS = re.compile(r"\b\d{1,2}[:.]\d{2}\b|[^\W\d_]+-\d+", re.UNICODE)  # times (14:20), models (С-300, ФАБ-500)
@@ -40,7 +41,8 @@ SOME = ("є ", "есть ", "there are ", "there were ", "кількість у�
 NONE_AT_ALL = ("без жертв", "без постраждалих", "пострадавших нет", "постраждалих немає", "no casualties",
                "никто не пострадал", "ніхто не постраждав", "без пострадавших", "жертв немає", "жертв нет")  # fmt: skip
 NO_DEATHS = ("погибших нет", "загиблих немає", "без загиблих", "no one was killed", "no deaths")
-TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’ʼ][^\W\d_]+)*", re.UNICODE)
+TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’ʼ][^\W\d_]+)*|[,;:.!?—–()]", re.UNICODE)
+BARRIERS = frozenset(",;:.!?—–()")  # a count does not reach across a clause's end
 WINDOW = 4  # words between a number and the word it counts
 
 
@@ -124,6 +126,8 @@ def _near_number(tokens: list[str], i: int) -> tuple[int, int] | None:
             t in ("і", "и", "та", "and", "ще", "еще") for t in between
         ):
             continue
+        if any(t in BARRIERS for t in between):  # not across a clause's end ("killed, three injured")
+            continue
         if j + 1 < len(tokens) and tokens[j + 1] in ("годин", "часов", "hours", "км", "km", "хвилин", "минут"):
             continue
         return n, j
@@ -136,6 +140,8 @@ def _near_person(tokens: list[str], i: int, singular: bool) -> int | None:
     reach = range(len(tokens)) if singular else (i + 1, i - 1, i + 2, i - 2)
     for j in sorted(reach, key=lambda j: abs(j - i)):
         if 0 <= j < len(tokens) and _is(tokens[j], PERSONS) and not _is(tokens[j], ("людей", "люди", "people")):
+            if not singular and any(t in BARRIERS for t in tokens[min(i, j) + 1 : max(i, j)]):
+                continue
             return j
     return None
 
