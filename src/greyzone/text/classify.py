@@ -133,13 +133,16 @@ class KindModel:
         out = []
         words = self.words.get_feature_names_out()
         n_chars = len(self.chars.vocabulary_)
-        for row, p in zip(x, probabilities, strict=True):
+        coefs = self.model.coef_
+        for r, p in enumerate(probabilities):
             best = int(np.argmax(p))
             kind = str(self.classes[best]) if p[best] >= UNSURE or NONE not in self.classes else NONE
-            coef = self.model.coef_[best] if len(self.classes) > 2 else self.model.coef_[0]
-            weights = row.multiply(coef).tocsr()
-            top = [int(i) for i in weights.indices[np.argsort(-weights.data)][:12]]
-            said = [str(words[i - n_chars]) for i in top if n_chars <= i < n_chars + len(words)][:4]
+            coef = coefs[best] if len(self.classes) > 2 else coefs[0]
+            start, end = x.indptr[r], x.indptr[r + 1]  # the row's features, read from the CSR arrays directly
+            columns = x.indices[start:end]
+            weights = x.data[start:end] * coef[columns]
+            top = columns[np.argsort(-weights)[:12]]
+            said = [str(words[i - n_chars]) for i in top.tolist() if n_chars <= i < n_chars + len(words)][:4]
             out.append(
                 (kind, float(p[best]) if kind == self.classes[best] else float(p[self.classes.index(NONE)]), said)
             )
