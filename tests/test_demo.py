@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from greyzone.demo.scenario import LABEL, write_scenario
 from greyzone.ingest.runner import ingest_files
 from greyzone.store.sqlite import SqliteStore
@@ -59,3 +61,11 @@ def test_overview_map_draws_every_point_report(tmp_path: Path) -> None:
     width, height = svgtools.size(root)
     assert all(0 <= x <= width and 0 <= y <= height for v in drawn.values() for x, y in v)  # the city fits the frame
     assert "SYNTHETIC DEMO" in svg and len(svgtools.ids(root, "area-")) >= 2  # other side and grey areas
+
+
+@pytest.mark.parametrize("days", [1, 10])
+def test_the_demo_citys_gates_lie_on_its_roads_whatever_its_length(tmp_path: Path, days: int) -> None:
+    from scenarios import demo_city
+
+    db = demo_city(tmp_path, days=days)  # imports the streets with the gates: a gate off every road is refused
+    assert db.exists()

@@ -406,9 +406,11 @@ def _streets(rng: np.random.Generator) -> list[dict[str, Any]]:
                 cls = "secondary" if i % 4 == 0 else "residential"
                 name = f"{'Street' if axis == 0 else 'Lane'} {i + n + 1}"
                 features.append(_line(pts, cls, name))
-    for name, bearing, length in GATES:
+    for name, bearing, length in GATES:  # each road ends at its gate (its other points wander a degree or so)
+        jitter = [rng.normal(0, 1) for _ in range(25)]  # drawn as before: the rest of the scenario is unchanged
         pts = [
-            [round(v, 6) for v in offset(*_polar(bearing + rng.normal(0, 1), d))] for d in np.linspace(0, length, 25)
+            [round(v, 6) for v in offset(*_polar(bearing + (j if d < length else 0.0), d))]
+            for j, d in zip(jitter, np.linspace(0, length, 25), strict=True)
         ]
         features.append(_line(pts, "primary", name))
     return features

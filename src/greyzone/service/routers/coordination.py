@@ -15,7 +15,7 @@ import hmac
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -149,7 +149,9 @@ def add_need(body: NeedIn, city: City, user: Reporter, gate: GateDep) -> dict[st
 
 
 @router.post("/api/needs/{need_id}/met", summary="A need is met (coordinator)")
-def need_met(need_id: int, user: Coordinator, gate: GateDep) -> dict[str, Any]:
+def need_met(
+    need_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the need's number")], user: Coordinator, gate: GateDep
+) -> dict[str, Any]:
     with gate.locked() as s:
         boards.meet_need(s, need_id, datetime.now(UTC))
     return {"need_id": need_id, "met": True}
