@@ -27,6 +27,7 @@ from greyzone.control.products import CODE_STATES
 from greyzone.errors import InputError
 from greyzone.ingest.build import BuildContext, build_batch
 from greyzone.ingest.records import RawRecord
+from greyzone.model.grid import cell_polygons
 from greyzone.service.app import Limits, create_app
 from greyzone.settings import Settings
 from greyzone.store.base import User
@@ -118,7 +119,7 @@ def test_control_turning_other_side_near_a_point_is_told_cell_by_cell(db: Path, 
     import shapely
 
     area = shapely.from_geojson(made.area)
-    idx = [i for i, c in enumerate(f2.grid.cells) if shapely.intersects(area, _hexagon(int(c)))]
+    idx = [i for i, c in enumerate(f2.grid.cells) if shapely.intersects(area, cell_polygons([int(c)])[0])]
     expected = {
         h3.int_to_str(int(f2.grid.cells[i])): CODE_STATES[int(s2[i])].value
         for i in idx
@@ -127,13 +128,6 @@ def test_control_turning_other_side_near_a_point_is_told_cell_by_cell(db: Path, 
     told = bodies(receiver, "/ground")
     assert len(told) == 1 and expected  # the baseline told nothing; the change one alert
     assert {c["item"]: c["now"] for c in told[0]["changes"]} == expected
-
-
-def _hexagon(cell: int) -> Any:
-    import h3
-    import shapely
-
-    return shapely.Polygon([(lon, lat) for lat, lon in h3.api.basic_int.cell_to_boundary(cell)])
 
 
 def test_hazard_above_the_threshold_unknown_when_stale_and_rising_with_a_flare_up(db: Path, receiver: Receiver) -> None:

@@ -379,11 +379,12 @@ def work_once(
     now = time.time() if now is None else now
     cursor = store.alert_cursor()
     batches = [] if cursor is None else store.batches_after(cursor, most)
-    incident_rules = [r for r in store.read_rules(active_only=True) if json.loads(r.rule)["trigger"] == "incidents"]
+    active = store.read_rules(active_only=True)
+    incident_rules = [r for r in active if json.loads(r.rule)["trigger"] == "incidents"]
     index = RuleIndex.of(incident_rules) if batches else RuleIndex.of([])
     for batch_id, first, last in batches:
         store.advance_alerts(batch_id, evaluate(store, index, first, last, now))
-    watching = [r for r in store.read_rules(active_only=True) if json.loads(r.rule)["trigger"] != "incidents"]
+    watching = [r for r in active if json.loads(r.rule)["trigger"] != "incidents"]
     if watching:
         seen, made = look_all(store, settings, watching, now, watch_s)
         if seen:

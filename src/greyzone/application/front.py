@@ -29,7 +29,7 @@ import shapely
 from greyzone.application.stores import AppStore
 from greyzone.control.fusion import ControlFusion, Observation
 from greyzone.errors import NotAvailableError
-from greyzone.model.grid import Grid
+from greyzone.model.grid import Grid, cell_polygons
 
 PART_RES = 4
 HALO_RINGS = 1
@@ -60,9 +60,7 @@ def _part_of(o: Observation) -> int | None:
 
 
 def _shape(cells: Sequence[int]) -> shapely.Geometry:
-    return shapely.union_all(
-        [shapely.Polygon([(lon, lat) for lat, lon in h3.api.basic_int.cell_to_boundary(int(c))]) for c in cells]
-    )
+    return shapely.union_all(cell_polygons(list(cells)))
 
 
 def split(observations: Sequence[Observation]) -> dict[int, list[Observation]]:
@@ -169,11 +167,10 @@ def write_front(m: FrontMap, path: Path, when: datetime) -> int:
     """The cells as GeoParquet, written whole or not at all (a temporary file renamed into place)."""
     import pyarrow as pa
 
-    from greyzone.application.parquet import _write
+    from greyzone.application.parquet import write_geoparquet
     from greyzone.control.products import CODE_STATES
 
-    rings = [h3.api.basic_int.cell_to_boundary(int(c)) for c in m.cells]
-    shapes = [shapely.Polygon([(lon, lat) for lat, lon in ring]) for ring in rings]
+    shapes = cell_polygons(m.cells)
     columns = {
         "cell": pa.array([h3.int_to_str(int(c)) for c in m.cells]),
         "state": pa.array([CODE_STATES[int(s)].value for s in m.states]),
@@ -181,7 +178,7 @@ def write_front(m: FrontMap, path: Path, when: datetime) -> int:
                           type=pa.timestamp("us", tz="UTC")),
     }  # fmt: skip
     partial = path.with_name(path.name + ".partial")
-    n = _write(partial, columns, shapes, "control (front-wide)", when)
+    n = write_geoparquet(partial, columns, shapes, "control (front-wide)", when)
     partial.replace(path)
     return n
 

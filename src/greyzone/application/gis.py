@@ -16,9 +16,11 @@ from typing import Any, cast
 
 import h3
 import numpy as np
+import shapely
 
 from greyzone.application.stores import AppStore
 from greyzone.errors import InputError, NotAvailableError
+from greyzone.model.grid import cell_polygons
 from greyzone.store.base import GisFeature, GisStore
 
 Json = dict[str, Any]
@@ -38,8 +40,7 @@ def control_layers(store: AppStore, when: datetime, res: int) -> tuple[list[GisF
     states = np.asarray(fusion.states(when.timestamp()))
     cells = []
     for i, cell in enumerate(fusion.grid.cells):
-        ring = [[lon, lat] for lat, lon in h3.api.basic_int.cell_to_boundary(int(cell))]
-        geometry = json.dumps({"type": "Polygon", "coordinates": [[*ring, ring[0]]]})
+        geometry = shapely.to_geojson(cell_polygons([int(cell)])[0])
         props = {"cell": h3.int_to_str(int(cell)), "state": CODE_STATES[int(states[i])].value,
                  "as_of": as_of_text(float(fusion.as_of[i]))}  # fmt: skip
         cells.append(GisFeature(props, geometry))

@@ -26,7 +26,7 @@ from greyzone.store.base import GisFeature, ReportQuery
 Json = dict[str, Any]
 
 
-def _write(path: Path, columns: Json, geometry: list[shapely.Geometry], layer: str, as_of: datetime) -> int:
+def write_geoparquet(path: Path, columns: Json, geometry: list[shapely.Geometry], layer: str, as_of: datetime) -> int:
     """One GeoParquet file: the columns, the geometry as WKB, the ``geo`` and ``greyzone`` metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -88,7 +88,7 @@ def export_parquet(
         "credibility": pa.array(frame.credibility),
         "h3_r9": pa.array([h3.int_to_str(int(c)) for c in frame.h3_r9], type=pa.string()),
     }  # fmt: skip
-    written["reports.parquet"] = _write(folder / "reports.parquet", reports, list(points), "reports", when)
+    written["reports.parquet"] = write_geoparquet(folder / "reports.parquet", reports, list(points), "reports", when)
     ids, inverse, counts = np.unique(frame.incident, return_inverse=True, return_counts=True)
     first = np.full(len(ids), np.inf)
     last = np.full(len(ids), -np.inf)
@@ -107,18 +107,20 @@ def export_parquet(
         "sources": pa.array([len(s) for s in sources]),
     }  # fmt: skip
     centres = list(shapely.points(lon, lat)) if len(ids) else []
-    written["incidents.parquet"] = _write(folder / "incidents.parquet", incidents, centres, "incidents", when)
+    written["incidents.parquet"] = write_geoparquet(folder / "incidents.parquet", incidents, centres, "incidents", when)
     try:
         _, cells = control_layers(store, when, res)
         columns, shapes = _cells(cells, ("cell", "state", "as_of"))
-        written["control_cells.parquet"] = _write(folder / "control_cells.parquet", columns, shapes, "control", when)
+        written["control_cells.parquet"] = write_geoparquet(
+            folder / "control_cells.parquet", columns, shapes, "control", when
+        )
     except NotAvailableError as exc:
         skipped.append(f"control_cells.parquet: {exc}")
     try:
         grid = hazard_layer(store, when, hours)
         names = ("cell", "status", "peak_events_per_km2_h", "mean_events_per_km2_h", "first", "hours", "as_of")
         columns, shapes = _cells(grid, names)
-        written["hazard.parquet"] = _write(folder / "hazard.parquet", columns, shapes, "hazard", when)
+        written["hazard.parquet"] = write_geoparquet(folder / "hazard.parquet", columns, shapes, "hazard", when)
     except (NotAvailableError, InputError) as exc:
         skipped.append(f"hazard.parquet: {exc}")
     return written, skipped

@@ -153,7 +153,7 @@ def _apply_label(event: Event, label: Json) -> None:
     event.kind = Field(label["kind"], 1.0, "a verifier's correction of this text")
     if label.get("lon") is not None and label.get("lat") is not None:
         lon, lat, precision = float(label["lon"]), float(label["lat"]), float(label.get("precision_m") or 1000.0)
-        event.place = PlaceHit("", str(label.get("place") or ""), lon, lat, precision, False, (), "a verifier's", 1.0)
+        event.place = PlaceHit("", str(label.get("place") or ""), lon, lat, precision, False, (), "verifier", 1.0)
 
 
 def record_of(event: Event, message: Message) -> dict[str, object]:

@@ -40,7 +40,7 @@ import shapely
 from greyzone.application.access import RANK
 from greyzone.application.stores import AppStore
 from greyzone.errors import InputError, NotAvailableError
-from greyzone.model.grid import Floats, Grid
+from greyzone.model.grid import Floats, Grid, cell_polygons
 from greyzone.settings import Settings
 from greyzone.store.base import City, DeliveryRow, RuleRow, WatchRow
 
@@ -131,9 +131,7 @@ def cell_shares(grid: Grid, area: shapely.Geometry) -> tuple[npt.NDArray[np.intp
     """The grid cells the area touches and the share of each cell's area inside it."""
     edge_m = h3.average_hexagon_edge_length(grid.res, unit="m")
     idx, _ = grid.near_area(area, edge_m)
-    hexes = [
-        shapely.Polygon([(lon, lat) for lat, lon in h3.api.basic_int.cell_to_boundary(int(c))]) for c in grid.cells[idx]
-    ]
+    hexes = cell_polygons(grid.cells[idx])
     areas = shapely.area(hexes)
     share = np.divide(shapely.area(shapely.intersection(hexes, area)), areas, out=np.zeros(len(idx)), where=areas > 0)
     return idx, share

@@ -117,3 +117,8 @@ class Grid:
 def _distance_m(lon: float, lat: float, lons: Floats, lats: Floats) -> Floats:
     k = math.cos(math.radians(lat))
     return np.asarray(np.hypot((lons - lon) * k, lats - lat) * 111_320.0, dtype=np.float64)
+
+
+def cell_polygons(cells: npt.NDArray[np.int64] | list[int]) -> list[shapely.Geometry]:
+    """Each H3 cell as a (lon, lat) polygon."""
+    return [shapely.Polygon([(lon, lat) for lat, lon in h3.api.basic_int.cell_to_boundary(int(c))]) for c in cells]
