@@ -1,9 +1,12 @@
-"""Front-wide control on Dask: a generated front of 10^5 reports mapped in parts on a 2-worker LocalCluster
-equals one process over the whole front, cell by cell; a worker killed with SIGKILL mid-run changes
-nothing (Dask runs its tasks again), and the output file is written whole or not at all."""
+"""Front-wide control and hazard on Dask: on a generated front of 10^5 reports, the control map in parts on
+a 2-worker LocalCluster equals one process over the whole front, cell by cell, and the hazard model
+fitted with its E-step in parts equals one process's fit (every parameter within 1e-6 relative); a
+worker killed with SIGKILL mid-run changes neither (Dask runs its tasks again); the output file and
+the model row are written whole or not at all."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -14,8 +17,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from greyzone.application.front import front_control, generate_front, single_control, split, write_front
+from greyzone.application.front import (
+    front_control,
+    front_hazard,
+    generate_front,
+    single_control,
+    split,
+    write_front,
+)
 from greyzone.demo.front import line_km, signed_distance_km
+from greyzone.model.enums import Kind
 from greyzone.store.base import ReportQuery
 from greyzone.store.sqlite import SqliteStore
 
@@ -87,3 +98,70 @@ def test_a_worker_killed_mid_run_changes_nothing(front: Path) -> None:
         cluster.close()
     assert killed, "no task was seen running"
     assert np.array_equal(hurt.cells, quiet.cells) and np.array_equal(hurt.states, quiet.states)
+
+
+SHELLING = frozenset({Kind.SHELLING})
+PARAMETERS = ("mu", "profile", "trend", "theta", "q")
+
+
+def _close(a: dict[str, object], b: dict[str, object]) -> None:
+    for name in PARAMETERS:
+        x, y = np.asarray(a[name], dtype=float), np.asarray(b[name], dtype=float)
+        assert x.shape == y.shape, name
+        assert np.allclose(x, y, rtol=1e-6, atol=0.0), (name, float(np.max(np.abs(x - y) / np.abs(x))))
+
+
+def test_the_hazard_fit_on_the_cluster_equals_one_process(front: Path) -> None:
+    with SqliteStore.open(front) as store:
+        one = front_hazard(store, SHELLING, 7, single=True)
+        parts = front_hazard(store, SHELLING, 7, workers=2)
+        newest = store.read_models("hazard")[0]
+    assert one.model.record and parts.model.record
+    assert parts.model.record.model_id == one.model.record.model_id + 1 == newest.model_id  # each fit kept once
+    assert newest.state == json.dumps(parts.model.data)  # whole
+    assert parts.summary["workers"] == 2 and int(str(parts.summary["parts"])) > 30
+    assert parts.grid_cells == one.grid_cells > 10_000 and parts.summary["events"] == one.summary["events"] > 50_000
+    assert parts.summary["iterations"] == one.summary["iterations"] > 3
+    _close(one.model.data, parts.model.data)
+    # the background it learnt follows the generator: more shelling near the line than 20 km off it
+    state = parts.model.state()
+    d = signed_distance_km(state.grid.lon, state.grid.lat)
+    mu = np.asarray(state.params.mu)
+    assert mu[np.abs(d) < 5].mean() > 3 * mu[(np.abs(d) > 20) & (np.abs(d) < 40)].mean()
+
+
+def test_a_worker_killed_mid_fit_changes_nothing(front: Path) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    with SqliteStore.open(front) as store:
+        quiet = front_hazard(store, SHELLING, 7, workers=2)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+    killed: list[int] = []
+    try:
+        with Client(cluster) as client:
+            pids = client.run(os.getpid)
+
+            def kill_in_the_iterations() -> None:
+                seen = 0
+                for _ in range(3000):
+                    if any(client.processing().values()):
+                        seen += 1
+                        if seen == 40:  # past the parts' build: the E-steps are running
+                            pid = next(iter(pids.values()))
+                            os.kill(pid, signal.SIGKILL)
+                            killed.append(pid)
+                            return
+                    time.sleep(0.01)
+
+            killer = threading.Thread(target=kill_in_the_iterations)
+            killer.start()
+            with SqliteStore.open(front) as store:
+                hurt = front_hazard(store, SHELLING, 7, scheduler=cluster.scheduler_address)
+            killer.join()
+    finally:
+        cluster.close()
+    assert killed, "no task was seen running"
+    assert quiet.model.record and hurt.model.record
+    assert hurt.model.record.model_id == quiet.model.record.model_id + 1  # kept once, after the retried parts
+    assert hurt.summary["iterations"] == quiet.summary["iterations"]
+    _close(quiet.model.data, hurt.model.data)

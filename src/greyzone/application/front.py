@@ -26,9 +26,15 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from greyzone.application.hazard import Bin, FittedHazard, fit_on_grid, hazard_columns
+from greyzone.application.reports import Json
 from greyzone.application.stores import AppStore
 from greyzone.control.fusion import ControlFusion, Observation
 from greyzone.errors import NotAvailableError
+from greyzone.hazard.events import Events
+from greyzone.hazard.front import block_e_step, blocks_of, build_block, front_grid, joined_rings, part_inputs
+from greyzone.hazard.model import FitOptions, HawkesParams, Point, Rings, Sums, fit_by
+from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid, cell_polygons
 
 PART_RES = 4
@@ -138,6 +144,76 @@ def single_control(store: AppStore, when: datetime, res: int, cells: npt.NDArray
     known = idx >= 0
     return FrontMap(cells[known], states[idx[known]], np.asarray(fusion.as_of)[idx[known]], 1,
                     time.perf_counter() - start, 1)  # fmt: skip
+
+
+def front_hazard(
+    store: AppStore,
+    kinds: frozenset[Kind],
+    res: int = 7,
+    bin_: Bin = Bin.HOUR,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    single: bool = False,
+) -> FittedHazard:
+    """The hazard model fitted over the whole front (``hazard.front``: its grid is every cell of the
+    res-4 parts holding an incident), its E-step a Dask task per block of parts, and kept in the store;
+    ``single``: the same fit by one process (the peer, and the check)."""
+    columns = hazard_columns(store, kinds, None)
+    if len(columns.lon) == 0:
+        raise NotAvailableError("no stored incidents of those kinds: nothing to fit")
+    grid = front_grid(columns.lon, columns.lat, res)
+    start = time.perf_counter()
+    if single:
+        fitted = fit_on_grid(store, kinds, columns, grid, bin_, extra={"parts": 1, "workers": 1})
+        return _timed(fitted, start)
+    used: Json = {}  # filled by the fit, read when the summary is made
+
+    def on_cluster(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
+        from operator import itemgetter
+
+        from dask.distributed import Client, LocalCluster
+
+        n_phase = 24 if events.window.bin_s == 3600.0 else 1
+        inputs = part_inputs(grid, events)
+        cluster = None
+        if not scheduler:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            )
+        try:
+            with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
+                n_workers = len(client.scheduler_info()["workers"])
+                built = [client.submit(build_block, b, res, options.rings, n_phase, retries=3, pure=False)
+                         for b in blocks_of(inputs, 2 * max(n_workers, 1))]  # fmt: skip
+                pieces = [client.submit(itemgetter(0), b, retries=3, pure=False) for b in built]
+                rings = joined_rings(
+                    [r for b in client.gather([client.submit(itemgetter(1), b, pure=False) for b in built]) for r in b],
+                    len(grid),
+                )
+
+                def step(at: Point) -> Sums:
+                    sums = client.gather([client.submit(block_e_step, p, at, retries=3, pure=False) for p in pieces])
+                    total: Sums = sums[0]
+                    for s in sums[1:]:
+                        total = total + s
+                    return total
+
+                params = fit_by(step, events, grid, rings, options, vague=vague)
+                used.update(parts=len(inputs), workers=n_workers)
+        finally:
+            if cluster is not None:
+                cluster.close()
+        return params, rings
+
+    fitted = fit_on_grid(store, kinds, columns, grid, bin_, on_cluster, extra=used)
+    return _timed(fitted, start)
+
+
+def _timed(fitted: FittedHazard, start: float) -> FittedHazard:
+    from dataclasses import replace
+
+    return replace(fitted, summary=fitted.summary | {"seconds": round(time.perf_counter() - start, 2)})
 
 
 def generate_front(

@@ -26,7 +26,7 @@ from shapely.geometry import box
 from greyzone.application.reports import Json, iso
 from greyzone.errors import InputError, NotAvailableError
 from greyzone.hazard.backtest import Backtest, backtest
-from greyzone.hazard.events import Window
+from greyzone.hazard.events import Events, Window
 from greyzone.hazard.forecast import HazardAnswer, HazardState
 from greyzone.hazard.inputs import (
     BIN_S,
@@ -38,7 +38,7 @@ from greyzone.hazard.inputs import (
     state_to_dict,
     window_over,
 )
-from greyzone.hazard.model import FitOptions, Rings, fit
+from greyzone.hazard.model import FitOptions, HawkesParams, Rings, fit
 from greyzone.model.enums import HARM_KINDS, INCIDENT_KINDS, Kind
 from greyzone.model.grid import Grid
 from greyzone.routing.exposure import HARM, Harm
@@ -141,21 +141,42 @@ def fit_each_kind(store: Store, res: int, bin_: Bin, bbox: BBox | None) -> tuple
 def fit_hazard(store: Store, kinds: frozenset[Kind], res: int, bin_: Bin, bbox: BBox | None) -> FittedHazard:
     """Fit the model on the stored incidents and keep it, with its state, in the store."""
     columns = hazard_columns(store, kinds, bbox)
-    grid = hazard_grid(columns, bbox, res)
+    return fit_on_grid(store, kinds, columns, hazard_grid(columns, bbox, res), bin_)
+
+
+# what fits the model on a grid: (events, vague, grid, options) → (parameters, the grid's rings)
+Fitter = Callable[[Events, Events, Grid, FitOptions], tuple[HawkesParams, Rings]]
+
+
+def _one_process(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
+    rings = Rings.of(grid, options.rings)
+    return fit(events, grid, options, rings, vague=vague), rings
+
+
+def fit_on_grid(
+    store: Store,
+    kinds: frozenset[Kind],
+    columns: ReportColumns,
+    grid: Grid,
+    bin_: Bin,
+    fitter: Fitter = _one_process,
+    extra: Json | None = None,
+) -> FittedHazard:
+    """Fit the model on ``columns`` over ``grid`` (by ``fitter``: one process, or a front's parts) and
+    keep it, with its state, in the store."""
     first, last = float(columns.observed_s.min()), float(columns.observed_s.max())
     window = window_over(first, last, BIN_S[bin_.value])
     events, vague = split_events(columns, grid, window)
-    options = FitOptions()
-    rings = Rings.of(grid, options.rings)
-    params = fit(events, grid, options, rings, vague=vague)
+    params, rings = fitter(events, vague, grid, FitOptions())
     state = HazardState.after(params, grid, rings, events, last)
     names = tuple(sorted(k.value for k in kinds))
     summary: Json = {
         "cells": len(grid),
-        "res": res,
+        "res": grid.res,
         **params.summary(),
         "background_only_incidents": round(vague.total, 2),
         "bin": bin_.value,
+        **(extra or {}),
     }
     record = ModelRecord(
         FAMILY,
@@ -170,7 +191,7 @@ def fit_hazard(store: Store, kinds: frozenset[Kind], res: int, bin_: Bin, bbox: 
     model_id = store.write_model(record)
     kept = dataclasses.replace(record, model_id=model_id)
     model = HazardModel(tuple(Kind(k) for k in names), json.loads(kept.state), kept)
-    return FittedHazard(model, len(grid), res, window, summary | {"model": model.name})
+    return FittedHazard(model, len(grid), grid.res, window, summary | {"model": model.name})
 
 
 def _model_of(record: ModelRecord) -> HazardModel:

@@ -85,6 +85,18 @@ def hazard_fit(
     res: Annotated[int, typer.Option(min=4, max=9)] = 7,
     bin_: Annotated[Bin, typer.Option("--bin", help="Time bins of the model.")] = Bin.HOUR,
     bbox: BboxOption = None,
+    front: Annotated[
+        bool,
+        typer.Option(
+            help="Front-wide: the grid is every cell of the H3 res-4 parts holding an incident; the E-step of"
+            " each block of parts a Dask task (not with --bbox or --each-kind)."
+        ),
+    ] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="--front: a Dask scheduler's address (default: a local cluster).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="--front: the local cluster's workers.")] = 2,
+    single: Annotated[bool, typer.Option(help="--front: the same fit in this one process (the check).")] = False,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -92,11 +104,18 @@ def hazard_fit(
     `forecast`, routes and the service read)."""
     if each_kind and kind:
         raise typer.BadParameter("give --kind or --each-kind, not both", param_hint="--each-kind")
+    if front and (each_kind or bbox):
+        raise typer.BadParameter("--front fits the whole front: not with --bbox or --each-kind", param_hint="--front")
+    skipped: list[str] = []
     with store_of(db, database_url) as store, refusing():
-        if each_kind:
+        if front:
+            from greyzone.application.front import front_hazard
+
+            models = [front_hazard(store, _kinds(kind), res, bin_, scheduler=scheduler, workers=workers, single=single)]
+        elif each_kind:
             models, skipped = fit_each_kind(store, res, bin_, parse_bbox(bbox))
         else:
-            models, skipped = [fit_hazard(store, _kinds(kind), res, bin_, parse_bbox(bbox))], []
+            models = [fit_hazard(store, _kinds(kind), res, bin_, parse_bbox(bbox))]
     if as_json:
         summaries = [m.summary for m in models]
         out(json.dumps(summaries[0] if not each_kind else {"models": summaries, "skipped": skipped}))

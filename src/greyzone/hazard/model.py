@@ -29,6 +29,7 @@ bin by bin (the expected intensity is linear in past counts, so this is exact in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import h3
@@ -144,13 +145,17 @@ class FitOptions:
 
 
 class _Structure:
-    """What the fit needs that does not depend on the parameters: for each event entry e and each
-    neighbour cell c' within K rings, the last earlier entry in c' (or none) and the gap in bins."""
+    """What the fit needs that does not depend on the parameters: for each event entry e of ``own``
+    (default: all) and each neighbour cell c' within K rings, the last earlier entry in c' (or none)
+    and the gap in bins."""
 
-    def __init__(self, events: Events, rings: Rings, n_cells: int) -> None:
+    def __init__(self, events: Events, rings: Rings, n_cells: int, own: npt.NDArray[np.intp] | None = None) -> None:
         self.events, self.rings, self.n_cells = events, rings, n_cells
+        own = np.arange(len(events), dtype=np.intp) if own is None else own
+        self.size = len(own)
         nb = events.window.n_bins
         key = events.cell * nb + events.bin
+        cell, bins = events.cell[own], events.bin[own]
         e_parts, j_parts, g_parts, k_parts = [], [], [], []
         # the cells of an entry's rings: expand entries over the ring pairs of their cell
         for k, (src, dst) in enumerate(rings.pairs):
@@ -158,33 +163,34 @@ class _Structure:
             src_sorted, dst_sorted = src[order], dst[order]
             start = np.searchsorted(src_sorted, np.arange(n_cells), side="left")
             stop = np.searchsorted(src_sorted, np.arange(n_cells), side="right")
-            count = (stop - start)[events.cell]
-            e_idx = np.repeat(np.arange(len(events), dtype=np.int64), count)
+            count = (stop - start)[cell]
+            e_idx = np.repeat(np.arange(self.size, dtype=np.int64), count)
             offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            neighbour = dst_sorted[np.repeat(start[events.cell], count) + offsets]
-            query = neighbour * nb + events.bin[e_idx]
+            neighbour = dst_sorted[np.repeat(start[cell], count) + offsets]
+            query = neighbour * nb + bins[e_idx]
             j = np.searchsorted(key, query, side="left") - 1
             ok = (j >= 0) & (events.cell[np.maximum(j, 0)] == neighbour)
             e_parts.append(e_idx[ok])
             j_parts.append(j[ok])
-            g_parts.append(events.bin[e_idx[ok]] - events.bin[j[ok]] - 1)
+            g_parts.append(bins[e_idx[ok]] - events.bin[j[ok]] - 1)
             k_parts.append(np.full(int(ok.sum()), k, dtype=np.int64))
         self.pair_e = np.concatenate(e_parts)
         self.pair_j = np.concatenate(j_parts)
         self.pair_gap = np.concatenate(g_parts).astype(np.float64)
         self.pair_k = np.concatenate(k_parts)
-        self.slot = self.pair_k * len(events) + self.pair_e
+        self.slot = self.pair_k * self.size + self.pair_e
 
     def sums(self, q: float) -> tuple[Floats, Floats]:
-        """T[k, e] = Σ_{c' in ring k} X_{c'}(s_e) and D[k, e], the same weighted by each delay − 1."""
+        """T[k, e] = Σ_{c' in ring k} X_{c'}(s_e) and D[k, e], the same weighted by each delay − 1 (e:
+        the entries of ``own``)."""
         ev = self.events
         r, rd = decayed_sums(ev.cell, ev.bin, ev.n, q)
         decay = q**self.pair_gap
         value = r[self.pair_j] * decay
         delayed = decay * (self.pair_gap * r[self.pair_j] + rd[self.pair_j])
-        size = (self.rings.k_max + 1) * len(ev)
-        t = weighted_count(self.slot, value, size).reshape(-1, len(ev))
-        d = weighted_count(self.slot, delayed, size).reshape(-1, len(ev))
+        size = (self.rings.k_max + 1) * self.size
+        t = weighted_count(self.slot, value, size).reshape(-1, self.size)
+        d = weighted_count(self.slot, delayed, size).reshape(-1, self.size)
         return t, d
 
 
@@ -233,9 +239,6 @@ class _Background:
     profile: Floats
     trend: Floats
     counts: Floats  # bins per (phase, week) of the window
-    cell: Ints  # per entry
-    phase: Ints
-    week: Ints
     smoother: sp.csr_matrix
     options: FitOptions
     fixed: tuple[Floats, Floats, Floats]  # background-only events (too vague to excite) by cell, phase, week
@@ -245,26 +248,129 @@ class _Background:
         """Σ over the window's bins of profile × trend (μ's multiplier in the expected count)."""
         return float(self.profile @ self.counts @ self.trend)
 
-    def per_entry(self) -> Floats:
-        return np.asarray(self.mu[self.cell] * self.profile[self.phase] * self.trend[self.week], dtype=np.float64)
-
     def set_mu(self, by_cell: Floats) -> None:
         o = self.options
         mu = self.smoother @ by_cell / self.exposure
         self.mu = np.asarray((1 - o.uniform_share) * mu + o.uniform_share * mu.sum() / len(mu), dtype=np.float64)
 
-    def update(self, expected: Floats) -> None:
-        """M-step from the expected background events per entry."""
-        o, n_phase, n_weeks = self.options, len(self.profile), len(self.trend)
+    def update(self, sums: Sums) -> None:
+        """M-step from the expected background events by cell, phase and week (an E-step's sums)."""
+        o, n_phase = self.options, len(self.profile)
         fixed_cell, fixed_phase, fixed_week = self.fixed
-        self.set_mu(weighted_count(self.cell, expected, len(self.mu)) + fixed_cell)
-        by_phase = weighted_count(self.phase, expected, n_phase) + fixed_phase
+        by_cell = weighted_count(sums.cells, sums.by_cell, len(self.mu))
+        self.set_mu(by_cell + fixed_cell)
+        by_phase = sums.by_phase + fixed_phase
         self.profile = _shrunk(by_phase, self.mu.sum() * (self.counts @ self.trend), o.profile_pseudo, np.ones(n_phase))
         per_week = self.profile @ self.counts
-        by_week = weighted_count(self.week, expected, n_weeks) + fixed_week
+        by_week = sums.by_week + fixed_week
         raw = _shrunk(by_week, self.mu.sum() * per_week, o.trend_pseudo, None)
         raw = np.convolve(np.pad(raw, 2, mode="edge"), [0.1, 0.2, 0.4, 0.2, 0.1], mode="valid")
         self.trend = raw / float(raw @ per_week / per_week.sum())
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The entries one E-step sums over: all of a fit's (one process), or one part of a front with the
+    halo its entries need (``front``): ``own`` are the entries whose terms count, ``cell`` their cells'
+    indices on the whole grid, ``ring_cells`` how many cells of each ring around them are on it."""
+
+    structure: _Structure
+    own: npt.NDArray[np.intp]
+    cell: Ints
+    phase: Ints
+    week: Ints
+    ring_cells: Floats  # (K + 1, own entries)
+    remaining: Floats  # bins after each own entry's to the window's end
+    n: Floats
+
+    @staticmethod
+    def of(
+        events: Events,
+        rings: Rings,
+        n_phase: int,
+        own: npt.NDArray[np.intp] | None = None,
+        to_global: Ints | None = None,
+    ) -> Piece:
+        """``events`` on ``rings``' grid; ``own`` (default: all) and the global index of each local cell
+        (default: the same)."""
+        own = np.arange(len(events), dtype=np.intp) if own is None else own
+        local = events.cell[own]
+        _, week_of_bin, _ = _phase_trend_counts(events.window, n_phase)
+        return Piece(
+            _Structure(events, rings, rings.on_grid.shape[1], own),
+            own,
+            local if to_global is None else to_global[local],
+            events.window.phases(events.bin[own], n_phase),
+            week_of_bin[events.bin[own]],
+            rings.on_grid[:, local],
+            (events.window.n_bins - 1 - events.bin[own]).astype(np.float64),
+            events.n[own],
+        )
+
+
+@dataclass(frozen=True)
+class Sums:
+    """An E-step's sums over a piece's entries; the sums of two pieces are the sums of their entries.
+    ``log_lam``: Σ n log λ; ``parents``: per ring, the parent–cell pairs' exposure; ``triggered``: per
+    ring, the expected triggered events; ``gap``: their delays' sum; ``by_cell`` (at ``cells``),
+    ``by_phase``, ``by_week``: the expected background events."""
+
+    log_lam: float
+    parents: Floats
+    triggered: Floats
+    gap: float
+    cells: Ints
+    by_cell: Floats
+    by_phase: Floats
+    by_week: Floats
+
+    def __add__(self, other: Sums) -> Sums:
+        cells, where = np.unique(np.concatenate([self.cells, other.cells]), return_inverse=True)
+        return Sums(
+            self.log_lam + other.log_lam,
+            self.parents + other.parents,
+            self.triggered + other.triggered,
+            self.gap + other.gap,
+            cells,
+            weighted_count(where, np.concatenate([self.by_cell, other.by_cell]), len(cells)),
+            self.by_phase + other.by_phase,
+            self.by_week + other.by_week,
+        )
+
+
+@dataclass(frozen=True)
+class Point:
+    """The parameters one E-step is taken at."""
+
+    mu: Floats
+    profile: Floats
+    trend: Floats
+    theta: Floats
+    q: float
+
+
+def e_step(piece: Piece, at: Point) -> Sums:
+    """The expectation step over a piece: each own entry split between the background and the earlier
+    events near it, in proportion to what each adds to λ; the sums the M-step needs."""
+    t, d = piece.structure.sums(at.q)
+    background = at.mu[piece.cell] * at.profile[piece.phase] * at.trend[piece.week]
+    trig_k = (1 - at.q) * at.theta[:, None] * t
+    lam = np.maximum(background + trig_k.sum(axis=0), _LOG_FLOOR)
+    w = piece.n / lam
+    cells, where = np.unique(piece.cell, return_inverse=True)
+    return Sums(
+        float(piece.n @ np.log(lam)),
+        (piece.ring_cells * (1 - at.q**piece.remaining)) @ piece.n,
+        (trig_k * w).sum(axis=1),
+        float(((1 - at.q) * at.theta[:, None] * d * w).sum()),
+        cells.astype(np.int64),
+        weighted_count(where, background * w, len(cells)),
+        weighted_count(piece.phase, background * w, len(at.profile)),
+        weighted_count(piece.week, background * w, len(at.trend)),
+    )
+
+
+EStep = Callable[[Point], Sums]
 
 
 def fit(
@@ -282,32 +388,48 @@ def fit(
     they inform the background only — neither triggering nor triggered."""
     o = options or FitOptions()
     rings = rings or Rings.of(grid, o.rings)
-    structure = _Structure(events, rings, len(grid))
+    n_phase = 24 if events.window.bin_s == 3600.0 else 1
+    piece = Piece.of(events, rings, n_phase)
+    return fit_by(lambda at: e_step(piece, at), events, grid, rings, o, start, vague)
+
+
+def fit_by(
+    estep: EStep,
+    events: Events,
+    grid: Grid,
+    rings: Rings,
+    options: FitOptions,
+    start: HawkesParams | None = None,
+    vague: Events | None = None,
+) -> HawkesParams:
+    """The EM iterations with the E-step ``estep`` (one process, or the sum over a front's parts: the
+    M-step is the same); ``events`` serve the start and the counts only."""
+    o = options
     bg, theta, q = _initial(events, grid, rings, o, start, vague)
-    remaining = (events.window.n_bins - 1 - events.bin).astype(np.float64)
     previous, loglik, iterations = -math.inf, math.nan, 0
     for iterations in range(1, o.max_iter + 1):  # noqa: B007 (the count is reported)
-        t, d = structure.sums(q)
-        background = bg.per_entry()
-        trig_k = (1 - q) * theta[:, None] * t
-        lam = np.maximum(background + trig_k.sum(axis=0), _LOG_FLOOR)
-        parents = (rings.on_grid[:, events.cell] * (1 - q**remaining)) @ events.n
-        loglik = float(events.n @ np.log(lam)) - float(bg.mu.sum()) * bg.exposure - float(theta @ parents)
+        sums = estep(Point(bg.mu, bg.profile, bg.trend, theta, q))
+        loglik = sums.log_lam - float(bg.mu.sum()) * bg.exposure - float(theta @ sums.parents)
         if abs(loglik - previous) <= o.tol * max(events.total, 1e-9):
             break
         previous = loglik
-        w = events.n / lam
-        resp_k = trig_k * w  # expected triggered events per ring and entry
-        triggered = float(resp_k.sum())
+        triggered = float(sums.triggered.sum())
         if triggered > 1e-9:  # the delay's mean over the expected parent–child pairs → q
-            mean_gap = float(((1 - q) * theta[:, None] * d * w).sum()) / triggered
+            mean_gap = sums.gap / triggered
             q = min(max(mean_gap / (1 + mean_gap), 1e-6), 1 - 1e-6)
-        theta = resp_k.sum(axis=1) / np.maximum(parents, 1e-12)
-        bg.update(background * w)
+        theta = sums.triggered / np.maximum(sums.parents, 1e-12)
+        bg.update(sums)
     params = HawkesParams(
         bg.mu, bg.profile, bg.trend, theta, q, events.window, len(bg.profile), loglik, events.total, iterations
     )
-    return replace(params, se=_standard_errors(structure, params, bg.exposure, events))
+    exposure = bg.exposure
+
+    def loglik_at(alpha_scale: float, q: float) -> float:
+        at = Point(params.mu, params.profile, params.trend, params.theta * alpha_scale, q)
+        s = estep(at)
+        return s.log_lam - float(params.mu.sum()) * exposure - float(at.theta @ s.parents)
+
+    return replace(params, se=_standard_errors(loglik_at, params))
 
 
 def _initial(
@@ -330,9 +452,6 @@ def _initial(
         np.ones(n_phase),
         np.ones(n_weeks),
         counts,
-        events.cell,
-        window.phases(events.bin, n_phase),
-        week_of_bin[events.bin],
         _smoother(rings, o.smooth_background, len(grid)),
         o,
         fixed,
@@ -371,34 +490,13 @@ def _smoother(rings: Rings, weights: tuple[float, ...], n: int) -> sp.csr_matrix
     return sp.csr_matrix(m @ sp.diags(1.0 / np.maximum(column_sums, 1e-12)))
 
 
-def loglik(
-    structure: _Structure,
-    params: HawkesParams,
-    exposure: float,
-    events: Events,
-    alpha_scale: float = 1.0,
-    q: float | None = None,
-) -> float:
-    """The log-likelihood at ``params`` with θ scaled by ``alpha_scale`` and the delay ratio ``q``."""
-    q = params.q if q is None else q
-    theta = params.theta * alpha_scale
-    t, _ = structure.sums(q)
-    _, week_of_bin, _ = _phase_trend_counts(events.window, params.n_phase)
-    bg = params.mu[events.cell] * params.profile[events.window.phases(events.bin, params.n_phase)]
-    bg = bg * params.trend[week_of_bin[events.bin]]
-    lam = np.maximum(bg + (1 - q) * (theta @ t), _LOG_FLOOR)
-    remaining = events.window.n_bins - 1 - events.bin
-    parents = (structure.rings.on_grid[:, events.cell] * (1 - q ** (remaining + 0.0))) @ events.n
-    return float(events.n @ np.log(lam)) - float(params.mu.sum()) * exposure - float(theta @ parents)
-
-
-def _standard_errors(structure: _Structure, params: HawkesParams, exposure: float, events: Events) -> dict[str, float]:
-    """Standard errors from the observed information of (log α, logit q), background held fixed."""
+def _standard_errors(loglik_at: Callable[[float, float], float], params: HawkesParams) -> dict[str, float]:
+    """Standard errors from the observed information of (log α, logit q), background held fixed;
+    ``loglik_at(alpha_scale, q)``: the log-likelihood with θ scaled and the delay ratio q."""
     x0 = np.array([0.0, math.log(params.q / (1 - params.q))])
 
     def f(x: Floats) -> float:
-        q = 1 / (1 + math.exp(-x[1]))
-        return loglik(structure, params, exposure, events, math.exp(x[0]), q)
+        return loglik_at(math.exp(x[0]), 1 / (1 + math.exp(-x[1])))
 
     h = 1e-3
     hess = np.zeros((2, 2))
