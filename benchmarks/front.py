@@ -1,14 +1,24 @@
-"""Front-wide control maps: one process against a Dask LocalCluster, on the generated front, as it grows.
+"""Front-wide: ingest, the hazard fit and the control map, one process against a Dask LocalCluster, as
+the generated front grows.
 
-For each size: the SYNTHETIC front (`greyzone demo --front`, 920 km, 30 % control observations, the rest
-shelling falling off with the distance from the line) stored in a fresh SQLite file (reports a second);
-the control map at H3 res 7 of every part of the front by one process over the whole front (the peer:
-``fused_control``) and by the parts on a LocalCluster (``--workers``, one thread each), both timed in the
-same run, the cells compared one by one; the workers' peak memory.
+For each size, the SYNTHETIC front (`greyzone demo --front`, 920 km, 30 % control observations, the rest
+shelling falling off with the distance from the line, over 30 days):
 
-    python benchmarks/front.py [--reports 100000] [--sizes 100000,1000000] [--workers 2] [--json]
+- **ingest**: stored in a fresh SQLite file, and in a fresh PostgreSQL database of a throwaway cluster on
+  loopback (the store's COPY of each batch's rows), reports a second; beside it the peer, the same
+  prepared rows of the first batch inserted row by row (``executemany`` of an INSERT: the store before
+  COPY), in the same run;
+- **hazard fit** (shelling, res 7, hourly): the front-wide EM with its E-step in parts on the cluster
+  against one process's fit on the same grid, the parameters compared (within 1e-6 relative);
+- **control map** (res 7): the parts on the cluster against one process over the whole front, cell by
+  cell;
+- the workers' peak memory (resident, each worker process's most).
 
-``--reports N --json`` runs one size and prints one object: reports, single_s, cluster_s, workers, equal.
+    python benchmarks/front.py [--reports 100000] [--sizes 100000,1000000] [--workers 2] [--json] [--no-pg]
+
+``--reports N --json`` runs one size and prints one object: reports, single_s, cluster_s, workers, equal
+(single_s / cluster_s: the hazard fit and the control map together; equal: both equal), and the parts'
+figures.
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from greyzone.application.front import front_control, generate_front, single_control
+from greyzone.application.front import front_control, front_hazard, generate_front, single_control
+from greyzone.model.enums import Kind
 from greyzone.store.sqlite import SqliteStore
 
 AT = datetime(2024, 11, 28, tzinfo=UTC)
@@ -34,10 +45,71 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def one_size(reports: int, workers: int, res: int) -> dict[str, Any]:
+def pg_ingest(reports: int) -> dict[str, Any]:
+    """The front into a fresh PostgreSQL database (COPY), and the row-by-row INSERT peer on one batch."""
+    import psycopg
+
+    from greyzone.demo.front import front_rows
+    from greyzone.ingest.build import BuildContext, build_batch
+    from greyzone.ingest.records import RawRecord
+    from greyzone.store.postgres import PostgresStore
+    from greyzone.store.rows import ROW_COLUMNS, prepare
+    from greyzone.store.throwaway import server_bin, throwaway_cluster
+
+    bindir = server_bin()
+    if bindir is None:
+        print("PostgreSQL's server is not installed: no PostgreSQL ingest figure (`make test` installs it)")
+        return {}
+    with throwaway_cluster(bindir) as url:
+        with psycopg.connect(url + "/postgres", autocommit=True) as c:
+            c.execute("CREATE DATABASE copy_in")
+            c.execute("CREATE DATABASE rows_in")
+        with PostgresStore.open(url + "/copy_in") as store:
+            start = time.perf_counter()
+            generate_front(store, reports, days=30)
+            copy_s = time.perf_counter() - start
+        rows = [RawRecord("front", i + 1, r) for i, r in enumerate(front_rows(min(reports, 50_000), days=30))]
+        made, _ = build_batch(rows, BuildContext())
+        prepared = prepare(made)
+        insert = (f"INSERT INTO reports (seq, {', '.join(ROW_COLUMNS)}) "
+                  f"VALUES ({', '.join(['%s'] * (len(ROW_COLUMNS) + 1))})")  # fmt: skip
+        copy = f"COPY reports (seq, {', '.join(ROW_COLUMNS)}) FROM STDIN"
+        with PostgresStore.open(url + "/rows_in"):
+            pass  # the schema
+        timings = {}
+        for name in ("rows", "copy"):
+            with psycopg.connect(url + "/rows_in") as c, c.cursor() as cur:
+                cur.execute("TRUNCATE reports CASCADE")
+                start = time.perf_counter()
+                if name == "rows":
+                    cur.executemany(insert, [(k + 1, *r) for k, r in enumerate(prepared.rows)])
+                else:
+                    with cur.copy(copy) as stream:
+                        for k, r in enumerate(prepared.rows):
+                            stream.write_row((k + 1, *r))
+                c.commit()
+                timings[name] = time.perf_counter() - start
+    n = len(prepared.rows)
+    return {
+        "pg_ingest_reports_per_s": round(reports / copy_s),
+        "pg_copy_rows_per_s": round(n / timings["copy"]),
+        "pg_insert_rows_per_s": round(n / timings["rows"]),
+    }
+
+
+def close(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Every fitted parameter within 1e-6 relative."""
+    return all(
+        np.allclose(np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float), rtol=1e-6, atol=0.0)
+        for k in ("mu", "profile", "trend", "theta", "q")
+    )
+
+
+def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
     folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
+    shelling = frozenset({Kind.SHELLING})
     with SqliteStore.open(folder / "front.db") as store:
         start = time.perf_counter()
         generate_front(store, reports, days=30)
@@ -46,19 +118,30 @@ def one_size(reports: int, workers: int, res: int) -> dict[str, Any]:
                                silence_logs=40)  # fmt: skip
         try:
             with Client(cluster) as client:
+                fitted = front_hazard(store, shelling, res, scheduler=cluster.scheduler_address)
                 parts = front_control(store, AT, res, scheduler=cluster.scheduler_address)
                 worker_mb = max(client.run(peak_mb).values())
         finally:
             cluster.close()
+        fitted_one = front_hazard(store, shelling, res, single=True)
         one = single_control(store, AT, res, parts.cells)
     where = np.searchsorted(parts.cells, one.cells)
+    hazard_single, hazard_cluster = float(fitted_one.summary["seconds"]), float(fitted.summary["seconds"])
+    control_equal = bool(np.array_equal(parts.states[where], one.states))
+    hazard_equal = close(fitted_one.model.data, fitted.model.data)
+    single_s, cluster_s = hazard_single + one.seconds, hazard_cluster + parts.seconds
     return {
-        "reports": reports, "ingest_reports_per_s": round(reports / ingest_s), "single_s": round(one.seconds, 2),
-        "cluster_s": round(parts.seconds, 2), "workers": parts.workers, "parts": parts.parts,
-        "cells": len(parts.cells), "cells_compared": len(one.cells),
-        "equal": bool(np.array_equal(parts.states[where], one.states)),
-        "speedup": round(one.seconds / parts.seconds, 2), "worker_peak_mb": round(worker_mb),
-        "single_peak_mb": round(peak_mb()),
+        "reports": reports, "single_s": round(single_s, 2), "cluster_s": round(cluster_s, 2),
+        "workers": parts.workers, "equal": control_equal and hazard_equal,
+        "ingest_reports_per_s": round(reports / ingest_s), **(pg_ingest(reports) if pg else {}),
+        "hazard_single_s": round(hazard_single, 2), "hazard_cluster_s": round(hazard_cluster, 2),
+        "hazard_equal": hazard_equal, "hazard_iterations": fitted.summary["iterations"],
+        "hazard_events": fitted.summary["events"], "hazard_cells": fitted.grid_cells,
+        "hazard_parts": fitted.summary["parts"],
+        "control_single_s": round(one.seconds, 2), "control_cluster_s": round(parts.seconds, 2),
+        "control_equal": control_equal, "parts": parts.parts, "cells": len(parts.cells),
+        "cells_compared": len(one.cells), "speedup": round(single_s / cluster_s, 2),
+        "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb()),
     }  # fmt: skip
 
 
@@ -69,18 +152,25 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--res", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-pg", action="store_true", help="leave out the PostgreSQL ingest")
     args = parser.parse_args()
     sizes = [args.reports] if args.reports else [int(s) for s in args.sizes.split(",")]
-    rows = [one_size(n, args.workers, args.res) for n in sizes]
+    rows = [one_size(n, args.workers, args.res, not args.no_pg) for n in sizes]
     if args.json:
         print(json.dumps(rows[0] if args.reports else rows))
         return
-    print(f"{'reports':>10} {'ingest/s':>9} {'one process':>12} {'cluster':>9} {'workers':>8} {'speed-up':>9} "
+    print(f"{'reports':>10} {'SQLite/s':>9} {'PG COPY/s':>10} {'rows/s: COPY':>13} {'INSERT':>8}")
+    for r in rows:
+        print(f"{r['reports']:>10,} {r['ingest_reports_per_s']:>9,} {r.get('pg_ingest_reports_per_s', 0):>10,} "
+              f"{r.get('pg_copy_rows_per_s', 0):>13,} {r.get('pg_insert_rows_per_s', 0):>8,}")  # fmt: skip
+    print(f"\n{'reports':>10} {'what':>8} {'one process':>12} {'cluster':>9} {'workers':>8} {'speed-up':>9} "
           f"{'per worker':>11} {'equal':>6} {'worker MB':>10}")  # fmt: skip
     for r in rows:
-        print(f"{r['reports']:>10,} {r['ingest_reports_per_s']:>9,} {r['single_s']:>11.1f}s {r['cluster_s']:>8.1f}s "
-              f"{r['workers']:>8} {r['speedup']:>8.2f}× {r['speedup'] / r['workers']:>10.2f}× {r['equal']!s:>6} "
-              f"{r['worker_peak_mb']:>10,}")  # fmt: skip
+        for what in ("hazard", "control"):
+            one, many = r[f"{what}_single_s"], r[f"{what}_cluster_s"]
+            ratio = one / many
+            print(f"{r['reports']:>10,} {what:>8} {one:>11.1f}s {many:>8.1f}s {r['workers']:>8} {ratio:>8.2f}× "
+                  f"{ratio / r['workers']:>10.2f}× {r[f'{what}_equal']!s:>6} {r['worker_peak_mb']:>10,}")  # fmt: skip
 
 
 if __name__ == "__main__":

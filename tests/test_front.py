@@ -25,6 +25,7 @@ from greyzone.application.front import (
     split,
     write_front,
 )
+from greyzone.application.hazard import Bin
 from greyzone.demo.front import line_km, signed_distance_km
 from greyzone.model.enums import Kind
 from greyzone.store.base import ReportQuery
@@ -165,3 +166,22 @@ def test_a_worker_killed_mid_fit_changes_nothing(front: Path) -> None:
     assert hurt.model.record.model_id == quiet.model.record.model_id + 1  # kept once, after the retried parts
     assert hurt.summary["iterations"] == quiet.summary["iterations"]
     _close(quiet.model.data, hurt.model.data)
+
+
+def test_real_ucdp_events_across_ukraine_fit_front_wide(shared_data: Path, tmp_path: Path) -> None:
+    """The real front-wide data the project has, end to end: UCDP GED for all of Ukraine (2014–2022),
+    ingested, fitted front-wide on the cluster (daily bins) and by one process: the same parameters."""
+    from greyzone.ingest.runner import ingest_files
+
+    with SqliteStore.open(tmp_path / "ucdp.db") as store:
+        ingest_files([shared_data / "events/ucdp_ged_ukraine_2014-2022.csv"], store)
+        every = frozenset(Kind(k) for k in {r.kind for r in store.read_reports(ReportQuery())})
+        one = front_hazard(store, every, 6, Bin.DAY, single=True)
+        parts = front_hazard(store, every, 6, Bin.DAY, workers=2)
+    assert int(str(parts.summary["parts"])) > 50 and parts.grid_cells == one.grid_cells > 2_000
+    assert one.summary["events"] == parts.summary["events"] > 1_000
+    assert parts.summary["iterations"] == one.summary["iterations"]
+    _close(one.model.data, parts.model.data)
+    state = parts.model.state()
+    assert float(np.ptp(state.grid.lon)) > 5  # the parts span the country's east, not one city's box
+    assert 0 < float(str(parts.summary["branching_ratio"])) < 1  # fighting begets fighting, and stays finite

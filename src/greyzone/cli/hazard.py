@@ -129,6 +129,8 @@ def hazard_fit(
             f" {s['branching_ratio']} ± {s['branching_ratio_se']} (share of events triggered by others);"
             f" mean delay {s['mean_delay_bins']} ± {s['mean_delay_bins_se']} {bin_.value}s; kept as {s['model']}"
         )
+        if "parts" in s:
+            out(f"front-wide: {s['parts']} part(s) on {s['workers']} worker(s), {s['seconds']} s")
     for line in skipped:
         out(f"not fitted: {line}")
 

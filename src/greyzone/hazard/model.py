@@ -189,8 +189,8 @@ class _Structure:
         value = r[self.pair_j] * decay
         delayed = decay * (self.pair_gap * r[self.pair_j] + rd[self.pair_j])
         size = (self.rings.k_max + 1) * self.size
-        t = weighted_count(self.slot, value, size).reshape(-1, self.size)
-        d = weighted_count(self.slot, delayed, size).reshape(-1, self.size)
+        t = weighted_count(self.slot, value, size).reshape(self.rings.k_max + 1, self.size)
+        d = weighted_count(self.slot, delayed, size).reshape(self.rings.k_max + 1, self.size)
         return t, d
 
 

@@ -56,7 +56,7 @@ from greyzone.store.rows import (
 from greyzone.store.sqlite import _time, _where, migrations
 
 _MIGRATION_LOCK = 0x67727A31
-_INSERT = f"INSERT INTO reports (seq, {', '.join(ROW_COLUMNS)}) VALUES ({', '.join(['%s'] * (len(ROW_COLUMNS) + 1))})"
+_COPY = f"COPY reports (seq, {', '.join(ROW_COLUMNS)}) FROM STDIN"  # a batch's new reports in one stream
 
 
 class PostgresStore(CoordinationTables):
@@ -125,8 +125,9 @@ class PostgresStore(CoordinationTables):
         stored = {bytes(r[0]) for r in c.execute("SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
         new_index = np.array([i for i in unique.tolist() if batch.ids[i] not in stored], dtype=np.intp)
         added = len(new_index)
-        with c.cursor() as cur:
-            cur.executemany(_INSERT, [(first + k, *batch.rows[i]) for k, i in enumerate(new_index.tolist())])
+        with c.cursor() as cur, cur.copy(_COPY) as copy:
+            for k, i in enumerate(new_index.tolist()):
+                copy.write_row((first + k, *batch.rows[i]))
         seqs = np.arange(first, first + added, dtype=np.int64)
         incidents = self._link(batch.link.take(new_index), seqs, first) if added else 0
         batch_id = int(
