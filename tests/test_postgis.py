@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,3 +143,50 @@ def test_publishing_needs_the_server_store(tmp_path: Path) -> None:
     run("init", "--db", str(tmp_path / "x.db"))
     got = runner.invoke(cli, ["gis", "publish", "--db", str(tmp_path / "x.db")])
     assert got.exit_code == 2 and "PostgreSQL store" in got.output
+
+
+def test_the_store_reads_reports_by_several_cells_and_by_having_an_area(front: str) -> None:
+    import h3
+
+    from greyzone.model.enums import Kind
+    from greyzone.store.base import ReportQuery
+    from greyzone.store.postgres import PostgresStore
+
+    control = frozenset({Kind.CONTROL_OBSERVATION})
+    with PostgresStore.open(front) as store:
+        every = list(store.read_reports(ReportQuery(kinds=control)))
+        areas = list(store.read_reports(ReportQuery(kinds=control, areas=True)))
+        points = list(store.read_reports(ReportQuery(kinds=control, areas=False)))
+        assert areas and points and len(areas) + len(points) == len(every)
+        assert all(r.area_wkb is not None for r in areas) and all(r.area_wkb is None for r in points)
+
+        def r5_of(r: Any) -> int:  # the res-5 parent of the report's block (res-9) cell, as the store keeps it
+            return int(h3.api.basic_int.cell_to_parent(h3.api.basic_int.latlng_to_cell(r.lat, r.lon, 9), 5))
+
+        r5 = sorted({r5_of(r) for r in points})
+        chosen = tuple(r5[: max(1, len(r5) // 2)])
+        inside = list(store.read_reports(ReportQuery(kinds=control, areas=False, cells=chosen)))
+    expected = [r for r in points if r5_of(r) in chosen]
+    assert [r.id for r in inside] == [r.id for r in expected]  # the same reports, in the same (time) order
+
+
+def test_the_front_map_read_by_each_task_from_postgresql_equals_one_read(postgres: str) -> None:
+    """Each Dask task reads its part and the ring around it from PostgreSQL (by their H3 cells); the map
+    equals the one whose observations were read once and sent, and one process's over the whole front."""
+    import numpy as np
+
+    from greyzone.application.front import front_control, generate_front, single_control
+    from greyzone.store.postgres import PostgresStore
+
+    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE front")
+    when = datetime(2024, 11, 28, tzinfo=UTC)
+    with PostgresStore.open(f"{postgres}/front") as store:
+        assert generate_front(store, 30_000, days=10) == 30_000
+        read_here = front_control(store, when, 7, workers=2, in_tasks=False)
+        read_there = front_control(store, when, 7, workers=2)
+        one = single_control(store, when, 7, read_there.cells)
+    assert read_there.parts == read_here.parts > 30
+    assert np.array_equal(read_there.cells, read_here.cells) and np.array_equal(read_there.states, read_here.states)
+    where = np.searchsorted(read_there.cells, one.cells)
+    assert len(one.cells) > 0.8 * len(read_there.cells) and np.array_equal(read_there.states[where], one.states)

@@ -62,6 +62,12 @@ def test_round_trip_and_queries(store: Any) -> None:
         assert [r.kind for r in store.read_reports(ReportQuery(cell=cell))] == [Kind.GLIDE_BOMB], res
     far = h3.str_to_int(h3.latlng_to_cell(48.28, 37.18, 9))
     assert [r.kind for r in store.read_reports(ReportQuery(cell=far))] == [Kind.SHELLING, Kind.INFRASTRUCTURE_STATUS]
+    near = h3.str_to_int(h3.latlng_to_cell(48.28, 37.25, 9))
+    either = list(store.read_reports(ReportQuery(cells=(near, far))))  # any of several cells, in time order
+    assert [r.kind for r in either] == [Kind.SHELLING, Kind.GLIDE_BOMB, Kind.INFRASTRUCTURE_STATUS]
+    assert [r.kind for r in store.read_reports(ReportQuery(cells=(near,)))] == [Kind.GLIDE_BOMB]
+    assert len(list(store.read_reports(ReportQuery(areas=False)))) == 3
+    assert list(store.read_reports(ReportQuery(areas=True))) == []
 
 
 def test_sqlite_cell_queries_use_the_cell_index(tmp_path: Path) -> None:

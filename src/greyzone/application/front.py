@@ -16,10 +16,11 @@ The store is read once, by the caller; each task gets its part's observations.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import h3
 import numpy as np
@@ -30,12 +31,16 @@ from greyzone.application.hazard import Bin, FittedHazard, fit_on_grid, hazard_c
 from greyzone.application.reports import Json
 from greyzone.application.stores import AppStore
 from greyzone.control.fusion import ControlFusion, Observation
+from greyzone.control.products import observations_from_reports
 from greyzone.errors import NotAvailableError
 from greyzone.hazard.events import Events
 from greyzone.hazard.front import block_e_step, blocks_of, build_block, front_grid, joined_rings, part_inputs
 from greyzone.hazard.model import FitOptions, HawkesParams, Point, Rings, Sums, fit_by
+from greyzone.model.cells import BLOCK_RES, PARTITION_RES
 from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid, cell_polygons
+from greyzone.settings import Settings
+from greyzone.store.base import ReportQuery
 
 PART_RES = 4
 HALO_RINGS = 1
@@ -60,9 +65,11 @@ class FrontMap:
 
 
 def _part_of(o: Observation) -> int | None:
+    """The part of a point observation: the res-4 parent of its res-9 cell (the store's block cell, so
+    that a task reading its parts' cells from the store reads the same observations)."""
     if o.area is not None or not np.isfinite(o.lon):
         return None
-    return int(h3.api.basic_int.latlng_to_cell(o.lat, o.lon, PART_RES))
+    return int(h3.api.basic_int.cell_to_parent(h3.api.basic_int.latlng_to_cell(o.lat, o.lon, BLOCK_RES), PART_RES))
 
 
 def _shape(cells: Sequence[int]) -> shapely.Geometry:
@@ -101,16 +108,39 @@ def part_map(
 
 
 def front_control(
-    store: AppStore, when: datetime, res: int = 7, *, scheduler: str | None = None, workers: int = 2
+    store: AppStore,
+    when: datetime,
+    res: int = 7,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    in_tasks: bool = True,
 ) -> FrontMap:
-    """The control map of every part of the front at ``when``, each part a Dask task."""
+    """The control map of every part of the front at ``when``, each part a Dask task.
+
+    ``in_tasks`` (where a worker can open the same store: a PostgreSQL URL or an SQLite file): each task
+    reads its part and the ring of parts around it from the store itself, by their H3 cells (an index
+    range scan), and only the few area observations are read here and sent; otherwise every observation
+    is read here and each task is sent its own."""
     from dask.distributed import Client, LocalCluster
 
     from greyzone.application.control import observations_or_refuse
 
-    observations = observations_or_refuse(store, when)
-    parts = split(observations)
-    if not parts:
+    source = reopened(store) if in_tasks else None
+    t_s = when.timestamp()
+    if source is None:
+        parts = split(observations_or_refuse(store, when))
+        jobs: list[tuple[int, Callable[..., Any], tuple[Any, ...]]] = [
+            (part, part_map, (part, obs, res, t_s)) for part, obs in parts.items()
+        ]
+    else:
+        control = frozenset({Kind.CONTROL_OBSERVATION})
+        areas = observations_from_reports(store.read_reports(ReportQuery(until=when, kinds=control, areas=True)))
+        points = store.read_frame(ReportQuery(until=when, kinds=control, areas=False))
+        blocks = np.unique(points.h3_r9).tolist()
+        found = sorted({int(h3.api.basic_int.cell_to_parent(int(c), PART_RES)) for c in blocks})
+        jobs = [(part, part_from_store, (source, part, _touching(part, areas), res, when)) for part in found]
+    if not jobs:
         raise NotAvailableError("no control observation with a point: no part of a front to map")
     start = time.perf_counter()
     cluster = None
@@ -120,17 +150,57 @@ def front_control(
         )
     try:
         with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
-            futures = [client.submit(part_map, part, obs, res, when.timestamp(), key=f"control-{part:x}-{res}",
-                                     retries=3, pure=False) for part, obs in parts.items()]  # fmt: skip
-            results = client.gather(futures)
+            futures = [client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
+                       for part, task, args in jobs]  # fmt: skip
+            results = [r for r in client.gather(futures) if len(r[0])]
             n_workers = len(client.scheduler_info()["workers"])
     finally:
         if cluster is not None:
             cluster.close()
+    if not results:
+        raise NotAvailableError("no control observation with a side: no part of a front to map")
     cells = np.concatenate([r[0] for r in results])
     order = np.argsort(cells)
     states, as_of = np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
-    return FrontMap(cells[order], states[order], as_of[order], len(parts), time.perf_counter() - start, n_workers)
+    return FrontMap(cells[order], states[order], as_of[order], len(results), time.perf_counter() - start, n_workers)
+
+
+def reopened(store: AppStore) -> Settings | None:
+    """How a worker opens the same store (its PostgreSQL URL, its SQLite file), or None (in memory)."""
+    from greyzone.store.postgres import PostgresStore
+    from greyzone.store.sqlite import SqliteStore
+
+    if isinstance(store, PostgresStore):
+        return Settings(database_url=store.url)
+    if isinstance(store, SqliteStore) and store.path != ":memory:":
+        return Settings(db_path=Path(store.path))
+    return None
+
+
+def _touching(part: int, areas: list[Observation]) -> list[Observation]:
+    """The area observations that touch the ring of parts around ``part``."""
+    if not areas:
+        return []
+    reach = _shape([int(c) for c in h3.api.basic_int.grid_disk(part, HALO_RINGS)])
+    return [o for o in areas if o.area is not None and reach.intersects(o.area)]
+
+
+def part_from_store(
+    source: Settings, part: int, areas: list[Observation], res: int, when: datetime
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Dask task: read the point observations of ``part`` and its ring of parts from the store (by
+    their res-5 cells), add ``areas``, and map the part (empty arrays: no observation with a side)."""
+    from greyzone.application.stores import opened
+
+    ring = h3.api.basic_int.grid_disk(part, HALO_RINGS)
+    cells = tuple(int(c) for q in ring for c in h3.api.basic_int.cell_to_children(q, PARTITION_RES))
+    query = ReportQuery(until=when, kinds=frozenset({Kind.CONTROL_OBSERVATION}), cells=cells, areas=False)
+    with opened(source, create=False) as store:
+        observations = observations_from_reports(store.read_reports(query)) + areas
+    if not any(o.area is None for o in observations):
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty.astype(np.int8), empty
+    return part_map(part, observations, res, when.timestamp())
 
 
 def single_control(store: AppStore, when: datetime, res: int, cells: npt.NDArray[np.int64]) -> FrontMap:

@@ -128,6 +128,14 @@ class Observation:
     area: shapely.Geometry | None = None
 
 
+def fold_order(o: Observation) -> tuple[float, float, float, str, float, float, bytes]:
+    """Time first; then the place, the side, the reliability, the radius and the area's shape."""
+    lon = o.lon if math.isfinite(o.lon) else math.inf
+    lat = o.lat if math.isfinite(o.lat) else math.inf
+    shape = b"" if o.area is None else bytes(shapely.to_wkb(o.area))
+    return (o.t_s, lon, lat, o.side.value, o.reliability, o.radius_m, shape)
+
+
 HELD_ROW, OTHER_ROW, GREY_ROW = 0, 1, 2
 _ROWS = {Side.HELD: HELD_ROW, Side.OTHER_SIDE: OTHER_ROW}  # any other side ("unknown") is grey evidence
 
@@ -249,7 +257,9 @@ class ControlFusion:
                 np.add.at(self.front[0], cidx, front_w)
 
     def fold_all(self, observations: Iterable[Observation]) -> None:
-        for obs in sorted(observations, key=lambda o: o.t_s):
+        """Fold in time order; observations of the same moment in one fixed order (``fold_order``), so
+        that any reading of the same observations — one query, or a front's parts — folds alike."""
+        for obs in sorted(observations, key=fold_order):
             self.fold(obs)
 
     def front_field(self) -> npt.NDArray[np.bool_]:

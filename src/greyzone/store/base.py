@@ -30,6 +30,8 @@ class ReportQuery:
     bbox: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
     cell: int | None = None  # an H3 cell (integer) of resolution 5 to 9: the reports inside it
     limit: int | None = None
+    cells: tuple[int, ...] = ()  # H3 cells of resolution 5 to 9: the reports inside any of them
+    areas: bool | None = None  # True: only reports with an area; False: only those without
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,17 +224,18 @@ class MemoryStore:
 
 def _matches(row: tuple[Any, ...], q: ReportQuery) -> bool:
     t = row[_COL["observed_at"]]
-    if q.since is not None and t < int(q.since.timestamp()):
-        return False
-    if q.until is not None and t >= int(q.until.timestamp()):
-        return False
-    if q.kinds and row[_COL["kind"]] not in {k.value for k in q.kinds}:
-        return False
-    if q.cell is not None:
-        partition, lo, hi = cell_filter(q.cell)
-        if row[_COL["h3_r5"]] != partition or not lo <= row[_COL["h3_r9"]] <= hi:
-            return False
-    if q.bbox is not None:
-        x0, y0, x1, y1 = q.bbox
-        return bool(x0 <= row[_COL["lon"]] <= x1 and y0 <= row[_COL["lat"]] <= y1)
-    return True
+    checks = (
+        q.since is None or t >= int(q.since.timestamp()),
+        q.until is None or t < int(q.until.timestamp()),
+        not q.kinds or row[_COL["kind"]] in {k.value for k in q.kinds},
+        q.cell is None or _in_cell(row, q.cell),
+        not q.cells or any(_in_cell(row, c) for c in q.cells),
+        q.areas is None or (row[_COL["area_wkb"]] is not None) == q.areas,
+        q.bbox is None or (q.bbox[0] <= row[_COL["lon"]] <= q.bbox[2] and q.bbox[1] <= row[_COL["lat"]] <= q.bbox[3]),
+    )
+    return all(checks)
+
+
+def _in_cell(row: tuple[Any, ...], cell: int) -> bool:
+    partition, lo, hi = cell_filter(cell)
+    return bool(row[_COL["h3_r5"]] == partition and lo <= row[_COL["h3_r9"]] <= hi)

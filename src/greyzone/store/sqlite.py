@@ -432,6 +432,12 @@ def _where(q: ReportQuery) -> tuple[str, list[Any]]:
     if q.cell is not None:
         clauses.append("h3_r5 = ? AND h3_r9 BETWEEN ? AND ?")
         args.extend(cell_filter(q.cell))
+    if q.cells:
+        clauses.append("(" + " OR ".join(["(h3_r5 = ? AND h3_r9 BETWEEN ? AND ?)"] * len(q.cells)) + ")")
+        for c in q.cells:
+            args.extend(cell_filter(c))
+    if q.areas is not None:
+        clauses.append("area_wkb IS NOT NULL" if q.areas else "area_wkb IS NULL")
     if q.bbox is not None:
         clauses.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
         x0, y0, x1, y1 = q.bbox
