@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import h3
 import numpy as np
@@ -147,54 +148,64 @@ class FitOptions:
 class _Structure:
     """What the fit needs that does not depend on the parameters: for each event entry e of ``own``
     (default: all) and each neighbour cell c' within K rings, the last earlier entry in c' (or none)
-    and the gap in bins."""
+    and the gap in bins.
+
+    Kept lean (a front's parts hold hundreds of millions of pairs): 16 bytes a pair — the earlier
+    entry (an index), the gap and the (ring, entry) slot as 32-bit integers; 40 before — built and
+    summed a chunk at a time."""
+
+    CHUNK = 1 << 22  # pairs summed at once (about 130 MB of temporaries)
 
     def __init__(self, events: Events, rings: Rings, n_cells: int, own: npt.NDArray[np.intp] | None = None) -> None:
         self.events, self.rings, self.n_cells = events, rings, n_cells
         own = np.arange(len(events), dtype=np.intp) if own is None else own
         self.size = len(own)
+        if len(events) >= 2**31 or (rings.k_max + 1) * self.size >= 2**31:
+            raise ValueError("too many events for one piece: split the front into more parts")
         nb = events.window.n_bins
         key = events.cell * nb + events.bin
         cell, bins = events.cell[own], events.bin[own]
-        e_parts, j_parts, g_parts, k_parts = [], [], [], []
-        # the cells of an entry's rings: expand entries over the ring pairs of their cell
+        j_parts, g_parts, slot_parts = [], [], []
         for k, (src, dst) in enumerate(rings.pairs):
             order = np.argsort(src, kind="stable")
             src_sorted, dst_sorted = src[order], dst[order]
             start = np.searchsorted(src_sorted, np.arange(n_cells), side="left")
             stop = np.searchsorted(src_sorted, np.arange(n_cells), side="right")
-            count = (stop - start)[cell]
-            e_idx = np.repeat(np.arange(self.size, dtype=np.int64), count)
-            offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            neighbour = dst_sorted[np.repeat(start[cell], count) + offsets]
-            query = neighbour * nb + bins[e_idx]
-            j = np.searchsorted(key, query, side="left") - 1
-            ok = (j >= 0) & (events.cell[np.maximum(j, 0)] == neighbour)
-            e_parts.append(e_idx[ok])
-            j_parts.append(j[ok])
-            g_parts.append(bins[e_idx[ok]] - events.bin[j[ok]] - 1)
-            k_parts.append(np.full(int(ok.sum()), k, dtype=np.int64))
-        self.pair_e = np.concatenate(e_parts)
-        self.pair_j = np.concatenate(j_parts)
-        self.pair_gap = np.concatenate(g_parts).astype(np.float64)
-        self.pair_k = np.concatenate(k_parts)
-        self.slot = self.pair_k * self.size + self.pair_e
+            step = max(1, self.CHUNK // max(int(np.max(stop - start, initial=1)), 1))
+            for lo in range(0, self.size, step):  # the cells of an entry's rings, a chunk of entries at a time
+                part = slice(lo, min(lo + step, self.size))
+                count = (stop - start)[cell[part]]
+                e_idx = np.repeat(np.arange(lo, part.stop, dtype=np.int64), count)
+                offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+                neighbour = dst_sorted[np.repeat(start[cell[part]], count) + offsets]
+                j = np.searchsorted(key, neighbour * nb + bins[e_idx], side="left") - 1
+                ok = (j >= 0) & (events.cell[np.maximum(j, 0)] == neighbour)
+                e_ok, j_ok = e_idx[ok], j[ok]
+                j_parts.append(j_ok.astype(np.intp))
+                g_parts.append((bins[e_ok] - events.bin[j_ok] - 1).astype(np.int32))
+                slot_parts.append((k * self.size + e_ok).astype(np.int32))
+        self.pair_j = np.concatenate(j_parts) if j_parts else np.zeros(0, np.intp)
+        self.pair_gap = np.concatenate(g_parts) if g_parts else np.zeros(0, np.int32)
+        self.slot = np.concatenate(slot_parts) if slot_parts else np.zeros(0, np.int32)
 
     def sums(self, q: float) -> tuple[Floats, Floats]:
         """T[k, e] = Σ_{c' in ring k} X_{c'}(s_e) and D[k, e], the same weighted by each delay − 1 (e:
         the entries of ``own``)."""
         ev = self.events
         r, rd = decayed_sums(ev.cell, ev.bin, ev.n, q)
-        decay = q**self.pair_gap
-        value = r[self.pair_j] * decay
-        delayed = decay * (self.pair_gap * r[self.pair_j] + rd[self.pair_j])
         size = (self.rings.k_max + 1) * self.size
-        t = weighted_count(self.slot, value, size).reshape(self.rings.k_max + 1, self.size)
-        d = weighted_count(self.slot, delayed, size).reshape(self.rings.k_max + 1, self.size)
-        return t, d
+        t, d = np.zeros(size), np.zeros(size)
+        for lo in range(0, len(self.slot), self.CHUNK):
+            part = slice(lo, lo + self.CHUNK)
+            gap = self.pair_gap[part].astype(np.float64)
+            j, slot = self.pair_j[part], self.slot[part]
+            decay = q**gap
+            t += weighted_count(slot, r[j] * decay, size)
+            d += weighted_count(slot, decay * (gap * r[j] + rd[j]), size)
+        return t.reshape(self.rings.k_max + 1, self.size), d.reshape(self.rings.k_max + 1, self.size)
 
 
-def weighted_count(index: Ints, weights: Floats, size: int) -> Floats:
+def weighted_count(index: npt.NDArray[np.integer[Any]], weights: Floats, size: int) -> Floats:
     """np.bincount with weights, typed as floats."""
     return np.asarray(np.bincount(index, weights=weights, minlength=size), dtype=np.float64)
 
