@@ -41,6 +41,7 @@ from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid, cell_polygons
 from greyzone.settings import Settings
 from greyzone.store.base import ReportQuery
+from greyzone.store.sqlite import SqliteStore
 
 PART_RES = 4
 HALO_RINGS = 1
@@ -114,18 +115,22 @@ def front_control(
     *,
     scheduler: str | None = None,
     workers: int = 2,
-    in_tasks: bool = True,
+    in_tasks: bool | None = None,
 ) -> FrontMap:
     """The control map of every part of the front at ``when``, each part a Dask task.
 
     ``in_tasks`` (where a worker can open the same store: a PostgreSQL URL or an SQLite file): each task
     reads its part and the ring of parts around it from the store itself, by their H3 cells (an index
     range scan), and only the few area observations are read here and sent; otherwise every observation
-    is read here and each task is sent its own."""
+    is read here and each task is sent its own. By default, in the tasks for a PostgreSQL store or a
+    scheduler elsewhere (the caller would be the bottleneck), here for an SQLite file on a local cluster
+    (one machine: reading once is cheaper than each part reading its ring, seven parts' worth)."""
     from dask.distributed import Client, LocalCluster
 
     from greyzone.application.control import observations_or_refuse
 
+    if in_tasks is None:
+        in_tasks = scheduler is not None or not isinstance(store, SqliteStore)
     source = reopened(store) if in_tasks else None
     t_s = when.timestamp()
     if source is None:
@@ -168,7 +173,6 @@ def front_control(
 def reopened(store: AppStore) -> Settings | None:
     """How a worker opens the same store (its PostgreSQL URL, its SQLite file), or None (in memory)."""
     from greyzone.store.postgres import PostgresStore
-    from greyzone.store.sqlite import SqliteStore
 
     if isinstance(store, PostgresStore):
         return Settings(database_url=store.url)

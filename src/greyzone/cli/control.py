@@ -54,13 +54,21 @@ def control_map_cmd(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=256, help="--front: the local cluster's workers.")] = 2,
     parquet: Annotated[Path | None, typer.Option(help="--front: write the cells here (GeoParquet).")] = None,
+    read_in_tasks: Annotated[
+        bool | None,
+        typer.Option(
+            "--read-in-tasks/--read-here",
+            help="--front: each task reads its part and ring from the store, or this process reads once and sends"
+            " (default: in the tasks for PostgreSQL or a --scheduler, here for an SQLite file).",
+        ),
+    ] = None,
     database_url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The fused control map: area per state (held, other side, contested, unconfirmed) and its "as of"."""
     when = parse_time(at, "--at") or datetime.now(UTC)
     if front:
-        _front(db, database_url, when, res, scheduler, workers, parquet, as_json)
+        _front(db, database_url, when, res, scheduler, workers, parquet, as_json, read_in_tasks)
         return
     with store_of(db, database_url) as store, refusing(missing="--at"):
         m = control_map(store, when, res)
@@ -210,12 +218,12 @@ def control_evaluate(
 
 def _front(
     db: Path | None, database_url: str | None, when: datetime, res: int, scheduler: str | None, workers: int,
-    parquet: Path | None, as_json: bool,
+    parquet: Path | None, as_json: bool, read_in_tasks: bool | None,
 ) -> None:  # fmt: skip
     from greyzone.application.front import front_control, write_front
 
     with store_of(db, database_url) as store, refusing(missing="--at"):
-        m = front_control(store, when, res, scheduler=scheduler, workers=workers)
+        m = front_control(store, when, res, scheduler=scheduler, workers=workers, in_tasks=read_in_tasks)
     if parquet is not None:
         write_front(m, parquet, when)
     said = {"at": when.isoformat(), "parts": m.parts, "cells": len(m.cells), "states": m.counts(),

@@ -23,7 +23,7 @@ import numpy as np
 from greyzone.errors import SchemaError, StoreError
 from greyzone.ingest.records import Reject, rejected_rows
 from greyzone.model.batch import ReportBatch
-from greyzone.model.cells import cell_filter
+from greyzone.model.cells import BLOCK_RES, cell_filter, cell_range
 from greyzone.model.enums import Kind
 from greyzone.model.report import Report
 from greyzone.store.base import (
@@ -433,9 +433,15 @@ def _where(q: ReportQuery) -> tuple[str, list[Any]]:
         clauses.append("h3_r5 = ? AND h3_r9 BETWEEN ? AND ?")
         args.extend(cell_filter(q.cell))
     if q.cells:
-        clauses.append("(" + " OR ".join(["(h3_r5 = ? AND h3_r9 BETWEEN ? AND ?)"] * len(q.cells)) + ")")
-        for c in q.cells:
-            args.extend(cell_filter(c))
+        filters = [cell_filter(c) for c in q.cells]
+        whole = [p for p, lo, hi in filters if (lo, hi) == cell_range(p, BLOCK_RES)]  # res-5 cells: their partition
+        parts = [f for f in filters if (f[1], f[2]) != cell_range(f[0], BLOCK_RES)]
+        terms = [f"h3_r5 IN ({', '.join('?' * len(whole))})"] if whole else []
+        terms += ["(h3_r5 = ? AND h3_r9 BETWEEN ? AND ?)"] * len(parts)
+        clauses.append("(" + " OR ".join(terms) + ")")
+        args.extend(whole)
+        for f in parts:
+            args.extend(f)
     if q.areas is not None:
         clauses.append("area_wkb IS NOT NULL" if q.areas else "area_wkb IS NULL")
     if q.bbox is not None:
