@@ -11,8 +11,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -33,6 +35,7 @@ from greyzone.store.sqlite import SqliteStore
 
 AT = datetime(2024, 11, 28, tzinfo=UTC)
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +70,11 @@ def test_the_cluster_equals_one_process_cell_by_cell(front: Path, tmp_path: Path
     assert write_front(parts, out, AT) == len(parts.cells) and not out.with_name("front.parquet.partial").exists()
 
 
-def test_a_worker_killed_mid_run_changes_nothing(front: Path) -> None:
+def killing_a_worker(job: Callable[[str], T], busy_polls: int = 1) -> tuple[T, list[int]]:
+    """Run ``job`` (given a scheduler's address) on a 2-worker LocalCluster, killing one worker with SIGKILL
+    once tasks have been seen running ``busy_polls`` times (10 ms apart); the job's answer and the pid killed."""
     from dask.distributed import Client, LocalCluster
 
-    with SqliteStore.open(front) as store:
-        from greyzone.application.control import observations_or_refuse
-
-        assert len(split(observations_or_refuse(store, AT))) > 30
-        quiet = front_control(store, AT, 7, workers=2)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
     killed: list[int] = []
     try:
@@ -82,21 +82,33 @@ def test_a_worker_killed_mid_run_changes_nothing(front: Path) -> None:
             pids = client.run(os.getpid)
 
             def kill_when_busy() -> None:
-                for _ in range(600):
+                seen = 0
+                for _ in range(3000):
                     if any(client.processing().values()):
-                        pid = next(iter(pids.values()))
-                        os.kill(pid, signal.SIGKILL)
-                        killed.append(pid)
-                        return
+                        seen += 1
+                        if seen == busy_polls:
+                            pid = next(iter(pids.values()))
+                            os.kill(pid, signal.SIGKILL)
+                            killed.append(pid)
+                            return
                     time.sleep(0.01)
 
             killer = threading.Thread(target=kill_when_busy)
             killer.start()
-            with SqliteStore.open(front) as store:
-                hurt = front_control(store, AT, 7, scheduler=cluster.scheduler_address)
+            answer = job(cluster.scheduler_address)
             killer.join()
     finally:
         cluster.close()
+    return answer, killed
+
+
+def test_a_worker_killed_mid_run_changes_nothing(front: Path) -> None:
+    with SqliteStore.open(front) as store:
+        from greyzone.application.control import observations_or_refuse
+
+        assert len(split(observations_or_refuse(store, AT))) > 30
+        quiet = front_control(store, AT, 7, workers=2)
+        hurt, killed = killing_a_worker(lambda address: front_control(store, AT, 7, scheduler=address))
     assert killed, "no task was seen running"
     assert np.array_equal(hurt.cells, quiet.cells) and np.array_equal(hurt.states, quiet.states)
 
@@ -132,35 +144,10 @@ def test_the_hazard_fit_on_the_cluster_equals_one_process(front: Path) -> None:
 
 
 def test_a_worker_killed_mid_fit_changes_nothing(front: Path) -> None:
-    from dask.distributed import Client, LocalCluster
-
     with SqliteStore.open(front) as store:
         quiet = front_hazard(store, SHELLING, 7, workers=2)
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
-    killed: list[int] = []
-    try:
-        with Client(cluster) as client:
-            pids = client.run(os.getpid)
-
-            def kill_in_the_iterations() -> None:
-                seen = 0
-                for _ in range(3000):
-                    if any(client.processing().values()):
-                        seen += 1
-                        if seen == 40:  # past the parts' build: the E-steps are running
-                            pid = next(iter(pids.values()))
-                            os.kill(pid, signal.SIGKILL)
-                            killed.append(pid)
-                            return
-                    time.sleep(0.01)
-
-            killer = threading.Thread(target=kill_in_the_iterations)
-            killer.start()
-            with SqliteStore.open(front) as store:
-                hurt = front_hazard(store, SHELLING, 7, scheduler=cluster.scheduler_address)
-            killer.join()
-    finally:
-        cluster.close()
+        # 40 polls seen busy: past the parts' build, the E-steps are running
+        hurt, killed = killing_a_worker(lambda address: front_hazard(store, SHELLING, 7, scheduler=address), 40)
     assert killed, "no task was seen running"
     assert quiet.model.record and hurt.model.record
     assert hurt.model.record.model_id == quiet.model.record.model_id + 1  # kept once, after the retried parts

@@ -16,9 +16,11 @@ The store is read once, by the caller; each task gets its part's observations.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,6 @@ def front_control(
     is read here and each task is sent its own. By default, in the tasks for a PostgreSQL store or a
     scheduler elsewhere (the caller would be the bottleneck), here for an SQLite file on a local cluster
     (one machine: reading once is cheaper than each part reading its ring, seven parts' worth)."""
-    from dask.distributed import Client, LocalCluster
 
     from greyzone.application.control import observations_or_refuse
 
@@ -148,6 +149,25 @@ def front_control(
     if not jobs:
         raise NotAvailableError("no control observation with a point: no part of a front to map")
     start = time.perf_counter()
+    with dask_client(scheduler, workers) as client:
+        futures = [client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
+                   for part, task, args in jobs]  # fmt: skip
+        results = [r for r in client.gather(futures) if len(r[0])]
+        n_workers = len(client.scheduler_info()["workers"])
+    if not results:
+        raise NotAvailableError("no control observation with a side: no part of a front to map")
+    cells = np.concatenate([r[0] for r in results])
+    order = np.argsort(cells)
+    states, as_of = np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
+    return FrontMap(cells[order], states[order], as_of[order], len(results), time.perf_counter() - start, n_workers)
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
+    """A client of the scheduler at ``scheduler``, or of a LocalCluster of ``workers`` processes (one
+    thread each), closed after use."""
+    from dask.distributed import Client, LocalCluster
+
     cluster = None
     if not scheduler:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
@@ -155,19 +175,10 @@ def front_control(
         )
     try:
         with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
-            futures = [client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
-                       for part, task, args in jobs]  # fmt: skip
-            results = [r for r in client.gather(futures) if len(r[0])]
-            n_workers = len(client.scheduler_info()["workers"])
+            yield client
     finally:
         if cluster is not None:
             cluster.close()
-    if not results:
-        raise NotAvailableError("no control observation with a side: no part of a front to map")
-    cells = np.concatenate([r[0] for r in results])
-    order = np.argsort(cells)
-    states, as_of = np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
-    return FrontMap(cells[order], states[order], as_of[order], len(results), time.perf_counter() - start, n_workers)
 
 
 def reopened(store: AppStore) -> Settings | None:
@@ -244,40 +255,27 @@ def front_hazard(
     used: Json = {}  # filled by the fit, read when the summary is made
 
     def on_cluster(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
-        from operator import itemgetter
-
-        from dask.distributed import Client, LocalCluster
-
         n_phase = 24 if events.window.bin_s == 3600.0 else 1
         inputs = part_inputs(grid, events)
-        cluster = None
-        if not scheduler:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        with dask_client(scheduler, workers) as client:
+            n_workers = len(client.scheduler_info()["workers"])
+            built = [client.submit(build_block, b, res, options.rings, n_phase, retries=3, pure=False)
+                     for b in blocks_of(inputs, 2 * max(n_workers, 1))]  # fmt: skip
+            pieces = [client.submit(itemgetter(0), b, retries=3, pure=False) for b in built]
+            rings = joined_rings(
+                [r for b in client.gather([client.submit(itemgetter(1), b, pure=False) for b in built]) for r in b],
+                len(grid),
             )
-        try:
-            with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
-                n_workers = len(client.scheduler_info()["workers"])
-                built = [client.submit(build_block, b, res, options.rings, n_phase, retries=3, pure=False)
-                         for b in blocks_of(inputs, 2 * max(n_workers, 1))]  # fmt: skip
-                pieces = [client.submit(itemgetter(0), b, retries=3, pure=False) for b in built]
-                rings = joined_rings(
-                    [r for b in client.gather([client.submit(itemgetter(1), b, pure=False) for b in built]) for r in b],
-                    len(grid),
-                )
 
-                def step(at: Point) -> Sums:
-                    sums = client.gather([client.submit(block_e_step, p, at, retries=3, pure=False) for p in pieces])
-                    total: Sums = sums[0]
-                    for s in sums[1:]:
-                        total = total + s
-                    return total
+            def step(at: Point) -> Sums:
+                sums = client.gather([client.submit(block_e_step, p, at, retries=3, pure=False) for p in pieces])
+                total: Sums = sums[0]
+                for s in sums[1:]:
+                    total = total + s
+                return total
 
-                params = fit_by(step, events, grid, rings, options, vague=vague)
-                used.update(parts=len(inputs), workers=n_workers)
-        finally:
-            if cluster is not None:
-                cluster.close()
+            params = fit_by(step, events, grid, rings, options, vague=vague)
+            used.update(parts=len(inputs), workers=n_workers)
         return params, rings
 
     fitted = fit_on_grid(store, kinds, columns, grid, bin_, on_cluster, extra=used)
