@@ -31,7 +31,7 @@ import shapely
 
 from greyzone.application.hazard import Bin, FittedHazard, fit_on_grid, hazard_columns
 from greyzone.application.reports import Json
-from greyzone.application.stores import AppStore
+from greyzone.application.stores import AppStore, is_file_store, reopened
 from greyzone.control.fusion import ControlFusion, Observation
 from greyzone.control.products import observations_from_reports
 from greyzone.errors import NotAvailableError
@@ -43,7 +43,6 @@ from greyzone.model.enums import Kind
 from greyzone.model.grid import Grid, cell_polygons
 from greyzone.settings import Settings
 from greyzone.store.base import ReportQuery
-from greyzone.store.sqlite import SqliteStore
 
 PART_RES = 4
 HALO_RINGS = 1
@@ -131,8 +130,8 @@ def front_control(
     from greyzone.application.control import observations_or_refuse
 
     if in_tasks is None:
-        in_tasks = scheduler is not None or not isinstance(store, SqliteStore)
-    source = reopened(store) if in_tasks else None
+        in_tasks = scheduler is not None or not is_file_store(store)
+    source = reopened(store) if in_tasks else None  # how a worker opens the same store
     t_s = when.timestamp()
     if source is None:
         parts = split(observations_or_refuse(store, when))
@@ -149,7 +148,7 @@ def front_control(
     if not jobs:
         raise NotAvailableError("no control observation with a point: no part of a front to map")
     start = time.perf_counter()
-    with dask_client(scheduler, workers) as client:
+    with _dask_client(scheduler, workers) as client:
         futures = [client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
                    for part, task, args in jobs]  # fmt: skip
         results = [r for r in client.gather(futures) if len(r[0])]
@@ -163,7 +162,7 @@ def front_control(
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
+def _dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A client of the scheduler at ``scheduler``, or of a LocalCluster of ``workers`` processes (one
     thread each), closed after use."""
     from dask.distributed import Client, LocalCluster
@@ -179,17 +178,6 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     finally:
         if cluster is not None:
             cluster.close()
-
-
-def reopened(store: AppStore) -> Settings | None:
-    """How a worker opens the same store (its PostgreSQL URL, its SQLite file), or None (in memory)."""
-    from greyzone.store.postgres import PostgresStore
-
-    if isinstance(store, PostgresStore):
-        return Settings(database_url=store.url)
-    if isinstance(store, SqliteStore) and store.path != ":memory:":
-        return Settings(db_path=Path(store.path))
-    return None
 
 
 def _touching(part: int, areas: list[Observation]) -> list[Observation]:
@@ -257,7 +245,7 @@ def front_hazard(
     def on_cluster(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
         n_phase = 24 if events.window.bin_s == 3600.0 else 1
         inputs = part_inputs(grid, events)
-        with dask_client(scheduler, workers) as client:
+        with _dask_client(scheduler, workers) as client:
             n_workers = len(client.scheduler_info()["workers"])
             built = [client.submit(build_block, b, res, options.rings, n_phase, retries=3, pure=False)
                      for b in blocks_of(inputs, 2 * max(n_workers, 1))]  # fmt: skip

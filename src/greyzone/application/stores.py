@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol, Self
 
 from greyzone.errors import SettingsError
@@ -53,3 +54,23 @@ def opened(settings: Settings, *, create: bool = True) -> Iterator[AppStore]:
 def store_name(settings: Settings) -> str:
     """Where the store is, for people (never the URL's password)."""
     return "PostgreSQL" if settings.database_url else str(settings.db_path)
+
+
+def reopened(store: AppStore) -> Settings | None:
+    """How another process (a Dask worker) opens the same store: its PostgreSQL URL or its SQLite file;
+    None for a store in memory."""
+    from greyzone.store.postgres import PostgresStore
+    from greyzone.store.sqlite import SqliteStore
+
+    if isinstance(store, PostgresStore):
+        return Settings(database_url=store.url)
+    if isinstance(store, SqliteStore) and store.path != ":memory:":
+        return Settings(db_path=Path(store.path))
+    return None
+
+
+def is_file_store(store: AppStore) -> bool:
+    """Whether the store is an SQLite file (one machine's) rather than a server."""
+    from greyzone.store.sqlite import SqliteStore
+
+    return isinstance(store, SqliteStore)
