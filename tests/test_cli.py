@@ -243,6 +243,9 @@ def test_models_live_in_the_store_and_export_to_a_file_that_answers_the_same(tmp
     assert from_file["model"] == str(exported)  # each answer names the model it came from
     assert {k: v for k, v in from_file.items() if k != "model"} == {k: v for k, v in stored.items() if k != "model"}
     assert stored["status"] == "ok" and stored["events_per_km2_h"] > 0 and stored != newest
+    said = run(*at[:-1], "--kind", "shelling")[1]  # for people: Kyiv time, 24-hour, labelled
+    assert "on 2024-11-10 14:00 Kyiv time" in said and "as of 20" in said and "+00:00" not in said
+    assert stored["as_of"].endswith("+00:00")  # the JSON keeps ISO 8601 with its offset
     code, _ = run("hazard", "export", str(tmp_path / "x.json"), "--db", db, "--kind", "glide_bomb")
     assert code == 2  # no model of that kind: a usage error that says so
 

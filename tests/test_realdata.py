@@ -161,3 +161,21 @@ def test_alert_hromadas_resolve_through_the_gazetteer(gazetteer: Gazetteer) -> N
     assert isinstance(fields, dict)
     assert fields["location_precision_m"] < 40_000  # the hromada, not its raion
     assert abs(fields["lon"] - 37.18) < 0.05
+
+
+def test_alerts_alone_fit_no_model_and_say_why(shared_data: Path, tmp_path: Path) -> None:
+    """Air-raid alerts cover a hromada, a raion or the oblast: no alert can be placed on the model's cells,
+    so a fit on alerts alone is refused with the reason (it once 'fitted on 0 incidents'), front-wide too."""
+    from typer.testing import CliRunner
+
+    from greyzone.cli import app
+
+    db = str(tmp_path / "alerts.db")
+    with SqliteStore.open(db) as store:
+        ingest_files([shared_data / "alerts/official_alerts_donetska_2022-03-15_2024-04-22.csv"], store)
+    for front in ([], ["--front"]):
+        said = CliRunner().invoke(app, ["hazard", "fit", "--db", db, "--kind", "air_raid_alert", "--res", "6", *front])
+        assert said.exit_code == 2 and "nothing to fit" in " ".join(said.output.split()), said.output
+        assert "background only" in " ".join(said.output.replace("│", " ").split())
+    with SqliteStore.open(db) as store:
+        assert store.read_models("hazard") == []  # nothing kept

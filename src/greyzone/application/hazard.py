@@ -128,7 +128,10 @@ def fit_each_kind(store: Store, res: int, bin_: Bin, bbox: BBox | None) -> tuple
         if incidents and HARM.get(kind) is Harm.GROUND:
             skipped.append(f"{kind.value}: {incidents} incidents, counted by their reports on the streets, no model")
         elif incidents >= MIN_INCIDENTS:
-            fitted.append(fit_hazard(store, frozenset({kind}), res, bin_, bbox))
+            try:
+                fitted.append(fit_hazard(store, frozenset({kind}), res, bin_, bbox))
+            except NotAvailableError as exc:
+                skipped.append(f"{kind.value}: {exc}")
         elif incidents:
             skipped.append(f"{kind.value}: {incidents} incidents, fewer than {MIN_INCIDENTS}: no model")
     if not fitted:
@@ -167,6 +170,12 @@ def fit_on_grid(
     first, last = float(columns.observed_s.min()), float(columns.observed_s.max())
     window = window_over(first, last, BIN_S[bin_.value])
     events, vague = split_events(columns, grid, window)
+    if len(events) == 0:
+        raise NotAvailableError(
+            f"none of the {len(columns.one_per_incident())} incidents of these kinds can be placed on the model's"
+            " cells (each spreads over a whole oblast, hromada or month: an air-raid alert, a vague report); they"
+            " would inform a background only: nothing to fit"
+        )
     params, rings = fitter(events, vague, grid, FitOptions())
     state = HazardState.after(params, grid, rings, events, last)
     names = tuple(sorted(k.value for k in kinds))

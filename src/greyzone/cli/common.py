@@ -169,3 +169,10 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+def kyiv_text(when: datetime | str) -> str:
+    """A time as people in the city read it: 24-hour Kyiv time, labelled (an ISO 8601 text with its
+    offset, or a datetime with its zone)."""
+    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    return f"{moment.astimezone(KYIV):%Y-%m-%d %H:%M} Kyiv time"

@@ -34,6 +34,7 @@ from greyzone.cli.common import (
     UrlOption,
     app,
     count_progress,
+    kyiv_text,
     out,
     parse_bbox,
     parse_lonlat,
@@ -179,11 +180,11 @@ def hazard_at_cmd(
         out(json.dumps(row))
     elif answer.known:
         out(
-            f"{answer.events_per_km2_h:.4g} events per km² per hour at {lon},{lat} on {when.isoformat()}"
-            f" ({answer.triggered_share:.0%} from recent events nearby); as of {as_of}; {chosen.name}"
+            f"{answer.events_per_km2_h:.4g} events per km² per hour at {lon},{lat} on {kyiv_text(when)}"
+            f" ({answer.triggered_share:.0%} from recent events nearby); as of {kyiv_text(as_of)}; {chosen.name}"
         )
     else:
-        out(f"unknown: {answer.reason} (as of {as_of})")
+        out(f"unknown: {answer.reason} (as of {kyiv_text(as_of)})")
 
 
 @hazard_app.command("forecast")
@@ -224,12 +225,15 @@ def hazard_forecast_cmd(
     if as_json:
         out(json.dumps(summary))
     elif not f.fresh:
-        out(f"unknown: the newest data is {f.age_h:.0f} h old (as of {f.as_of}); no forecast is given for stale data")
+        out(
+            f"unknown: the newest data is {f.age_h:.0f} h old (as of {kyiv_text(f.as_of)}); no forecast is given"
+            " for stale data"
+        )
     else:
         top = ", ".join(f"{r['cell']} ({r['peak_events_per_km2_h']:.3g}/km²/h)" for r in f.riskiest())
         out(
-            f"forecast of {f.n_bins} bins from {f.first_time} for {len(f.state.grid)} cells, as of {f.as_of}; riskiest"
-            f" cells: {top}"
+            f"forecast of {f.n_bins} bins from {kyiv_text(f.first_time)} for {len(f.state.grid)} cells, as of"
+            f" {kyiv_text(f.as_of)}; riskiest cells: {top}"
         )
 
 
