@@ -347,3 +347,21 @@ def test_cells_near_a_point(grid: Grid) -> None:
     far = np.setdiff1d(np.arange(len(grid)), near)
     d = np.hypot((grid.lon - lon) * 111_320 * np.cos(np.radians(lat)), (grid.lat - lat) * 111_320)
     assert near.size and (d[near] <= 3000).all() and (d[far] > 3000).all()
+
+
+def test_observations_of_one_moment_replay_alike_from_checkpoints(grid: Grid) -> None:
+    """Several observers at the same moment: the history's checkpoints fold them in the order a replay does
+    (the fixed order of ``fold_order``), whatever order they came in."""
+    from greyzone.control.fusion import ControlHistory
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        days = rng.choice([0.0, 1.0, 3.0], 8)
+        raw = [obs(float(rng.uniform(37.11, 37.25)), float(rng.uniform(48.25, 48.32)),
+                   Side.HELD if rng.random() < 0.5 else Side.OTHER_SIDE, float(d), float(rng.uniform(0.55, 0.99)))
+               for d in days]  # fmt: skip
+        t = T0 + 5 * DAY_S
+        for order in (raw, raw[::-1]):
+            fast, replayed = ControlHistory(grid, order, every_days=2.0).at(t), ControlFusion.replay(grid, raw, t)
+            assert np.array_equal(fast.evidence, replayed.evidence)
+            assert np.array_equal(fast.states(t), replayed.states(t))

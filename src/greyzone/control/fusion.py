@@ -382,7 +382,7 @@ class ControlHistory:
         every_days: float = 4.0,
     ) -> None:
         self.grid, self.params = grid, params or FusionParams()
-        self.observations = sorted(observations, key=lambda o: o.t_s)
+        self.observations = sorted(observations, key=fold_order)  # as fold_all folds them
         self.checkpoints: list[_Checkpoint] = []
         fusion = ControlFusion(grid, self.params)
         step = every_days * DAY_S
