@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.hazard.events import Events
-from greyzone.hazard.model import EStep, Piece, Point, Rings, Sums, e_step
+from greyzone.hazard.model import Piece, Point, Rings, Sums, e_step
 from greyzone.model.grid import Grid
 
 Ints = npt.NDArray[np.int64]
@@ -150,15 +150,3 @@ def blocks_of(inputs: Sequence[PartInput], n_blocks: int) -> list[list[PartInput
         out[b].append(d)
         load[b] += len(d.events) + 1
     return [sorted(b, key=lambda d: d.part) for b in out if b]
-
-
-def summed(steps: Sequence[EStep]) -> EStep:
-    """One E-step from several (in one process: the parts' sums, for a test)."""
-
-    def step(at: Point) -> Sums:
-        total = steps[0](at)
-        for s in steps[1:]:
-            total = total + s(at)
-        return total
-
-    return step
