@@ -36,7 +36,7 @@ from greyzone.control.fusion import ControlFusion, Observation
 from greyzone.control.products import observations_from_reports
 from greyzone.errors import NotAvailableError
 from greyzone.hazard.events import Events
-from greyzone.hazard.front import block_e_step, blocks_of, build_block, front_grid, joined_rings, part_inputs
+from greyzone.hazard.front import add_up, block_e_step, blocks_of, build_block, front_grid, joined_rings, part_inputs
 from greyzone.hazard.model import FitOptions, HawkesParams, Point, Rings, Sums, fit_by
 from greyzone.model.cells import BLOCK_RES, PARTITION_RES
 from greyzone.model.enums import Kind
@@ -243,7 +243,7 @@ def front_hazard(
     used: Json = {}  # filled by the fit, read when the summary is made
 
     def on_cluster(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
-        n_phase = 24 if events.window.bin_s == 3600.0 else 1
+        n_phase = events.window.n_phase
         inputs = part_inputs(grid, events)
         with _dask_client(scheduler, workers) as client:
             n_workers = len(client.scheduler_info()["workers"])
@@ -256,11 +256,8 @@ def front_hazard(
             )
 
             def step(at: Point) -> Sums:
-                sums = client.gather([client.submit(block_e_step, p, at, retries=3, pure=False) for p in pieces])
-                total: Sums = sums[0]
-                for s in sums[1:]:
-                    total = total + s
-                return total
+                tasks = [client.submit(block_e_step, p, at, retries=3, pure=False) for p in pieces]
+                return add_up(client.gather(tasks))
 
             params = fit_by(step, events, grid, rings, options, vague=vague)
             used.update(parts=len(inputs), workers=n_workers)

@@ -44,6 +44,11 @@ class Window:
     def bin_of(self, t_s: Floats | float) -> Ints:
         return np.floor((np.asarray(t_s, dtype=np.float64) - self.t0_s) / self.bin_s).astype(np.int64)
 
+    @property
+    def n_phase(self) -> int:
+        """The hours of the day the background's daily profile has: 24 for hourly bins, else 1."""
+        return 24 if self.bin_s == 3600.0 else 1
+
     def phases(self, bins: Ints, n_phase: int) -> Ints:
         """Hour-of-day index (UTC) of each bin when bins are hours; 0 when coarser."""
         if n_phase == 1:

@@ -16,6 +16,8 @@ walking every cell of the front a second time.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,10 +130,12 @@ def joined_rings(parts: Sequence[PartRings], n_cells: int) -> Rings:
 
 def block_e_step(pieces: Sequence[Piece], at: Point) -> Sums:
     """The E-step's sums over several parts' pieces (one task's share)."""
-    total = e_step(pieces[0], at)
-    for piece in pieces[1:]:
-        total = total + e_step(piece, at)
-    return total
+    return add_up([e_step(piece, at) for piece in pieces])
+
+
+def add_up(sums: Sequence[Sums]) -> Sums:
+    """The sums of several pieces (or tasks) as one."""
+    return functools.reduce(operator.add, sums)
 
 
 def build_block(inputs: Sequence[PartInput], res: int, k_max: int, n_phase: int) -> tuple[list[Piece], list[PartRings]]:

@@ -282,11 +282,11 @@ class _Background:
 @dataclass(frozen=True)
 class Piece:
     """The entries one E-step sums over: all of a fit's (one process), or one part of a front with the
-    halo its entries need (``front``): ``own`` are the entries whose terms count, ``cell`` their cells'
-    indices on the whole grid, ``ring_cells`` how many cells of each ring around them are on it."""
+    halo its entries need (``front``): the terms of its own entries count (the structure's), ``cell``
+    their cells' indices on the whole grid, ``ring_cells`` how many cells of each ring around them are
+    on it."""
 
     structure: _Structure
-    own: npt.NDArray[np.intp]
     cell: Ints
     phase: Ints
     week: Ints
@@ -309,7 +309,6 @@ class Piece:
         _, week_of_bin, _ = _phase_trend_counts(events.window, n_phase)
         return Piece(
             _Structure(events, rings, rings.on_grid.shape[1], own),
-            own,
             local if to_global is None else to_global[local],
             events.window.phases(events.bin[own], n_phase),
             week_of_bin[events.bin[own]],
@@ -399,8 +398,7 @@ def fit(
     they inform the background only — neither triggering nor triggered."""
     o = options or FitOptions()
     rings = rings or Rings.of(grid, o.rings)
-    n_phase = 24 if events.window.bin_s == 3600.0 else 1
-    piece = Piece.of(events, rings, n_phase)
+    piece = Piece.of(events, rings, events.window.n_phase)
     return fit_by(lambda at: e_step(piece, at), events, grid, rings, o, start, vague)
 
 
@@ -448,7 +446,7 @@ def _initial(
 ) -> tuple[_Background, Floats, float]:
     """The starting point: ``start``'s parameters, or a third of events triggered within ~3 bins."""
     window = events.window
-    n_phase = 24 if window.bin_s == 3600.0 else 1
+    n_phase = window.n_phase
     _, week_of_bin, counts = _phase_trend_counts(window, n_phase)
     n_weeks = counts.shape[1]
     v = vague if vague is not None else Events(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), window)

@@ -17,7 +17,6 @@ An unreachable destination is an answer (``Path.reachable`` False), never a huge
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.routing.graph import StreetGraph
+from greyzone.routing.heap import heap_new, heap_pop, heap_push, heap_room
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -156,6 +156,38 @@ def _potential(v, s, t, landmarks):  # type: ignore[no-untyped-def]
     return 0.5 * (_bound(v, t, landmarks) - _bound(s, v, landmarks))
 
 
+@numba.njit(cache=True, inline="always")
+def _cached(pot, v, s, t, landmarks):  # type: ignore[no-untyped-def]
+    """v's potential, from ``pot`` once it has been computed there."""
+    if np.isnan(pot[v]):
+        pot[v] = _potential(v, s, t, landmarks)
+    return pot[v]
+
+
+@numba.njit(cache=True)
+def _expand(  # type: ignore[no-untyped-def]
+    u, sign, indptr, other, r_edge, cost, dist, pred, dist_other, keys, values, size, pot, s, t, landmarks, best, meet
+):  # fmt: skip
+    """Relax the streets out of u (forward, ``sign`` 1: along them; backward, −1: the reversed graph's,
+    whose i-th street is ``r_edge[i]``) on costs reduced by the potential; each street that reaches a node
+    the other search has reached offers a path. The heap (arrays and size), the best path's cost and its
+    meeting node."""
+    pu = _cached(pot, u, s, t, landmarks)
+    keys, values = heap_room(keys, values, size, indptr[u + 1] - indptr[u])
+    for i in range(indptr[u], indptr[u + 1]):
+        v = other[i]
+        e = i if sign > 0 else r_edge[i]
+        nd = dist[u] + max(cost[e] + sign * (_cached(pot, v, s, t, landmarks) - pu), 0.0)
+        if nd < dist[v]:
+            dist[v] = nd
+            pred[v] = e
+            size = heap_push(keys, values, size, nd, v)
+        if nd + dist_other[v] < best:  # then nd is v's distance: pred[v] is e, or ties it
+            best = nd + dist_other[v]
+            meet = v
+    return keys, values, size, best, meet
+
+
 @numba.njit(cache=True)
 def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, landmarks):  # type: ignore[no-untyped-def]
     n = len(indptr) - 1
@@ -165,47 +197,35 @@ def _bidirectional(indptr, target, cost, r_indptr, r_source, r_edge, s, t, landm
     done_b = np.zeros(n, dtype=np.bool_)
     pred_f = np.full(n, -1, dtype=np.int64)  # the edge that reached the node
     pred_b = np.full(n, -1, dtype=np.int64)
+    pot = np.full(n, np.nan)  # the potential, computed once per node
     dist_f[s] = 0.0
     dist_b[t] = 0.0
-    heap_f = [(0.0, s)]
-    heap_b = [(0.0, t)]
+    keys_f, values_f = heap_new(1 << 10)
+    keys_b, values_b = heap_new(1 << 10)
+    size_f = heap_push(keys_f, values_f, 0, 0.0, s)
+    size_b = heap_push(keys_b, values_b, 0, 0.0, t)
     best = np.inf if s != t else 0.0
     meet = s
-    while heap_f and heap_b:
-        if heap_f[0][0] + heap_b[0][0] >= best:
+    while size_f and size_b:
+        if keys_f[0] + keys_b[0] >= best:
             break
-        if heap_f[0][0] <= heap_b[0][0]:
-            d, u = heapq.heappop(heap_f)
-            if done_f[u]:
-                continue
-            done_f[u] = True
-            pu = _potential(u, s, t, landmarks)
-            for e in range(indptr[u], indptr[u + 1]):
-                v = target[e]
-                nd = d + max(cost[e] - pu + _potential(v, s, t, landmarks), 0.0)
-                if nd < dist_f[v]:
-                    dist_f[v] = nd
-                    pred_f[v] = e
-                    heapq.heappush(heap_f, (nd, v))
-                if nd + dist_b[v] < best:  # then nd is v's forward distance: pred_f[v] is e, or ties it
-                    best = nd + dist_b[v]
-                    meet = v
+        if keys_f[0] <= keys_b[0]:
+            u = values_f[0]
+            size_f = heap_pop(keys_f, values_f, size_f)
+            if not done_f[u]:
+                done_f[u] = True
+                keys_f, values_f, size_f, best, meet = _expand(
+                    u, 1.0, indptr, target, r_edge, cost, dist_f, pred_f, dist_b, keys_f, values_f, size_f, pot, s, t,
+                    landmarks, best, meet,
+                )  # fmt: skip
         else:
-            d, u = heapq.heappop(heap_b)
-            if done_b[u]:
-                continue
-            done_b[u] = True
-            pu = _potential(u, s, t, landmarks)
-            for k in range(r_indptr[u], r_indptr[u + 1]):
-                v = r_source[k]
-                e = r_edge[k]
-                nd = d + max(cost[e] - _potential(v, s, t, landmarks) + pu, 0.0)
-                if nd < dist_b[v]:
-                    dist_b[v] = nd
-                    pred_b[v] = e
-                    heapq.heappush(heap_b, (nd, v))
-                if nd + dist_f[v] < best:
-                    best = nd + dist_f[v]
-                    meet = v
+            u = values_b[0]
+            size_b = heap_pop(keys_b, values_b, size_b)
+            if not done_b[u]:
+                done_b[u] = True
+                keys_b, values_b, size_b, best, meet = _expand(
+                    u, -1.0, r_indptr, r_source, r_edge, cost, dist_b, pred_b, dist_f, keys_b, values_b, size_b, pot,
+                    s, t, landmarks, best, meet,
+                )  # fmt: skip
     # reduced costs add p(t) − p(s) to every s–t path: give the true cost back
     return best + _potential(s, s, t, landmarks) - _potential(t, s, t, landmarks), meet, pred_f, pred_b

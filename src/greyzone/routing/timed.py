@@ -20,7 +20,9 @@ How one search stays small at district scale (10^5 junctions), each step exact:
    route once rho per second is taken off every street (a static search): no route costing at most U
    travels longer than (U − B) / rho, the hours after that can never be entered, and the search
    treats the last reachable hour as the last one (from then on a junction's states merge: the costs
-   no longer depend on the tick).
+   no longer depend on the tick). B is first taken from its landmark bound (no search): when that
+   already gives the hour in which the real route of step 1 enters its last street — no horizon can
+   be earlier — the static search for B is not needed (about two queries in five at 10^5).
 3. **Hour-aware lower bounds.** For each reachable hour h, backward from the destination, the cost to
    go when one may move on to the next hours' costs at any junction (the *layered* relaxation: hour
    h's costs, then h+1's, …; the last hour's static distance). It never exceeds the cost of any way on
@@ -46,7 +48,6 @@ A street with infinite cost in an hour is closed in that hour.
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 
@@ -55,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from greyzone.routing.graph import StreetGraph
+from greyzone.routing.heap import heap_new, heap_pop, heap_push, heap_room
 from greyzone.routing.shortest import Router, _bound
 
 Floats = npt.NDArray[np.float64]
@@ -146,16 +148,34 @@ class TimedRouter:
         charged = np.array([self.charge(static.edges, float(d)) if static.reachable else math.inf for d in departures])
         pick = int(np.argmin(charged))
         upper = float(charged[pick])
-        least = self.beyond.path(origin, destination).cost if math.isfinite(upper) else math.inf
         hours = np.array([self.hour(float(d)) for d in departures])
+        last_entry = float(self.seconds[static.edges[:-1]].sum()) if static.reachable else math.inf
         found: tuple[float, Ints, int] | None = None
+        alt = float(_bound(origin, destination, self.beyond.landmarks))  # a landmark bound of the least below
+        least: list[float] = []  # the least cost beyond rho per second of any route: a static search, once needed
+
+        def horizon(index: Ints, bound: float) -> int:
+            """The last hour for the departures ``index`` under ``bound`` (step 2). On the landmark bound
+            ``alt`` when that already gives the hour in which the real route (if under ``bound``) enters
+            its last street — the horizon can be no earlier —, else on the least cost itself."""
+            latest = float(departures[index].max())
+            if not math.isfinite(bound):
+                return self.hours - 1
+            if not least:
+                last = self._horizon(latest, bound - alt)
+                under = index[charged[index] <= bound]
+                if under.size and last <= self.hour(float(departures[under].max()) + last_entry):
+                    return last
+                least.append(self.beyond.path(origin, destination).cost)
+            return self._horizon(latest, bound - least[0])
 
         def search(hour: int) -> bool:
             """Search the departures of ``hour`` under the best so far; False if over the budget."""
             nonlocal found
             index = np.flatnonzero(hours == hour)
             bound = upper if found is None else found[0]
-            cost, edges, root = self._hour_search(origin, destination, departures[index], bound, least)
+            last = horizon(index, bound)
+            cost, edges, root = self._hour_search(origin, destination, departures[index], bound, last)
             if math.isfinite(cost) and 0 <= cost <= bound and (found is None or cost < found[0]):
                 found = (cost, edges, int(index[root]))
             return cost != -1.0
@@ -172,12 +192,12 @@ class TimedRouter:
         return pick, nothing
 
     def _hour_search(
-        self, origin: int, destination: int, departures: Floats, upper: float, least: float
+        self, origin: int, destination: int, departures: Floats, upper: float, last: int
     ) -> tuple[float, Ints, int]:
-        """One search from every departure given (of one hour) under ``upper``: the cost, the edges and
-        the departure's index (cost −1: over the budget; inf: nothing under ``upper``)."""
-        spare = upper - least if math.isfinite(upper) else math.inf
-        first, last = self.hour(float(departures.min())), self._horizon(float(departures.max()), spare)
+        """One search from every departure given (of one hour) under ``upper`` with the horizon ``last``:
+        the cost, the edges and the departure's index (cost −1: over the budget; inf: nothing under
+        ``upper``)."""
+        first = self.hour(float(departures.min()))
         limit = upper * (1 + 1e-9)
         g = self.graph
 
@@ -257,69 +277,35 @@ def _layered(r_indptr, r_source, r_hourly, t, first, last, s, landmarks, limit):
     n = len(r_indptr) - 1
     rows = last - first + 1
     dist = np.full(rows * n, np.inf)
-    where = np.full(rows * n, -1, dtype=np.int32)  # a state's place in the heap; -2: settled
-    heap = np.empty(rows * n, dtype=np.int64)
+    done = np.zeros(rows * n, dtype=np.bool_)
     ahead = np.full(n, -1.0)  # the landmark bound from s, computed once per junction
+    keys, values = heap_new(1 << 14)
     x = (rows - 1) * n + t
-    dist[x], heap[0], where[x], size = 0.0, x, 0, 1
+    dist[x] = 0.0
+    size = heap_push(keys, values, 0, 0.0, x)
     while size:
-        x, size = heap[0], size - 1
-        where[x] = -2
-        if size:
-            heap[0] = heap[size]
-            where[heap[0]] = 0
-            _sift_down(heap, where, dist, 0, size)
-        k, u, d = x // n, x % n, dist[x]
+        d, x = keys[0], values[0]
+        size = heap_pop(keys, values, size)
+        if done[x]:
+            continue
+        done[x] = True
+        k, u = x // n, x % n
         if ahead[u] < 0:
             ahead[u] = _bound(s, u, landmarks)
         if d + ahead[u] > limit:
             continue
+        keys, values = heap_room(keys, values, size, 1 + r_indptr[u + 1] - r_indptr[u])
         if k > 0 and d < dist[x - n]:  # on to the next hour here
-            size = _offer(heap, where, dist, x - n, d, size)
+            dist[x - n] = d
+            size = heap_push(keys, values, size, d, x - n)
+        row = k * n
         for i in range(r_indptr[u], r_indptr[u + 1]):
-            c = r_hourly[first + k, i]
-            if d + c < dist[k * n + r_source[i]]:
-                size = _offer(heap, where, dist, k * n + r_source[i], d + c, size)
-    return dist.reshape(rows, n) * (1.0 - 1e-12)
-
-
-@numba.njit(cache=True)
-def _offer(heap, where, key, x, value, size):  # type: ignore[no-untyped-def]
-    """Lower state x's key to ``value`` (pushing it if new); the heap's new size."""
-    key[x] = value
-    if where[x] == -1:
-        heap[size], where[x] = x, size
-        size += 1
-    _sift_up(heap, where, key, where[x])
-    return size
-
-
-@numba.njit(cache=True)
-def _sift_up(heap, where, key, i):  # type: ignore[no-untyped-def]
-    x = heap[i]
-    while i > 0:
-        parent = (i - 1) >> 1
-        if key[heap[parent]] <= key[x]:
-            break
-        heap[i], where[heap[parent]] = heap[parent], i
-        i = parent
-    heap[i], where[x] = x, i
-
-
-@numba.njit(cache=True)
-def _sift_down(heap, where, key, i, size):  # type: ignore[no-untyped-def]
-    x = heap[i]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and key[heap[child + 1]] < key[heap[child]]:
-            child += 1
-        if key[heap[child]] >= key[x]:
-            break
-        heap[i], where[heap[child]] = heap[child], i
-        i = child
-    heap[i], where[x] = x, i
+            y, nd = row + r_source[i], d + r_hourly[first + k, i]
+            if nd < dist[y]:
+                dist[y] = nd
+                size = heap_push(keys, values, size, nd, y)
+    dist *= 1.0 - 1e-12
+    return dist.reshape(rows, n)
 
 
 @numba.njit(cache=True)
@@ -340,7 +326,6 @@ def _timed_astar(  # type: ignore[no-untyped-def]
     """A* over (junction, tick) states from a source at every departure (a label's ``secs`` is its time
     since the start of hour 0); the cost at ``t``, the edges, the departure it left at (cost −1: over
     the budget; inf: nothing under ``limit``)."""
-    hours = hourly.shape[1]
     head = np.full(len(indptr) - 1, -1, dtype=np.int64)  # per junction, its expanded labels as a linked list
     span = cap + 1
     size = 1 << 12  # labels, grown by doubling
@@ -351,9 +336,12 @@ def _timed_astar(  # type: ignore[no-untyped-def]
     pred, via = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)  # the label before, the edge from it
     done, after = np.zeros(size, dtype=np.bool_), np.empty(size, dtype=np.int64)  # after: the next expanded label
     keys, labels = np.full(2 * size, -1, dtype=np.int64), np.empty(2 * size, dtype=np.int64)
-    heap, n = _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, departs, starts, tick_s, limit)
-    while heap:
-        _, a = heapq.heappop(heap)
+    n, heap_k, heap_v, queued = _sources(
+        keys, labels, node, tick, dist, secs, pred, via, s, span, cap, departs, starts, tick_s, limit
+    )
+    while queued:
+        a = heap_v[0]
+        queued = heap_pop(heap_k, heap_v, queued)
         if done[a]:
             continue
         done[a] = True
@@ -361,10 +349,11 @@ def _timed_astar(  # type: ignore[no-untyped-def]
         if u == t:
             edges, root = _unwind_labels(pred, via, a)
             return dist[a], edges, -1 - pred[root]
-        hour = min(int(secs[a] // 3600.0), hours - 1)
+        hour = min(int(secs[a] // 3600.0), hourly.shape[1] - 1)
         if _dominated(a, head[u], after, secs, dist, last, slope, jump, limit, rho):
             continue
         after[a], head[u] = head[u], a
+        heap_k, heap_v = heap_room(heap_k, heap_v, queued, indptr[u + 1] - indptr[u])
         for e in range(indptr[u], indptr[u + 1]):
             if hourly[e, hour] == np.inf:
                 continue
@@ -378,7 +367,7 @@ def _timed_astar(  # type: ignore[no-untyped-def]
                 b = labels[slot]
                 if nd < dist[b] and not done[b]:  # the cheaper of two labels of one junction and tick
                     dist[b], secs[b], pred[b], via[b] = nd, ns, a, e
-                    heapq.heappush(heap, (f, b))
+                    queued = heap_push(heap_k, heap_v, queued, f, b)
                 continue
             if n >= budget:
                 return -1.0, np.zeros(0, dtype=np.int64), 0
@@ -391,7 +380,7 @@ def _timed_astar(  # type: ignore[no-untyped-def]
                 slot = _find(keys, v * span + nk)
             keys[slot], labels[slot] = v * span + nk, n
             node[n], tick[n], dist[n], secs[n], pred[n], via[n] = v, nk, nd, ns, a, e
-            heapq.heappush(heap, (f, n))
+            queued = heap_push(heap_k, heap_v, queued, f, n)
             n += 1
     return np.inf, np.zeros(0, dtype=np.int64), 0
 
@@ -408,10 +397,10 @@ def _potential(pots, first, last, hour, v, landmarks, t):  # type: ignore[no-unt
 @numba.njit(cache=True)
 def _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, departs, starts, tick_s, limit):  # type: ignore[no-untyped-def]
     """The source labels, one per departure (its pred −1 − its index; a departure within the tick of an
-    earlier one merges with it), and the heap they start."""
-    heap = [(0.0, 0)]
-    heap.pop()
-    n = 0
+    earlier one merges with it, and one whose bound exceeds ``limit`` is left out): their count and the
+    heap they start (its arrays and size)."""
+    heap_k, heap_v = heap_new(len(node))
+    n = queued = 0
     for i in range(len(departs)):
         key = s * span + min(int(departs[i] // tick_s), cap)
         slot = _find(keys, key)
@@ -419,9 +408,9 @@ def _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, depa
             continue
         keys[slot], labels[slot] = key, n
         node[n], tick[n], dist[n], secs[n], pred[n], via[n] = s, key - s * span, 0.0, departs[i], -1 - i, -1
-        heapq.heappush(heap, (starts[i], n))
+        queued = heap_push(heap_k, heap_v, queued, starts[i], n)
         n += 1
-    return heap, n
+    return n, heap_k, heap_v, queued
 
 
 @numba.njit(cache=True)
