@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from scipy.sparse.csgraph import dijkstra
 from greyzone.model.enums import Kind
 from greyzone.routing.exposure import PROFILES, Mode
 from greyzone.routing.graph import Edges, RoadClass, StreetGraph
+from greyzone.routing.heap import heap_new, heap_pop, heap_push, heap_room
 from greyzone.routing.shortest import Router
 from strategies import random_graph
 
@@ -570,3 +572,30 @@ def test_a_trip_starts_on_a_street_its_mode_can_use() -> None:
     assert all(set(g.road_class[g.indptr[n] : g.indptr[n + 1]].tolist()) <= set(car) for n in nodes)  # cut roads
     assert all(b.distance_m >= f.distance_m for b, f in zip(by_car, on_foot, strict=True))
     assert Router(g, edge_seconds(g, PROFILES[Mode.CAR])).path(nodes[0], nodes[1]).reachable
+
+
+@numba.njit(cache=True)
+def _heap_sorted(keys_in):  # type: ignore[no-untyped-def]
+    """Every key pushed (the arrays grown from a small start), then popped: the order they come out."""
+    keys, values = heap_new(2)
+    size = 0
+    for i in range(len(keys_in)):
+        keys, values = heap_room(keys, values, size, 1)
+        size = heap_push(keys, values, size, keys_in[i], i)
+    out_k, out_v = np.empty(len(keys_in)), np.empty(len(keys_in), dtype=np.int64)
+    for i in range(len(keys_in)):
+        out_k[i], out_v[i] = keys[0], values[0]
+        size = heap_pop(keys, values, size)
+    return out_k, out_v, size
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=-1e9, max_value=1e9), max_size=300))
+def test_the_searches_heap_gives_its_keys_back_in_order_with_their_values(keys: list[float]) -> None:
+    """The 4-ary heap the compiled searches use: keys come out sorted, each with the value pushed with it."""
+    given_keys = np.array(keys, dtype=np.float64)
+    out_k, out_v, left = _heap_sorted(given_keys)
+    assert left == 0
+    assert np.array_equal(out_k, np.sort(given_keys))
+    assert np.array_equal(given_keys[out_v], out_k)  # each value still beside its key
+    assert sorted(out_v.tolist()) == list(range(len(keys)))
