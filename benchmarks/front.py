@@ -18,6 +18,7 @@ shelling falling off with the distance from the line, over 30 days):
 - the workers' peak memory (resident, each worker process's most).
 
     python benchmarks/front.py [--reports 100000] [--sizes 100000,1000000] [--workers 2] [--json] [--no-pg]
+    python benchmarks/front.py --reports 10000000 --ingest-only   # the ingest alone
 
 ``--reports N --json`` runs one size and prints one object: reports, single_s, cluster_s, workers, equal
 (single_s / cluster_s: the hazard fit and the control map together; equal: both equal), and the parts'
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -113,6 +115,19 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
     return own, scale
 
 
+def ingest_only(reports: int, pg: bool) -> dict[str, Any]:
+    """The ingest alone (a size whose fits would not fit the time at hand): SQLite, then PostgreSQL."""
+    folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
+    with SqliteStore.open(folder / "front.db") as store:
+        start = time.perf_counter()
+        generate_front(store, reports, days=30)
+        ingest_s = time.perf_counter() - start
+    size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+    shutil.rmtree(folder)
+    return {"reports": reports, "ingest_reports_per_s": round(reports / ingest_s), "sqlite_mb": round(size_mb),
+            "peak_mb": round(peak_mb()), **(pg_ingest(reports) if pg else {})}  # fmt: skip
+
+
 def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
@@ -167,8 +182,12 @@ def main() -> None:
     parser.add_argument("--res", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-pg", action="store_true", help="leave out the PostgreSQL ingest")
+    parser.add_argument("--ingest-only", action="store_true", help="the ingest alone, as JSON")
     args = parser.parse_args()
     sizes = [args.reports] if args.reports else [int(s) for s in args.sizes.split(",")]
+    if args.ingest_only:
+        print(json.dumps([ingest_only(n, not args.no_pg) for n in sizes]))
+        return
     rows = [one_size(n, args.workers, args.res, not args.no_pg) for n in sizes]
     if args.json:
         print(json.dumps(rows[0] if args.reports else rows))
