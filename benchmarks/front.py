@@ -18,7 +18,8 @@ shelling falling off with the distance from the line, over 30 days):
 - the workers' peak memory (resident, each worker process's most).
 
     python benchmarks/front.py [--reports 100000] [--sizes 100000,1000000] [--workers 2] [--json] [--no-pg]
-    python benchmarks/front.py --reports 10000000 --ingest-only   # the ingest alone
+    python benchmarks/front.py --reports 10000000 --ingest-only    # the ingest alone
+    python benchmarks/front.py --reports 10000000 --control-only   # the SQLite ingest and the control map
 
 ``--reports N --json`` runs one size and prints one object: reports, single_s, cluster_s, workers, equal
 (single_s / cluster_s: the hazard fit and the control map together; equal: both equal), and the parts'
@@ -128,6 +129,34 @@ def ingest_only(reports: int, pg: bool) -> dict[str, Any]:
             "peak_mb": round(peak_mb()), **(pg_ingest(reports) if pg else {})}  # fmt: skip
 
 
+def control_only(reports: int, workers: int, res: int) -> dict[str, Any]:
+    """The ingest into SQLite and the control map alone, one process against the cluster (the caller reading
+    the store): a size whose hazard fits would not fit the time at hand."""
+    from dask.distributed import Client, LocalCluster
+
+    folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
+    with SqliteStore.open(folder / "front.db") as store:
+        start = time.perf_counter()
+        generate_front(store, reports, days=30)
+        ingest_s = time.perf_counter() - start
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=40)  # fmt: skip
+        try:
+            with Client(cluster) as client:
+                parts = front_control(store, AT, res, scheduler=cluster.scheduler_address, in_tasks=False)
+                worker_mb = max(client.run(peak_mb).values())
+        finally:
+            cluster.close()
+        one = single_control(store, AT, res, parts.cells)
+    shutil.rmtree(folder)
+    where = np.searchsorted(parts.cells, one.cells)
+    equal = bool(np.array_equal(parts.states[where], one.states))
+    return {"reports": reports, "ingest_reports_per_s": round(reports / ingest_s),
+            "control_single_s": round(one.seconds, 2), "control_cluster_s": round(parts.seconds, 2),
+            "workers": parts.workers, "control_equal": equal, "parts": parts.parts, "cells": len(parts.cells),
+            "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb())}  # fmt: skip
+
+
 def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
@@ -183,10 +212,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-pg", action="store_true", help="leave out the PostgreSQL ingest")
     parser.add_argument("--ingest-only", action="store_true", help="the ingest alone, as JSON")
+    parser.add_argument("--control-only", action="store_true", help="the SQLite ingest and the control map, as JSON")
     args = parser.parse_args()
     sizes = [args.reports] if args.reports else [int(s) for s in args.sizes.split(",")]
-    if args.ingest_only:
-        print(json.dumps([ingest_only(n, not args.no_pg) for n in sizes]))
+    if args.ingest_only or args.control_only:
+        alone = [ingest_only(n, not args.no_pg) if args.ingest_only else control_only(n, args.workers, args.res)
+                 for n in sizes]  # fmt: skip
+        print(json.dumps(alone))
         return
     rows = [one_size(n, args.workers, args.res, not args.no_pg) for n in sizes]
     if args.json:
