@@ -49,8 +49,8 @@ def test_decayed_sums_equal_the_pairwise_sums(entries: list[tuple[int, int, floa
     for j in range(len(entries)):
         same = (cell == cell[j]) & (bins <= bins[j])
         gap = (bins[j] - bins[same]).astype(np.float64)
-        assert r[j] == pytest.approx(float((n[same] * q**gap).sum()), rel=1e-7, abs=1e-12)
-        assert rd[j] == pytest.approx(float((n[same] * gap * q**gap).sum()), rel=1e-5, abs=1e-6)
+        assert r[j] == pytest.approx(float((n[same] * q**gap).sum()), rel=1e-12, abs=1e-12)
+        assert rd[j] == pytest.approx(float((n[same] * gap * q**gap).sum()), rel=1e-12, abs=1e-12)
 
 
 def test_excitation_sums_equal_brute_force(grid: Grid, rings: Rings) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import h3
+import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -150,11 +151,12 @@ class _Structure:
     (default: all) and each neighbour cell c' within K rings, the last earlier entry in c' (or none)
     and the gap in bins.
 
-    Kept lean (a front's parts hold hundreds of millions of pairs): 16 bytes a pair — the earlier
-    entry (an index), the gap and the (ring, entry) slot as 32-bit integers; 40 before — built and
-    summed a chunk at a time."""
+    Kept lean (a front's parts hold hundreds of millions of pairs): about 7 bytes a pair — the earlier
+    entry as a 32-bit index, the gap as 16 bits (32 when the window has more than 65,536 bins), and
+    each (ring, entry) slot's pairs as a run (their start, ~1 byte a pair: a slot has several); 40
+    before. Built a chunk at a time and summed in one compiled pass (no temporaries)."""
 
-    CHUNK = 1 << 22  # pairs summed at once (about 130 MB of temporaries)
+    CHUNK = 1 << 22  # pairs built at once
 
     def __init__(self, events: Events, rings: Rings, n_cells: int, own: npt.NDArray[np.intp] | None = None) -> None:
         self.events, self.rings, self.n_cells = events, rings, n_cells
@@ -165,7 +167,9 @@ class _Structure:
         nb = events.window.n_bins
         key = events.cell * nb + events.bin
         cell, bins = events.cell[own], events.bin[own]
-        j_parts, g_parts, slot_parts = [], [], []
+        j_parts, g_parts = [], []
+        gap_type = np.uint16 if nb <= 2**16 else np.int32
+        per_slot = np.zeros((rings.k_max + 1) * self.size, dtype=np.int64)
         for k, (src, dst) in enumerate(rings.pairs):
             order = np.argsort(src, kind="stable")
             src_sorted, dst_sorted = src[order], dst[order]
@@ -181,28 +185,40 @@ class _Structure:
                 j = np.searchsorted(key, neighbour * nb + bins[e_idx], side="left") - 1
                 ok = (j >= 0) & (events.cell[np.maximum(j, 0)] == neighbour)
                 e_ok, j_ok = e_idx[ok], j[ok]
-                j_parts.append(j_ok.astype(np.intp))
-                g_parts.append((bins[e_ok] - events.bin[j_ok] - 1).astype(np.int32))
-                slot_parts.append((k * self.size + e_ok).astype(np.int32))
-        self.pair_j = np.concatenate(j_parts) if j_parts else np.zeros(0, np.intp)
-        self.pair_gap = np.concatenate(g_parts) if g_parts else np.zeros(0, np.int32)
-        self.slot = np.concatenate(slot_parts) if slot_parts else np.zeros(0, np.int32)
+                j_parts.append(j_ok.astype(np.int32))
+                g_parts.append((bins[e_ok] - events.bin[j_ok] - 1).astype(gap_type))
+                per_slot[k * self.size + lo : k * self.size + part.stop] += np.bincount(
+                    e_ok - lo, minlength=part.stop - lo
+                )  # the pairs come slot after slot: ring by ring, entry by entry
+        self.pair_j = np.concatenate(j_parts) if j_parts else np.zeros(0, np.int32)
+        self.pair_gap = np.concatenate(g_parts) if g_parts else np.zeros(0, gap_type)
+        self.slot_start = np.concatenate(([0], np.cumsum(per_slot))).astype(np.int64)  # slot s: its pairs' run
 
     def sums(self, q: float) -> tuple[Floats, Floats]:
         """T[k, e] = Σ_{c' in ring k} X_{c'}(s_e) and D[k, e], the same weighted by each delay − 1 (e:
         the entries of ``own``)."""
         ev = self.events
         r, rd = decayed_sums(ev.cell, ev.bin, ev.n, q)
-        size = (self.rings.k_max + 1) * self.size
-        t, d = np.zeros(size), np.zeros(size)
-        for lo in range(0, len(self.slot), self.CHUNK):
-            part = slice(lo, lo + self.CHUNK)
-            gap = self.pair_gap[part].astype(np.float64)
-            j, slot = self.pair_j[part], self.slot[part]
-            decay = q**gap
-            t += weighted_count(slot, r[j] * decay, size)
-            d += weighted_count(slot, decay * (gap * r[j] + rd[j]), size)
+        powers = q ** np.arange(int(self.pair_gap.max(initial=0)) + 1, dtype=np.float64)  # q^gap, each gap once
+        t, d = _pair_sums(self.pair_j, self.pair_gap, self.slot_start, r, rd, powers)
         return t.reshape(self.rings.k_max + 1, self.size), d.reshape(self.rings.k_max + 1, self.size)
+
+
+@numba.njit(cache=True)
+def _pair_sums(pair_j, pair_gap, slot_start, r, rd, powers):  # type: ignore[no-untyped-def]
+    """T and D of ``_Structure.sums`` in one pass over the pairs, each slot's in their order (the sums
+    of a bincount over them, to the last bit): T[slot] = Σ R_j q^gap, D[slot] = Σ q^gap (gap R_j + RD_j)."""
+    size = len(slot_start) - 1
+    t, d = np.zeros(size), np.zeros(size)
+    for s in range(size):
+        sum_t = sum_d = 0.0
+        for p in range(slot_start[s], slot_start[s + 1]):
+            j, gap = pair_j[p], pair_gap[p]
+            decay = powers[gap]
+            sum_t += r[j] * decay
+            sum_d += decay * (gap * r[j] + rd[j])
+        t[s], d[s] = sum_t, sum_d
+    return t, d
 
 
 def weighted_count(index: npt.NDArray[np.integer[Any]], weights: Floats, size: int) -> Floats:
@@ -214,23 +230,29 @@ def decayed_sums(cell: Ints, bins: Ints, n: Floats, q: float) -> tuple[Floats, F
     """For entries sorted by (cell, bin): R_j = Σ_{l ≤ j, same cell} n_l q^(s_j − s_l) and
     RD_j = Σ n_l (s_j − s_l) q^(s_j − s_l).
 
-    One cumulative log-sum-exp over all entries: each cell's terms are raised by an offset so much
-    larger than the previous cells' that their sums cannot leak into it (e^-1000 is 0 in float64),
-    so there is no loop over cells or time and no overflow however long the window."""
-    size = len(cell)
-    if size == 0:
+    One compiled pass by the recurrences R_j = n_j + q^Δ R_{j−1} and RD_j = q^Δ (RD_{j−1} + Δ R_{j−1})
+    (Δ = s_j − s_{j−1}, within a cell): every term decays, so nothing overflows however long the window,
+    and each value is as exact as its few operations."""
+    if len(cell) == 0:
         return np.zeros(0), np.zeros(0)
-    b = -math.log(min(max(q, 1e-300), 1 - 1e-12))
-    first = np.ones(size, dtype=bool)
-    first[1:] = cell[1:] != cell[:-1]
-    group = np.cumsum(first) - 1
-    x = b * bins.astype(np.float64)
-    offset = (float(x.max() - x.min()) + 1000.0) * group
-    log_n = np.log(np.maximum(n, 1e-300))
-    r = np.exp(np.logaddexp.accumulate(log_n + x + offset) - offset - x)
-    u = bins - bins[np.flatnonzero(first)][group] + 1.0  # ≥ 1 within each cell
-    r_u = np.exp(np.logaddexp.accumulate(log_n + np.log(u) + x + offset) - offset - x)
-    return r, np.maximum(u * r - r_u, 0.0)
+    r, rd = _decayed(
+        np.asarray(cell, dtype=np.int64), np.asarray(bins, dtype=np.int64), np.asarray(n, dtype=np.float64), float(q)
+    )
+    return r, rd
+
+
+@numba.njit(cache=True)
+def _decayed(cell, bins, n, q):  # type: ignore[no-untyped-def]
+    r, rd = np.empty(len(cell)), np.empty(len(cell))
+    for j in range(len(cell)):
+        if j == 0 or cell[j] != cell[j - 1]:
+            r[j], rd[j] = n[j], 0.0
+        else:
+            gap = float(bins[j] - bins[j - 1])
+            decay = q**gap
+            r[j] = n[j] + decay * r[j - 1]
+            rd[j] = decay * (rd[j - 1] + gap * r[j - 1])
+    return r, rd
 
 
 def _phase_trend_counts(window: Window, n_phase: int) -> tuple[Ints, Ints, Floats]:
@@ -293,6 +315,8 @@ class Piece:
     ring_cells: Floats  # (K + 1, own entries)
     remaining: Floats  # bins after each own entry's to the window's end
     n: Floats
+    cells: Ints  # the distinct cells of ``cell``, sorted
+    cell_at: npt.NDArray[np.intp]  # each entry's place in ``cells``
 
     @staticmethod
     def of(
@@ -307,14 +331,18 @@ class Piece:
         own = np.arange(len(events), dtype=np.intp) if own is None else own
         local = events.cell[own]
         _, week_of_bin, _ = _phase_trend_counts(events.window, n_phase)
+        cell = local if to_global is None else to_global[local]
+        cells, cell_at = np.unique(cell, return_inverse=True)
         return Piece(
             _Structure(events, rings, rings.on_grid.shape[1], own),
-            local if to_global is None else to_global[local],
+            cell,
             events.window.phases(events.bin[own], n_phase),
             week_of_bin[events.bin[own]],
             rings.on_grid[:, local],
             (events.window.n_bins - 1 - events.bin[own]).astype(np.float64),
             events.n[own],
+            cells.astype(np.int64),
+            cell_at.astype(np.intp),
         )
 
 
@@ -367,14 +395,13 @@ def e_step(piece: Piece, at: Point) -> Sums:
     trig_k = (1 - at.q) * at.theta[:, None] * t
     lam = np.maximum(background + trig_k.sum(axis=0), _LOG_FLOOR)
     w = piece.n / lam
-    cells, where = np.unique(piece.cell, return_inverse=True)
     return Sums(
         float(piece.n @ np.log(lam)),
         (piece.ring_cells * (1 - at.q**piece.remaining)) @ piece.n,
         (trig_k * w).sum(axis=1),
         float(((1 - at.q) * at.theta[:, None] * d * w).sum()),
-        cells.astype(np.int64),
-        weighted_count(where, background * w, len(cells)),
+        piece.cells,
+        weighted_count(piece.cell_at, background * w, len(piece.cells)),
         weighted_count(piece.phase, background * w, len(at.profile)),
         weighted_count(piece.week, background * w, len(at.trend)),
     )
