@@ -32,6 +32,7 @@ import argparse
 import json
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -157,7 +158,12 @@ def control_only(reports: int, workers: int, res: int) -> dict[str, Any]:
             "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb())}  # fmt: skip
 
 
-def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
+def said(what: str, seconds: float) -> None:
+    """A phase's time on stderr as it ends (a long size's figures survive a stop)."""
+    print(f"  {datetime.now(UTC):%H:%M:%S} {what}: {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
+def one_size(reports: int, workers: int, res: int, pg: bool, tasks_read: bool = True) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
     folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
@@ -166,18 +172,29 @@ def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
         start = time.perf_counter()
         generate_front(store, reports, days=30)
         ingest_s = time.perf_counter() - start
+        said(f"{reports:,} reports stored in SQLite", ingest_s)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=40)  # fmt: skip
         try:
             with Client(cluster) as client:
                 fitted = front_hazard(store, shelling, res, scheduler=cluster.scheduler_address)
+                said("hazard fit, cluster", float(fitted.summary["seconds"]))
                 parts = front_control(store, AT, res, scheduler=cluster.scheduler_address, in_tasks=False)
-                in_tasks = front_control(store, AT, res, scheduler=cluster.scheduler_address, in_tasks=True)
+                said("control map, cluster", parts.seconds)
+                in_tasks = (
+                    front_control(store, AT, res, scheduler=cluster.scheduler_address, in_tasks=True)
+                    if tasks_read else parts
+                )  # fmt: skip
+                if tasks_read:
+                    said("control map, cluster, tasks reading the store", in_tasks.seconds)
                 worker_mb = max(client.run(peak_mb).values())
         finally:
             cluster.close()
         fitted_one = front_hazard(store, shelling, res, single=True)
+        said("hazard fit, one process", float(fitted_one.summary["seconds"]))
         one = single_control(store, AT, res, parts.cells)
+        said("control map, one process", one.seconds)
+    shutil.rmtree(folder)
     where = np.searchsorted(parts.cells, one.cells)
     hazard_single, hazard_cluster = float(fitted_one.summary["seconds"]), float(fitted.summary["seconds"])
     control_equal = bool(np.array_equal(parts.states[where], one.states)) and bool(
@@ -196,7 +213,7 @@ def one_size(reports: int, workers: int, res: int, pg: bool) -> dict[str, Any]:
         "hazard_events": fitted.summary["events"], "hazard_cells": fitted.grid_cells,
         "hazard_parts": fitted.summary["parts"],
         "control_single_s": round(one.seconds, 2), "control_cluster_s": round(parts.seconds, 2),
-        "control_cluster_read_in_tasks_s": round(in_tasks.seconds, 2),
+        "control_cluster_read_in_tasks_s": round(in_tasks.seconds, 2) if tasks_read else None,
         "control_equal": control_equal, "parts": parts.parts, "cells": len(parts.cells),
         "cells_compared": len(one.cells), "speedup": round(single_s / cluster_s, 2),
         "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb()),
@@ -213,6 +230,7 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true", help="leave out the PostgreSQL ingest")
     parser.add_argument("--ingest-only", action="store_true", help="the ingest alone, as JSON")
     parser.add_argument("--control-only", action="store_true", help="the SQLite ingest and the control map, as JSON")
+    parser.add_argument("--no-tasks-read", action="store_true", help="leave out the control map read by the tasks")
     args = parser.parse_args()
     sizes = [args.reports] if args.reports else [int(s) for s in args.sizes.split(",")]
     if args.ingest_only or args.control_only:
@@ -220,7 +238,7 @@ def main() -> None:
                  for n in sizes]  # fmt: skip
         print(json.dumps(alone))
         return
-    rows = [one_size(n, args.workers, args.res, not args.no_pg) for n in sizes]
+    rows = [one_size(n, args.workers, args.res, not args.no_pg, not args.no_tasks_read) for n in sizes]
     if args.json:
         print(json.dumps(rows[0] if args.reports else rows))
         return
@@ -239,9 +257,10 @@ def main() -> None:
         print(f"{'':>10} hazard: {r['hazard_iterations']} EM iterations (one process {r['hazard_iterations_single']}),"
               f" largest difference {r['hazard_rel_diff_of_scale']:.1e} of its vector's largest value,"
               f" {r['hazard_rel_diff_elementwise']:.1e} of its own")  # fmt: skip
-        print(f"{'':>10} control: the cluster's tasks each reading their ring of parts from the store:"
-              f" {r['control_cluster_read_in_tasks_s']:.1f} s"
-              " (above: the caller reads once and sends each its own)")  # fmt: skip
+        if r["control_cluster_read_in_tasks_s"] is not None:
+            print(f"{'':>10} control: the cluster's tasks each reading their ring of parts from the store:"
+                  f" {r['control_cluster_read_in_tasks_s']:.1f} s"
+                  " (above: the caller reads once and sends each its own)")  # fmt: skip
 
 
 if __name__ == "__main__":
