@@ -117,17 +117,19 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
     return own, scale
 
 
-def ingest_only(reports: int, pg: bool) -> dict[str, Any]:
+def ingest_only(reports: int, pg: bool, sqlite: bool = True) -> dict[str, Any]:
     """The ingest alone (a size whose fits would not fit the time at hand): SQLite, then PostgreSQL."""
-    folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
-    with SqliteStore.open(folder / "front.db") as store:
-        start = time.perf_counter()
-        generate_front(store, reports, days=30)
-        ingest_s = time.perf_counter() - start
-    size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-    shutil.rmtree(folder)
-    return {"reports": reports, "ingest_reports_per_s": round(reports / ingest_s), "sqlite_mb": round(size_mb),
-            "peak_mb": round(peak_mb()), **(pg_ingest(reports) if pg else {})}  # fmt: skip
+    out: dict[str, Any] = {"reports": reports}
+    if sqlite:
+        folder = Path(tempfile.mkdtemp(prefix="greyzone-front-"))
+        with SqliteStore.open(folder / "front.db") as store:
+            start = time.perf_counter()
+            generate_front(store, reports, days=30)
+            ingest_s = time.perf_counter() - start
+        out |= {"ingest_reports_per_s": round(reports / ingest_s),
+                "sqlite_mb": round(sum(f.stat().st_size for f in folder.iterdir()) / 1e6)}  # fmt: skip
+        shutil.rmtree(folder)
+    return out | (pg_ingest(reports) if pg else {}) | {"peak_mb": round(peak_mb())}
 
 
 def control_only(reports: int, workers: int, res: int) -> dict[str, Any]:
@@ -230,12 +232,17 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true", help="leave out the PostgreSQL ingest")
     parser.add_argument("--ingest-only", action="store_true", help="the ingest alone, as JSON")
     parser.add_argument("--control-only", action="store_true", help="the SQLite ingest and the control map, as JSON")
+    parser.add_argument("--no-sqlite", action="store_true", help="--ingest-only: PostgreSQL alone")
     parser.add_argument("--no-tasks-read", action="store_true", help="leave out the control map read by the tasks")
     args = parser.parse_args()
     sizes = [args.reports] if args.reports else [int(s) for s in args.sizes.split(",")]
     if args.ingest_only or args.control_only:
-        alone = [ingest_only(n, not args.no_pg) if args.ingest_only else control_only(n, args.workers, args.res)
-                 for n in sizes]  # fmt: skip
+        alone = [
+            ingest_only(n, not args.no_pg, not args.no_sqlite)
+            if args.ingest_only
+            else control_only(n, args.workers, args.res)
+            for n in sizes
+        ]
         print(json.dumps(alone))
         return
     rows = [one_size(n, args.workers, args.res, not args.no_pg, not args.no_tasks_read) for n in sizes]
