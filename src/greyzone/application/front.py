@@ -10,7 +10,9 @@ the test checks it cell by cell. The parts run as Dask tasks (``dask.distributed
 by default, or the scheduler at ``scheduler``); a worker that dies mid-task has its task run again
 elsewhere (Dask retries), and nothing is written until every part is back.
 
-The store is read once, by the caller; each task gets its part's observations.
+The store is read once, by the caller, and each task gets its part's observations; or each task reads
+its own part from the store (``in_tasks``). At most ``IN_FLIGHT`` parts per worker are on the cluster at a
+time, so a worker's memory is that of a few parts however long the front.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from greyzone.store.base import ReportQuery
 
 PART_RES = 4
 HALO_RINGS = 1
+IN_FLIGHT = 2  # parts on the cluster at a time, per worker: one running, one ready to start
 
 
 @dataclass(frozen=True)
@@ -149,16 +152,38 @@ def front_control(
         raise NotAvailableError("no control observation with a point: no part of a front to map")
     start = time.perf_counter()
     with _dask_client(scheduler, workers) as client:
-        futures = [client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
-                   for part, task, args in jobs]  # fmt: skip
-        results = [r for r in client.gather(futures) if len(r[0])]
         n_workers = len(client.scheduler_info()["workers"])
+        results = [r for r in _in_waves(client, jobs, res, IN_FLIGHT * max(n_workers, 1)) if len(r[0])]
     if not results:
         raise NotAvailableError("no control observation with a side: no part of a front to map")
     cells = np.concatenate([r[0] for r in results])
     order = np.argsort(cells)
     states, as_of = np.concatenate([r[1] for r in results]), np.concatenate([r[2] for r in results])
     return FrontMap(cells[order], states[order], as_of[order], len(results), time.perf_counter() - start, n_workers)
+
+
+def _in_waves(
+    client: Any, jobs: list[tuple[int, Callable[..., Any], tuple[Any, ...]]], res: int, in_flight: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each job's result, at most ``in_flight`` jobs on the cluster at a time (a new one sent as one comes
+    back, its result then released there): a worker holds the inputs of the parts it is running or next
+    to run, not of the whole front (sent at once, every part's observations would wait on the workers)."""
+    from dask.distributed import as_completed
+
+    def sent(job: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> Any:
+        part, task, args = job
+        return client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
+
+    waiting = iter(jobs)
+    running = as_completed([sent(job) for _, job in zip(range(in_flight), waiting, strict=False)])  # type: ignore[no-untyped-call]
+    results = []
+    for future in running:
+        results.append(future.result())
+        future.release()
+        following = next(waiting, None)
+        if following is not None:
+            running.add(sent(following))  # type: ignore[no-untyped-call]
+    return results
 
 
 @contextmanager
@@ -243,11 +268,10 @@ def front_hazard(
     used: Json = {}  # filled by the fit, read when the summary is made
 
     def on_cluster(events: Events, vague: Events, grid: Grid, options: FitOptions) -> tuple[HawkesParams, Rings]:
-        n_phase = events.window.n_phase
         inputs = part_inputs(grid, events)
         with _dask_client(scheduler, workers) as client:
             n_workers = len(client.scheduler_info()["workers"])
-            built = [client.submit(build_block, b, res, options.rings, n_phase, retries=3, pure=False)
+            built = [client.submit(build_block, b, res, options.rings, retries=3, pure=False)
                      for b in blocks_of(inputs, 2 * max(n_workers, 1))]  # fmt: skip
             pieces = [client.submit(itemgetter(0), b, retries=3, pure=False) for b in built]
             rings = joined_rings(

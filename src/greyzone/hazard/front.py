@@ -88,7 +88,7 @@ class PartRings:
     on_grid: Floats  # (K + 1, own cells)
 
 
-def build_part(data: PartInput, res: int, k_max: int, n_phase: int) -> tuple[Piece, PartRings]:
+def build_part(data: PartInput, res: int, k_max: int) -> tuple[Piece, PartRings]:
     """A part's piece of the E-step (its own events, with the halo they need) and its rings."""
     own_ids = data.ids[data.own]
     keep = set(own_ids.tolist())
@@ -107,7 +107,7 @@ def build_part(data: PartInput, res: int, k_max: int, n_phase: int) -> tuple[Pie
     own_mask = np.zeros(len(grid), dtype=bool)
     own_mask[own_local] = True
     to_global = data.cells[chosen]
-    piece = Piece.of(events, rings, n_phase, np.flatnonzero(own_mask[events.cell]), to_global)
+    piece = Piece.of(events, rings, np.flatnonzero(own_mask[events.cell]), to_global)
     pairs = []
     for src, dst in rings.pairs:
         mine = own_mask[src]
@@ -138,9 +138,9 @@ def add_up(sums: Sequence[Sums]) -> Sums:
     return functools.reduce(operator.add, sums)
 
 
-def build_block(inputs: Sequence[PartInput], res: int, k_max: int, n_phase: int) -> tuple[list[Piece], list[PartRings]]:
+def build_block(inputs: Sequence[PartInput], res: int, k_max: int) -> tuple[list[Piece], list[PartRings]]:
     """Several parts built in one task: their pieces and rings."""
-    built = [build_part(d, res, k_max, n_phase) for d in inputs]
+    built = [build_part(d, res, k_max) for d in inputs]
     return [b[0] for b in built], [b[1] for b in built]
 
 

@@ -322,7 +322,6 @@ class Piece:
     def of(
         events: Events,
         rings: Rings,
-        n_phase: int,
         own: npt.NDArray[np.intp] | None = None,
         to_global: Ints | None = None,
     ) -> Piece:
@@ -330,6 +329,7 @@ class Piece:
         (default: the same)."""
         own = np.arange(len(events), dtype=np.intp) if own is None else own
         local = events.cell[own]
+        n_phase = events.window.n_phase
         _, week_of_bin, _ = _phase_trend_counts(events.window, n_phase)
         cell = local if to_global is None else to_global[local]
         cells, cell_at = np.unique(cell, return_inverse=True)
@@ -425,7 +425,7 @@ def fit(
     they inform the background only — neither triggering nor triggered."""
     o = options or FitOptions()
     rings = rings or Rings.of(grid, o.rings)
-    piece = Piece.of(events, rings, events.window.n_phase)
+    piece = Piece.of(events, rings)
     return fit_by(lambda at: e_step(piece, at), events, grid, rings, o, start, vague)
 
 
