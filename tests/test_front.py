@@ -172,3 +172,35 @@ def test_real_ucdp_events_across_ukraine_fit_front_wide(shared_data: Path, tmp_p
     state = parts.model.state()
     assert float(np.ptp(state.grid.lon)) > 5  # the parts span the country's east, not one city's box
     assert 0 < float(str(parts.summary["branching_ratio"])) < 1  # fighting begets fighting, and stays finite
+
+
+_running = {"now": 0, "most": 0}
+_lock = threading.Lock()
+
+
+def _a_part(part: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with _lock:
+        _running["now"] += 1
+        _running["most"] = max(_running["most"], _running["now"])
+    time.sleep(0.05)
+    with _lock:
+        _running["now"] -= 1
+    return np.array([part]), np.zeros(1, dtype=np.int8), np.zeros(1)
+
+
+def test_the_parts_go_to_the_cluster_a_few_at_a_time() -> None:
+    """However many parts the front has, at most ``in_flight`` of them (and their inputs) are on the
+    cluster at once — here 2 on a worker of 4 threads that could run 4 —, and every part comes back."""
+    from dask.distributed import Client, LocalCluster
+
+    from greyzone.application.front import _in_waves
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=4, processes=False, dashboard_address=None)
+    try:
+        with Client(cluster) as client:
+            jobs = [(part, _a_part, (part,)) for part in range(12)]
+            results = _in_waves(client, jobs, 7, 2)
+    finally:
+        cluster.close()
+    assert sorted(int(r[0][0]) for r in results) == list(range(12))
+    assert _running["most"] == 2
