@@ -15,7 +15,7 @@ shelling falling off with the distance from the line, over 30 days):
 - **control map** (res 7): the parts on the cluster against one process over the whole front, cell by
   cell — the caller reading the store once and sending each part its observations, and each task
   reading its own part and ring from the store (timed too; the same cells);
-- the workers' peak memory (resident, each worker process's most).
+- the workers' peak memory (resident, each worker process's own most: ``VmHWM``, see ``peak_mb``).
 
     python benchmarks/front.py [--reports 100000] [--sizes 100000,1000000] [--workers 2] [--json] [--no-pg]
     python benchmarks/front.py --reports 10000000 --ingest-only    # the ingest alone
@@ -29,6 +29,7 @@ figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import shutil
@@ -49,7 +50,15 @@ AT = datetime(2024, 11, 28, tzinfo=UTC)
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's own peak resident memory: the kernel's high-water mark of its address space
+    (``VmHWM``). Not ``getrusage``'s ``ru_maxrss``: a Dask worker is started by fork and exec from the
+    caller, and ``ru_maxrss`` keeps the caller's size at that fork (a worker started after the 10^7
+    ingest "peaked" at the caller's 2.8 GB before it held anything)."""
+    with contextlib.suppress(OSError), Path("/proc/self/status").open(encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # not Linux: the nearest there is
 
 
 def pg_ingest(reports: int) -> dict[str, Any]:
@@ -160,9 +169,9 @@ def control_only(reports: int, workers: int, res: int) -> dict[str, Any]:
             "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb())}  # fmt: skip
 
 
-def said(what: str, seconds: float) -> None:
-    """A phase's time on stderr as it ends (a long size's figures survive a stop)."""
-    print(f"  {datetime.now(UTC):%H:%M:%S} {what}: {seconds:.1f} s", file=sys.stderr, flush=True)
+def said(what: str, seconds: float, unit: str = "s") -> None:
+    """A phase's time (or a figure in ``unit``) on stderr as it ends (a long size's figures survive a stop)."""
+    print(f"  {datetime.now(UTC):%H:%M:%S} {what}: {seconds:,.1f} {unit}", file=sys.stderr, flush=True)
 
 
 def one_size(reports: int, workers: int, res: int, pg: bool, tasks_read: bool = True) -> dict[str, Any]:
@@ -181,6 +190,8 @@ def one_size(reports: int, workers: int, res: int, pg: bool, tasks_read: bool = 
             with Client(cluster) as client:
                 fitted = front_hazard(store, shelling, res, scheduler=cluster.scheduler_address)
                 said("hazard fit, cluster", float(fitted.summary["seconds"]))
+                hazard_mb = max(client.run(peak_mb).values())
+                said("a worker's peak memory after the hazard fit", hazard_mb, "MB")
                 parts = front_control(store, AT, res, scheduler=cluster.scheduler_address, in_tasks=False)
                 said("control map, cluster", parts.seconds)
                 in_tasks = (
@@ -190,12 +201,13 @@ def one_size(reports: int, workers: int, res: int, pg: bool, tasks_read: bool = 
                 if tasks_read:
                     said("control map, cluster, tasks reading the store", in_tasks.seconds)
                 worker_mb = max(client.run(peak_mb).values())
+                said("a worker's peak memory after the control map", worker_mb, "MB")
         finally:
             cluster.close()
-        fitted_one = front_hazard(store, shelling, res, single=True)
-        said("hazard fit, one process", float(fitted_one.summary["seconds"]))
         one = single_control(store, AT, res, parts.cells)
         said("control map, one process", one.seconds)
+        fitted_one = front_hazard(store, shelling, res, single=True)
+        said("hazard fit, one process", float(fitted_one.summary["seconds"]))
     shutil.rmtree(folder)
     where = np.searchsorted(parts.cells, one.cells)
     hazard_single, hazard_cluster = float(fitted_one.summary["seconds"]), float(fitted.summary["seconds"])
@@ -218,7 +230,8 @@ def one_size(reports: int, workers: int, res: int, pg: bool, tasks_read: bool = 
         "control_cluster_read_in_tasks_s": round(in_tasks.seconds, 2) if tasks_read else None,
         "control_equal": control_equal, "parts": parts.parts, "cells": len(parts.cells),
         "cells_compared": len(one.cells), "speedup": round(single_s / cluster_s, 2),
-        "worker_peak_mb": round(worker_mb), "single_peak_mb": round(peak_mb()),
+        "worker_peak_mb": round(worker_mb), "worker_peak_hazard_mb": round(hazard_mb),
+        "single_peak_mb": round(peak_mb()),
     }  # fmt: skip
 
 

@@ -365,3 +365,29 @@ def test_observations_of_one_moment_replay_alike_from_checkpoints(grid: Grid) ->
             fast, replayed = ControlHistory(grid, order, every_days=2.0).at(t), ControlFusion.replay(grid, raw, t)
             assert np.array_equal(fast.evidence, replayed.evidence)
             assert np.array_equal(fast.states(t), replayed.states(t))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-0.5, 0.5),
+    st.floats(-0.35, 0.35),
+    st.sampled_from(list(Side)),
+    st.sampled_from([0.0, 300.0, 3000.0]),
+)
+def test_an_observation_said_not_to_reach_a_grid_changes_nothing_on_it(
+    dlon: float, dlat: float, side: Side, radius: float
+) -> None:
+    """``reaches`` (a front's part folds only the observations of its ring that reach it) is False only
+    where folding the observation leaves every array of the state as it was; near the grid it is True."""
+    g = Grid.from_polygon(box(37.10, 48.20, 37.20, 48.27), 8)
+    o = Observation(T0 + DAY_S, side, 0.9, 37.15 + dlon, 48.235 + dlat, radius)
+    folded, left = ControlFusion(g), ControlFusion(g)
+    for f in (folded, left):
+        f.fold(obs(37.15, 48.235, Side.HELD))
+    folded.fold(o)
+    left.advance(o.t_s)
+    same = all(np.array_equal(getattr(folded, name), getattr(left, name)) for name in ControlFusion.STATE)
+    if not folded.reaches(o):
+        assert same
+    if abs(dlon) < 0.1 and abs(dlat) < 0.07:  # within the grid or beside it
+        assert folded.reaches(o) and not same

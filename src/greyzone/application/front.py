@@ -4,7 +4,9 @@ The front is cut into H3 cells of resolution ``PART_RES`` (4: about 1,770 km² e
 observations. A part's map is computed from the observations that can reach it: those whose point lies
 in the part or in the ring of parts around it (``HALO_RINGS``: at least ~35 km beyond its edge, more
 than the fusion's widest reach — three times its 4 km neighbourhood scale plus an observation's radius),
-and every area observation that touches that ring. Every influence of the fusion on a cell is local
+and every area observation that touches that ring; of those, a part folds the ones that reach one of
+its cells (``ControlFusion.reaches``: the cells ``fold`` itself would look up — about two in five on the
+generated front). Every influence of the fusion on a cell is local
 (see ``control/fusion.py``): a part's cells come out as they do in one process over the whole front, and
 the test checks it cell by cell. The parts run as Dask tasks (``dask.distributed``: a ``LocalCluster``
 by default, or the scheduler at ``scheduler``); a worker that dies mid-task has its task run again
@@ -108,7 +110,7 @@ def part_map(
     """One part's cells at ``res`` with their states and as-of (a Dask task: pure, picklable in and out)."""
     cells = np.array(sorted(h3.api.basic_int.cell_to_children(part, res)), dtype=np.int64)
     fusion = ControlFusion(Grid.from_cells(cells, res))
-    fusion.fold_all(observations)
+    fusion.fold_all(o for o in observations if fusion.reaches(o))  # those of the ring that reach the part
     return fusion.grid.cells, np.asarray(fusion.states(t_s), dtype=np.int8), np.asarray(fusion.as_of, dtype=np.float64)
 
 

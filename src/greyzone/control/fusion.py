@@ -172,6 +172,7 @@ class ControlFusion:
         self.context = np.zeros((3, len(self.context_grid)))
         self.front = np.zeros((2, len(self.context_grid)))  # at front_m: not held (other + grey), all sides
         self._reach_m = max(3 * p.smoothing_m, p.switch_m, p.own_m)
+        self._seen: tuple[dict[tuple[int, int], bool], ...] = ({}, {})  # ``reaches``' answers by cell
 
     STATE = ("evidence", "as_of", "front", "own_held", "held_as_of", "threat_as_of", "context")
 
@@ -255,6 +256,17 @@ class ControlFusion:
             np.add.at(self.front[1], cidx, front_w)
             if row != HELD_ROW:
                 np.add.at(self.front[0], cidx, front_w)
+
+    def reaches(self, obs: Observation) -> bool:
+        """Whether folding ``obs`` would touch this grid: a cell's evidence, or the neighbourhood and
+        front fields around one (the same cells ``fold`` looks up). One that does not leaves the state as
+        it was but for the decay to its time — the same decay, in fewer steps."""
+        if obs.area is not None or not math.isfinite(obs.lon):
+            return True
+        p = self.params
+        return self.grid.touched(obs.lon, obs.lat, obs.radius_m + self._reach_m, self._seen[0]) or (
+            self.context_grid.touched(obs.lon, obs.lat, obs.radius_m + 3 * max(p.context_m, p.front_m), self._seen[1])
+        )
 
     def fold_all(self, observations: Iterable[Observation]) -> None:
         """Fold in time order; observations of the same moment in one fixed order (``fold_order``), so

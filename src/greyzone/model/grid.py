@@ -64,6 +64,16 @@ class Grid:
         idx = np.array(found, dtype=np.intp)
         return idx, _distance_m(lon, lat, self.lon[idx], self.lat[idx])
 
+    def touched(self, lon: float, lat: float, reach_m: float, seen: dict[tuple[int, int], bool]) -> bool:
+        """Whether ``near`` would find any cell of this grid (``seen``: the answers so far, by the
+        point's cell and the rings searched: points of one cell share them)."""
+        centre = h3.api.basic_int.latlng_to_cell(lat, lon, self.res)
+        k = max(1, math.ceil(reach_m / (h3.average_hexagon_edge_length(self.res, unit="m") * 1.5)))
+        answer = seen.get((centre, k))
+        if answer is None:
+            answer = seen[(centre, k)] = any(c in self.index for c in h3.api.basic_int.grid_disk(centre, k))
+        return answer
+
     @cached_property
     def _lon_scale(self) -> float:
         """Metres per degree of longitude over metres per degree of latitude, at the grid's middle."""
