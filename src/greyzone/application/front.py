@@ -172,19 +172,19 @@ def _in_waves(
     to run, not of the whole front (sent at once, every part's observations would wait on the workers)."""
     from dask.distributed import as_completed
 
-    def sent(job: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> Any:
+    def _sent(job: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> Any:
         part, task, args = job
         return client.submit(task, *args, key=f"control-{part:x}-{res}", retries=3, pure=False)
 
     waiting = iter(jobs)
-    running = as_completed([sent(job) for _, job in zip(range(in_flight), waiting, strict=False)])  # type: ignore[no-untyped-call]
+    running = as_completed([_sent(job) for _, job in zip(range(in_flight), waiting, strict=False)])  # type: ignore[no-untyped-call]
     results = []
     for future in running:
         results.append(future.result())
         future.release()
         following = next(waiting, None)
         if following is not None:
-            running.add(sent(following))  # type: ignore[no-untyped-call]
+            running.add(_sent(following))  # type: ignore[no-untyped-call]
     return results
 
 
