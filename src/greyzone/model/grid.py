@@ -58,8 +58,7 @@ class Grid:
 
     def near(self, lon: float, lat: float, reach_m: float) -> tuple[npt.NDArray[np.intp], Floats]:
         """Grid indices of the cells within ``reach_m`` of a point, and their distances (m)."""
-        centre = h3.api.basic_int.latlng_to_cell(lat, lon, self.res)
-        k = max(1, math.ceil(reach_m / (h3.average_hexagon_edge_length(self.res, unit="m") * 1.5)))
+        centre, k = self._disk(lon, lat, reach_m)
         found = [self.index[c] for c in h3.api.basic_int.grid_disk(centre, k) if c in self.index]
         idx = np.array(found, dtype=np.intp)
         return idx, _distance_m(lon, lat, self.lon[idx], self.lat[idx])
@@ -67,12 +66,16 @@ class Grid:
     def touched(self, lon: float, lat: float, reach_m: float, seen: dict[tuple[int, int], bool]) -> bool:
         """Whether ``near`` would find any cell of this grid (``seen``: the answers so far, by the
         point's cell and the rings searched: points of one cell share them)."""
-        centre = h3.api.basic_int.latlng_to_cell(lat, lon, self.res)
-        k = max(1, math.ceil(reach_m / (h3.average_hexagon_edge_length(self.res, unit="m") * 1.5)))
+        centre, k = self._disk(lon, lat, reach_m)
         answer = seen.get((centre, k))
         if answer is None:
             answer = seen[(centre, k)] = any(c in self.index for c in h3.api.basic_int.grid_disk(centre, k))
         return answer
+
+    def _disk(self, lon: float, lat: float, reach_m: float) -> tuple[int, int]:
+        """The point's cell and the rings around it that ``near`` searches (and ``touched`` checks)."""
+        centre = h3.api.basic_int.latlng_to_cell(lat, lon, self.res)
+        return centre, max(1, math.ceil(reach_m / (h3.average_hexagon_edge_length(self.res, unit="m") * 1.5)))
 
     @cached_property
     def _lon_scale(self) -> float:
