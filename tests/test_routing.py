@@ -362,6 +362,7 @@ def test_the_warm_up_compiles_every_search_a_route_on_a_real_city_uses(tmp_path:
     assert len(dispatchers) >= 12
     assert {"_pair_sums", "_decayed"} <= {f.py_func.__name__ for f in dispatchers}
     before = {f.py_func.__name__: len(f.signatures) for f in dispatchers}
+    assert all(before[name] for name in ("_timed_astar", "_layered", "_stepped", "_potential"))
     db = str(demo_city(tmp_path))
     cli = CliRunner()
     assert cli.invoke(app, ["hazard", "fit", "--db", db, "--each-kind", "--res", "8"]).exit_code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -23,16 +25,20 @@ def time_expanded_truth(
     depart_s: float,
     tick_s: float,
     horizon: int,
+    every_tick: bool = False,
+    keep: Callable[[int, int], bool] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Brute force: every (junction, tick) up to ``horizon`` ticks is a vertex; every street entered at
-    every tick an arc, charged the hour it is entered. The cheapest cost to each junction, any tick."""
+    every tick an arc, charged the hour it is entered. The cheapest cost to each junction, any tick
+    (``every_tick``: to each junction at each tick, junctions × ticks). ``keep(e, hour)`` False leaves
+    the arc of street e entered in that hour out."""
     n, hours = g.n_nodes, hourly.shape[1]
     rows, cols, vals = [], [], []
     for k in range(horizon + 1):
         hour = min(int((depart_s + k * tick_s) // 3600), hours - 1)
         for e in range(g.n_edges):
             c, nk = hourly[e, hour], k + ticks[e]
-            if np.isfinite(c) and nk <= horizon:
+            if np.isfinite(c) and nk <= horizon and (keep is None or keep(e, hour)):
                 rows.append(g.source()[e] * (horizon + 1) + k)
                 cols.append(g.target[e] * (horizon + 1) + nk)
                 vals.append(c + 1e-300)
@@ -42,8 +48,8 @@ def time_expanded_truth(
         best[(r, c)] = min(v, best.get((r, c), np.inf))
     r2, c2 = zip(*best, strict=True) if best else ((), ())
     matrix = csr_matrix((list(best.values()), (list(r2), list(c2))), shape=(size, size))
-    dist = np.asarray(dijkstra(matrix, indices=s * (horizon + 1)), dtype=np.float64)
-    return np.asarray(dist.reshape(n, horizon + 1).min(axis=1))
+    dist = np.asarray(dijkstra(matrix, indices=s * (horizon + 1)), dtype=np.float64).reshape(n, horizon + 1)
+    return dist if every_tick else np.asarray(dist.min(axis=1))
 
 
 @settings(max_examples=60, deadline=None)
@@ -59,12 +65,13 @@ def test_time_dependent_search_equals_the_time_expanded_graph(
     hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf  # closed in some hours
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
     layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds
+    stepped = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0)  # the stepped ones
     # past the cap the cost no longer depends on the tick; the brute force runs well beyond it
     horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
     for s in rng.integers(0, n, 3).tolist():
         ticks = np.rint(router.seconds / tick_s).astype(np.int64)  # travel times are whole ticks here
         truth = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon)
-        for t, path in [(t, r.path(s, t, depart_s)) for t in range(n) for r in (router, layered)]:
+        for t, path in [(t, r.path(s, t, depart_s)) for t in range(n) for r in (router, layered, stepped)]:
             if np.isinf(truth[t]):
                 assert not path.reachable
                 continue
@@ -72,6 +79,59 @@ def test_time_dependent_search_equals_the_time_expanded_graph(
             assert path.nodes[0] == s and path.nodes[-1] == t
             hour = hour_entered(depart_s, path.entered_s, hours)
             assert hourly[path.edges, hour].sum() == pytest.approx(path.cost, rel=1e-9, abs=1e-9)  # costs what it says
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 8), st.integers(1, 24), st.integers(2, 4), st.floats(0, 3600), st.integers(0, 10_000))
+def test_the_stepped_bounds_never_exceed_what_is_left_to_pay(
+    n: int, m: int, hours: int, depart_s: float, seed: int
+) -> None:
+    """From every (junction, tick) a route from the origin can be at, the stepped bound (what the search
+    adds to a state's cost) is at most the least cost on from there to the destination, by the
+    time-expanded graph. Costs are at least a weight per second of travel (as the planner's are), so
+    the bound charges the time left in the hour to a way that leaves it; streets take at most ten
+    minutes, so a way cannot stay in its hour long after the hour ends."""
+    from greyzone.routing.timed import _potential
+
+    g, _ = random_graph(n, m, seed)
+    rng = np.random.default_rng(seed)
+    tick_s = 300.0
+    seconds = rng.integers(0, 3, g.n_edges).astype(np.float64) * tick_s
+    # each hour a rate per second of travel (so that bounds are often tight), a few streets dearer
+    hourly = seconds[:, None] / tick_s * rng.uniform(1, 4, hours) + rng.uniform(0, 3, (g.n_edges, hours)) * (
+        rng.random((g.n_edges, hours)) < 0.3
+    )
+    hourly[rng.random((g.n_edges, hours)) < 0.05] = np.inf
+    router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
+    ticks = np.rint(router.seconds / tick_s).astype(np.int64)
+    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
+    s, t = (int(x) for x in rng.integers(0, n, 2))
+    reached = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon, every_tick=True)
+    first, last = router.hour(depart_s), hours - 1
+    pots = router._bounds(s, t, np.array([depart_s]), first, last, np.inf, True)
+    states = np.argwhere(np.isfinite(reached))
+    rows = last - first + 1
+    for v, k in states[rng.permutation(len(states))[:12]].tolist():
+        at = depart_s + k * tick_s
+        hour = router.hour(at)
+        on = time_expanded_truth(g, ticks, hourly, v, at, tick_s, horizon)[t]
+        bound = _potential(pots, first, last, at, v, router.static.landmarks, t, router.rho, router.hold)
+        assert bound <= on * (1 + 1e-9) + 1e-12, (v, k, bound, on)
+        if hour >= last or v == t:
+            continue
+        # each branch on its own: a way that stays in the hour, and one that leaves it (enters the
+        # destination's street in a later hour)
+        stays = time_expanded_truth(g, ticks, hourly, v, at, tick_s, horizon, keep=lambda e, h, k=hour: h <= k)[t]
+        leaves = time_expanded_truth(
+            g, ticks, hourly, v, at, tick_s, horizon, keep=lambda e, h, k=hour: h > k or g.target[e] != t
+        )[t]
+        row = hour - first
+        leave = max(pots[rows + row, v], pots[2 * rows + row, v] + router.rho * ((hour + 1) * 3600.0 - at))
+        assert leave <= leaves * (1 + 1e-9) + 1e-12, (v, k, leave, leaves)
+        if at + pots[3 * rows, v] < (hour + 1) * 3600.0 + router.hold:  # the search lets it stay
+            assert pots[row, v] <= stays * (1 + 1e-9) + 1e-12, (v, k, pots[row, v], stays)
+        else:
+            assert np.isinf(stays), (v, k, stays)  # it cannot
 
 
 def test_the_hour_decides_the_way() -> None:
@@ -163,7 +223,8 @@ def test_a_window_equals_a_search_from_each_departure(n: int, m: int, hours: int
     s = int(rng.integers(0, n))
     truths = np.array([time_expanded_truth(g, ticks, hourly, s, float(d), tick_s, horizon) for d in departures])
     layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds
-    for t, r in [(t, r) for t in range(n) for r in (router, layered)]:
+    stepped = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0)  # the stepped ones
+    for t, r in [(t, r) for t in range(n) for r in (router, layered, stepped)]:
         best, path = r.best(s, t, departures)
         singles = [r.path(s, t, float(d)) for d in departures]
         if np.isinf(truths[:, t]).all():

@@ -52,8 +52,10 @@ def warm() -> float:
     for mode in (Mode.FOOT, Mode.CAR):
         planner = Planner(g, PROFILES[mode], rates, states, 10.0)
         best_departure(planner, origin, destination, np.arange(0.0, 4 * 3600.0 + 1, 1800.0))
-        if planner.timed is not None:  # a long trip's way too: the hour-aware lower bounds
+        if planner.timed is not None:  # a long trip's way too: the hour-aware lower bounds, layered and stepped
             planner.timed.quick_states = 0
+            best_departure(planner, origin, destination, np.arange(0.0, 4 * 3600.0 + 1, 1800.0))
+            planner.timed.layered_states = 0
             best_departure(planner, origin, destination, np.arange(0.0, 4 * 3600.0 + 1, 1800.0))
         planner.reach(origin, 600.0)
         alternatives(g, PROFILES[mode], origin, destination, rates, states, 10.0, depart_s=0.0)
