@@ -510,7 +510,11 @@ def _timed_astar(  # type: ignore[no-untyped-def]
             slot = _find(keys, v * span + nk)
             if keys[slot] != -1:  # of two labels of one junction and tick, the one of the lower bound is kept
                 b = labels[slot]
-                if not done[b] and f < dist[b] + _potential(pots, first, last, secs[b], v, landmarks, t, rho, hold):
+                if not done[b] and (
+                    f < dist[b] + _potential(pots, first, last, secs[b], v, landmarks, t, rho, hold)
+                    if pots.shape[0] > last - first + 1  # the stepped bounds change with the time within a tick
+                    else nd < dist[b]  # the others do not (but where an hour begins in it)
+                ):
                     dist[b], secs[b], pred[b], via[b] = nd, ns, a, e
                     queued = heap_push(heap_k, heap_v, queued, f, b)
                 continue
@@ -530,7 +534,7 @@ def _timed_astar(  # type: ignore[no-untyped-def]
     return np.inf, np.zeros(0, dtype=np.int64), 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _potential(pots, first, last, secs, v, landmarks, t, rho, hold):  # type: ignore[no-untyped-def]
     """The lower bound of the cost on from junction v at ``secs`` (since the start of hour 0): without
     rows the landmark bound on each street's cheapest hour; with a row an hour the layered bound of
@@ -572,7 +576,7 @@ def _sources(keys, labels, node, tick, dist, secs, pred, via, s, span, cap, depa
 
 @numba.njit(cache=True)
 def _dominated(a, b, after, secs, dist, last, slope, jump, limit, rho):  # type: ignore[no-untyped-def]
-    """Whether an expanded label b of the same junction (never dearer: A* expands them in order) leaves
+    """Whether an expanded label b of the same junction (any: the test compares their costs) leaves
     nothing for label a to gain. From the same junction at two times the same way on costs at most,
     per hour change between the two crossing moments, what the streets entered between them may gain:
     slope × (seconds apart) + jump (the hourly costs' largest change per second and per street). Only
