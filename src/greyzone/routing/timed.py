@@ -1,13 +1,13 @@
 """Least-cost paths when a street's cost depends on the hour one enters it (pure; numba).
 
-The model is the time-expanded graph: time after departure is kept to the second along each path
-(a street takes its travel time), and entering street e after t seconds costs ``hourly[e, h]`` with h
-the hour of ``depart_s + t`` counted from the start of hour 0 (the last hour's cost holds for every
-later hour). A state is (junction, tick) with ticks of ``tick_s`` (a minute by default): of two
-paths reaching a junction within the same tick the one whose cost plus lower bound is less is kept
-(the cheaper, but for the stepped bounds' share of the time left in the hour) — exact when travel
-times are whole ticks (the test's time-expanded graph), and otherwise off by at most what the
-hour changes within the tick give back. There is no waiting on the way (one may wait only before leaving, which is the
+The model is the time-expanded graph: time after departure is kept to the second along each path (a
+street takes its travel time), and entering street e after t seconds costs ``hourly[e, h]`` with h the
+hour of ``depart_s + t`` counted from the start of hour 0 (the last hour's cost holds for every later
+hour). A state is (junction, tick) with ticks of ``tick_s`` (a minute by default): of two paths
+reaching a junction within the same tick the one whose cost plus lower bound is less is kept (the
+cheaper, but for the stepped bounds' share of the time left in the hour) — exact when travel times are
+whole ticks (the test's time-expanded graph), and otherwise off by at most what the hour changes within
+the tick give back. There is no waiting on the way (one may wait only before leaving, which is the
 departure-window search). The test compares the search with Dijkstra on the explicitly built
 time-expanded graph, for one departure and for a window of them.
 
@@ -35,21 +35,20 @@ How one search stays small at district scale (10^5 junctions), each step exact:
    hour) has not ended within ``QUICK_STATES`` states: a short trip needs no more.
    **Stepped bounds**, when the search on the layered ones has not ended within ``LAYERED_STATES``
    states, or at once for one departure whose horizon spans ``STEPPED_HOURS`` hours or more (at 10^5
-   junctions about two trips in five come to them: the long ones, which cross hours; a window's
-   hour of departures tries the layered ones first — its time filters, below, are looser). The layered relaxation
-   may move on to a cheaper hour at once; a real route cannot: it spends what is left of its hour in
-   it, then a whole hour in each hour it crosses, at rho per second at least. So for a state in hour
-   h, the least of: A, staying in hour h to the destination (hour h's static cost — only if the
-   travel-time landmarks leave it time to get there before the hour ends), and leaving it, the
-   larger of F, hour h's costs to any junction and from there M of hour h + 1, and C + rho × the
-   seconds left in hour h, C being the same with rho per second taken off hour h's costs; M of an
-   hour is what a way that has just entered it costs at least (A, or the larger of F and C + rho ×
-   an hour less the longest street). Each of A, F, C is a backward Dijkstra an hour, the last hour's
-   first, kept to the junctions a departure can reach before the hour ends (travel-time landmarks)
-   and on a route under U. The bound is consistent too (the seconds left in the hour fall as fast as
-   a street's time is charged). On the trips that come to it at 10^5 junctions it is at the origin
-   a median 98 % of the optimum (the layered bound 93 %; the worst 80 % against 63 %:
-   ``benchmarks/routing.py --bounds``).
+   junctions about two trips in five come to them: the long ones, which cross hours; a window's hour of
+   departures tries the layered ones first — its time filters, below, are looser). The layered
+   relaxation may move on to a cheaper hour at once; a real route cannot: it spends what is left of its
+   hour in it, then a whole hour in each hour it crosses, at rho per second at least. So for a state in
+   hour h, the least of: A, staying in hour h to the destination (hour h's static cost — only if the
+   travel-time landmarks leave it time to get there before the hour ends), and leaving it, the larger
+   of F, hour h's costs to any junction and from there M of hour h + 1, and C + rho × the seconds left
+   in hour h, C being the same with rho per second taken off hour h's costs; M of an hour is what a way
+   that has just entered it costs at least (A, or the larger of F and C + rho × an hour less the
+   longest street). Each of A, F, C is a backward Dijkstra an hour, the last hour's first, kept to the
+   junctions a departure can reach before the hour ends (travel-time landmarks) and on a route under U.
+   The bound is consistent too (the seconds left in the hour fall as fast as a street's time is
+   charged). On the trips that come to it at 10^5 junctions it is at the origin a median 98 % of the
+   optimum (the layered bound 93 %; the worst 80 % against 63 %: ``benchmarks/routing.py --bounds``).
 4. **Pruning.** A state whose cost plus bound exceeds U is never stored; a state is dropped when an
    expanded one of the same junction is cheaper by more than the hour changes still *within the
    horizon* could ever give back (``_dominated``).
@@ -443,13 +442,14 @@ def _settle(  # type: ignore[no-untyped-def]
         keys, values = heap_room(keys, values, size, r_indptr[u + 1] - r_indptr[u])
         for i in range(r_indptr[u], r_indptr[u + 1]):
             v, nd = r_source[i], d + max(cost[i] - rho * r_seconds[i], 0.0)
-            if nd < dist[v] and deadline < np.inf:
-                early = _known(known, 2, v, s, v, clock)
-                if early + (_known(known, 3, v, v, t, clock) if stays else 0.0) >= deadline:
+            if not nd < dist[v]:
+                continue
+            if deadline < np.inf:  # v too far from s to leave it in time (or, staying, to reach t in time)
+                late = _known(known, 2, v, s, v, clock) + (_known(known, 3, v, v, t, clock) if stays else 0.0)
+                if late >= deadline:
                     continue
-            if nd < dist[v]:
-                dist[v] = nd
-                size = heap_push(keys, values, size, nd, v)
+            dist[v] = nd
+            size = heap_push(keys, values, size, nd, v)
     return keys, values
 
 
