@@ -134,6 +134,39 @@ def test_the_stepped_bounds_never_exceed_what_is_left_to_pay(
             assert np.isinf(stays), (v, k, stays)  # it cannot
 
 
+def test_past_their_memory_cap_the_stepped_bounds_give_way_to_the_layered_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search whose stepped bounds would hold more than ``stepped_cells`` numbers never computes them:
+    it runs on the layered bounds to the full budget, and its answer is still the time-expanded truth."""
+    from greyzone.routing import timed
+
+    g, _ = random_graph(12, 40, 7)
+    rng = np.random.default_rng(7)
+    tick_s = 600.0
+    seconds = rng.integers(1, 5, g.n_edges).astype(np.float64) * tick_s
+    hourly = rng.uniform(0, 10, (g.n_edges, 4))
+    capped = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0, stepped_cells=3 * 12)
+    free = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0)
+    ticks = np.rint(capped.seconds / tick_s).astype(np.int64)
+    horizon = capped.cap(0.0) + 4 * 12 + 4 * 4 * 12 + 4
+    truth = time_expanded_truth(g, ticks, hourly, 0, 0.0, tick_s, horizon)
+    stepped = [free.path(0, t, 0.0) for t in range(1, 12)]  # these reach the stepped bounds
+    assert any(p.reachable for p in stepped)
+
+    def refused(*args: object) -> None:
+        raise AssertionError("the stepped bounds were computed past their cap")
+
+    monkeypatch.setattr(timed, "_stepped", refused)
+    for t, other in zip(range(1, 12), stepped, strict=True):
+        path = capped.path(0, t, 0.0)
+        assert path.exact and path.reachable == np.isfinite(truth[t])
+        if path.reachable:
+            assert path.cost == pytest.approx(truth[t], rel=1e-9) == other.cost
+    with pytest.raises(AssertionError, match="past their cap"):
+        free.path(0, int(np.argmax(np.where(np.isfinite(truth), truth, -1))), 0.0)
+
+
 def test_the_hour_decides_the_way() -> None:
     """Two ways from 0 to 3: via 1 (dear in hour 0, free later) and via 2 (the reverse)."""
     from greyzone.routing.graph import Edges

@@ -47,7 +47,9 @@ How one search stays small at district scale (10^5 junctions), each step exact:
    longest street). Each of A, F, C is a backward Dijkstra an hour, the last hour's first, kept to the
    junctions a departure can reach before the hour ends (travel-time landmarks) and on a route under U.
    The bound is consistent too (the seconds left in the hour fall as fast as a street's time is
-   charged). On the trips that come to it at 10^5 junctions it is at the origin a median 98 % of the
+   charged). Its arrays hold three rows an hour of the horizon per junction: past ``STEPPED_CELLS`` (at
+   10^6 junctions, from a horizon of three hours on) the search stays on the layered bounds, to the
+   budget. On the trips that come to it at 10^5 junctions it is at the origin a median 98 % of the
    optimum (the layered bound 93 %; the worst 80 % against 63 %: ``benchmarks/routing.py --bounds``).
 4. **Pruning.** A state whose cost plus bound exceeds U is never stored; a state is dropped when an
    expanded one of the same junction is cheaper by more than the hour changes still *within the
@@ -81,6 +83,7 @@ Ints = npt.NDArray[np.int64]
 QUICK_STATES = 500  # a first search on the cheapest-hour bound alone: enough for a short trip
 LAYERED_STATES = 30_000  # then on the layered bounds: enough for most trips; past it, the stepped bounds
 STEPPED_HOURS = 3  # one departure whose horizon spans this many hours goes to the stepped bounds at once
+STEPPED_CELLS = 8_000_000  # the stepped bounds' arrays at most (64 MB; past it, the layered bounds to the budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class TimedRouter:
         budget: int = 1_000_000,  # states: about 95 MB at most for one search
         quick_states: int = QUICK_STATES,
         layered_states: int = LAYERED_STATES,
+        stepped_cells: int = STEPPED_CELLS,
     ) -> None:
         hourly = np.asarray(hourly, dtype=np.float64)
         if hourly.ndim != 2 or hourly.shape[0] != graph.n_edges or hourly.shape[1] == 0:
@@ -116,7 +120,7 @@ class TimedRouter:
         if seconds.shape != (graph.n_edges,) or not tick_s > 0:
             raise ValueError("seconds: one travel time per directed edge; tick_s > 0")
         self.graph, self.tick_s, self.budget, self.quick_states = graph, float(tick_s), int(budget), int(quick_states)
-        self.layered_states = int(layered_states)
+        self.layered_states, self.stepped_cells = int(layered_states), int(stepped_cells)
         self.hourly = np.ascontiguousarray(hourly)
         usable = np.isfinite(seconds)
         self.seconds = np.where(usable, seconds, 0.0).astype(np.float64)
@@ -237,11 +241,16 @@ class TimedRouter:
 
         quick = float(_bound(origin, destination, self.static.landmarks))
         found = search(np.zeros((0, g.n_nodes)), np.full(departures.size, quick), self.quick_states)
-        for stepped, budget in ((False, self.layered_states), (True, self.budget)):
+        rows = last - first + 1
+        if (3 * rows + 1) * g.n_nodes > self.stepped_cells:  # the stepped bounds would take too much memory
+            stages = [(False, self.budget)]
+        elif departures.size == 1 and rows >= STEPPED_HOURS:  # a long trip: the layered bounds are too loose
+            stages = [(True, self.budget)]
+        else:  # (a window's hour tries the layered ones first: its time filters are looser)
+            stages = [(False, self.layered_states), (True, self.budget)]
+        for stepped, budget in stages:
             if found[0] != -1.0:  # done (or nothing under the limit)
                 break
-            if not stepped and departures.size == 1 and last - first + 1 >= STEPPED_HOURS:
-                continue  # a long trip: the layered bounds are too loose (a window's hour tries them first)
             pots = self._bounds(origin, destination, departures, first, last, limit, stepped)
             starts = [_potential(pots, first, last, d, origin, self.static.landmarks, destination, self.rho, self.hold)
                       for d in departures.tolist()]  # fmt: skip
