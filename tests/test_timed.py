@@ -52,6 +52,14 @@ def time_expanded_truth(
     return dist if every_tick else np.asarray(dist.min(axis=1))
 
 
+def whole_ticks(router: TimedRouter, depart_s: float) -> tuple[npt.NDArray[np.int64], int]:
+    """The travel times in ticks (whole ticks in these tests) and how many ticks the brute force runs:
+    well beyond the cap, past which the cost no longer depends on the tick."""
+    ticks = np.rint(router.seconds / router.tick_s).astype(np.int64)
+    n = router.graph.n_nodes
+    return ticks, router.cap(depart_s) + 4 * n + 4 * int(ticks.max(initial=0)) * n + 4
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(2, 12), st.integers(1, 40), st.integers(1, 4), st.floats(0, 7200), st.integers(0, 10_000))
 def test_time_dependent_search_equals_the_time_expanded_graph(
@@ -66,10 +74,8 @@ def test_time_dependent_search_equals_the_time_expanded_graph(
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
     layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds
     stepped = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0)  # the stepped ones
-    # past the cap the cost no longer depends on the tick; the brute force runs well beyond it
-    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
+    ticks, horizon = whole_ticks(router, depart_s)
     for s in rng.integers(0, n, 3).tolist():
-        ticks = np.rint(router.seconds / tick_s).astype(np.int64)  # travel times are whole ticks here
         truth = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon)
         for t, path in [(t, r.path(s, t, depart_s)) for t in range(n) for r in (router, layered, stepped)]:
             if np.isinf(truth[t]):
@@ -103,8 +109,7 @@ def test_the_stepped_bounds_never_exceed_what_is_left_to_pay(
     )
     hourly[rng.random((g.n_edges, hours)) < 0.05] = np.inf
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
-    ticks = np.rint(router.seconds / tick_s).astype(np.int64)
-    horizon = router.cap(depart_s) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
+    ticks, horizon = whole_ticks(router, depart_s)
     s, t = (int(x) for x in rng.integers(0, n, 2))
     reached = time_expanded_truth(g, ticks, hourly, s, depart_s, tick_s, horizon, every_tick=True)
     first, last = router.hour(depart_s), hours - 1
@@ -148,8 +153,7 @@ def test_past_their_memory_cap_the_stepped_bounds_give_way_to_the_layered_ones(
     hourly = rng.uniform(0, 10, (g.n_edges, 4))
     capped = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0, stepped_cells=3 * 12)
     free = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0, layered_states=0)
-    ticks = np.rint(capped.seconds / tick_s).astype(np.int64)
-    horizon = capped.cap(0.0) + 4 * 12 + 4 * 4 * 12 + 4
+    ticks, horizon = whole_ticks(capped, 0.0)
     truth = time_expanded_truth(g, ticks, hourly, 0, 0.0, tick_s, horizon)
     stepped = [free.path(0, t, 0.0) for t in range(1, 12)]  # these reach the stepped bounds
     assert any(p.reachable for p in stepped)
@@ -251,8 +255,7 @@ def test_a_window_equals_a_search_from_each_departure(n: int, m: int, hours: int
     hourly[rng.random((g.n_edges, hours)) < 0.1] = np.inf
     router = TimedRouter(g, seconds, hourly, tick_s=tick_s)
     departures = first_s + np.arange(int(rng.integers(1, 6))) * 1800.0  # across the hours
-    ticks = np.rint(router.seconds / tick_s).astype(np.int64)
-    horizon = router.cap(float(departures[0])) + 4 * n + 4 * int(seconds.max(initial=0) // tick_s) * n + 4
+    ticks, horizon = whole_ticks(router, float(departures[0]))
     s = int(rng.integers(0, n))
     truths = np.array([time_expanded_truth(g, ticks, hourly, s, float(d), tick_s, horizon) for d in departures])
     layered = TimedRouter(g, seconds, hourly, tick_s=tick_s, quick_states=0)  # always the layered bounds

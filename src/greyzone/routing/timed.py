@@ -76,7 +76,7 @@ import numpy.typing as npt
 
 from greyzone.routing.graph import StreetGraph
 from greyzone.routing.heap import heap_new, heap_pop, heap_push, heap_room
-from greyzone.routing.shortest import Router, _bound
+from greyzone.routing.shortest import Router, _bound, _landmarks
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -139,7 +139,7 @@ class TimedRouter:
         self.r_hourly = np.ascontiguousarray(self.hourly[self.static.r_edge].T)
         self.r_seconds = np.ascontiguousarray(self.seconds[self.static.r_edge])
         # landmarks on travel times: how soon one can be at a junction, and from there at the destination
-        self.clock = Router(graph, np.where(usable, self.seconds, np.inf), min(landmarks, graph.n_nodes)).landmarks
+        self.clock = _landmarks(graph, np.where(usable, self.seconds, np.inf), min(landmarks, graph.n_nodes))
         self.hold = float(self.seconds.max(initial=0.0))  # the longest street: how far into an hour one enters it
 
     @property
